@@ -1,0 +1,73 @@
+"""Typed CFDI errors; messages are Spanish because sellers and buyers read them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from postventa.errors import PostventaError
+
+
+class CfdiError(PostventaError):
+    status_code = 422
+    code = "cfdi_error"
+
+
+class ReceptorInvalidError(CfdiError):
+    """Buyer fiscal data failed validation; `problems` maps field -> list of Spanish messages."""
+
+    code = "receptor_invalido"
+
+    def __init__(self, problems: dict[str, list[str]]) -> None:
+        super().__init__("Los datos fiscales tienen errores.", details=problems)
+        self.problems = problems
+
+
+class InvoiceBuildError(CfdiError):
+    """The order cannot be invoiced as it is (missing fiscal keys, total mismatch, currency...)."""
+
+    code = "factura_no_generable"
+
+
+class MissingFiscalKeysError(InvoiceBuildError):
+    code = "claves_no_registradas"
+
+    def __init__(self, skus: list[str]) -> None:
+        super().__init__(
+            "Claves fiscales no registradas para: " + ", ".join(skus),
+            details={"skus": skus},
+        )
+        self.skus = skus
+
+
+class PacError(CfdiError):
+    """Base of every PAC failure; adapters map their provider's errors onto the subclasses."""
+
+    code = "pac_error"
+    status_code = 502
+
+    def __init__(self, message: str, *, pac_code: str | None = None, details: Any = None) -> None:
+        super().__init__(message, details=details)
+        self.pac_code = pac_code
+
+
+class PacTransientError(PacError):
+    """Timeouts, 5xx, outages: safe to retry later with the same XML."""
+
+    code = "pac_temporal"
+    status_code = 503
+
+
+class PacDataRejectedError(PacError):
+    """The PAC/SAT rejected the invoice's data (e.g. CFDI40145 name mismatch): ask the buyer."""
+
+    code = "pac_rechazo"
+    status_code = 422
+
+
+class PacAuthError(PacError):
+    code = "pac_autenticacion"
+
+
+class PacNoCreditError(PacError):
+    code = "pac_sin_timbres"
+    status_code = 402

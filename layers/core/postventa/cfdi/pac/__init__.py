@@ -1,0 +1,1 @@
+"""PAC port and adapters (sandbox, Finkok, SW Sapien, Facturama)."""

@@ -1,0 +1,1 @@
+"""One adapter per sales channel behind one port: verify, normalize the order, message, upload."""

@@ -1,0 +1,1 @@
+"""Pure domain model and rules: no boto3, no environment, no I/O."""

@@ -1,0 +1,53 @@
+"""Typed errors that carry the reason a person reads (in Spanish) and the HTTP status they map to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class PostventaError(Exception):
+    """Base of every error the product reports to a person; `message` is user-facing Spanish."""
+
+    status_code = 400
+    code = "error"
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"error": self.code, "message": self.message}
+        if self.details is not None:
+            body["details"] = self.details
+        return body
+
+
+class BadRequestError(PostventaError):
+    status_code = 400
+    code = "bad_request"
+
+
+class UnauthorizedError(PostventaError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class NotFoundError(PostventaError):
+    status_code = 404
+    code = "not_found"
+
+
+class ConflictError(PostventaError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLargeError(PostventaError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class GoneError(PostventaError):
+    status_code = 410
+    code = "gone"

@@ -1,0 +1,1 @@
+"""jinja2 templates for messages, emails and pages; senders (SES, channel messengers)."""

@@ -1,0 +1,99 @@
+"""Logger, Tracer and Metrics, built once; a correlation id per order; no personal data in logs.
+
+Every entry point uses the same decorator order:
+
+    @tracer.capture_lambda_handler
+    @logger.inject_lambda_context(correlation_id_path=...)   # never log_event=True
+    @metrics.log_metrics
+    def handler(event, context): ...
+
+Buyers' RFCs, emails, names and addresses are personal data: `redact()` is applied to every log
+record by a filter, so a stray f-string cannot leak them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+SERVICE = "postventa"
+
+# RFC: 3-4 letters (incl. Ñ and &), 6 digits (date), 3 alphanumerics (homoclave).
+_RFC = re.compile(r"\b[A-ZÑ&]{3,4}\d{6}[A-Z0-9]{3}\b", re.IGNORECASE)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?<!\d)(?:\+?52[\s-]?)?(?:\d[\s-]?){10}(?!\d)")
+_SENSITIVE_KEYS = frozenset(
+    {
+        "rfc",
+        "email",
+        "correo",
+        "nombre",
+        "name",
+        "razon_social",
+        "address",
+        "direccion",
+        "phone",
+        "telefono",
+        "cp",
+        "codigo_postal",
+        "buyer",
+        "receptor",
+        "password",
+        "secret",
+        "token",
+        "authorization",
+    }
+)
+
+
+def redact(value: Any) -> Any:
+    """Return `value` with personal data masked (strings, and dict/list values recursively)."""
+    if isinstance(value, str):
+        value = _EMAIL.sub("<email>", value)
+        value = _RFC.sub("<rfc>", value)
+        return _PHONE.sub("<phone>", value)
+    if isinstance(value, dict):
+        return {
+            k: ("<redacted>" if str(k).lower() in _SENSITIVE_KEYS else redact(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    return value
+
+
+class PersonalDataFilter(logging.Filter):
+    """Masks personal data in the message, its arguments and extra keys of every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if record.args:
+            record.args = tuple(redact(a) for a in record.args) if isinstance(
+                record.args, tuple
+            ) else redact(record.args)
+        for key, val in list(record.__dict__.items()):
+            if key.lower() in _SENSITIVE_KEYS:
+                record.__dict__[key] = "<redacted>"
+            elif key not in ("msg", "args") and isinstance(val, str | dict | list):
+                record.__dict__[key] = redact(val)
+        return True
+
+
+logger = Logger(service=SERVICE)
+logger.addFilter(PersonalDataFilter())
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(namespace="Postventa", service=SERVICE)
+
+
+def order_correlation_id(tenant_id: str, channel: str, order_id: str) -> str:
+    """The correlation id that follows one order through every function and state."""
+    return f"{tenant_id}:{channel}:{order_id}"
+
+
+def bind_order(tenant_id: str, channel: str, order_id: str) -> None:
+    logger.set_correlation_id(order_correlation_id(tenant_id, channel, order_id))
+    logger.append_keys(tenant_id=tenant_id, channel=channel, order_id=order_id)

@@ -1,0 +1,1 @@
+"""Pages people see (billing form, panel): jinja2 with autoescape."""

@@ -1,0 +1,1 @@
+"""Step Functions helpers: starting the lifecycle, task tokens, deadlines."""
