@@ -65,6 +65,13 @@ def redact(value: Any) -> Any:
     return value
 
 
+# Attributes every LogRecord has; only the others (the `extra=` keys) are ours to mask.
+_RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+}
+
+
 class PersonalDataFilter(logging.Filter):
     """Masks personal data in the message, its arguments and extra keys of every record."""
 
@@ -72,13 +79,17 @@ class PersonalDataFilter(logging.Filter):
         if isinstance(record.msg, str):
             record.msg = redact(record.msg)
         if record.args:
-            record.args = tuple(redact(a) for a in record.args) if isinstance(
-                record.args, tuple
-            ) else redact(record.args)
+            record.args = (
+                tuple(redact(a) for a in record.args)
+                if isinstance(record.args, tuple)
+                else redact(record.args)
+            )
         for key, val in list(record.__dict__.items()):
+            if key in _RECORD_ATTRS:
+                continue
             if key.lower() in _SENSITIVE_KEYS:
                 record.__dict__[key] = "<redacted>"
-            elif key not in ("msg", "args") and isinstance(val, str | dict | list):
+            elif isinstance(val, str | dict | list):
                 record.__dict__[key] = redact(val)
         return True
 

@@ -1,0 +1,64 @@
+"""No personal data in logs: RFCs, emails and phones are masked wherever they appear."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+from postventa.observability import PersonalDataFilter, order_correlation_id, redact
+
+
+def test_redact_masks_rfc_email_and_phone_inside_free_text() -> None:
+    text = "Receptor GODE561231GR8 <ana.perez@correo.mx> tel +52 55 1234 5678 pidió factura"
+    out = redact(text)
+    assert "GODE561231GR8" not in out
+    assert "ana.perez@correo.mx" not in out
+    assert "1234 5678" not in out
+    assert "pidió factura" in out
+
+
+def test_redact_masks_sensitive_keys_and_recurses_into_structures() -> None:
+    data = {"rfc": "EKU9003173C9", "order": {"email": "a@b.mx", "sku": "X-1"}, "n": ["x@y.mx"]}
+    out = redact(data)
+    assert out["rfc"] == "<redacted>"
+    assert out["order"]["email"] == "<redacted>"
+    assert out["order"]["sku"] == "X-1"
+    assert out["n"] == ["<email>"]
+
+
+def test_order_ids_and_amounts_are_not_mistaken_for_personal_data() -> None:
+    assert redact("pedido 820982911946154508 total 1234.50") == "pedido 820982911946154508 total 1234.50"
+
+
+def test_filter_cleans_message_args_and_extra_keys_of_a_real_record() -> None:
+    stream = io.StringIO()
+    log = logging.getLogger("postventa.test.redaction")
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(PersonalDataFilter())
+    handler.setFormatter(logging.Formatter("%(message)s|%(email)s|%(note)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        log.info("buyer %s", "EKU9003173C9", extra={"email": "x@y.mx", "note": "rfc XAXX010101000"})
+    finally:
+        log.removeHandler(handler)
+    line = stream.getvalue()
+    assert "EKU9003173C9" not in line and "x@y.mx" not in line and "XAXX010101000" not in line
+    assert line.startswith("buyer <rfc>|<redacted>|rfc <rfc>")
+
+
+def test_powertools_logger_output_carries_no_personal_data(monkeypatch) -> None:
+    from postventa.observability import logger
+
+    stream = io.StringIO()
+    monkeypatch.setattr(logger.registered_handler, "stream", stream)
+    logger.info("datos de ana@correo.mx", extra={"receptor": {"rfc": "GODE561231GR8"}})
+    line = json.loads(stream.getvalue().strip().splitlines()[-1])
+    assert line["message"] == "datos de <email>"
+    assert line["receptor"] == "<redacted>"
+    assert "GODE561231GR8" not in json.dumps(line)
+
+
+def test_correlation_id_names_tenant_channel_and_order() -> None:
+    assert order_correlation_id("demo", "shopify", "1001") == "demo:shopify:1001"
