@@ -20,8 +20,10 @@ def main(argv: list[str]) -> int:
     names = argv or sorted(p.stem for p in HERE.glob("bench_*.py"))
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    print(f"machine: {platform.platform()} · python {platform.python_version()} · "
-          f"{len(__import__('os').sched_getaffinity(0))} cores")
+    print(
+        f"machine: {platform.platform()} · python {platform.python_version()} · "
+        f"{len(__import__('os').sched_getaffinity(0))} cores"
+    )
     for name in names:
         module = importlib.import_module(f"bench.{name.removesuffix('.py')}")
         print(f"\n=== {name} ===", flush=True)

@@ -11,7 +11,9 @@ from typing import Any
 
 from botocore.config import Config
 
-_CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=2, read_timeout=10)
+_CONFIG = Config(
+    retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=2, read_timeout=10
+)
 
 
 @functools.cache

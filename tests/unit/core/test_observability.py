@@ -28,7 +28,10 @@ def test_redact_masks_sensitive_keys_and_recurses_into_structures() -> None:
 
 
 def test_order_ids_and_amounts_are_not_mistaken_for_personal_data() -> None:
-    assert redact("pedido 820982911946154508 total 1234.50") == "pedido 820982911946154508 total 1234.50"
+    assert (
+        redact("pedido 820982911946154508 total 1234.50")
+        == "pedido 820982911946154508 total 1234.50"
+    )
 
 
 def test_filter_cleans_message_args_and_extra_keys_of_a_real_record() -> None:

@@ -73,7 +73,9 @@ def test_runtime_is_the_python_minor_the_tests_run_on(template: dict[str, Any]) 
         assert fn["Properties"].get("Runtime", runtime) == runtime, name
 
 
-def test_every_function_entry_point_exists_and_defines_its_handler(template: dict[str, Any]) -> None:
+def test_every_function_entry_point_exists_and_defines_its_handler(
+    template: dict[str, Any],
+) -> None:
     functions = _resources(template, "AWS::Serverless::Function")
     assert functions
     for name, fn in functions.items():
@@ -146,6 +148,9 @@ def test_table_keys_are_generic_strings_so_tenant_can_lead_every_partition_key(
     template: dict[str, Any],
 ) -> None:
     for table in _resources(template, "AWS::DynamoDB::Table").values():
-        attrs = {a["AttributeName"]: a["AttributeType"] for a in table["Properties"]["AttributeDefinitions"]}
+        attrs = {
+            a["AttributeName"]: a["AttributeType"]
+            for a in table["Properties"]["AttributeDefinitions"]
+        }
         for key in table["Properties"]["KeySchema"]:
             assert attrs[key["AttributeName"]] == "S"
