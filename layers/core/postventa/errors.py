@@ -1,4 +1,4 @@
-"""Typed errors that carry the reason a person reads (in Spanish) and the HTTP status they map to."""
+"""Typed errors carrying the reason a person reads (Spanish) and the HTTP status they map to."""
 
 from __future__ import annotations
 
