@@ -71,3 +71,17 @@ class PacAuthError(PacError):
 class PacNoCreditError(PacError):
     code = "pac_sin_timbres"
     status_code = 402
+
+
+class PacAlreadyStampedError(PacTransientError):
+    """The PAC says this XML was stamped before (Finkok/SW 307) but could not hand the stamp back
+    yet: retrying with the same XML asks it to recover the existing stamp again."""
+
+    code = "pac_timbre_previo"
+
+
+class PacUnsupportedOperationError(PacError):
+    """The configured PAC adapter cannot do this operation (e.g. a provider without status)."""
+
+    code = "pac_no_soportado"
+    status_code = 501
