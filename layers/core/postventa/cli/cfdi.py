@@ -1,0 +1,102 @@
+"""`postventa cfdi ...`: CFDI 4.0 tools for operators. One function per subcommand; to add one,
+write `_register_<name>(sub)` plus its handler and list the register function in _SUBCOMMANDS.
+Heavy imports happen inside handlers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+GROUP_HELP = "Herramientas CFDI 4.0 (validación de receptor, ...)"
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "cfdi", help=GROUP_HELP, description=GROUP_HELP
+    )
+    sub = parser.add_subparsers(dest="cfdi_command", metavar="SUBCOMANDO")
+    for register_subcommand in _SUBCOMMANDS:
+        register_subcommand(sub)
+
+    def show_help(_: argparse.Namespace) -> int:
+        parser.print_help()
+        return 2
+
+    parser.set_defaults(func=show_help)
+
+
+def print_json(payload: Any) -> None:
+    """Print JSON with accents as they are, whatever the terminal's encoding."""
+    text = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+    data = text.encode("utf-8", errors="replace")  # lone surrogates from odd argv bytes
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(data.decode("utf-8"))
+        return
+    sys.stdout.flush()
+    buffer.write(data)
+    buffer.flush()
+
+
+# --- check-receptor ----------------------------------------------------------------------------
+
+
+def _register_check_receptor(sub: Any) -> None:
+    parser = sub.add_parser(
+        "check-receptor",
+        help="Valida los datos fiscales de un receptor (RFC, nombre, régimen, CP, uso)",
+        description=(
+            "Valida los datos fiscales de un receptor de CFDI 4.0 e imprime JSON "
+            '{"valido", "receptor", "errores"}. Sale con 0 si son válidos y 1 si no.'
+        ),
+    )
+    parser.add_argument("--rfc", default="", help="RFC del receptor")
+    parser.add_argument("--nombre", default="", help="Nombre o razón social (sin régimen capital)")
+    parser.add_argument("--regimen", default="", help="Régimen fiscal, p. ej. 612")
+    parser.add_argument("--cp", default="", help="Código postal del domicilio fiscal")
+    parser.add_argument("--uso", default="", help="Uso del CFDI, p. ej. G03")
+    parser.add_argument("--email", default="", help="Correo electrónico (opcional)")
+    parser.add_argument(
+        "--global",
+        dest="es_global",
+        action="store_true",
+        help="Receptor de una factura global (XAXX010101000, PUBLICO EN GENERAL)",
+    )
+    parser.add_argument(
+        "--lugar-expedicion",
+        default=None,
+        help="Código postal del lugar de expedición del emisor (obligatorio con RFC genérico)",
+    )
+    parser.add_argument("--residencia-fiscal", default="", help="País (c_Pais) con XEXX010101000")
+    parser.add_argument(
+        "--num-reg-id-trib", default="", help="Registro fiscal extranjero con XEXX010101000"
+    )
+    parser.set_defaults(func=check_receptor)
+
+
+def check_receptor(args: argparse.Namespace) -> int:
+    """Validate one receptor from the command line; exit code 0 valid, 1 invalid."""
+    from postventa.cfdi.receptor import validate_receptor
+
+    result = validate_receptor(
+        {
+            "rfc": args.rfc,
+            "nombre": args.nombre,
+            "regimen_fiscal": args.regimen,
+            "codigo_postal": args.cp,
+            "uso_cfdi": args.uso,
+            "email": args.email,
+            "residencia_fiscal": args.residencia_fiscal,
+            "num_reg_id_trib": args.num_reg_id_trib,
+        },
+        es_global=args.es_global,
+        lugar_expedicion=args.lugar_expedicion,
+    )
+    print_json(result.to_dict())
+    return 0 if result.valido else 1
+
+
+_SUBCOMMANDS: tuple[Callable[[Any], None], ...] = (_register_check_receptor,)
