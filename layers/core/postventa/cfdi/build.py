@@ -1,0 +1,315 @@
+"""Order -> unsealed CFDI 4.0 Ingreso (satcfdi Comprobante).
+
+Two steps: `plan_invoice` validates and computes every amount with plain Decimal (no satcfdi, no
+folio spent: callers may run it before reserving a folio), then `build_invoice` turns the plan into
+a satcfdi Comprobante and checks that satcfdi's own sums give back the order's total to the cent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
+
+from postventa.cfdi.errors import InvoiceBuildError, MissingFiscalKeysError
+from postventa.cfdi.issuer import Issuer, ProductKeys, TaxTreatment
+from postventa.cfdi.totals import ConceptAmounts, GrossLine, decimals_of, net_concept, reconcile
+from postventa.domain.orders import Order
+
+if TYPE_CHECKING:
+    from satcfdi.create.cfd.cfdi40 import Comprobante
+
+SUPPORTED_CURRENCIES = ("MXN", "USD")
+METODO_PAGO_PUE = "PUE"  # every order we invoice is already paid, in one payment
+_MAX_EXCHANGE_DECIMALS = 6
+_MAX_QUANTITY_DECIMALS = 6
+
+
+class ReceptorData(Protocol):
+    """What the invoice needs from the buyer (postventa.cfdi.receptor.Receptor fits it)."""
+
+    @property
+    def rfc(self) -> str: ...
+    @property
+    def nombre(self) -> str: ...
+    @property
+    def regimen_fiscal(self) -> str: ...
+    @property
+    def codigo_postal(self) -> str: ...
+    @property
+    def uso_cfdi(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PlainReceptor:
+    """A ReceptorData for callers (CLI, global invoice, tests) that have no validated Receptor."""
+
+    rfc: str
+    nombre: str
+    regimen_fiscal: str
+    codigo_postal: str
+    uso_cfdi: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedConcept:
+    keys: ProductKeys
+    description: str
+    no_identificacion: str | None
+    amounts: ConceptAmounts
+
+
+@dataclass(frozen=True, slots=True)
+class InvoicePlan:
+    """Every number of the invoice, validated, before any satcfdi object exists."""
+
+    currency: str
+    exchange_rate: Decimal | None
+    forma_pago: str
+    concepts: list[PlannedConcept]
+    total: Decimal
+    omitted_free_lines: list[str]  # SKUs with price 0 (or < half a cent): not a concepto
+
+
+def _clean_text(text: str, limit: int) -> str:
+    """XSD: no '|' and collapsed whitespace."""
+    return " ".join(text.replace("|", "/").split())[:limit] or "-"
+
+
+def check_currency(order: Order) -> Decimal | None:
+    if order.currency not in SUPPORTED_CURRENCIES:
+        raise InvoiceBuildError(
+            f"La moneda {order.currency} no está soportada; use MXN o USD con tipo de cambio."
+        )
+    if order.currency == "MXN":
+        return None
+    rate = order.exchange_rate
+    if rate is None or rate <= 0:
+        raise InvoiceBuildError("El tipo de cambio es obligatorio y debe ser mayor que cero.")
+    if decimals_of(rate) > _MAX_EXCHANGE_DECIMALS:
+        rate = rate.quantize(Decimal("0.000001"))
+    return rate
+
+
+def _missing_keys(order: Order, issuer: Issuer) -> list[str]:
+    missing: list[str] = []
+    for line in order.lines:
+        if issuer.keys_for(line.sku) is None and line.sku not in missing:
+            missing.append(line.sku)
+    return missing
+
+
+def plan_invoice(order: Order, issuer: Issuer) -> InvoicePlan:
+    """Validate the order against the issuer setup and compute the conceptos' net amounts."""
+    missing = _missing_keys(order, issuer)
+    if missing:
+        raise MissingFiscalKeysError(missing)
+    exchange_rate = check_currency(order)
+    for line in order.lines:
+        if decimals_of(line.quantity.normalize()) > _MAX_QUANTITY_DECIMALS:
+            raise InvoiceBuildError(
+                f"La cantidad {line.quantity} de {line.sku} tiene más de 6 decimales."
+            )
+
+    sold = [line for line in order.lines if line.unit_price > 0]
+    omitted = [line.sku for line in order.lines if line.unit_price == 0]
+    keys = [issuer.keys_for(line.sku) for line in sold]
+    gross_lines = [
+        GrossLine(line.quantity, line.quantity * line.unit_price, line.discount, k.tax)
+        for line, k in zip(sold, keys, strict=True)
+        if k is not None
+    ]
+    if order.shipping > 0:
+        gross_lines.append(GrossLine(Decimal(1), order.shipping, Decimal(0), issuer.shipping.tax))
+    if not gross_lines:
+        raise InvoiceBuildError("El pedido no tiene importes que facturar.")
+    amounts = reconcile(gross_lines, order.total_paid)
+
+    concepts: list[PlannedConcept] = []
+    for line, k, gl, (gross, paid) in zip(sold, keys, gross_lines, amounts, strict=False):
+        assert k is not None
+        if gross == 0:  # worth less than half a cent (e.g. 0.001 x 0.01): nothing to invoice
+            omitted.append(line.sku)
+            continue
+        concepts.append(
+            PlannedConcept(
+                keys=k,
+                description=_clean_text(line.description, 1000),
+                no_identificacion=_clean_text(line.sku, 100),
+                amounts=net_concept(gl.cantidad.normalize(), gross, paid, gl.tax),
+            )
+        )
+    if order.shipping > 0:
+        gross, paid = amounts[-1]
+        concepts.append(
+            PlannedConcept(
+                keys=issuer.shipping,
+                description="Envío",
+                no_identificacion=None,
+                amounts=net_concept(Decimal(1), gross, paid, issuer.shipping.tax),
+            )
+        )
+    if not concepts:
+        raise InvoiceBuildError("El pedido no tiene importes que facturar.")
+    total = sum((c.amounts.total for c in concepts), Decimal(0))
+    if total != order.total_paid:  # reconcile() guarantees it; keep the promise visible
+        raise InvoiceBuildError(f"El total calculado {total} difiere del pagado {order.total_paid}")
+    return InvoicePlan(
+        currency=order.currency,
+        exchange_rate=exchange_rate,
+        forma_pago=issuer.forma_pago(order.payment_method),
+        concepts=concepts,
+        total=total,
+        omitted_free_lines=omitted,
+    )
+
+
+_TASA = {
+    TaxTreatment.IVA16: Decimal("0.160000"),
+    TaxTreatment.IVA8: Decimal("0.080000"),
+    TaxTreatment.IVA0: Decimal("0.000000"),
+}
+
+
+def concept_dict(
+    keys: ProductKeys, description: str, no_identificacion: str | None, a: ConceptAmounts
+) -> dict[str, Any]:
+    """satcfdi's Concepto as a plain dict (cheaper than the ScalarMap class, same result)."""
+    impuestos: dict[str, Any] | None = None
+    if a.tax is TaxTreatment.EXENTO:
+        impuestos = {
+            "Traslados": [
+                {"Base": a.base, "Impuesto": "002", "TipoFactor": "Exento", "TasaOCuota": None}
+            ]
+        }
+    elif a.tax is not TaxTreatment.NO_OBJETO:
+        impuestos = {
+            "Traslados": [
+                {
+                    "Base": a.base,
+                    "Impuesto": "002",
+                    "TipoFactor": "Tasa",
+                    "TasaOCuota": _TASA[a.tax],
+                    "Importe": a.tax_amount,
+                }
+            ]
+        }
+    return {
+        "ClaveProdServ": keys.clave_prod_serv,
+        "Cantidad": a.cantidad,
+        "ClaveUnidad": keys.clave_unidad,
+        "Descripcion": description,
+        "ValorUnitario": a.valor_unitario,
+        "ObjetoImp": a.tax.objeto_imp,
+        "NoIdentificacion": no_identificacion,
+        "Unidad": keys.unidad,
+        "Descuento": a.descuento if a.descuento > 0 else None,
+        "Impuestos": impuestos,
+    }
+
+
+def local_fecha(issuer: Issuer, fecha: datetime | None) -> datetime:
+    """CFDI Fecha: naive local time of LugarExpedicion, to the second."""
+    from satcfdi.transform import MEXICO_TZ, get_timezone
+
+    try:
+        tz = get_timezone(issuer.lugar_expedicion)
+    except (KeyError, TypeError):
+        tz = MEXICO_TZ
+    if fecha is None:
+        fecha = datetime.now(tz=tz)
+    elif fecha.tzinfo is not None:
+        fecha = fecha.astimezone(tz)
+    return fecha.replace(tzinfo=None, microsecond=0)
+
+
+def comprobante_from_concepts(
+    *,
+    issuer: Issuer,
+    receptor: dict[str, Any],
+    concepts: Sequence[dict[str, Any]],
+    folio: int | str,
+    fecha: datetime,
+    forma_pago: str,
+    currency: str = "MXN",
+    exchange_rate: Decimal | None = None,
+    informacion_global: dict[str, Any] | None = None,
+    serie: str | None = None,
+) -> Comprobante:
+    from satcfdi.create.cfd.cfdi40 import Comprobante
+
+    return Comprobante(
+        emisor={
+            "Rfc": issuer.rfc,
+            "Nombre": issuer.nombre,
+            "RegimenFiscal": issuer.regimen_fiscal,
+        },
+        lugar_expedicion=issuer.lugar_expedicion,
+        receptor=receptor,
+        conceptos=list(concepts),
+        moneda=currency,
+        tipo_de_comprobante="I",
+        exportacion="01",
+        serie=serie if serie is not None else issuer.serie,
+        folio=str(folio),
+        forma_pago=forma_pago,
+        tipo_cambio=exchange_rate,
+        metodo_pago=METODO_PAGO_PUE,
+        informacion_global=informacion_global,
+        fecha=fecha,
+    )
+
+
+def receptor_dict(receptor: ReceptorData) -> dict[str, Any]:
+    return {
+        "Rfc": receptor.rfc.strip().upper(),
+        "Nombre": receptor.nombre,
+        "DomicilioFiscalReceptor": receptor.codigo_postal,
+        "RegimenFiscalReceptor": receptor.regimen_fiscal,
+        "UsoCFDI": receptor.uso_cfdi,
+    }
+
+
+def build_invoice(
+    order: Order,
+    issuer: Issuer,
+    receptor: ReceptorData,
+    folio: int,
+    fecha: datetime | None = None,
+) -> Comprobante:
+    """Unsealed CFDI 4.0 Ingreso (PUE) for a paid order; Total == order.total_paid to the cent."""
+    plan = plan_invoice(order, issuer)
+    concepts = [
+        concept_dict(c.keys, c.description, c.no_identificacion, c.amounts) for c in plan.concepts
+    ]
+    comprobante = comprobante_from_concepts(
+        issuer=issuer,
+        receptor=receptor_dict(receptor),
+        concepts=concepts,
+        folio=folio,
+        fecha=local_fecha(issuer, fecha),
+        forma_pago=plan.forma_pago,
+        currency=plan.currency,
+        exchange_rate=plan.exchange_rate,
+    )
+    check_totals(comprobante, plan.total, [c.amounts for c in plan.concepts])
+    return comprobante
+
+
+def check_totals(
+    comprobante: Comprobante, expected_total: Decimal, amounts: Sequence[ConceptAmounts]
+) -> None:
+    """satcfdi recomputes Importe/SubTotal/Total: make sure it agrees with our plan."""
+    for concepto, planned in zip(comprobante["Conceptos"], amounts, strict=True):
+        if concepto["Importe"] != planned.importe:
+            raise InvoiceBuildError(
+                f"Importe inconsistente en un concepto ({concepto['Importe']} != "
+                f"{planned.importe})."
+            )
+    if comprobante["Total"] != expected_total:
+        raise InvoiceBuildError(
+            f"El total del CFDI ({comprobante['Total']}) no coincide con el pagado "
+            f"({expected_total})."
+        )

@@ -1,0 +1,278 @@
+"""Order -> CFDI 4.0: keys, taxes, discounts, shipping, currency; Total == paid to the cent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP
+from decimal import Decimal as D
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from postventa.cfdi import seal, xsd
+from postventa.cfdi.build import PlainReceptor, build_invoice, plan_invoice
+from postventa.cfdi.errors import InvoiceBuildError, MissingFiscalKeysError
+from postventa.cfdi.issuer import CsdCredentials, Issuer, ProductKeys, TaxTreatment
+from postventa.cfdi.totals import audit_amounts
+from postventa.domain.orders import Order
+
+CSD_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "sat-test-csd"
+NS = "{http://www.sat.gob.mx/cfd/4}"
+RECEPTOR = PlainReceptor("XIQB891116QE4", "KARLA FUENTE NOLASCO", "605", "01160", "S01")
+
+ISSUER = Issuer(
+    rfc="EKU9003173C9",
+    nombre="ESCUELA KEMPER URGATE",
+    regimen_fiscal="601",
+    lugar_expedicion="42501",
+    products={
+        f"SKU-{t.value}": ProductKeys(clave_prod_serv="43211503", clave_unidad="H87", tax=t)
+        for t in TaxTreatment
+    },
+)
+
+
+@cache
+def signer() -> Any:
+    csd = CsdCredentials.from_files(
+        CSD_DIR / "eku9003173c9_csd.cer", CSD_DIR / "eku9003173c9_csd.key", "12345678a"
+    )
+    return seal.signer_from_credentials(csd)
+
+
+def make_order(lines: list[dict[str, Any]], total: D, shipping: D = D(0), **kw: Any) -> Order:
+    return Order(
+        tenant_id="t1",
+        channel="shopify",
+        order_id="1001",
+        paid_at=datetime(2024, 5, 1, tzinfo=UTC),
+        lines=lines,
+        shipping=shipping,
+        total_paid=total,
+        payment_method=kw.pop("payment_method", "credit_card"),
+        **kw,
+    )
+
+
+def sealed_xml(order: Order, issuer: Issuer = ISSUER) -> etree._Element:
+    cfdi = build_invoice(order, issuer, RECEPTOR, folio=7, fecha=datetime(2024, 5, 1, 12, 0))
+    seal.seal(cfdi, signer())
+    raw = cfdi.xml_bytes(include_schema_location=True)
+    xsd.validate(raw)
+    return etree.fromstring(raw)
+
+
+def test_gross_prices_become_a_cfdi_whose_total_equals_what_was_paid() -> None:
+    order = make_order(
+        [{"sku": "SKU-iva16", "description": "Laptop", "quantity": "1", "unit_price": "10200"}],
+        D("10200.00"),
+    )
+    root = sealed_xml(order)
+    assert root.get("Total") == "10200.00"
+    assert root.get("TipoDeComprobante") == "I"
+    assert root.get("MetodoPago") == "PUE"
+    assert root.get("FormaPago") == "04"
+    assert root.get("Exportacion") == "01"
+    assert root.get("LugarExpedicion") == "42501"
+    assert (root.get("Serie"), root.get("Folio")) == ("F", "7")
+    assert audit_amounts(root) == []
+
+
+def test_shipping_is_its_own_concepto_with_shipping_keys() -> None:
+    order = make_order(
+        [{"sku": "SKU-iva16", "description": "Taza", "quantity": "2", "unit_price": "150"}],
+        D("399.00"),
+        shipping=D("99.00"),
+    )
+    conceptos = sealed_xml(order).findall(f"{NS}Conceptos/{NS}Concepto")
+    assert len(conceptos) == 2
+    envio = conceptos[1]
+    assert (envio.get("ClaveProdServ"), envio.get("ClaveUnidad")) == ("78102203", "E48")
+    traslado = envio.find(f"{NS}Impuestos/{NS}Traslados/{NS}Traslado")
+    assert traslado is not None
+    assert D(traslado.get("Base")) + D(traslado.get("Importe")) == D("99.00")
+
+
+def test_discount_goes_to_the_concepto_descuento() -> None:
+    order = make_order(
+        [
+            {
+                "sku": "SKU-iva16",
+                "description": "Tenis",
+                "quantity": "2",
+                "unit_price": "1160",
+                "discount": "232",
+            }
+        ],
+        D("2088.00"),
+    )
+    root = sealed_xml(order)
+    concepto = root.find(f"{NS}Conceptos/{NS}Concepto")
+    assert concepto is not None
+    assert concepto.get("Importe") == "2000.00"
+    assert concepto.get("Descuento") == "200.00"
+    assert root.get("Descuento") == "200.00"
+    assert root.get("Total") == "2088.00"
+
+
+def test_mixed_tax_rates_produce_one_summary_traslado_per_rate() -> None:
+    lines = [
+        {"sku": f"SKU-{t}", "description": t, "quantity": "1", "unit_price": "100"}
+        for t in ("iva16", "iva8", "iva0", "exento", "no_objeto")
+    ]
+    root = sealed_xml(make_order(lines, D("500.00")))
+    summary = root.findall(f"{NS}Impuestos/{NS}Traslados/{NS}Traslado")
+    kinds = {(t.get("TipoFactor"), t.get("TasaOCuota")) for t in summary}
+    assert kinds == {
+        ("Tasa", "0.160000"),
+        ("Tasa", "0.080000"),
+        ("Tasa", "0.000000"),
+        ("Exento", None),
+    }
+    objetos = [c.get("ObjetoImp") for c in root.iter(f"{NS}Concepto")]
+    assert objetos == ["02", "02", "02", "02", "01"]
+    assert root.get("Total") == "500.00"
+    assert audit_amounts(root) == []
+
+
+def test_every_sku_without_keys_is_listed_in_one_error() -> None:
+    order = make_order(
+        [
+            {"sku": "X1", "description": "a", "quantity": "1", "unit_price": "10"},
+            {"sku": "SKU-iva16", "description": "b", "quantity": "1", "unit_price": "10"},
+            {"sku": "X2", "description": "c", "quantity": "1", "unit_price": "10"},
+        ],
+        D("30"),
+    )
+    with pytest.raises(MissingFiscalKeysError) as err:
+        plan_invoice(order, ISSUER)
+    assert err.value.skus == ["X1", "X2"]
+    assert "X1, X2" in err.value.message
+
+
+def test_total_paid_that_disagrees_with_lines_is_rejected_in_spanish() -> None:
+    order = make_order(
+        [{"sku": "SKU-iva16", "description": "a", "quantity": "1", "unit_price": "100"}],
+        D("90.00"),
+    )
+    with pytest.raises(InvoiceBuildError) as err:
+        build_invoice(order, ISSUER, RECEPTOR, folio=1)
+    assert "no coincide" in err.value.message
+
+
+def test_unsupported_currency_is_rejected() -> None:
+    order = make_order(
+        [{"sku": "SKU-iva16", "description": "a", "quantity": "1", "unit_price": "100"}],
+        D("100"),
+        currency="EUR",
+        exchange_rate=D("20"),
+    )
+    with pytest.raises(InvoiceBuildError) as err:
+        plan_invoice(order, ISSUER)
+    assert "EUR" in err.value.message
+
+
+def test_usd_order_carries_tipo_cambio() -> None:
+    order = make_order(
+        [{"sku": "SKU-iva16", "description": "a", "quantity": "1", "unit_price": "58"}],
+        D("58.00"),
+        currency="USD",
+        exchange_rate=D("17.1234"),
+    )
+    root = sealed_xml(order)
+    assert (root.get("Moneda"), root.get("TipoCambio"), root.get("Total")) == (
+        "USD",
+        "17.1234",
+        "58.00",
+    )
+
+
+def test_unknown_payment_method_uses_the_fallback_and_overrides_win() -> None:
+    issuer = ISSUER.model_copy(update={"payment_forms": {"credit_card": "28"}})
+    assert issuer.forma_pago("credit_card") == "28"
+    assert issuer.forma_pago("SPEI") == "03"
+    assert issuer.forma_pago("bitcoin") == "31"
+    assert issuer.forma_pago(None) == "31"
+
+
+def test_free_lines_are_left_out_of_the_invoice() -> None:
+    order = make_order(
+        [
+            {"sku": "SKU-iva16", "description": "a", "quantity": "1", "unit_price": "100"},
+            {"sku": "SKU-iva16", "description": "regalo", "quantity": "1", "unit_price": "0"},
+        ],
+        D("100"),
+    )
+    plan = plan_invoice(order, ISSUER)
+    assert len(plan.concepts) == 1
+    assert plan.omitted_free_lines == ["SKU-iva16"]
+
+
+def test_aware_fecha_is_written_as_local_time_of_lugar_expedicion() -> None:
+    order = make_order(
+        [{"sku": "SKU-iva16", "description": "a", "quantity": "1", "unit_price": "100"}],
+        D("100"),
+    )
+    cfdi = build_invoice(
+        order, ISSUER, RECEPTOR, folio=1, fecha=datetime(2024, 5, 1, 18, 0, tzinfo=UTC)
+    )
+    assert cfdi["Fecha"] == datetime(2024, 5, 1, 12, 0)  # CP 42501 (Hidalgo) is UTC-6
+
+
+TAXES = [t.value for t in TaxTreatment]
+
+
+@st.composite
+def baskets(draw: st.DrawFn) -> Order:
+    n = draw(st.integers(1, 6))
+    lines = []
+    for i in range(n):
+        if i == 0 or draw(st.booleans()):  # the first line is always worth at least a cent
+            qty = D(draw(st.integers(1, 12)))
+        else:
+            qty = D(draw(st.integers(1, 99999))) / 1000
+        price = D(draw(st.integers(1, 5_000_000))) / 100
+        gross = (qty * price).quantize(D("0.01"), ROUND_HALF_UP)
+        discount = D(draw(st.integers(0, int(gross * 100)))) / 100 if draw(st.booleans()) else D(0)
+        lines.append(
+            {
+                "sku": f"SKU-{draw(st.sampled_from(TAXES))}",
+                "description": "producto",
+                "quantity": qty,
+                "unit_price": price,
+                "discount": discount,
+            }
+        )
+    shipping = D(draw(st.integers(0, 50_000))) / 100 if draw(st.booleans()) else D(0)
+    exact = sum((D(li["quantity"]) * li["unit_price"] - li["discount"] for li in lines), D(0))
+    total = (exact + shipping).quantize(D("0.01"), ROUND_HALF_UP)
+    return make_order(lines, total, shipping=shipping)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(order=baskets())
+def test_random_baskets_total_equals_paid_xsd_valid_and_every_importe_consistent(
+    order: Order,
+) -> None:
+    root = sealed_xml(order)  # raises on XSD errors
+    assert D(root.get("Total")) == order.total_paid
+    assert audit_amounts(root) == []
+    assert seal.verify_seal(etree.tostring(root))
+
+
+def test_line_worth_less_than_half_a_cent_is_left_out_and_total_still_matches() -> None:
+    order = make_order(
+        [
+            {"sku": "SKU-iva16", "description": "a", "quantity": "0.001", "unit_price": "0.01"},
+            {"sku": "SKU-iva16", "description": "b", "quantity": "1", "unit_price": "10"},
+        ],
+        D("10.00"),
+    )
+    root = sealed_xml(order)
+    assert len(root.findall(f"{NS}Conceptos/{NS}Concepto")) == 1
+    assert root.get("Total") == "10.00"

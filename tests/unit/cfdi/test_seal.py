@@ -1,0 +1,67 @@
+"""Sealing with the SAT test CSD: NoCertificado, Sello verification, tampering, bad password."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from postventa.cfdi import seal
+from postventa.cfdi.build import PlainReceptor, build_invoice
+from postventa.cfdi.issuer import Issuer, ProductKeys
+from postventa.domain.orders import Order
+
+CSD = Path(__file__).resolve().parents[2] / "fixtures" / "sat-test-csd"
+CER = (CSD / "eku9003173c9_csd.cer").read_bytes()
+KEY = (CSD / "eku9003173c9_csd.key").read_bytes()
+ISSUER = Issuer(
+    rfc="EKU9003173C9",
+    nombre="ESCUELA KEMPER URGATE",
+    regimen_fiscal="601",
+    lugar_expedicion="42501",
+    products={"A": ProductKeys(clave_prod_serv="43211503", clave_unidad="H87")},
+)
+ORDER = Order(
+    tenant_id="t1",
+    channel="amazon",
+    order_id="702-1",
+    paid_at=datetime(2024, 1, 2),
+    lines=[{"sku": "A", "description": "Teclado", "quantity": 1, "unit_price": "580"}],
+    total_paid=D("580"),
+)
+RECEPTOR = PlainReceptor("XAXX010101000", "PUBLICO EN GENERAL", "616", "42501", "S01")
+
+
+def _sealed() -> object:
+    cfdi = build_invoice(ORDER, ISSUER, RECEPTOR, folio=1, fecha=datetime(2024, 1, 2, 10))
+    return seal.seal(cfdi, seal.load_signer(CER, KEY, "12345678a"))
+
+
+def test_sealed_cfdi_carries_the_20_digit_no_certificado_and_a_verifiable_sello() -> None:
+    cfdi = _sealed()
+    assert cfdi["NoCertificado"] == "30001000000400002434"  # type: ignore[index]
+    assert seal.verify_seal(cfdi.xml_bytes())  # type: ignore[attr-defined]
+
+
+def test_cadena_original_starts_with_version_and_serie() -> None:
+    assert seal.cadena_original(_sealed()).startswith("||4.0|F|1|2024-01-02T10:00:00|")  # type: ignore[arg-type]
+
+
+def test_tampered_total_breaks_the_sello() -> None:
+    xml = _sealed().xml_bytes()  # type: ignore[attr-defined]
+    assert seal.verify_seal(xml.replace(b'Total="580.00"', b'Total="58.00"')) is False
+
+
+def test_wrong_password_is_a_spanish_csd_error() -> None:
+    with pytest.raises(seal.CsdError) as err:
+        seal.load_signer(CER, KEY, "incorrecta")
+    assert "contraseña" in err.value.message
+
+
+def test_csd_of_another_rfc_cannot_seal() -> None:
+    other = ISSUER.model_copy(update={"rfc": "AAA010101AAA"})
+    cfdi = build_invoice(ORDER, other, RECEPTOR, folio=1)
+    with pytest.raises(seal.CsdError):
+        seal.seal(cfdi, seal.load_signer(CER, KEY, "12345678a"))
