@@ -1,0 +1,326 @@
+"""Run Lambda handlers in this process, for every invoke path.
+
+moto's `LambdaFunction._invoke_lambda` (which needs Docker) is replaced once; Lambda Invoke,
+Step Functions `lambda:invoke` and the local gateway/pollers/schedules all land in
+`LambdaRuntime.invoke`. Each function's handler module is imported from its CodeUri under a unique
+module name, and the function's own environment variables are applied around the call under a
+process-wide lock (so functions never see each other's variables).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from postventa.local.provision import FunctionSpec
+
+
+class LocalRuntimeBusyError(Exception):
+    """Another invocation held the runtime lock for longer than this function's timeout."""
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the real Lambda context object that handlers and powertools use."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    aws_request_id: str
+    log_group_name: str
+    log_stream_name: str
+    timeout_seconds: int
+    function_version: str = "$LATEST"
+    identity: Any = None
+    client_context: Any = None
+    _started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        elapsed = time.monotonic() - self._started
+        return max(0, int((self.timeout_seconds - elapsed) * 1000))
+
+
+@dataclass
+class InvokeResult:
+    payload: str  # JSON text as Lambda returns it
+    errored: bool
+    logs: str
+
+    def value(self) -> Any:
+        return json.loads(self.payload) if self.payload else None
+
+
+@dataclass
+class _LoadedHandler:
+    module: ModuleType
+    func: Any
+    mtime: float
+    private_modules: dict[str, ModuleType]
+
+
+class LambdaRuntime:
+    """Imports and calls the handlers of the stack's functions."""
+
+    def __init__(self, functions: dict[str, FunctionSpec] | None = None) -> None:
+        self.functions: dict[str, FunctionSpec] = dict(functions or {})
+        self.lock = threading.RLock()  # held around every handler call (env is per function)
+        self._loaded: dict[str, _LoadedHandler] = {}
+        self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-async")
+        self._pending: set[Future[Any]] = set()
+        self._pending_lock = threading.Lock()
+        self.invocations = 0
+
+    # ------------------------------------------------------------------ lookup
+    def find(self, name: str) -> FunctionSpec | None:
+        if name in self.functions:
+            return self.functions[name]
+        for spec in self.functions.values():
+            if name in (spec.name, spec.arn) or name.startswith(spec.arn + ":"):
+                return spec
+        return None
+
+    def spec(self, name: str) -> FunctionSpec:
+        found = self.find(name)
+        if found is None:
+            raise KeyError(f"función desconocida: {name}")
+        return found
+
+    # ------------------------------------------------------------------ invocation
+    def invoke(self, name: str, event: Any) -> InvokeResult:
+        """Call the function's handler with `event`; errors come back as Lambda does."""
+        spec = self.spec(name)
+        request_id = str(uuid.uuid4())
+        context = LambdaContext(
+            function_name=spec.name,
+            invoked_function_arn=spec.arn,
+            memory_limit_in_mb=spec.memory_size,
+            aws_request_id=request_id,
+            log_group_name=f"/aws/lambda/{spec.name}",
+            log_stream_name=f"local/{request_id}",
+            timeout_seconds=spec.timeout,
+        )
+        started = time.monotonic()
+        if not self.lock.acquire(timeout=max(spec.timeout, 1)):
+            return _error_result(
+                LocalRuntimeBusyError(
+                    f"{spec.name}: otra invocación ocupó el runtime más de {spec.timeout} s"
+                ),
+                request_id,
+            )
+        try:
+            self.invocations += 1
+            with _function_environment(spec), self._module_scope(spec):
+                try:
+                    handler = self._handler(spec)
+                    result = handler(event, context)
+                    payload = json.dumps(result, default=_json_default)
+                    errored = False
+                except Exception as exc:
+                    return _error_result(exc, request_id)
+        finally:
+            self.lock.release()
+        elapsed_ms = (time.monotonic() - started) * 1000
+        logs = f"REPORT RequestId: {request_id}\tDuration: {elapsed_ms:.2f} ms\n"
+        return InvokeResult(payload, errored, logs)
+
+    def invoke_async(self, name: str, event: Any) -> Future[Any]:
+        """Invoke like an asynchronous (Event) invocation; `wait_idle` waits for these."""
+        return self.submit(self.invoke, name, event)
+
+    def submit(self, func: Any, *args: Any) -> Future[Any]:
+        """Run `func` in the background; `wait_idle` waits for it."""
+        future = self._executor.submit(func, *args)
+        with self._pending_lock:
+            self._pending.add(future)
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future: Future[Any]) -> None:
+        with self._pending_lock:
+            self._pending.discard(future)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._pending_lock:
+                if not self._pending:
+                    return True
+            time.sleep(0.01)
+        return False
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    # ------------------------------------------------------------------ handler import
+    def _handler(self, spec: FunctionSpec) -> Any:
+        module_path, _, func_name = spec.handler.rpartition(".")
+        file = spec.code_dir / (module_path.replace(".", "/") + ".py")
+        mtime = file.stat().st_mtime
+        loaded = self._loaded.get(spec.logical_id)
+        if loaded is None or loaded.mtime != mtime:  # first call, or the file was edited
+            for name in list(loaded.private_modules if loaded else ()):
+                sys.modules.pop(name, None)
+            unique = f"postventa_local_fn_{spec.logical_id}"
+            module_spec = importlib.util.spec_from_file_location(unique, file)
+            if module_spec is None or module_spec.loader is None:
+                raise ImportError(f"no se puede importar {file}")
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules[unique] = module
+            module_spec.loader.exec_module(module)
+            loaded = _LoadedHandler(module, getattr(module, func_name), mtime, {})
+            self._loaded[spec.logical_id] = loaded
+        return loaded.func
+
+    @contextmanager
+    def _module_scope(self, spec: FunctionSpec) -> Iterator[None]:
+        """Put the function's code dir and its own sibling modules in place for the call.
+
+        Every function has an `app.py` and may have siblings with common names; sibling modules
+        are kept per function and taken out of sys.modules between calls.
+        """
+        code_dir = str(spec.code_dir)
+        loaded = self._loaded.get(spec.logical_id)
+        if loaded:
+            sys.modules.update(loaded.private_modules)
+        before = set(sys.modules) - set(loaded.private_modules if loaded else ())
+        sys.path.insert(0, code_dir)
+        try:
+            yield
+        finally:
+            with suppress(ValueError):
+                sys.path.remove(code_dir)
+            loaded = self._loaded.get(spec.logical_id)
+            prefix = code_dir + os.sep
+            for name, module in list(sys.modules.items()):
+                if name in before:
+                    continue
+                file = getattr(module, "__file__", None)
+                if file and file.startswith(prefix) and not name.startswith("postventa_local_fn_"):
+                    if loaded is not None:
+                        loaded.private_modules[name] = module
+                    del sys.modules[name]
+
+
+def _reset_app_caches() -> None:
+    try:
+        from postventa.aws import reset_clients
+        from postventa.settings import reset_settings
+    except ImportError:  # pragma: no cover - the package is always installed here
+        return
+    reset_settings()
+    reset_clients()
+
+
+@contextmanager
+def _function_environment(spec: FunctionSpec) -> Iterator[None]:
+    env = dict(spec.environment)
+    env.update(
+        {
+            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_size),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+            "_HANDLER": spec.handler,
+        }
+    )
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    _reset_app_caches()
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+        _reset_app_caches()
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _error_result(exc: BaseException, request_id: str) -> InvokeResult:
+    payload = {
+        "errorMessage": str(exc),
+        "errorType": type(exc).__name__,
+        "requestId": request_id,
+        "stackTrace": traceback.format_tb(exc.__traceback__),
+    }
+    logs = "".join(traceback.format_exception(exc))
+    sys.stderr.write(f"[local lambda] {logs}")
+    return InvokeResult(json.dumps(payload), True, logs)
+
+
+# ---------------------------------------------------------------------- the moto hook
+_active: LambdaRuntime | None = None
+_original_invoke: Any = None
+_install_lock = threading.Lock()
+
+
+def install(runtime: LambdaRuntime) -> None:
+    """Route moto's Lambda invocations (Invoke API, Step Functions, ...) to `runtime`."""
+    global _active, _original_invoke
+    from moto.awslambda.models import LambdaFunction
+
+    with _install_lock:
+        if _original_invoke is None:
+            _original_invoke = LambdaFunction._invoke_lambda
+            LambdaFunction._invoke_lambda = _moto_invoke_lambda  # type: ignore[method-assign]
+        _active = runtime
+
+
+def uninstall(runtime: LambdaRuntime | None = None) -> None:
+    global _active, _original_invoke
+    from moto.awslambda.models import LambdaFunction
+
+    with _install_lock:
+        if runtime is not None and _active is not runtime:
+            return
+        _active = None
+        if _original_invoke is not None:
+            LambdaFunction._invoke_lambda = _original_invoke  # type: ignore[method-assign]
+            _original_invoke = None
+
+
+def active_runtime() -> LambdaRuntime | None:
+    return _active
+
+
+def _moto_invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
+    runtime = _active
+    if runtime is None or runtime.find(self.function_name) is None:
+        return _original_invoke(self, event)
+    if isinstance(event, (str, bytes)):
+        event = json.loads(event) if event else {}
+    result = runtime.invoke(self.function_name, {} if event is None else event)
+    return result.payload, result.errored, result.logs
+
+
+def code_file(spec: FunctionSpec) -> Path:
+    module_path = spec.handler.rpartition(".")[0]
+    return spec.code_dir / (module_path.replace(".", "/") + ".py")
