@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from postventa.cfdi.parse import parse_cfdi
-from postventa.cfdi.pdf import describe, money, qr_drawing, render_cfdi, render_pdf
+from postventa.cfdi.pdf import describe, money, qr_flowable, render_cfdi, render_pdf
 
 SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "cfdi"
 LETTER_POINTS = (612, 792)
@@ -153,15 +153,66 @@ def test_one_page_invoice_says_pagina_1_de_1() -> None:
     assert "Página 1 de 1" in pages[0]
 
 
-def test_qr_drawing_holds_the_verification_url_at_least_275_cm() -> None:
-    from reportlab.graphics.barcode.qr import QrCodeWidget
+def test_qr_holds_the_verification_url_in_a_square_of_at_least_275_cm() -> None:
     from reportlab.lib.units import cm
 
-    url = "https://verificacfdi.facturaelectronica.sat.gob.mx/default.aspx?id=X&re=A&rr=B&tt=1.00&fe=abc"
-    drawing = qr_drawing(url, 3 * cm)
-    widgets = [c for c in drawing.contents if isinstance(c, QrCodeWidget)]
-    assert [w.value for w in widgets] == [url]
-    assert drawing.width >= 2.75 * cm and drawing.height >= 2.75 * cm
+    url = "https://verificacfdi.facturaelectronica.sat.gob.mx/default.aspx?id=X&re=A&rr=B&tt=1&fe=a"
+    qr = qr_flowable(url, 3 * cm)
+    assert qr.widget.value == url
+    assert qr.wrap(500, 500) == (3 * cm, 3 * cm)
+    assert 3 * cm >= 2.75 * cm
+
+
+SCALE = 4
+
+
+def _raster(draw: Any, side: float) -> Any:
+    """Render `draw(canvas)` on a side x side page; a grey PIL image at SCALE pixels per point."""
+    import pypdfium2 as pdfium
+    from reportlab.pdfgen.canvas import Canvas
+
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(side, side))
+    draw(canvas)
+    canvas.save()
+    return pdfium.PdfDocument(buffer.getvalue())[0].render(scale=SCALE).to_pil().convert("L")
+
+
+def _modules(image: Any, count: int, border: int, side: float) -> list[list[bool]]:
+    """Read the QR grid back from pixels: dark at each module's centre."""
+    box = side * SCALE / (count + 2 * border)
+    return [
+        [
+            image.getpixel((int((c + border + 0.5) * box), int((r + border + 0.5) * box))) < 128
+            for c in range(count)
+        ]
+        for r in range(count)
+    ]
+
+
+def test_fast_qr_paints_exactly_the_modules_of_reportlabs_own_qr_drawing() -> None:
+    from reportlab.graphics import renderPDF
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.graphics.shapes import Drawing
+
+    url = parse_cfdi((SAMPLES / "ingreso_3_conceptos.xml").read_bytes()).verification_url
+    side = 85.0
+    ours = qr_flowable(url, side)
+
+    def reference(canvas: Any) -> None:
+        widget = QrCodeWidget(url, barLevel="M", barBorder=1, barWidth=side, barHeight=side)
+        drawing = Drawing(side, side)
+        drawing.add(widget)
+        renderPDF.draw(drawing, canvas, 0, 0)
+
+    got_image = _raster(lambda canvas: ours.drawOn(canvas, 0, 0), side)
+    qr = ours.widget.qr
+    count = qr.getModuleCount()
+    expected = _modules(_raster(reference, side), count, 1, side)
+    got = _modules(got_image, count, 1, side)
+    assert got == expected
+    assert got == [[bool(m) for m in row] for row in qr.modules]
+    assert 0.3 < sum(map(sum, got)) / count**2 < 0.7  # a real code, not an empty square
 
 
 def test_pdf_draws_the_qr_for_this_cfdis_verification_url() -> None:
@@ -171,7 +222,7 @@ def test_pdf_draws_the_qr_for_this_cfdis_verification_url() -> None:
 
     def spy(url: str, side: float) -> Any:
         calls.append((url, side))
-        return qr_drawing(url, side)
+        return qr_flowable(url, side)
 
     render_cfdi(cfdi, qr_factory=spy)
     assert calls == [(cfdi.verification_url, calls[0][1])]

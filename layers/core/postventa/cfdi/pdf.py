@@ -15,16 +15,13 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from xml.sax.saxutils import escape
 
 from postventa.cfdi.parse import Cfdi, Impuesto, parse_cfdi
 from postventa.cfdi.words import amount_in_words
 
-if TYPE_CHECKING:
-    from reportlab.graphics.shapes import Drawing
-
-__all__ = ["describe", "qr_drawing", "render_pdf"]
+__all__ = ["describe", "qr_flowable", "render_cfdi", "render_pdf"]
 
 # --- SAT catalog descriptions (the common keys; anything else prints its key alone) ------------
 
@@ -302,15 +299,52 @@ def _p(text: object) -> str:
 # --- QR ---------------------------------------------------------------------------------------
 
 
-def qr_drawing(url: str, side: float) -> Drawing:
-    """A square Drawing of `side` points holding SAT's verification QR for `url`."""
-    from reportlab.graphics.barcode.qr import QrCodeWidget
-    from reportlab.graphics.shapes import Drawing
+def qr_flowable(url: str, side: float) -> Any:
+    """A square flowable of `side` points holding SAT's verification QR for `url`.
 
-    widget = QrCodeWidget(url, barLevel="M", barBorder=1, barWidth=side, barHeight=side)
-    drawing = Drawing(side, side)
-    drawing.add(widget)
-    return drawing
+    The code is reportlab's QrCodeWidget (kept as `.widget`); drawing its modules as one canvas
+    path instead of one graphics shape per run of modules makes it ~10x faster (the widget's own
+    draw builds hundreds of validated Rect objects).
+    """
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.platypus.flowables import Flowable
+
+    class QrFlowable(Flowable):
+        def __init__(self) -> None:
+            super().__init__()
+            self.widget = QrCodeWidget(
+                url, barLevel="M", barBorder=1, barWidth=side, barHeight=side
+            )
+            self.width = self.height = side
+
+        def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+            return side, side
+
+        def draw(self) -> None:
+            qr = self.widget.qr
+            qr.make()
+            count = qr.getModuleCount()
+            box = side / (count + 2 * self.widget.barBorder)
+            border = self.widget.barBorder
+            canvas = self.canv
+            path = canvas.beginPath()
+            for r, row in enumerate(qr.modules):
+                c = 0
+                while c < count:
+                    if row[c]:
+                        start = c
+                        while c < count and row[c]:
+                            c += 1
+                        y = side - (r + border + 1) * box
+                        path.rect((start + border) * box, y, (c - start) * box, box)
+                    else:
+                        c += 1
+            canvas.saveState()
+            canvas.setFillColorRGB(0, 0, 0)
+            canvas.drawPath(path, stroke=0, fill=1)
+            canvas.restoreState()
+
+    return QrFlowable()
 
 
 # --- the document -----------------------------------------------------------------------------
@@ -321,7 +355,7 @@ def render_pdf(xml: bytes) -> bytes:
     return render_cfdi(parse_cfdi(xml))
 
 
-def render_cfdi(cfdi: Cfdi, *, qr_factory: Callable[[str, float], Any] = qr_drawing) -> bytes:
+def render_cfdi(cfdi: Cfdi, *, qr_factory: Callable[[str, float], Any] = qr_flowable) -> bytes:
     """Render an already parsed CFDI; qr_factory(url, side) builds the QR flowable."""
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_RIGHT
