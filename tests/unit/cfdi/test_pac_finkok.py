@@ -20,14 +20,14 @@ from postventa.cfdi.errors import (
     PacNoCreditError,
     PacTransientError,
 )
-from postventa.cfdi.pac._http import PacCredentials
+from postventa.cfdi.pac._http import SAT_CANCEL_RULES, PacCredentials, classify
 from postventa.cfdi.pac.base import (
     CancellationMotivo,
     CancellationRequest,
     CancellationStatus,
     CfdiState,
 )
-from postventa.cfdi.pac.finkok import FinkokPac
+from postventa.cfdi.pac.finkok import FINKOK_RULES, FinkokPac
 
 FIX = Path(__file__).resolve().parents[2] / "fixtures" / "pac"
 STAMP_URL = "https://demo-facturacion.finkok.com/servicios/soap/stamp.wsdl"
@@ -289,3 +289,38 @@ def test_production_credentials_use_the_production_host(http, sealed):
 def test_missing_credentials_is_an_auth_error():
     with pytest.raises(PacAuthError):
         FinkokPac(PacCredentials(token="x"))
+
+
+# -- the tables themselves, row by row ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "rule", [r for r in FINKOK_RULES if r.code is not None], ids=lambda r: r.code
+)
+def test_each_finkok_code_row_maps_to_its_error(rule):
+    error = classify(FINKOK_RULES, rule.code, f"{rule.code} - mensaje de Finkok")
+    assert type(error) is rule.error
+    assert error.pac_code == rule.code
+
+
+@pytest.mark.parametrize("rule", SAT_CANCEL_RULES, ids=lambda r: r.code)
+def test_each_sat_cancellation_code_row_maps_to_its_error(rule):
+    error = classify(SAT_CANCEL_RULES, rule.code, rule.code)
+    assert type(error) is rule.error
+    assert error.message == rule.message
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "error", "pac_code"),
+    [
+        ("399", "399 - Error no clasificado", PacDataRejectedError, "399"),
+        ("720", "720 - Otro error de Finkok", PacDataRejectedError, "720"),
+        (None, "[Error #CFDI40157] RegimenFiscalReceptor", PacDataRejectedError, "CFDI40157"),
+        (None, "Saldo insuficiente de timbres", PacNoCreditError, None),
+        (None, "No se pudo conectar con el servicio, intente más tarde", PacTransientError, None),
+    ],
+)
+def test_finkok_fallback_rows(code, text, error, pac_code):
+    result = classify(FINKOK_RULES, code, text)
+    assert type(result) is error
+    assert result.pac_code == pac_code

@@ -290,6 +290,14 @@ def status_from_sat_answer(uuid: str, answer: dict[str, str | None]) -> StatusRe
     )
 
 
+SAT_CONSULTA_HOSTS = {
+    PacEnvironment.PRODUCTION: ("https://consultaqr.facturaelectronica.sat.gob.mx", True),
+    # SAT's test service runs with a certificate that does not verify (satcfdi does the same)
+    PacEnvironment.TEST: ("https://pruebacfdiconsultaqr.cloudapp.net", False),
+}
+SAT_CONSULTA_ACTION = "http://tempuri.org/IConsultaCFDIService/Consulta"
+
+
 def sat_status(
     transport: Transport,
     environment: PacEnvironment,
@@ -298,45 +306,47 @@ def sat_status(
     rfc_receptor: str,
     total: Decimal,
 ) -> StatusResult:
-    """Ask SAT's public ConsultaCFDIService (through satcfdi's SAT client) for a CFDI's state."""
-    client = _sat_client(transport, environment)
-    stub = {
-        "Emisor": {"Rfc": rfc_emisor},
-        "Receptor": {"Rfc": rfc_receptor},
-        "Total": total,
-        "Complemento": {"TimbreFiscalDigital": {"UUID": uuid}},
-    }
-    try:
-        answer = client.status(stub)
-    except PacError:
-        raise
-    except Exception as exc:  # ResponseError (non-2xx), malformed SOAP
-        raise PacTransientError(
-            "El servicio de consulta del SAT falló; se reintentará.", pac_code="sat_consulta"
-        ) from exc
-    return status_from_sat_answer(uuid, answer)
+    """Ask SAT's public ConsultaCFDIService for a CFDI's state.
 
+    Same request as satcfdi.pacs.sat.SAT.status, sent here directly: importing that module pulls
+    beautifulsoup4, which the CfdiLayer does not ship (satcfdi is installed --no-deps)."""
+    from xml.sax.saxutils import escape
 
-def _sat_client(transport: Transport, environment: PacEnvironment) -> Any:
     from lxml import etree
-    from satcfdi.exceptions import ResponseError
-    from satcfdi.pacs.sat import SAT
-    from satcfdi.utils import parser
 
-    class _BoundedSAT(SAT):
-        def _request(self, soap_url, data, soap_action, needs_token_fn, verify=True):
-            response = transport.request(
-                "post",
-                soap_url,
-                data=data,
-                headers=self._get_headers(soap_action, needs_token_fn=needs_token_fn),
-                verify=verify,
-            )
-            if not response.ok:
-                raise ResponseError(response)
-            return etree.fromstring(response.content, parser=parser)
-
-    return _BoundedSAT(environment=satcfdi_environment(environment))
+    host, verify = SAT_CONSULTA_HOSTS[environment]
+    expression = escape(f"?re={rfc_emisor}&rr={rfc_receptor}&tt={total}&id={uuid.upper()}")
+    envelope = (
+        '<Envelope xmlns="http://schemas.xmlsoap.org/soap/envelope/" xmlns:tem="http://tempuri.org/">'
+        f"<Body><tem:Consulta><tem:expresionImpresa>{expression}</tem:expresionImpresa>"
+        "</tem:Consulta></Body></Envelope>"
+    )
+    response = transport.request(
+        "post",
+        f"{host}/ConsultaCFDIService.svc",
+        data=envelope.encode(),
+        headers={
+            "Content-type": 'text/xml;charset="utf-8"',
+            "Accept": "text/xml",
+            "SOAPAction": SAT_CONSULTA_ACTION,
+        },
+        verify=verify,
+    )
+    try:
+        root = etree.fromstring(response.content)
+    except etree.XMLSyntaxError as exc:
+        raise PacTransientError(
+            "El servicio de consulta del SAT respondió algo ilegible; se reintentará.",
+            pac_code=f"HTTP{response.status_code}",
+        ) from exc
+    result = root.find("{*}Body/{*}ConsultaResponse/{*}ConsultaResult")
+    if not response.ok or result is None:
+        raise PacTransientError(
+            "El servicio de consulta del SAT falló; se reintentará.",
+            pac_code=f"HTTP{response.status_code}",
+        )
+    answer = {etree.QName(child).localname: child.text for child in result}
+    return status_from_sat_answer(uuid, answer)
 
 
 # ---------------------------------------------------------------------------------------------
