@@ -73,8 +73,8 @@ def test_tfd_original_string_includes_leyenda_only_when_present() -> None:
     )
 
 
-def test_sat_seal_verifies_against_the_tfd_original_string() -> None:
-    """The SelloSAT in our samples signs exactly the string we print (PAC cert in the samples)."""
+def test_sample_emisor_seal_verifies_and_the_tfd_carries_it() -> None:
+    """The samples are really sealed: Sello verifies with the XML's own certificate."""
     import base64
 
     from cryptography.hazmat.primitives import hashes
