@@ -1,0 +1,18 @@
+"""Daily schedule: one reminder to buyers whose billing link is still unused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from postventa.observability import logger, metrics, tracer
+from postventa.services.reminders import send_due_reminders
+
+
+@tracer.capture_lambda_handler
+@logger.inject_lambda_context(correlation_id_path="id", clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    report = send_due_reminders()
+    return {"checked": report.checked, "sent": report.sent}

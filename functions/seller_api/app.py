@@ -1,0 +1,51 @@
+"""Seller API under /api/v1: the tenant comes from the API key, never from the path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from postventa.errors import PostventaError
+from postventa.observability import logger, metrics, tracer
+from postventa.services import seller_api
+from postventa.web.http import JSON, error_body
+
+app = APIGatewayHttpResolver()
+
+
+@app.get("/api/v1/orders")
+def list_orders() -> dict[str, Any]:
+    tenant_id = seller_api.authenticate(app.current_event.headers)
+    limit = app.current_event.get_query_string_value("limit", "50") or "50"
+    return seller_api.list_orders(tenant_id, int(limit) if limit.isdigit() else 50)
+
+
+@app.get("/api/v1/orders/<channel>/<order_id>")
+def get_order(channel: str, order_id: str) -> dict[str, Any]:
+    tenant_id = seller_api.authenticate(app.current_event.headers)
+    return seller_api.get_order(tenant_id, channel, order_id)
+
+
+@app.exception_handler(PostventaError)
+def failed(exc: PostventaError) -> Response:
+    logger.info("seller api error", extra={"error": exc.code})
+    return Response(status_code=exc.status_code, content_type=JSON, body=error_body(exc))
+
+
+@app.not_found
+def not_found(exc: Exception) -> Response:
+    return Response(
+        status_code=404,
+        content_type=JSON,
+        body='{"error": "not_found", "message": "Ruta no encontrada."}',
+    )
+
+
+@tracer.capture_lambda_handler
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,18 @@
+"""Lifecycle task (lambda:invoke.waitForTaskToken): email the buyer the billing-form link."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from postventa.observability import logger, metrics, tracer
+from postventa.services.billing_request import BillingRequestTask, send_billing_request
+
+
+@tracer.capture_lambda_handler
+@logger.inject_lambda_context(correlation_id_path="order.order_id", clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    outcome = send_billing_request(BillingRequestTask.model_validate(event))
+    return {"sent": outcome.sent, "reason": outcome.reason}

@@ -1,0 +1,69 @@
+"""Every DynamoDB key of the single table, in one place (docs/decisions/0001-single-table.md).
+
+Base table: the tenant id leads every partition key (`T#{tenant}...`), so one tenant's items can
+never share a partition with another's and every repository call is scoped by tenant.
+`gsi1` is overloaded: tenant-scoped listings (`T#{tenant}#ORDERS`) plus lookups for secrets a
+request carries without its tenant (form token hash, API key hash): the hash is unguessable and
+the item itself names the tenant. `gsi2` lists a tenant's orders by billing status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TENANT_SK = "TENANT"
+ORDER_SK = "ORDER"
+TENANTS_INDEX_PK = "TENANTS"
+
+
+def tenant_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}"
+
+
+def order_pk(tenant_id: str, channel: str, order_id: str) -> str:
+    return f"T#{tenant_id}#ORDER#{channel}#{order_id}"
+
+
+def order_key(tenant_id: str, channel: str, order_id: str) -> dict[str, str]:
+    return {"pk": order_pk(tenant_id, channel, order_id), "sk": ORDER_SK}
+
+
+def order_key_attribute_values(tenant_id: str, channel: str, order_id: str) -> dict[str, Any]:
+    """The order's key in DynamoDB JSON, for Step Functions' direct DynamoDB integration."""
+    return {k: {"S": v} for k, v in order_key(tenant_id, channel, order_id).items()}
+
+
+def orders_index_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#ORDERS"
+
+
+def orders_index_sk(paid_at_iso: str, channel: str, order_id: str) -> str:
+    return f"{paid_at_iso}#{channel}#{order_id}"
+
+
+def status_index_pk(tenant_id: str, status: str) -> str:
+    return f"T#{tenant_id}#STATUS#{status}"
+
+
+def order_event_sk(at_iso: str, event_id: str) -> str:
+    return f"EVENT#{at_iso}#{event_id}"
+
+
+def form_token_sk(token_hash: str) -> str:
+    return f"FORM#{token_hash}"
+
+
+def form_token_lookup_pk(token_hash: str) -> str:
+    return f"FORM#{token_hash}"
+
+
+def api_key_sk(key_hash: str) -> str:
+    return f"APIKEY#{key_hash}"
+
+
+def api_key_lookup_pk(key_hash: str) -> str:
+    return f"APIKEY#{key_hash}"
+
+
+def webhook_delivery_key(tenant_id: str, channel: str, delivery_id: str) -> dict[str, str]:
+    return {"pk": f"T#{tenant_id}#WEBHOOK#{channel}#{delivery_id}", "sk": "DELIVERY"}

@@ -1,0 +1,50 @@
+"""Small HTTP helpers the API entry points share (raw body, error JSON, page responses)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from postventa.errors import PostventaError
+
+HTML = "text/html; charset=utf-8"
+JSON = "application/json"
+
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+
+
+def raw_body(event: Mapping[str, Any]) -> bytes:
+    """The request body exactly as sent (signatures are computed over these bytes)."""
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        return base64.b64decode(body)
+    return body.encode("utf-8") if isinstance(body, str) else bytes(body)
+
+
+def error_body(exc: PostventaError) -> str:
+    return json.dumps(exc.to_dict(), ensure_ascii=False)
+
+
+def is_same_origin(headers: Mapping[str, str], public_base_url: str) -> bool:
+    """Reject cross-site form posts: Origin (when the browser sends it) must be ours."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    if lowered.get("sec-fetch-site") == "cross-site":
+        return False
+    origin = lowered.get("origin")
+    if not origin or origin == "null":
+        return origin is None
+    origin_host = urlsplit(origin).netloc.lower()
+    allowed = {urlsplit(public_base_url).netloc.lower(), lowered.get("host", "").lower()}
+    return origin_host in allowed - {""}
