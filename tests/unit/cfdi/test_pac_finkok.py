@@ -324,3 +324,8 @@ def test_finkok_fallback_rows(code, text, error, pac_code):
     result = classify(FINKOK_RULES, code, text)
     assert type(result) is error
     assert result.pac_code == pac_code
+
+
+def test_a_stamp_that_comes_with_an_alert_incidencia_is_still_a_stamp(pac, http, sealed):
+    http.post(STAMP_URL, body=fixture("stamp-ok-with-alert.xml"))
+    assert pac.stamp(sealed).uuid == UUID

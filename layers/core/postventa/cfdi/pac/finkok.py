@@ -112,9 +112,11 @@ def _client_class() -> Any:
         def _validate_stamp_response(self, root: Any) -> None:
             incidencias = root.findall(".//apps:Incidencias/apps:Incidencia", NS)
             xml = root.findtext(".//apps:xml", default="", namespaces=NS)
-            codes = [i.findtext("apps:CodigoError", "", NS) for i in incidencias]
-            if ALREADY_STAMPED in codes and xml.strip():
-                return  # Finkok recovered the earlier stamp itself: use it
+            uuid = root.findtext(".//apps:UUID", default="", namespaces=NS)
+            if xml.strip() and uuid.strip():
+                # stamped: incidencias here are alerts, or a 307 where Finkok already handed
+                # back the earlier stamp of the same XML
+                return
             for incidencia in incidencias:
                 code = incidencia.findtext("apps:CodigoError", "", NS)
                 text = incidencia.findtext("apps:MensajeIncidencia", "", NS)
