@@ -71,3 +71,13 @@ def test_credentials_need_user_and_password_together_and_hide_secrets():
         PacCredentials(user="solo")
     creds = PacCredentials(user="u", password="hunter2")
     assert "hunter2" not in repr(creds) and creds.password_value() == "hunter2"
+
+
+def test_sandbox_options_reach_the_real_sandbox():
+    sandbox = pytest.importorskip("postventa.cfdi.pac.sandbox")
+    store = sandbox.InMemorySandboxStore()
+
+    pac = get_pac(PacConfig(), sandbox_options={"store": store})
+
+    assert isinstance(pac, sandbox.SandboxPac)
+    assert pac.store is store

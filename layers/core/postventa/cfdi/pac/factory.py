@@ -9,7 +9,7 @@ account. Real providers need credentials, which the app loads (Secrets Manager, 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -43,8 +43,10 @@ def get_pac(
     credentials: PacCredentials | None = None,
     *,
     transport: Transport | None = None,
+    sandbox_options: dict[str, Any] | None = None,
 ) -> Pac:
-    """Build the adapter for `config`. Real providers need `credentials` already loaded."""
+    """Build the adapter for `config`. Real providers need `credentials` already loaded;
+    `sandbox_options` go to SandboxPac (e.g. a persistent `store`, a `clock`)."""
     if config.provider is PacProvider.SANDBOX:
         try:
             from postventa.cfdi.pac.sandbox import SandboxPac
@@ -52,7 +54,7 @@ def get_pac(
             raise PacUnsupportedOperationError(
                 "El PAC de pruebas (sandbox) no está disponible en esta instalación."
             ) from exc
-        return SandboxPac()
+        return SandboxPac(**(sandbox_options or {}))
 
     if credentials is None:
         raise PacAuthError(f"Faltan las credenciales del PAC ({config.provider.value}).")
