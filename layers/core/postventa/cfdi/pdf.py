@@ -362,6 +362,7 @@ def render_cfdi(cfdi: Cfdi, *, qr_factory: Callable[[str, float], Any] = qr_flow
     from reportlab.lib.pagesizes import LETTER
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
+    from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.pdfgen.canvas import Canvas
     from reportlab.platypus import (
         KeepTogether,
@@ -543,20 +544,27 @@ def render_cfdi(cfdi: Cfdi, *, qr_factory: Callable[[str, float], Any] = qr_flow
     rows: list[list[Any]] = [
         [Paragraph(_p(h), head_r if i in numeric else head) for i, h in enumerate(heads)]
     ]
+    inner = [w * mm - 6 for w in col_mm]  # minus left and right padding
+
+    def cell(text: str, column: int, style: ParagraphStyle = small) -> Any:
+        """A plain string when it fits on one line (much faster to lay out), else a Paragraph."""
+        if stringWidth(text, "Helvetica", 7) <= inner[column]:
+            return text
+        return Paragraph(_p(text), style)
+
     for c in cfdi.conceptos:
         unit_name = c.unidad or CATALOGS["ClaveUnidad"].get(c.clave_unidad, "")
-        unit = f"{_p(c.clave_unidad)} <font color='{MUTED}'>{_p(unit_name)}</font>"
         rows.append(
             [
-                para(c.clave_prod_serv),
-                para(c.no_identificacion or ""),
-                para(quantity(c.cantidad), right),
-                Paragraph(unit if unit_name else _p(c.clave_unidad), small),
-                para(c.descripcion),
-                para(money(c.valor_unitario), right),
-                para(money(c.descuento) if c.descuento else "", right),
-                para(money(c.importe), right),
-                para(c.objeto_imp),
+                cell(c.clave_prod_serv, 0),
+                cell(c.no_identificacion or "", 1),
+                cell(quantity(c.cantidad), 2, right),
+                cell(f"{c.clave_unidad} {unit_name}".strip(), 3),
+                cell(c.descripcion, 4),
+                cell(money(c.valor_unitario), 5, right),
+                cell(money(c.descuento) if c.descuento else "", 6, right),
+                cell(money(c.importe), 7, right),
+                cell(c.objeto_imp, 8),
             ]
         )
     table = Table(rows, colWidths=[w * mm for w in col_mm], repeatRows=1)
@@ -564,6 +572,9 @@ def render_cfdi(cfdi: Cfdi, *, qr_factory: Callable[[str, float], Any] = qr_flow
         TableStyle(
             [
                 ("BACKGROUND", (0, 0), (-1, 0), accent),
+                ("FONT", (0, 1), (-1, -1), "Helvetica", 7, 8.6),
+                ("TEXTCOLOR", (0, 1), (-1, -1), ink),
+                *[("ALIGN", (i, 1), (i, -1), "RIGHT") for i in sorted(numeric)],
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
                 ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, zebra]),
