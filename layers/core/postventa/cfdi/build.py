@@ -210,14 +210,19 @@ def concept_dict(
     }
 
 
-def local_fecha(issuer: Issuer, fecha: datetime | None) -> datetime:
-    """CFDI Fecha: naive local time of LugarExpedicion, to the second."""
+def timezone_for_cp(codigo_postal: str) -> Any:
+    """Time zone of a CP (SAT's c_CodigoPostal); Mexico City when unknown."""
     from satcfdi.transform import MEXICO_TZ, get_timezone
 
     try:
-        tz = get_timezone(issuer.lugar_expedicion)
+        return get_timezone(codigo_postal)
     except (KeyError, TypeError):
-        tz = MEXICO_TZ
+        return MEXICO_TZ
+
+
+def local_fecha(issuer: Issuer, fecha: datetime | None) -> datetime:
+    """CFDI Fecha: naive local time of LugarExpedicion, to the second."""
+    tz = timezone_for_cp(issuer.lugar_expedicion)
     if fecha is None:
         fecha = datetime.now(tz=tz)
     elif fecha.tzinfo is not None:

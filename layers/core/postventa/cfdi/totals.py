@@ -120,9 +120,14 @@ def net_concept(
         # goes as ObjetoImp 01 with Importe == Descuento.
         importe = cents(gross / (1 + (rate or ZERO)))
         return ConceptAmounts(
-            cantidad, unit_value(cantidad, importe), importe, importe,
-            TaxTreatment.NO_OBJETO, ZERO, None,
-        )  # fmt: skip
+            cantidad,
+            unit_value(cantidad, importe),
+            importe,
+            importe,
+            TaxTreatment.NO_OBJETO,
+            ZERO,
+            None,
+        )
     if not rate:  # iva0, exento, no objeto: net == gross
         tax_amount = ZERO.quantize(CENT) if tax is TaxTreatment.IVA0 else None
         return ConceptAmounts(

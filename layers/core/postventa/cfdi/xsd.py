@@ -62,8 +62,10 @@ def _compiled(bases: tuple[str, ...]) -> Any:
 
 def _bases_from_location(element: etree._Element) -> tuple[str, ...]:
     """Schema files named by xsi:schemaLocation, as paths under satcfdi's schema folder."""
-    location = element.get(_XSI_LOCATION) or ""
-    parts = location.split()
+    parts = (element.get(_XSI_LOCATION) or "").split()
+    for complemento in element.iterfind("{http://www.sat.gob.mx/cfd/4}Complemento"):
+        for child in complemento:  # complements (TFD) declare their schema on themselves
+            parts += (child.get(_XSI_LOCATION) or "").split()
     root = _schema_root()
     bases = {_CFDI40}
     for url in parts[1::2]:

@@ -1,0 +1,485 @@
+"""Offline sandbox PAC: checks a sealed CFDI like a real PAC and stamps it with a
+TimbreFiscalDigital 1.1 signed by a self-signed PAC test certificate.
+
+What it checks, in the order a PAC answers: well-formed XML and XSD (301), a stamp already issued
+for the same sello (returns the same UUID and XML, like Finkok's 307), the sello against the
+certificate (CFDI40102), certificate RFC == Emisor Rfc (303), certificate valid at Fecha (305),
+Fecha inside the 72-hour window and not in the future (401), SAT arithmetic (CFDI401xx, see
+`postventa.cfdi.totals.audit_amounts`), forced rejections, and the folio balance.
+
+Error codes: 301/303/305/401 are the classic SAT stamping validation codes that PACs still return
+next to the CFDI 4.0 matrix codes (CFDI40xxx); CFDI40102 is the 4.0 matrix code for "the digest
+must equal the decrypted sello". The numbering of the arithmetic codes differs between versions
+of the matrix: treat them as indicative, the Spanish message carries the reason.
+
+Not checked (needs SAT's registers): receptor RFC in the LCO, name/CP/régimen match (CFDI40143,
+40145, 40148, 40157/58) -- use `reject_code` + `reject_rfcs` to simulate those.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+import uuid as uuid_lib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
+
+from postventa.cfdi.errors import (
+    PacDataRejectedError,
+    PacNoCreditError,
+    PacTransientError,
+)
+from postventa.cfdi.pac.base import (
+    CancellationRequest,
+    CancellationResult,
+    CancellationStatus,
+    CfdiState,
+    StampResult,
+    StatusResult,
+)
+
+if TYPE_CHECKING:
+    from postventa.cfdi.certs import TestCertificate
+
+NS_CFDI = "http://www.sat.gob.mx/cfd/4"
+NS_TFD = "http://www.sat.gob.mx/TimbreFiscalDigital"
+NS_XSI = "http://www.w3.org/2001/XMLSchema-instance"
+STAMP_WINDOW = timedelta(hours=72)
+LEYENDA = "Timbrado por el PAC de pruebas de Postventa: sin validez fiscal"
+
+
+@dataclass(frozen=True)
+class SandboxRecord:
+    uuid: str
+    xml: bytes
+    fecha_timbrado: datetime
+    no_certificado_sat: str
+    rfc_emisor: str
+    rfc_receptor: str
+    total_mxn: Decimal
+    tipo_comprobante: str
+    fecha_emision: datetime  # naive, local time of LugarExpedicion
+    state: CfdiState = CfdiState.VALID
+    cancellation: CancellationStatus | None = None
+    cancel_requested_at: datetime | None = None
+
+
+class SandboxStore(Protocol):
+    """Where the sandbox keeps stamps and its folio balance (memory by default; the app may
+    persist it). `consume_folio` must be atomic."""
+
+    def by_fingerprint(self, fingerprint: str) -> SandboxRecord | None: ...
+    def by_uuid(self, uuid: str) -> SandboxRecord | None: ...
+    def save(self, fingerprint: str, record: SandboxRecord) -> None: ...
+    def update(self, record: SandboxRecord) -> None: ...
+    def consume_folio(self) -> bool: ...
+    def folio_balance(self) -> int | None: ...
+
+
+class InMemorySandboxStore:
+    def __init__(self, folios: int | None = None) -> None:
+        self._lock = threading.Lock()
+        self._by_fp: dict[str, str] = {}
+        self._records: dict[str, SandboxRecord] = {}
+        self._folios = folios  # None: unlimited
+
+    def by_fingerprint(self, fingerprint: str) -> SandboxRecord | None:
+        uuid = self._by_fp.get(fingerprint)
+        return self._records.get(uuid) if uuid else None
+
+    def by_uuid(self, uuid: str) -> SandboxRecord | None:
+        return self._records.get(uuid.upper())
+
+    def save(self, fingerprint: str, record: SandboxRecord) -> None:
+        with self._lock:
+            self._by_fp[fingerprint] = record.uuid
+            self._records[record.uuid] = record
+
+    def update(self, record: SandboxRecord) -> None:
+        with self._lock:
+            self._records[record.uuid] = record
+
+    def consume_folio(self) -> bool:
+        with self._lock:
+            if self._folios is None:
+                return True
+            if self._folios <= 0:
+                return False
+            self._folios -= 1
+            return True
+
+    def folio_balance(self) -> int | None:
+        return self._folios
+
+    def add_folios(self, count: int) -> None:
+        with self._lock:
+            self._folios = (self._folios or 0) + count
+
+
+@dataclass
+class FaultInjection:
+    """Failure knobs: a seeded transient error rate, a full outage, forced data rejections."""
+
+    transient_error_rate: float = 0.0
+    seed: int = 0
+    outage: bool = False
+    reject_code: str | None = None  # e.g. "CFDI40145"
+    reject_rfcs: frozenset[str] | None = None  # None with a reject_code: reject every CFDI
+
+
+_REJECT_MESSAGES = {
+    "CFDI40143": "El RFC del receptor no se encuentra en la lista de RFC inscritos no cancelados.",
+    "CFDI40145": "El nombre del receptor no corresponde al RFC registrado.",
+    "CFDI40147": "El código postal del receptor no corresponde al RFC registrado.",
+    "CFDI40148": "El código postal del receptor no corresponde al RFC registrado.",
+    "CFDI40157": "El régimen fiscal del receptor no corresponde al RFC registrado.",
+    "CFDI40158": "El régimen fiscal del receptor no corresponde al RFC registrado.",
+}
+
+
+def _utcnow() -> datetime:
+    return datetime.now(tz=UTC)
+
+
+class SandboxPac:
+    """The Pac port, offline. Deterministic given `faults.seed` and `clock`."""
+
+    name = "sandbox"
+
+    def __init__(
+        self,
+        *,
+        store: SandboxStore | None = None,
+        pac_certificate: TestCertificate | None = None,
+        faults: FaultInjection | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+        future_tolerance: timedelta = timedelta(minutes=10),
+        check_certificate_validity: bool = True,
+        extra_holidays: Iterable[Any] = (),
+    ) -> None:
+        self.store: SandboxStore = store if store is not None else InMemorySandboxStore()
+        self.faults = faults or FaultInjection()
+        self._rng = random.Random(self.faults.seed)
+        self._clock = clock
+        self._future_tolerance = future_tolerance
+        self._check_validity = check_certificate_validity
+        self._extra_holidays = frozenset(extra_holidays)
+        self._pac_certificate = pac_certificate
+        self._signer: Any = None
+
+    # -- PAC certificate --------------------------------------------------------------------
+    def _pac_signer(self) -> Any:
+        if self._signer is None:
+            from satcfdi.models import Signer
+
+            cert = self._pac_certificate or _default_pac_certificate()
+            self._signer = Signer.load(cert.certificate, cert.key, cert.password)
+        return self._signer
+
+    @property
+    def no_certificado_sat(self) -> str:
+        return str(self._pac_signer().certificate_number)
+
+    def pac_certificate_der(self) -> bytes:
+        """The PAC certificate, to verify SelloSAT outside the sandbox."""
+        return bytes(self._pac_signer().certificate_bytes())
+
+    # -- stamp ------------------------------------------------------------------------------
+    def stamp(self, cfdi_xml: bytes) -> StampResult:
+        from lxml import etree
+        from satcfdi.utils import parser
+
+        self._maybe_fail()
+        try:
+            root = etree.fromstring(cfdi_xml, parser=parser)
+        except etree.XMLSyntaxError as exc:
+            raise _reject("301", f"XML mal formado: {exc}") from exc
+        if root.tag != f"{{{NS_CFDI}}}Comprobante":
+            raise _reject("301", "El documento no es un CFDI 4.0.")
+        sello = root.get("Sello") or ""
+        fingerprint = hashlib.sha256(sello.encode() or cfdi_xml).hexdigest()
+        previous = self.store.by_fingerprint(fingerprint)
+        if previous is not None:  # same CFDI sent again: same stamp, no folio spent
+            return _result(previous)
+        if root.find(f"{{{NS_CFDI}}}Complemento/{{{NS_TFD}}}TimbreFiscalDigital") is not None:
+            raise _reject("307", "El CFDI ya contiene un timbre fiscal digital.")
+
+        from postventa.cfdi import xsd
+        from postventa.cfdi.totals import audit_amounts
+
+        try:
+            xsd.validate(root)
+        except xsd.XsdValidationError as exc:
+            raise _reject("301", "XML mal formado: no cumple el esquema XSD.", exc.errors) from exc
+
+        certificate = self._check_sello(root)
+        emisor = root.find(f"{{{NS_CFDI}}}Emisor")
+        receptor = root.find(f"{{{NS_CFDI}}}Receptor")
+        assert emisor is not None and receptor is not None  # guaranteed by the XSD
+        rfc_emisor = emisor.get("Rfc") or ""
+        rfc_receptor = receptor.get("Rfc") or ""
+        if str(certificate.rfc or "") != rfc_emisor:
+            raise _reject(
+                "303",
+                "El sello no corresponde al emisor: el RFC del certificado "
+                "es distinto del RFC del emisor.",
+            )
+        fecha = datetime.fromisoformat(root.get("Fecha") or "")
+        self._check_dates(fecha, root.get("LugarExpedicion") or "", certificate)
+
+        problems = audit_amounts(root)
+        if problems:
+            code = problems[0].split(":", 1)[0]
+            raise _reject(
+                code, "Importes inconsistentes: " + problems[0].split(":", 1)[1].strip(), problems
+            )
+        self._forced_rejection(rfc_receptor)
+        if not self.store.consume_folio():
+            raise PacNoCreditError(
+                "El PAC de pruebas no tiene timbres disponibles.", pac_code="sin_timbres"
+            )
+
+        record = self._seal_tfd(root, sello, rfc_emisor, rfc_receptor, fecha)
+        self.store.save(fingerprint, record)
+        return _result(record)
+
+    def _maybe_fail(self) -> None:
+        if self.faults.outage:
+            raise PacTransientError("El PAC no está disponible (caída simulada).", pac_code="503")
+        if self.faults.transient_error_rate and (
+            self._rng.random() < self.faults.transient_error_rate
+        ):
+            raise PacTransientError(
+                "Tiempo de espera agotado con el PAC (simulado).", pac_code="504"
+            )
+
+    def _check_sello(self, root: Any) -> Any:
+        import base64
+
+        from satcfdi.cfdi import CFDI
+        from satcfdi.models import Certificate
+
+        try:
+            certificate = Certificate.load_certificate(base64.b64decode(root.get("Certificado")))
+            signature = base64.b64decode(root.get("Sello"), validate=True)
+        except Exception as exc:
+            raise _reject("CFDI40102", "Sello o certificado mal formado.") from exc
+        if certificate.certificate_number != root.get("NoCertificado"):
+            raise _reject("CFDI40102", "NoCertificado no corresponde al certificado.")
+        cadena = CFDI.from_xml(root).cadena_original()
+        if not certificate.verify_sha256(cadena.encode(), signature):
+            raise _reject(
+                "CFDI40102",
+                "El resultado de la digestión debe ser igual al resultado de la desencripción "
+                "del sello.",
+            )
+        return certificate
+
+    def _check_dates(self, fecha: datetime, lugar: str, certificate: Any) -> None:
+        from postventa.cfdi.build import timezone_for_cp
+
+        now_local = self._clock().astimezone(timezone_for_cp(lugar)).replace(tzinfo=None)
+        if fecha < now_local - STAMP_WINDOW:
+            raise _reject(
+                "401",
+                "Fecha y hora de generación fuera de rango: el CFDI tiene más "
+                "de 72 horas de emitido.",
+            )
+        if fecha > now_local + self._future_tolerance:
+            raise _reject(
+                "401",
+                "Fecha y hora de generación fuera de rango: la fecha de "
+                "emisión es posterior a la hora actual.",
+            )
+        if self._check_validity:
+            cert = certificate.certificate.to_cryptography()
+            fecha_utc = fecha.replace(tzinfo=timezone_for_cp(lugar))
+            if hasattr(fecha_utc.tzinfo, "localize"):  # pytz
+                fecha_utc = fecha_utc.tzinfo.localize(fecha)  # type: ignore[union-attr]
+            if not cert.not_valid_before_utc <= fecha_utc <= cert.not_valid_after_utc:
+                raise _reject(
+                    "305", "La fecha de emisión no está dentro de la vigencia del CSD del emisor."
+                )
+
+    def _forced_rejection(self, rfc_receptor: str) -> None:
+        code = self.faults.reject_code
+        if not code:
+            return
+        rfcs = self.faults.reject_rfcs
+        if rfcs is None or rfc_receptor in rfcs:
+            raise _reject(code, _REJECT_MESSAGES.get(code, "Rechazo simulado por el PAC."))
+
+    def _seal_tfd(
+        self, root: Any, sello: str, rfc_emisor: str, rfc_receptor: str, fecha: datetime
+    ) -> SandboxRecord:
+        from lxml import etree
+        from satcfdi.create.cfd.tfd11 import TimbreFiscalDigital
+        from satcfdi.transform import MEXICO_TZ
+
+        from postventa.cfdi import xsd
+
+        stamped_at = self._clock().astimezone(MEXICO_TZ).replace(tzinfo=None, microsecond=0)
+        uuid = str(uuid_lib.UUID(int=self._rng.getrandbits(128), version=4)).upper()
+        tfd = TimbreFiscalDigital(
+            proveedor=self._pac_signer(),
+            uuid=uuid,
+            fecha_timbrado=stamped_at,
+            sello_cfd=sello,
+            leyenda=LEYENDA,
+        )
+        tfd_element = tfd.to_xml(include_schema_location=True)
+        complemento = root.find(f"{{{NS_CFDI}}}Complemento")
+        if complemento is None:
+            complemento = etree.Element(f"{{{NS_CFDI}}}Complemento")
+            addenda = root.find(f"{{{NS_CFDI}}}Addenda")
+            if addenda is not None:
+                addenda.addprevious(complemento)
+            else:
+                root.append(complemento)
+        complemento.append(tfd_element)
+        xsd.validate(root)
+        xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+        total = Decimal(root.get("Total") or "0") * Decimal(root.get("TipoCambio") or "1")
+        return SandboxRecord(
+            uuid=uuid,
+            xml=xml,
+            fecha_timbrado=stamped_at,
+            no_certificado_sat=self.no_certificado_sat,
+            rfc_emisor=rfc_emisor,
+            rfc_receptor=rfc_receptor,
+            total_mxn=total,
+            tipo_comprobante=root.get("TipoDeComprobante") or "I",
+            fecha_emision=fecha,
+        )
+
+    # -- cancel / status --------------------------------------------------------------------
+    def cancel(self, request: CancellationRequest) -> CancellationResult:
+        from postventa.cfdi.cancel import requires_acceptance, validate_motivo
+
+        self._maybe_fail()
+        validate_motivo(request.uuid, request.motivo, request.folio_sustitucion)
+        record = self._find(request.uuid, request.rfc_emisor)
+        if record.state is CfdiState.CANCELLED:
+            return CancellationResult(
+                record.uuid,
+                CancellationStatus.ACCEPTED,
+                False,
+                detail={"codigo": "202", "mensaje": "Previamente cancelado"},
+            )
+        if record.cancellation is CancellationStatus.PENDING:
+            return CancellationResult(
+                record.uuid,
+                CancellationStatus.PENDING,
+                True,
+                detail={"codigo": "202", "mensaje": "En proceso"},
+            )
+        now = self._clock()
+        needs = requires_acceptance(
+            record.total_mxn,
+            record.tipo_comprobante,
+            record.rfc_receptor,
+            record.fecha_emision,
+            now,
+            extra_holidays=self._extra_holidays,
+        )
+        if needs:
+            updated = replace(
+                record, cancellation=CancellationStatus.PENDING, cancel_requested_at=now
+            )
+            self.store.update(updated)
+            return CancellationResult(
+                record.uuid,
+                CancellationStatus.PENDING,
+                True,
+                detail={"codigo": "201", "mensaje": "En espera de aceptación"},
+            )
+        self.store.update(
+            replace(
+                record,
+                state=CfdiState.CANCELLED,
+                cancellation=CancellationStatus.ACCEPTED,
+                cancel_requested_at=now,
+            )
+        )
+        return CancellationResult(
+            record.uuid,
+            CancellationStatus.ACCEPTED,
+            False,
+            detail={"codigo": "201", "mensaje": "Cancelado sin aceptación"},
+        )
+
+    def answer_cancellation(self, uuid: str, accept: bool) -> None:
+        """Simulate the receptor accepting or rejecting a pending cancellation."""
+        record = self.store.by_uuid(uuid)
+        if record is None or record.cancellation is not CancellationStatus.PENDING:
+            raise PacDataRejectedError(
+                "No hay una solicitud de cancelación pendiente.", pac_code="2001"
+            )
+        if accept:
+            record = replace(
+                record, state=CfdiState.CANCELLED, cancellation=CancellationStatus.ACCEPTED
+            )
+        else:
+            record = replace(record, cancellation=CancellationStatus.REJECTED)
+        self.store.update(record)
+
+    def status(self, uuid: str, rfc_emisor: str, rfc_receptor: str, total: Decimal) -> StatusResult:
+        from postventa.cfdi.cancel import requires_acceptance, response_deadline
+
+        record = self.store.by_uuid(uuid)
+        if record is None or record.rfc_emisor != rfc_emisor or record.rfc_receptor != rfc_receptor:
+            return StatusResult(uuid, CfdiState.NOT_FOUND)
+        now = self._clock()
+        if record.cancellation is CancellationStatus.PENDING and record.cancel_requested_at:
+            deadline = response_deadline(record.cancel_requested_at, self._extra_holidays)
+            from postventa.cfdi.cancel import mexico_local
+
+            if mexico_local(now) > deadline:  # silence = acceptance
+                record = replace(
+                    record, state=CfdiState.CANCELLED, cancellation=CancellationStatus.EXPIRED
+                )
+                self.store.update(record)
+        cancellable = None
+        if record.state is CfdiState.VALID:
+            needs = requires_acceptance(
+                record.total_mxn,
+                record.tipo_comprobante,
+                record.rfc_receptor,
+                record.fecha_emision,
+                now,
+                extra_holidays=self._extra_holidays,
+            )
+            cancellable = "Cancelable con aceptación" if needs else "Cancelable sin aceptación"
+        return StatusResult(record.uuid, record.state, record.cancellation, cancellable)
+
+    def _find(self, uuid: str, rfc_emisor: str) -> SandboxRecord:
+        record = self.store.by_uuid(uuid)
+        if record is None or record.rfc_emisor != rfc_emisor:
+            raise _reject("205", "El UUID no existe o no pertenece al emisor.")
+        return record
+
+
+def _reject(code: str, message: str, details: Any = None) -> PacDataRejectedError:
+    return PacDataRejectedError(f"{code}: {message}", pac_code=code, details=details)
+
+
+def _result(record: SandboxRecord) -> StampResult:
+    return StampResult(record.uuid, record.xml, record.fecha_timbrado, record.no_certificado_sat)
+
+
+_DEFAULT_PAC: list[TestCertificate] = []
+_DEFAULT_LOCK = threading.Lock()
+
+
+def _default_pac_certificate() -> TestCertificate:
+    """One generated PAC certificate per process (RSA key generation costs ~0.1 s)."""
+    with _DEFAULT_LOCK:
+        if not _DEFAULT_PAC:
+            from postventa.cfdi.certs import generate_pac_certificate
+
+            _DEFAULT_PAC.append(generate_pac_certificate())
+        return _DEFAULT_PAC[0]

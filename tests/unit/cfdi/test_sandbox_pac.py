@@ -1,0 +1,219 @@
+"""Sandbox PAC: real checks (XSD, sello, RFC, 72 h), TFD signed by a PAC cert, idempotent
+duplicates, fault injection, folio balance, cancel/status with SAT acceptance rules."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from postventa.cfdi import certs, seal
+from postventa.cfdi.build import PlainReceptor
+from postventa.cfdi.errors import PacDataRejectedError, PacNoCreditError, PacTransientError
+from postventa.cfdi.issuer import CsdCredentials, Issuer, ProductKeys
+from postventa.cfdi.pac.base import (
+    CancellationMotivo,
+    CancellationRequest,
+    CancellationStatus,
+    CfdiState,
+)
+from postventa.cfdi.pac.sandbox import FaultInjection, InMemorySandboxStore, SandboxPac
+from postventa.cfdi.stamping import seal_and_validate, stamp_order
+from postventa.domain.orders import Order
+
+CSD = Path(__file__).resolve().parents[2] / "fixtures" / "sat-test-csd"
+NOW = datetime(2024, 5, 2, 18, 0, tzinfo=UTC)  # 12:00 in CP 42501
+TFD = "{http://www.sat.gob.mx/TimbreFiscalDigital}TimbreFiscalDigital"
+ISSUER = Issuer(
+    rfc="EKU9003173C9",
+    nombre="ESCUELA KEMPER URGATE",
+    regimen_fiscal="601",
+    lugar_expedicion="42501",
+    products={"A": ProductKeys(clave_prod_serv="43211503", clave_unidad="H87")},
+)
+BUYER = PlainReceptor("XIQB891116QE4", "KARLA FUENTE NOLASCO", "605", "01160", "S01")
+# the SAT test CSD expired in 2023: the sandbox's certificate validity check is for generated CSDs
+SAT_CSD = CsdCredentials.from_files(
+    CSD / "eku9003173c9_csd.cer", CSD / "eku9003173c9_csd.key", "12345678a"
+)
+
+
+@cache
+def pac_cert() -> certs.TestCertificate:
+    return certs.generate_pac_certificate()
+
+
+def order(total: str = "2320.00", oid: str = "1") -> Order:
+    return Order(
+        tenant_id="t1",
+        channel="mercadolibre",
+        order_id=oid,
+        paid_at=NOW,
+        lines=[{"sku": "A", "description": "Silla", "quantity": 1, "unit_price": total}],
+        total_paid=D(total),
+    )
+
+
+def pac(**kw: Any) -> SandboxPac:
+    kw.setdefault("check_certificate_validity", False)
+    return SandboxPac(pac_certificate=pac_cert(), clock=lambda: NOW, **kw)
+
+
+def stamp(p: SandboxPac, o: Order | None = None, **kw: Any) -> Any:
+    return stamp_order(
+        o or order(), ISSUER, kw.pop("receptor", BUYER), kw.pop("csd", SAT_CSD), p,
+        folio=kw.pop("folio", 1), fecha=kw.pop("fecha", NOW - timedelta(minutes=5)),
+    )  # fmt: skip
+
+
+def test_stamp_adds_a_tfd_whose_sello_sat_verifies_with_the_pac_certificate() -> None:
+    from satcfdi.cfdi import CFDI
+    from satcfdi.models import Certificate
+
+    p = pac()
+    result = stamp(p)
+    root = etree.fromstring(result.xml)
+    tfd = root.find(f".//{TFD}")
+    assert tfd is not None
+    assert tfd.get("UUID") == result.uuid
+    assert tfd.get("SelloCFD") == root.get("Sello")
+    assert tfd.get("RfcProvCertif") == certs.SANDBOX_PAC_RFC
+    assert tfd.get("NoCertificadoSAT") == pac_cert().no_certificado == result.no_certificado_sat
+    tfd_obj = CFDI.from_xml(tfd)
+    cert = Certificate.load_certificate(pac_cert().certificate)
+    assert cert.verify_sha256(
+        tfd_obj.cadena_original().encode(), base64.b64decode(tfd.get("SelloSAT"))
+    )
+    assert seal.verify_seal(result.xml)
+    assert result.total == D("2320.00")
+
+
+def test_same_xml_twice_returns_the_same_uuid_and_spends_one_folio() -> None:
+    store = InMemorySandboxStore(folios=5)
+    p = pac(store=store)
+    comprobante = __import__("postventa.cfdi.build", fromlist=["x"]).build_invoice(
+        order(), ISSUER, BUYER, 1, NOW - timedelta(minutes=5)
+    )
+    xml = seal_and_validate(comprobante, SAT_CSD)
+    first, second = p.stamp(xml), p.stamp(xml)
+    assert first.uuid == second.uuid
+    assert first.xml == second.xml
+    assert store.folio_balance() == 4
+
+
+def test_tampered_total_is_rejected_as_invalid_sello() -> None:
+    from postventa.cfdi.build import build_invoice
+
+    xml = seal_and_validate(
+        build_invoice(order(), ISSUER, BUYER, 1, NOW - timedelta(minutes=5)), SAT_CSD
+    )
+    with pytest.raises(PacDataRejectedError) as err:
+        pac().stamp(xml.replace(b'Total="2320.00"', b'Total="2000.00"'))
+    assert err.value.pac_code == "CFDI40102"
+
+
+def test_certificate_of_another_rfc_is_rejected() -> None:
+    other = certs.generate_test_csd("AAA010101AAA", "OTRA EMPRESA")
+    from postventa.cfdi.build import build_invoice
+
+    cfdi = build_invoice(order(), ISSUER, BUYER, 1, NOW - timedelta(minutes=5))
+    cfdi.sign(seal.signer_from_credentials(other.credentials()))  # bypass seal()'s own check
+    with pytest.raises(PacDataRejectedError) as err:
+        pac().stamp(cfdi.xml_bytes(include_schema_location=True))
+    assert err.value.pac_code == "303"
+
+
+@pytest.mark.parametrize("age", [timedelta(hours=73), timedelta(minutes=-30)])
+def test_fecha_outside_the_72_hour_window_is_rejected(age: timedelta) -> None:
+    with pytest.raises(PacDataRejectedError) as err:
+        stamp(pac(), fecha=NOW - age)
+    assert err.value.pac_code == "401"
+
+
+def test_generated_csd_must_be_valid_at_fecha() -> None:
+    csd = certs.generate_test_csd("EKU9003173C9", "ESCUELA KEMPER URGATE", valid_from=NOW)
+    p = pac(check_certificate_validity=True)
+    assert stamp(p, csd=csd.credentials()).uuid
+    with pytest.raises(PacDataRejectedError) as err:
+        stamp(pac(check_certificate_validity=True), csd=SAT_CSD)  # expired in 2023
+    assert err.value.pac_code == "305"
+
+
+def test_forced_rejection_only_for_the_listed_receptor() -> None:
+    faults = FaultInjection(reject_code="CFDI40145", reject_rfcs=frozenset({"XIQB891116QE4"}))
+    with pytest.raises(PacDataRejectedError) as err:
+        stamp(pac(faults=faults))
+    assert err.value.pac_code == "CFDI40145"
+    publico = PlainReceptor("XAXX010101000", "PUBLICO EN GENERAL", "616", "42501", "S01")
+    assert stamp(pac(faults=faults), receptor=publico).uuid
+
+
+def test_outage_and_seeded_transient_errors() -> None:
+    with pytest.raises(PacTransientError):
+        stamp(pac(faults=FaultInjection(outage=True)))
+    p = pac(faults=FaultInjection(transient_error_rate=0.5, seed=7))
+    outcomes = []
+    for i in range(10):
+        try:
+            stamp(p, order(oid=str(i)), folio=i)
+            outcomes.append("ok")
+        except PacTransientError:
+            outcomes.append("err")
+    p2 = pac(faults=FaultInjection(transient_error_rate=0.5, seed=7))
+    again = []
+    for i in range(10):
+        try:
+            stamp(p2, order(oid=str(i)), folio=i)
+            again.append("ok")
+        except PacTransientError:
+            again.append("err")
+    assert outcomes == again
+    assert "ok" in outcomes and "err" in outcomes
+
+
+def test_no_folios_left_is_pac_no_credit() -> None:
+    p = pac(store=InMemorySandboxStore(folios=1))
+    stamp(p)
+    with pytest.raises(PacNoCreditError):
+        stamp(p, order(oid="2"), folio=2)
+
+
+def _cancel(p: SandboxPac, uuid: str, total: D) -> Any:
+    return p.cancel(
+        CancellationRequest(uuid, "EKU9003173C9", "XIQB891116QE4", total,
+                            CancellationMotivo.WITHOUT_RELATION)
+    )  # fmt: skip
+
+
+def test_small_invoice_cancels_without_acceptance() -> None:
+    p = pac()
+    stamped = stamp(p, order("500.00"))
+    assert _cancel(p, stamped.uuid, D("500")).status is CancellationStatus.ACCEPTED
+    status = p.status(stamped.uuid, "EKU9003173C9", "XIQB891116QE4", D("500"))
+    assert status.state is CfdiState.CANCELLED
+
+
+def test_large_invoice_after_next_business_day_waits_for_acceptance_then_expires() -> None:
+    clock = [NOW]
+    p = SandboxPac(pac_certificate=pac_cert(), clock=lambda: clock[0],
+                   check_certificate_validity=False)  # fmt: skip
+    stamped = stamp(p, order("5000.00"))
+    clock[0] = NOW + timedelta(days=7)
+    result = _cancel(p, stamped.uuid, D("5000"))
+    assert result.status is CancellationStatus.PENDING and result.requires_acceptance
+    assert p.status(stamped.uuid, "EKU9003173C9", "XIQB891116QE4", D("5000")).state is (
+        CfdiState.VALID
+    )
+    clock[0] = NOW + timedelta(days=20)
+    status = p.status(stamped.uuid, "EKU9003173C9", "XIQB891116QE4", D("5000"))
+    assert (status.state, status.cancellation) == (CfdiState.CANCELLED, CancellationStatus.EXPIRED)
+
+
+def test_unknown_uuid_status_is_not_found() -> None:
+    assert pac().status("X", "EKU9003173C9", "XAXX010101000", D(1)).state is CfdiState.NOT_FOUND
