@@ -345,8 +345,8 @@ class _Check:
             otro = TipoPersona.MORAL if tipo is TipoPersona.FISICA else TipoPersona.FISICA
             self.error(
                 "regimen_fiscal",
-                f"El régimen {_label(regimen, row.descripcion)} es solo para {otro.etiqueta}s; "
-                f"el RFC de {len(rfc)} caracteres es de {tipo.etiqueta}.",
+                f"El régimen {_label(regimen, row.descripcion)} es solo para "
+                f"{otro.etiqueta_plural}; el RFC de {len(rfc)} caracteres es de {tipo.etiqueta}.",
             )
         return row
 
@@ -389,7 +389,7 @@ class _Check:
             otro = TipoPersona.MORAL if tipo is TipoPersona.FISICA else TipoPersona.FISICA
             self.error(
                 "uso_cfdi",
-                f"El uso {_label(uso, row.descripcion)} solo aplica a {otro.etiqueta}s; "
+                f"El uso {_label(uso, row.descripcion)} solo aplica a {otro.etiqueta_plural}; "
                 f"el RFC es de {tipo.etiqueta}.",
             )
             return

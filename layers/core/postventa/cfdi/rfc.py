@@ -44,6 +44,10 @@ class TipoPersona(StrEnum):
     def etiqueta(self) -> str:
         return "persona física" if self is TipoPersona.FISICA else "persona moral"
 
+    @property
+    def etiqueta_plural(self) -> str:
+        return "personas físicas" if self is TipoPersona.FISICA else "personas morales"
+
 
 def normalize_rfc(value: str | None) -> str:
     """Uppercase, without spaces, dashes, dots or underscores (as people often type it)."""
