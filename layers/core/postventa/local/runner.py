@@ -54,6 +54,9 @@ _BASE_ENV = {  # dummy credentials: moto accepts anything
 }
 
 
+_active_cloud: LocalCloud | None = None  # moto's backends are process-global: one at a time
+
+
 def register_seeder(seeder: Seeder) -> Seeder:
     """Add a seeder run by every LocalCloud start (usable as a decorator)."""
     if seeder not in SEEDERS:
@@ -142,6 +145,7 @@ class LocalCloud:
         self._mock: Any = None
         self._saved_env: dict[str, str | None] = {}
         self._clients: dict[str, Any] = {}
+        self._session: Any = None
         self._running = False
 
     # ------------------------------------------------------------------ urls
@@ -159,16 +163,19 @@ class LocalCloud:
     def client(self, service: str) -> Any:
         """A boto3 client that talks to this cloud's moto."""
         if service not in self._clients:
-            import boto3
+            if self._session is None:
+                import boto3
 
-            kwargs: dict[str, Any] = {"region_name": _BASE_ENV["AWS_REGION"]}
+                self._session = boto3.session.Session(
+                    aws_access_key_id=_BASE_ENV["AWS_ACCESS_KEY_ID"],
+                    aws_secret_access_key=_BASE_ENV["AWS_SECRET_ACCESS_KEY"],
+                    aws_session_token=_BASE_ENV["AWS_SESSION_TOKEN"],
+                    region_name=_BASE_ENV["AWS_REGION"],
+                )
+            kwargs: dict[str, Any] = {}
             if self.moto_url:
                 kwargs["endpoint_url"] = self.moto_url
-            self._clients[service] = boto3.session.Session(
-                aws_access_key_id=_BASE_ENV["AWS_ACCESS_KEY_ID"],
-                aws_secret_access_key=_BASE_ENV["AWS_SECRET_ACCESS_KEY"],
-                aws_session_token=_BASE_ENV["AWS_SESSION_TOKEN"],
-            ).client(service, **kwargs)  # type: ignore[call-overload]
+            self._clients[service] = self._session.client(service, **kwargs)
         return self._clients[service]
 
     # ------------------------------------------------------------------ lifecycle
@@ -196,6 +203,12 @@ class LocalCloud:
                 os.environ[key] = value
 
     def _start(self) -> None:
+        global _active_cloud
+        if _active_cloud is not None:
+            raise RuntimeError(
+                "ya hay una nube local corriendo en este proceso"
+            )
+        _active_cloud = self
         self._running = True
         self.started_at = dt.datetime.now(dt.UTC)
         self._set_env(_BASE_ENV)
@@ -307,8 +320,14 @@ class LocalCloud:
             local_events.uninstall(self.dispatcher)
         lambda_runtime.uninstall(self.runtime)
         if self._moto_server is not None:
-            self._moto_server.stop()
-            self._moto_server = None
+            try:  # forget everything, as a fresh process would
+                reset = urllib.request.Request(  # noqa: S310 - our own local server
+                    f"{self.moto_url}/moto-api/reset", data=b"", method="POST"
+                )
+                urllib.request.urlopen(reset, timeout=5).close()  # noqa: S310
+            finally:
+                self._moto_server.stop()
+                self._moto_server = None
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
@@ -319,7 +338,11 @@ class LocalCloud:
                 os.environ[key] = value
         self._saved_env.clear()
         self._clients.clear()
+        self._session = None
         self._reset_app_caches()
+        global _active_cloud
+        if _active_cloud is self:
+            _active_cloud = None
 
     @staticmethod
     def _reset_app_caches() -> None:
