@@ -320,8 +320,6 @@ class SandboxPac:
         from satcfdi.create.cfd.tfd11 import TimbreFiscalDigital
         from satcfdi.transform import MEXICO_TZ
 
-        from postventa.cfdi import xsd
-
         stamped_at = self._clock().astimezone(MEXICO_TZ).replace(tzinfo=None, microsecond=0)
         uuid = str(uuid_lib.UUID(int=self._rng.getrandbits(128), version=4)).upper()
         tfd = TimbreFiscalDigital(
@@ -340,8 +338,7 @@ class SandboxPac:
                 addenda.addprevious(complemento)
             else:
                 root.append(complemento)
-        complemento.append(tfd_element)
-        xsd.validate(root)
+        complemento.append(tfd_element)  # input was XSD-checked; satcfdi builds a valid TFD
         xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
         total = Decimal(root.get("Total") or "0") * Decimal(root.get("TipoCambio") or "1")
         return SandboxRecord(
