@@ -1,0 +1,150 @@
+"""`postventa local up|fire|health`: the embedded local cloud from template.yaml."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("local", help="nube local embebida (moto)")
+    sub = parser.add_subparsers(dest="local_command", metavar="ACCION")
+
+    up = sub.add_parser("up", help="levanta la nube local a partir de template.yaml")
+    up.add_argument("--port", type=int, default=int(os.environ.get("POSTVENTA_PORT", "3000")))
+    up.add_argument("--moto-port", type=int, default=None, help="puerto de moto (libre si no)")
+    up.add_argument("--speedup", type=float, default=None, help="acelera el reloj de las reglas")
+    up.add_argument("--template", default="template.yaml")
+    up.add_argument("--param", action="append", default=[], metavar="CLAVE=VALOR", help="parámetro")
+    up.add_argument(
+        "--subst",
+        action="append",
+        default=[],
+        metavar="CLAVE=VALOR",
+        help="DefinitionSubstitutions local (p. ej. BillingDeadlineSeconds=120)",
+    )
+    up.add_argument("--seed", action="append", default=[], metavar="MODULO:FUNCION")
+    up.add_argument("--no-seed", action="store_true", help="no cargar el tenant de demostración")
+    up.set_defaults(func=_up)
+
+    fire = sub.add_parser("fire", help="dispara ya una regla programada de la nube corriendo")
+    fire.add_argument("rule", help="nombre o id lógico de la regla")
+    fire.add_argument("--port", type=int, default=int(os.environ.get("POSTVENTA_PORT", "3000")))
+    fire.set_defaults(func=_fire)
+
+    health = sub.add_parser("health", help="estado de la nube local corriendo")
+    health.add_argument("--port", type=int, default=int(os.environ.get("POSTVENTA_PORT", "3000")))
+    health.set_defaults(func=_health)
+    parser.set_defaults(func=lambda _args: parser.print_help() or 2)
+
+
+def _pairs(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"formato inválido (use CLAVE=VALOR): {item}")
+        out[key] = value
+    return out
+
+
+def _load_seeder(spec: str) -> Any:
+    import importlib
+
+    module, _, func = spec.partition(":")
+    return getattr(importlib.import_module(module), func or "seed")
+
+
+def _up(args: argparse.Namespace) -> int:
+    from postventa.local.runner import LocalCloud
+
+    started = time.monotonic()
+    cloud = LocalCloud(
+        args.template,
+        port=args.port,
+        moto_port=args.moto_port,
+        speedup=args.speedup,
+        parameters=_pairs(args.param),
+        substitutions=_pairs(args.subst),
+        seed_demo=not args.no_seed,
+        seeders=[_load_seeder(s) for s in args.seed],
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        cloud.start()
+    except OSError as exc:
+        print(f"No se pudo iniciar la nube local: {exc}", file=sys.stderr)
+        return 1
+    stack = cloud.stack
+    assert stack is not None
+    print(f"Nube local lista en {time.monotonic() - started:.1f} s", flush=True)
+    print(f"  API (gateway):   {cloud.gateway_url}")
+    print(f"  Buzón de correo: {cloud.mailbox_url}")
+    print(f"  moto (AWS):      {cloud.moto_url}  (AWS_ENDPOINT_URL)")
+    print(
+        f"  {len(stack.functions)} funciones, {len(stack.queues)} colas, "
+        f"{len(stack.routes)} rutas, {len(stack.schedules)} reglas programadas "
+        f"(reloj x{cloud.speedup:g})"
+    )
+    print("Ctrl-C para detener", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        print("\nDeteniendo… las ejecuciones en curso se pierden (moto guarda todo en memoria).")
+        cloud.stop()
+        print("Nube local detenida.")
+    return 0
+
+
+def _call(port: int, method: str, path: str) -> tuple[int, Any]:
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", data=b"" if method == "POST" else None, method=method
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"null")
+
+
+def _fire(args: argparse.Namespace) -> int:
+    rule = urllib.parse.quote(args.rule, safe="")
+    try:
+        status, doc = _call(args.port, "POST", f"/_local/schedules/{rule}/fire")
+    except urllib.error.URLError:
+        print(f"No hay una nube local corriendo en el puerto {args.port}.", file=sys.stderr)
+        return 1
+    if status != 200:
+        print(doc.get("message", f"Error {status}") if isinstance(doc, dict) else status)
+        return 1
+    print(f"Regla {args.rule} disparada:")
+    for result in doc.get("results", []):
+        estado = "error" if result.get("errored") else "ok"
+        print(f"  {result.get('target')}: {estado}")
+    return 0
+
+
+def _health(args: argparse.Namespace) -> int:
+    try:
+        status, doc = _call(args.port, "GET", "/_local/health")
+    except urllib.error.URLError:
+        print(f"No hay una nube local corriendo en el puerto {args.port}.", file=sys.stderr)
+        return 1
+    print(json.dumps(doc, indent=2, ensure_ascii=False))
+    return 0 if status == 200 else 1
