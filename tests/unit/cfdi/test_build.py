@@ -276,3 +276,21 @@ def test_line_worth_less_than_half_a_cent_is_left_out_and_total_still_matches() 
     root = sealed_xml(order)
     assert len(root.findall(f"{NS}Conceptos/{NS}Concepto")) == 1
     assert root.get("Total") == "10.00"
+
+
+def test_xsd_check_rejects_a_clave_prod_serv_outside_sat_catalog() -> None:
+    order = make_order(
+        [{"sku": "SKU-iva16", "description": "a", "quantity": "1", "unit_price": "100"}],
+        D("100"),
+    )
+    cfdi = build_invoice(order, ISSUER, RECEPTOR, folio=1, fecha=datetime(2024, 5, 1, 12))
+    seal.seal(cfdi, signer())
+    good = cfdi.xml_bytes(include_schema_location=True)
+    xsd.validate(good)
+    with pytest.raises(xsd.XsdValidationError) as err:
+        xsd.validate(good.replace(b'ClaveProdServ="43211503"', b'ClaveProdServ="99999999"'))
+    assert "catálogo" in str(err.value.errors)
+    with pytest.raises(xsd.XsdValidationError):
+        xsd.validate(good.replace(b'ClaveProdServ="43211503"', b'ClaveProdServ="4321150"'))
+    with pytest.raises(xsd.XsdValidationError):
+        xsd.validate(good.replace(b'UsoCFDI="S01"', b'UsoCFDI="Z99"'))
