@@ -215,6 +215,8 @@ class LocalCloud:
         if self.mode == "server":
             from moto.server import ThreadedMotoServer
 
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call
+
             port = self.moto_port or free_port()
             self._moto_server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
             self._moto_server.start()
