@@ -271,8 +271,10 @@ def stamp_global_invoices(
     max_concepts: int = DEFAULT_MAX_CONCEPTS,
 ) -> list[StampedGlobalInvoice]:
     """Build, seal, XSD-check and stamp every global CFDI of the period."""
+    from lxml import etree
+
     from postventa.cfdi import xsd
-    from postventa.cfdi.seal import seal, signer_from_credentials
+    from postventa.cfdi.seal import seal_to_xml, signer_from_credentials
 
     drafts = build_global_invoices(
         orders, issuer, period, first_folio, fecha, max_concepts=max_concepts
@@ -280,10 +282,9 @@ def stamp_global_invoices(
     signer = signer_from_credentials(csd)
     stamped: list[StampedGlobalInvoice] = []
     for draft in drafts:
-        seal(draft.comprobante, signer)
-        xml = draft.comprobante.xml_bytes(include_schema_location=True)
-        xsd.validate(xml)
-        result = pac.stamp(xml)
+        element = seal_to_xml(draft.comprobante, signer)
+        xsd.validate(element)
+        result = pac.stamp(etree.tostring(element, xml_declaration=True, encoding="UTF-8"))
         stamped.append(
             StampedGlobalInvoice(
                 result.uuid,

@@ -60,6 +60,28 @@ def seal(comprobante: CFDI, signer: Signer) -> CFDI:
     return comprobante
 
 
+def seal_to_xml(comprobante: CFDI, signer: Signer) -> Any:
+    """Seal and return the lxml element, rendering the XML once (satcfdi's sign() + xml_bytes()
+    render it twice and the XSLT runs on the first rendering anyway)."""
+    emisor_rfc = comprobante["Emisor"]["Rfc"]
+    if certificate_rfc(signer) != emisor_rfc:
+        raise CsdError("El CSD no pertenece al RFC del emisor.")
+    comprobante["NoCertificado"] = signer.certificate_number
+    comprobante["Certificado"] = signer.certificate_base64()
+    element = comprobante.to_xml(include_schema_location=True)
+    sello = signer.sign_sha256(cadena_original_of_element(element).encode())
+    comprobante["Sello"] = sello
+    element.set("Sello", sello)
+    return element
+
+
+def cadena_original_of_element(element: Any) -> str:
+    """Cadena original straight from an lxml CFDI 4.0 / TFD 1.1 element (SAT XSLT)."""
+    from satcfdi.transform import xslt_transform
+
+    return str(xslt_transform(element.tag, element.get("Version"))(element))
+
+
 def cadena_original(comprobante: CFDI) -> str:
     """The CFDI's cadena original (SAT XSLT), whatever the Sello currently holds."""
     return str(comprobante.cadena_original())
@@ -72,18 +94,22 @@ def no_certificado(signer: Signer) -> str:
 
 def verify_seal(comprobante: CFDI | bytes) -> bool:
     """True when Sello verifies against the certificate embedded in the CFDI."""
-    from satcfdi.cfdi import CFDI as SatCfdi
+    from lxml import etree
     from satcfdi.models import Certificate
+    from satcfdi.utils import parser
 
-    cfdi: Any = SatCfdi.from_string(comprobante) if isinstance(comprobante, bytes) else comprobante
+    if isinstance(comprobante, bytes):
+        element = etree.fromstring(comprobante, parser=parser)
+    else:
+        element = comprobante.to_xml()
     try:
-        cert = Certificate.load_certificate(base64.b64decode(cfdi["Certificado"]))
-        signature = base64.b64decode(cfdi["Sello"])
+        cert = Certificate.load_certificate(base64.b64decode(element.get("Certificado")))
+        signature = base64.b64decode(element.get("Sello"))
     except Exception:
         return False
-    if no_certificado_of(cert) != cfdi.get("NoCertificado"):
+    if no_certificado_of(cert) != element.get("NoCertificado"):
         return False
-    return bool(cert.verify_sha256(cadena_original(cfdi).encode(), signature))
+    return bool(cert.verify_sha256(cadena_original_of_element(element).encode(), signature))
 
 
 def no_certificado_of(cert: Any) -> str:

@@ -32,13 +32,14 @@ class StampedInvoice:
 
 def seal_and_validate(comprobante: Any, csd: CsdCredentials) -> bytes:
     """Seal with the CSD and return XSD-valid bytes (what goes to the PAC)."""
-    from postventa.cfdi import xsd
-    from postventa.cfdi.seal import seal, signer_from_credentials
+    from lxml import etree
 
-    seal(comprobante, signer_from_credentials(csd))
-    xml: bytes = comprobante.xml_bytes(include_schema_location=True)
-    xsd.validate(xml)
-    return xml
+    from postventa.cfdi import xsd
+    from postventa.cfdi.seal import seal_to_xml, signer_from_credentials
+
+    element = seal_to_xml(comprobante, signer_from_credentials(csd))
+    xsd.validate(element)
+    return bytes(etree.tostring(element, xml_declaration=True, encoding="UTF-8"))
 
 
 def stamp_xml(xml: bytes, pac: Pac) -> StampResult:

@@ -73,7 +73,7 @@ def _fast_catalog_xsd(path: str) -> bytes:
 def _resolver_class() -> Any:
     from lxml import etree
 
-    class FastCatalogResolver(etree.Resolver):  # type: ignore[misc]
+    class FastCatalogResolver(etree.Resolver):
         def resolve(self, url: str, pubid: str, context: Any) -> Any:
             if url.replace("\\", "/").endswith("cfd/catalogos/catCFDI.xsd"):
                 path = url.removeprefix("file://")

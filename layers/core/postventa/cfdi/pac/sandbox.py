@@ -260,8 +260,9 @@ class SandboxPac:
     def _check_sello(self, root: Any) -> Any:
         import base64
 
-        from satcfdi.cfdi import CFDI
         from satcfdi.models import Certificate
+
+        from postventa.cfdi.seal import cadena_original_of_element
 
         try:
             certificate = Certificate.load_certificate(base64.b64decode(root.get("Certificado")))
@@ -270,7 +271,7 @@ class SandboxPac:
             raise _reject("CFDI40102", "Sello o certificado mal formado.") from exc
         if certificate.certificate_number != root.get("NoCertificado"):
             raise _reject("CFDI40102", "NoCertificado no corresponde al certificado.")
-        cadena = CFDI.from_xml(root).cadena_original()
+        cadena = cadena_original_of_element(root)
         if not certificate.verify_sha256(cadena.encode(), signature):
             raise _reject(
                 "CFDI40102",
