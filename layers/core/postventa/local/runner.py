@@ -34,7 +34,7 @@ from postventa.local.template import Template, load_template
 
 log = logging.getLogger(__name__)
 
-Seeder = Callable[[dict[str, str]], Any]
+Seeder = Callable[..., Any]  # seeder(env: dict[str, str]) or seeder()
 
 #: Callables run after provisioning, each with the merged function environment applied to
 #: os.environ and passed as a dict. Apps add theirs with `register_seeder`.
@@ -62,6 +62,19 @@ def register_seeder(seeder: Seeder) -> Seeder:
     if seeder not in SEEDERS:
         SEEDERS.append(seeder)
     return seeder
+
+
+def _call_seeder(seeder: Callable[..., Any], env: dict[str, str]) -> Any:
+    """Seeders take the environment dict, or nothing (they can read os.environ, applied)."""
+    import inspect
+
+    try:
+        params = inspect.signature(seeder).parameters.values()
+    except (TypeError, ValueError):
+        return seeder(env)
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    varargs = any(p.kind == p.VAR_POSITIONAL for p in params)
+    return seeder(env) if positional or varargs else seeder()
 
 
 def free_port() -> int:
@@ -147,6 +160,7 @@ class LocalCloud:
         self._clients: dict[str, Any] = {}
         self._session: Any = None
         self._running = False
+        self.seed_results: list[Any] = []
 
     # ------------------------------------------------------------------ urls
     @property
@@ -205,9 +219,7 @@ class LocalCloud:
     def _start(self) -> None:
         global _active_cloud
         if _active_cloud is not None:
-            raise RuntimeError(
-                "ya hay una nube local corriendo en este proceso"
-            )
+            raise RuntimeError("ya hay una nube local corriendo en este proceso")
         _active_cloud = self
         self._running = True
         self.started_at = dt.datetime.now(dt.UTC)
@@ -435,7 +447,7 @@ class LocalCloud:
             self._reset_app_caches()
             try:
                 for seeder in seeders:
-                    seeder(dict(env))
+                    self.seed_results.append(_call_seeder(seeder, dict(env)))
             finally:
                 for key, value in saved.items():
                     if value is None:
