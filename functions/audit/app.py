@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from postventa.observability import logger, metrics, tracer
@@ -16,13 +15,4 @@ from postventa.services.audit import OrderEvent, record_order_event
 @logger.inject_lambda_context(correlation_id_path="id", clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    envelope = parse(event=event, model=EventBridgeModel)
-    recorded = record_order_event(
-        OrderEvent(
-            id=envelope.id,
-            detail_type=envelope.detail_type,
-            time=envelope.time.isoformat().replace("+00:00", "Z"),
-            detail=envelope.detail if isinstance(envelope.detail, dict) else {},
-        )
-    )
-    return {"recorded": recorded}
+    return {"recorded": record_order_event(parse(event=event, model=OrderEvent))}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from postventa.storage import orders
 
@@ -12,10 +12,14 @@ _ORDER_FIELDS = ("tenant_id", "channel", "order_id")
 
 
 class OrderEvent(BaseModel):
-    """The EventBridge envelope fields we keep (detail identifies the order, no personal data)."""
+    """The EventBridge envelope fields we keep (detail identifies the order, no personal data).
+
+    Parsed leniently (not Powertools' EventBridgeModel): moto's events lack `account`."""
+
+    model_config = ConfigDict(populate_by_name=True)
 
     id: str
-    detail_type: str
+    detail_type: str = Field(alias="detail-type")
     time: str
     detail: dict[str, Any]
 

@@ -106,8 +106,7 @@ def submit_form(token: str, body: str, *, same_origin: bool) -> Page:
         return _received()
     if stored.status not in _OPEN:
         return _expired()
-    values = forms.normalize(forms.parse_form(body))
-    errors = forms.validate(values)
+    values, errors = forms.check(forms.parse_form(body))
     if errors:
         logger.info("billing form has errors", extra={"fields": sorted(errors)})
         return _form_page(422, link, token, values, errors)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import re
-import unicodedata
 from collections.abc import Mapping
-from typing import Any
 from urllib.parse import parse_qs
 
 FIELDS = ("rfc", "nombre", "regimen_fiscal", "codigo_postal", "uso_cfdi", "email")
@@ -20,74 +17,24 @@ def parse_form(body: str) -> dict[str, str]:
     return {f: (raw.get(f) or [""])[0].strip()[:_MAX_FIELD] for f in FIELDS}
 
 
-def normalize(values: Mapping[str, str]) -> dict[str, str]:
-    """Upper-case RFC and name as SAT registers them; collapse spaces."""
-    out = {k: " ".join(str(v).split()) for k, v in values.items()}
-    out["rfc"] = out.get("rfc", "").upper().replace(" ", "").replace("-", "")
-    out["nombre"] = unicodedata.normalize("NFC", out.get("nombre", "").upper())
-    out["email"] = out.get("email", "").lower()
-    return out
+def check(values: Mapping[str, str]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """(normalized values, {field: [Spanish messages]}) through the CFDI engine's receptor
+    validation; the buyer's email is also required here (the invoice is sent to it)."""
+    from postventa.cfdi.receptor import validate_receptor
 
-
-def validate(values: Mapping[str, str]) -> dict[str, list[str]]:
-    """{field: [Spanish messages]}; empty when the data can go to the invoice.
-
-    Uses the CFDI engine's receptor validation (`postventa.cfdi.receptor.validate_receptor`)
-    when it is installed; otherwise the checks below (RFC check digit, catalogs, CP existence).
-    """
-    receptor = _receptor_module()
-    if receptor is not None:
-        problems: dict[str, list[str]] = dict(receptor.validate_receptor(dict(values)))
-    else:
-        problems = _basic_problems(values)
-    email = values.get("email", "")
-    if not email:
-        problems.setdefault("email", []).append("El correo es obligatorio.")
-    elif not _EMAIL.match(email):
-        problems.setdefault("email", []).append("El correo no es válido.")
-    return {k: v for k, v in problems.items() if v}
-
-
-def _receptor_module() -> Any:
-    try:
-        return importlib.import_module("postventa.cfdi.receptor")
-    except ModuleNotFoundError:
-        return None
-
-
-def _basic_problems(values: Mapping[str, str]) -> dict[str, list[str]]:
-    from postventa.cfdi import catalogs
-    from postventa.cfdi.rfc import TipoPersona, rfc_problems, tipo_persona
-
-    problems: dict[str, list[str]] = {}
-    rfc = values.get("rfc", "")
-    if rfc_msgs := rfc_problems(rfc):
-        problems["rfc"] = rfc_msgs
-    if not values.get("nombre"):
-        problems["nombre"] = ["La razón social o nombre es obligatorio."]
-    regimen = values.get("regimen_fiscal", "")
-    regimenes = catalogs.regimenes_fiscales()
-    tipo = tipo_persona(rfc) if "rfc" not in problems else None
-    if regimen not in regimenes:
-        problems["regimen_fiscal"] = ["Selecciona tu régimen fiscal."]
-    elif tipo is TipoPersona.FISICA and not regimenes[regimen].fisica:
-        problems["regimen_fiscal"] = ["Ese régimen no corresponde a una persona física."]
-    elif tipo is TipoPersona.MORAL and not regimenes[regimen].moral:
-        problems["regimen_fiscal"] = ["Ese régimen no corresponde a una persona moral."]
-    cp = values.get("codigo_postal", "")
-    if not re.fullmatch(r"[0-9]{5}", cp):
-        problems["codigo_postal"] = ["El código postal debe tener 5 dígitos."]
-    elif not catalogs.codigo_postal_existe(cp):
-        problems["codigo_postal"] = ["Ese código postal no existe en el catálogo del SAT."]
-    uso = values.get("uso_cfdi", "")
-    usos = catalogs.usos_cfdi()
-    if uso not in usos:
-        problems["uso_cfdi"] = ["Selecciona el uso del CFDI."]
-    elif regimen in regimenes and regimen not in usos[uso].regimenes:
-        problems["uso_cfdi"] = [
-            f"El uso {uso} no se permite con el régimen {regimen}; elige otro uso."
-        ]
-    return problems
+    result = validate_receptor(dict(values))
+    normalized = {f: str(result.normalizado.get(f) or values.get(f) or "") for f in FIELDS}
+    problems = {k: list(v) for k, v in result.errores.items() if k in FIELDS and v}
+    email = normalized["email"]
+    if "email" not in problems:
+        if not email:
+            problems["email"] = ["El correo es obligatorio."]
+        elif not _EMAIL.match(email):
+            problems["email"] = ["El correo no es válido."]
+    other = [m for k, v in result.errores.items() if k not in FIELDS for m in v]
+    if other:
+        problems.setdefault("rfc", []).extend(other)
+    return normalized, problems
 
 
 def regimen_options() -> list[tuple[str, str]]:
