@@ -67,9 +67,14 @@ def pac(**kw: Any) -> SandboxPac:
 
 def stamp(p: SandboxPac, o: Order | None = None, **kw: Any) -> Any:
     return stamp_order(
-        o or order(), ISSUER, kw.pop("receptor", BUYER), kw.pop("csd", SAT_CSD), p,
-        folio=kw.pop("folio", 1), fecha=kw.pop("fecha", NOW - timedelta(minutes=5)),
-    )  # fmt: skip
+        o or order(),
+        ISSUER,
+        kw.pop("receptor", BUYER),
+        kw.pop("csd", SAT_CSD),
+        p,
+        folio=kw.pop("folio", 1),
+        fecha=kw.pop("fecha", NOW - timedelta(minutes=5)),
+    )
 
 
 def test_stamp_adds_a_tfd_whose_sello_sat_verifies_with_the_pac_certificate() -> None:
@@ -186,9 +191,10 @@ def test_no_folios_left_is_pac_no_credit() -> None:
 
 def _cancel(p: SandboxPac, uuid: str, total: D) -> Any:
     return p.cancel(
-        CancellationRequest(uuid, "EKU9003173C9", "XIQB891116QE4", total,
-                            CancellationMotivo.WITHOUT_RELATION)
-    )  # fmt: skip
+        CancellationRequest(
+            uuid, "EKU9003173C9", "XIQB891116QE4", total, CancellationMotivo.WITHOUT_RELATION
+        )
+    )
 
 
 def test_small_invoice_cancels_without_acceptance() -> None:
@@ -201,8 +207,9 @@ def test_small_invoice_cancels_without_acceptance() -> None:
 
 def test_large_invoice_after_next_business_day_waits_for_acceptance_then_expires() -> None:
     clock = [NOW]
-    p = SandboxPac(pac_certificate=pac_cert(), clock=lambda: clock[0],
-                   check_certificate_validity=False)  # fmt: skip
+    p = SandboxPac(
+        pac_certificate=pac_cert(), clock=lambda: clock[0], check_certificate_validity=False
+    )
     stamped = stamp(p, order("5000.00"))
     clock[0] = NOW + timedelta(days=7)
     result = _cancel(p, stamped.uuid, D("5000"))
@@ -217,3 +224,51 @@ def test_large_invoice_after_next_business_day_waits_for_acceptance_then_expires
 
 def test_unknown_uuid_status_is_not_found() -> None:
     assert pac().status("X", "EKU9003173C9", "XAXX010101000", D(1)).state is CfdiState.NOT_FOUND
+
+
+def test_two_sandboxes_without_seed_never_reuse_a_uuid() -> None:
+    assert stamp(pac()).uuid != stamp(pac()).uuid
+
+
+def test_cli_build_writes_stamped_xml_and_exits_1_on_bad_total(tmp_path: Path) -> None:
+    import json
+
+    from postventa.cli import main
+
+    (tmp_path / "order.json").write_text(order().model_dump_json())
+    tenant = {
+        "issuer": ISSUER.model_dump(mode="json"),
+        "csd_certificate_path": str(CSD / "eku9003173c9_csd.cer"),
+        "csd_key_path": str(CSD / "eku9003173c9_csd.key"),
+        "csd_password": "12345678a",
+    }
+    (tmp_path / "tenant.json").write_text(json.dumps(tenant))
+    (tmp_path / "receptor.json").write_text(
+        json.dumps(
+            {
+                "rfc": "XIQB891116QE4",
+                "nombre": "KARLA FUENTE NOLASCO",
+                "regimen_fiscal": "605",
+                "codigo_postal": "01160",
+                "uso_cfdi": "S01",
+            }
+        )
+    )
+    args = [
+        "cfdi",
+        "build",
+        "--order",
+        str(tmp_path / "order.json"),
+        "--tenant",
+        str(tmp_path / "tenant.json"),
+        "--receptor",
+        str(tmp_path / "receptor.json"),
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    assert main(args) == 0
+    xml = (tmp_path / "out" / "F1.xml").read_bytes()
+    assert b"TimbreFiscalDigital" in xml and seal.verify_seal(xml)
+    bad = order().model_copy(update={"total_paid": D("1.00")})
+    (tmp_path / "order.json").write_text(bad.model_dump_json())
+    assert main(args) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -76,3 +77,61 @@ def stamp_order(
         no_certificado_sat=result.no_certificado_sat,
         pac=pac.name,
     )
+
+
+def build_from_files(
+    order_path: str,
+    tenant_path: str,
+    receptor_path: str,
+    out_dir: str,
+    folio: int = 1,
+) -> dict[str, Any]:
+    """`postventa cfdi build`: order.json + tenant.json + receptor.json -> sealed, sandbox-stamped
+    XML (and PDF when the renderer is installed) in out_dir; returns the JSON summary.
+    Formats: docs/formats/order-and-tenant-json.md. The sandbox PAC stamps: a real PAC needs the
+    service's credentials."""
+    import importlib
+    import json
+    from pathlib import Path
+
+    from postventa.cfdi.issuer import load_order_json, load_tenant_json
+    from postventa.cfdi.pac.sandbox import SandboxPac
+    from postventa.cfdi.receptor import require_receptor
+
+    order = load_order_json(order_path)
+    tenant, csd = load_tenant_json(tenant_path)
+    issuer = tenant.issuer
+    raw = json.loads(Path(receptor_path).read_text(encoding="utf-8"))
+    receptor = require_receptor(
+        raw,
+        es_global=raw.get("rfc", "").upper() == "XAXX010101000",
+        lugar_expedicion=issuer.lugar_expedicion,
+    )
+    # SAT's public test CSDs expired in 2023: the local sandbox skips the validity check
+    stamped = stamp_order(
+        order, issuer, receptor, csd, SandboxPac(check_certificate_validity=False), folio
+    )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    name = f"{stamped.serie}{stamped.folio}"
+    xml_path = out / f"{name}.xml"
+    xml_path.write_bytes(stamped.xml)
+    pdf_path: Path | None = None
+    renderer: Callable[[bytes], bytes] | None
+    try:
+        renderer = getattr(importlib.import_module("postventa.cfdi.pdf"), "render_pdf", None)
+    except ImportError:  # the PDF module is optional in this command
+        renderer = None
+    if renderer is not None:
+        pdf_path = out / f"{name}.pdf"
+        pdf_path.write_bytes(renderer(stamped.xml))
+    return {
+        "uuid": stamped.uuid,
+        "serie": stamped.serie,
+        "folio": stamped.folio,
+        "total": str(stamped.total),
+        "moneda": stamped.currency,
+        "pac": stamped.pac,
+        "xml": str(xml_path),
+        "pdf": str(pdf_path) if pdf_path else None,
+    }

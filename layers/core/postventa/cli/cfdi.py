@@ -99,4 +99,46 @@ def check_receptor(args: argparse.Namespace) -> int:
     return 0 if result.valido else 1
 
 
-_SUBCOMMANDS: tuple[Callable[[Any], None], ...] = (_register_check_receptor,)
+# --- build ---------------------------------------------------------------------------------------
+
+
+def _register_build(sub: Any) -> None:
+    parser = sub.add_parser(
+        "build",
+        help="Genera, sella y timbra (PAC de pruebas) el CFDI de un pedido",
+        description=(
+            "Lee order.json, tenant.json y receptor.json (docs/formats/order-and-tenant-json.md), "
+            "escribe el XML timbrado (y el PDF) en --out e imprime un resumen JSON. Sale con 1 "
+            "si los datos no permiten facturar."
+        ),
+    )
+    parser.add_argument("--order", required=True, help="order.json")
+    parser.add_argument("--tenant", required=True, help="tenant.json (emisor, CSD, PAC)")
+    parser.add_argument("--receptor", required=True, help="receptor.json (datos fiscales)")
+    parser.add_argument("--out", required=True, help="carpeta de salida")
+    parser.add_argument("--folio", type=int, default=1, help="folio del CFDI (por defecto 1)")
+    parser.set_defaults(func=build)
+
+
+def build(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from postventa.cfdi.stamping import build_from_files
+    from postventa.errors import PostventaError
+
+    try:
+        summary = build_from_files(args.order, args.tenant, args.receptor, args.out, args.folio)
+    except PostventaError as exc:
+        sys.stderr.write(json.dumps(exc.to_dict(), ensure_ascii=False, default=str) + "\n")
+        return 1
+    except (OSError, ValueError, ValidationError) as exc:
+        message = f"Archivo inválido: {exc}"
+        sys.stderr.write(
+            json.dumps({"error": "entrada_invalida", "message": message}, ensure_ascii=False) + "\n"
+        )
+        return 1
+    print_json(summary)
+    return 0
+
+
+_SUBCOMMANDS: tuple[Callable[[Any], None], ...] = (_register_check_receptor, _register_build)

@@ -125,7 +125,7 @@ class FaultInjection:
     """Failure knobs: a seeded transient error rate, a full outage, forced data rejections."""
 
     transient_error_rate: float = 0.0
-    seed: int = 0
+    seed: int | None = None  # None: OS randomness for errors and UUIDs; an int: reproducible
     outage: bool = False
     reject_code: str | None = None  # e.g. "CFDI40145"
     reject_rfcs: frozenset[str] | None = None  # None with a reject_code: reject every CFDI
@@ -322,7 +322,10 @@ class SandboxPac:
         from satcfdi.transform import MEXICO_TZ
 
         stamped_at = self._clock().astimezone(MEXICO_TZ).replace(tzinfo=None, microsecond=0)
-        uuid = str(uuid_lib.UUID(int=self._rng.getrandbits(128), version=4)).upper()
+        if self.faults.seed is None:
+            uuid = str(uuid_lib.uuid4()).upper()
+        else:
+            uuid = str(uuid_lib.UUID(int=self._rng.getrandbits(128), version=4)).upper()
         tfd = TimbreFiscalDigital(
             proveedor=self._pac_signer(),
             uuid=uuid,
