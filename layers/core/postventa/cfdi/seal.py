@@ -6,6 +6,9 @@ satcfdi does the heavy lifting (Signer, XSLT cadena original); imports happen in
 from __future__ import annotations
 
 import base64
+import hashlib
+import threading
+from collections import OrderedDict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -37,8 +40,27 @@ def load_signer(certificate: bytes, key: bytes, password: str | bytes) -> Signer
         raise CsdError(f"CSD inválido: {type(exc).__name__}.") from exc
 
 
+_SIGNERS: OrderedDict[bytes, Signer] = OrderedDict()
+_SIGNERS_MAX = 16
+_signers_lock = threading.Lock()
+
+
 def signer_from_credentials(csd: CsdCredentials) -> Signer:
-    return load_signer(csd.certificate, csd.key, csd.password.get_secret_value())
+    """The CSD's Signer, cached in process memory (decrypting a SAT .key costs ~45 ms); keyed by
+    a digest of certificate, key and password, so a changed CSD or password loads afresh."""
+    password = csd.password.get_secret_value()
+    digest = hashlib.sha256(csd.certificate + b"\0" + csd.key + b"\0" + password.encode()).digest()
+    with _signers_lock:
+        signer = _SIGNERS.get(digest)
+        if signer is not None:
+            _SIGNERS.move_to_end(digest)
+            return signer
+    signer = load_signer(csd.certificate, csd.key, password)
+    with _signers_lock:
+        _SIGNERS[digest] = signer
+        while len(_SIGNERS) > _SIGNERS_MAX:
+            _SIGNERS.popitem(last=False)
+    return signer
 
 
 def certificate_rfc(signer: Signer) -> str:
