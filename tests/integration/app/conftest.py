@@ -276,7 +276,7 @@ def _cloud(monkeypatch: pytest.MonkeyPatch, max_deadline_seconds: int) -> Iterat
 
         from postventa.services.demo import seed_demo_tenant
 
-        seed_demo_tenant()
+        seed_demo_tenant(with_csd=False)  # key generation is tested once, not per test
         yield Cloud(queue_url, tap, machine)
     reset_settings(), reset_clients(), clear_cache(), reset_adapters()
 

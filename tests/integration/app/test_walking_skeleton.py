@@ -388,3 +388,23 @@ def test_reminder_goes_once_to_buyers_who_did_not_answer(cloud: Cloud) -> None:
     assert send_due_reminders(now=later).sent == 0  # link has less than a day left (1 h)
     assert send_due_reminders(now=int(time.time())).sent == 0  # not due yet
     assert link_token(cloud) == first_token
+
+
+def test_demo_seed_is_idempotent_and_stores_a_test_csd_outside_dynamodb(cloud: Cloud) -> None:
+    import boto3
+
+    from postventa.services.demo import seed_demo_tenant
+    from postventa.storage.tenants import get_tenant
+
+    first = seed_demo_tenant()
+    second = seed_demo_tenant()
+    assert first == second and first.webhook_secret == "demo-secret"
+    tenant = get_tenant("demo")
+    assert tenant is not None and tenant.csd_secret_ref == "postventa/tenants/demo/csd"
+    csd = json.loads(
+        boto3.client("secretsmanager").get_secret_value(SecretId=tenant.csd_secret_ref)[
+            "SecretString"
+        ]
+    )
+    assert len(csd["no_certificado"]) == 20
+    assert csd["key"] not in json.dumps(cloud.ddb.scan(TableName="postventa-test")["Items"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import uuid
@@ -12,7 +13,7 @@ from typing import Any
 from postventa.aws import client
 from postventa.channels.base import sign_base64_hmac
 from postventa.settings import get_settings
-from postventa.storage.secrets import put_tenant_secrets, tenant_secrets
+from postventa.storage.secrets import put_tenant_secrets, secret_name, tenant_secrets
 from postventa.storage.tenants import IssuerFiscalData, Tenant, put_api_key, put_tenant
 
 DEMO_TENANT = "demo"
@@ -34,8 +35,8 @@ class DemoTenant:
     api_key: str
 
 
-def seed_demo_tenant() -> DemoTenant:
-    """Create (or refresh) tenant `demo`: record, secrets, API key, verified sender."""
+def seed_demo_tenant(*, with_csd: bool = True) -> DemoTenant:
+    """Create (or refresh) tenant `demo`: record, secrets, test CSD, API key, verified sender."""
     secret = os.environ.get("POSTVENTA_DEMO_SECRET") or DEFAULT_SECRET
     api_key = os.environ.get("POSTVENTA_DEMO_API_KEY") or DEFAULT_API_KEY
     wanted = {
@@ -50,12 +51,43 @@ def seed_demo_tenant() -> DemoTenant:
             name="Tienda Demo",
             channels=["shopify", "woocommerce"],
             issuer=DEMO_ISSUER,
+            csd_secret_ref=_ensure_test_csd() if with_csd else None,
             pac="sandbox",
         )
     )
     put_api_key(DEMO_TENANT, api_key, label="demo")
     client("ses").verify_email_identity(EmailAddress=get_settings().mail_from)
     return DemoTenant(DEMO_TENANT, secret, api_key)
+
+
+def csd_secret_name(tenant_id: str) -> str:
+    return f"{secret_name(tenant_id)}/csd"
+
+
+def _ensure_test_csd() -> str:
+    """A generated test CSD for the demo issuer, stored once in Secrets Manager."""
+    name = csd_secret_name(DEMO_TENANT)
+    sm = client("secretsmanager")
+    try:
+        sm.describe_secret(SecretId=name)
+        return name
+    except sm.exceptions.ResourceNotFoundException:
+        pass
+    from postventa.cfdi.certs import generate_test_csd
+
+    csd = generate_test_csd(DEMO_ISSUER.rfc, DEMO_ISSUER.nombre)
+    sm.create_secret(
+        Name=name,
+        SecretString=json.dumps(
+            {
+                "certificate": base64.b64encode(csd.certificate).decode("ascii"),
+                "key": base64.b64encode(csd.key).decode("ascii"),
+                "password": csd.password,
+                "no_certificado": csd.no_certificado,
+            }
+        ),
+    )
+    return name
 
 
 def sample_orders_paid(order_id: int | None = None) -> dict[str, Any]:
