@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -82,29 +81,38 @@ def stamp_order(
 def build_from_files(
     order_path: str,
     tenant_path: str,
-    receptor_path: str,
+    receptor_path: str | None,
     out_dir: str,
     folio: int = 1,
 ) -> dict[str, Any]:
-    """`postventa cfdi build`: order.json + tenant.json + receptor.json -> sealed, sandbox-stamped
-    XML (and PDF when the renderer is installed) in out_dir; returns the JSON summary.
+    """`postventa cfdi build`: order.json (+ its `receptor`, or a separate receptor.json) and
+    tenant.json -> sealed, sandbox-stamped XML and its PDF in out_dir; returns the JSON summary.
     Formats: docs/formats/order-and-tenant-json.md. The sandbox PAC stamps: a real PAC needs the
     service's credentials."""
-    import importlib
     import json
     from pathlib import Path
 
+    from postventa.cfdi.errors import InvoiceBuildError
     from postventa.cfdi.issuer import load_order_json, load_tenant_json
     from postventa.cfdi.pac.sandbox import SandboxPac
+    from postventa.cfdi.pdf import render_pdf
     from postventa.cfdi.receptor import require_receptor
 
     order = load_order_json(order_path)
     tenant, csd = load_tenant_json(tenant_path)
     issuer = tenant.issuer
-    raw = json.loads(Path(receptor_path).read_text(encoding="utf-8"))
+    source = receptor_path or order_path
+    raw = json.loads(Path(source).read_text(encoding="utf-8"))
+    if receptor_path is None:
+        raw = raw.get("receptor")
+        if not isinstance(raw, dict):
+            raise InvoiceBuildError(
+                'Faltan los datos fiscales del receptor: agrega "receptor" a order.json '
+                "o indica --receptor receptor.json."
+            )
     receptor = require_receptor(
         raw,
-        es_global=raw.get("rfc", "").upper() == "XAXX010101000",
+        es_global=str(raw.get("rfc", "")).upper() == "XAXX010101000",
         lugar_expedicion=issuer.lugar_expedicion,
     )
     # SAT's public test CSDs expired in 2023: the local sandbox skips the validity check
@@ -116,15 +124,8 @@ def build_from_files(
     name = f"{stamped.serie}{stamped.folio}"
     xml_path = out / f"{name}.xml"
     xml_path.write_bytes(stamped.xml)
-    pdf_path: Path | None = None
-    renderer: Callable[[bytes], bytes] | None
-    try:
-        renderer = getattr(importlib.import_module("postventa.cfdi.pdf"), "render_pdf", None)
-    except ImportError:  # the PDF module is optional in this command
-        renderer = None
-    if renderer is not None:
-        pdf_path = out / f"{name}.pdf"
-        pdf_path.write_bytes(renderer(stamped.xml))
+    pdf_path = out / f"{name}.pdf"
+    pdf_path.write_bytes(render_pdf(stamped.xml))
     return {
         "uuid": stamped.uuid,
         "serie": stamped.serie,
@@ -133,5 +134,5 @@ def build_from_files(
         "moneda": stamped.currency,
         "pac": stamped.pac,
         "xml": str(xml_path),
-        "pdf": str(pdf_path) if pdf_path else None,
+        "pdf": str(pdf_path),
     }

@@ -107,14 +107,18 @@ def _register_build(sub: Any) -> None:
         "build",
         help="Genera, sella y timbra (PAC de pruebas) el CFDI de un pedido",
         description=(
-            "Lee order.json, tenant.json y receptor.json (docs/formats/order-and-tenant-json.md), "
+            "Lee order.json (con sus datos fiscales en receptor, o --receptor receptor.json) y "
+            "tenant.json (docs/formats/order-and-tenant-json.md), "
             "escribe el XML timbrado (y el PDF) en --out e imprime un resumen JSON. Sale con 1 "
             "si los datos no permiten facturar."
         ),
     )
     parser.add_argument("--order", required=True, help="order.json")
     parser.add_argument("--tenant", required=True, help="tenant.json (emisor, CSD, PAC)")
-    parser.add_argument("--receptor", required=True, help="receptor.json (datos fiscales)")
+    parser.add_argument(
+        "--receptor",
+        help="receptor.json (datos fiscales); si falta, se usa la clave receptor de order.json",
+    )
     parser.add_argument("--out", required=True, help="carpeta de salida")
     parser.add_argument("--folio", type=int, default=1, help="folio del CFDI (por defecto 1)")
     parser.set_defaults(func=build)
@@ -141,4 +145,43 @@ def build(args: argparse.Namespace) -> int:
     return 0
 
 
-_SUBCOMMANDS: tuple[Callable[[Any], None], ...] = (_register_check_receptor, _register_build)
+def _register_pdf(sub: Any) -> None:
+    parser = sub.add_parser(
+        "pdf",
+        help="Genera el PDF (representación impresa) de un CFDI timbrado",
+        description="Lee un CFDI 4.0 timbrado y escribe su PDF junto a él (o en --out).",
+    )
+    parser.add_argument("xml", help="CFDI timbrado (.xml)")
+    parser.add_argument("--out", help="ruta del PDF (por defecto, la del XML con .pdf)")
+    parser.set_defaults(func=pdf)
+
+
+def pdf(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from postventa.cfdi.pdf import render_pdf
+    from postventa.errors import PostventaError
+
+    source = Path(args.xml)
+    target = Path(args.out) if args.out else source.with_suffix(".pdf")
+    try:
+        data = render_pdf(source.read_bytes())
+    except PostventaError as exc:
+        sys.stderr.write(json.dumps(exc.to_dict(), ensure_ascii=False, default=str) + "\n")
+        return 1
+    except OSError as exc:
+        message = f"No se pudo leer {source}: {exc.strerror or exc}"
+        sys.stderr.write(
+            json.dumps({"error": "entrada_invalida", "message": message}, ensure_ascii=False) + "\n"
+        )
+        return 1
+    target.write_bytes(data)
+    print_json({"pdf": str(target), "bytes": len(data)})
+    return 0
+
+
+_SUBCOMMANDS: tuple[Callable[[Any], None], ...] = (
+    _register_check_receptor,
+    _register_build,
+    _register_pdf,
+)
