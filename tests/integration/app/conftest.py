@@ -189,10 +189,17 @@ class Cloud:
         return str(self.sfn.describe_execution(executionArn=arn)["status"])
 
     def sent_emails(self) -> list[Any]:
+        """What SES received, parsed as a mail client would (subject, to, text, html, files)."""
+        import datetime as dt
+
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.ses.models import ses_backends
 
-        return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
+        from postventa.local.mailbox import parse_mime
+
+        sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+        now = dt.datetime.now(dt.UTC)
+        return [parse_mime(str(m.id), m.raw_data, now) for m in sent]
 
 
 def _cloud(monkeypatch: pytest.MonkeyPatch, max_deadline_seconds: int) -> Iterator[Cloud]:

@@ -1,4 +1,9 @@
-"""Buyer emails: jinja2 templates (Spanish, text + html) sent through SES."""
+"""Buyer emails: jinja2 templates (Spanish, text + html) sent through SES as raw MIME.
+
+Raw MIME (multipart/alternative, plus attachments when there are any) rather than SES's simple
+form: invoices travel as XML + PDF attachments, and every client, SES's simple API included,
+gets exactly the same message.
+"""
 
 from __future__ import annotations
 
@@ -27,11 +32,41 @@ def _env() -> Any:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # e.g. "application/pdf"
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Email:
     to: str
     subject: str
     text: str
     html: str
+    attachments: tuple[Attachment, ...] = ()
+
+
+def to_mime(email: Email, sender: str) -> bytes:
+    """The RFC 5322 bytes of `email`: text and html alternatives, then attachments."""
+    from email.message import EmailMessage
+    from email.policy import SMTP
+    from email.utils import formatdate, make_msgid
+
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = sender
+    msg["To"] = email.to
+    msg["Subject"] = email.subject
+    msg["Date"] = formatdate(localtime=False, usegmt=True)
+    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    msg.set_content(email.text)
+    msg.add_alternative(email.html, subtype="html")
+    for item in email.attachments:
+        maintype, _, subtype = item.content_type.partition("/")
+        msg.add_attachment(
+            item.data, maintype=maintype, subtype=subtype or "octet-stream", filename=item.filename
+        )
+    return msg.as_bytes()
 
 
 def render_email(name: str, subject: str, to: str, context: dict[str, Any]) -> Email:
@@ -46,15 +81,10 @@ def render_email(name: str, subject: str, to: str, context: dict[str, Any]) -> E
 
 def send_email(email: Email) -> str:
     """Send through SES; returns the SES message id."""
-    response = client("ses").send_email(
-        Source=get_settings().mail_from,
-        Destination={"ToAddresses": [email.to]},
-        Message={
-            "Subject": {"Data": email.subject, "Charset": "UTF-8"},
-            "Body": {
-                "Text": {"Data": email.text, "Charset": "UTF-8"},
-                "Html": {"Data": email.html, "Charset": "UTF-8"},
-            },
-        },
+    sender = get_settings().mail_from
+    response = client("ses").send_raw_email(
+        Source=sender,
+        Destinations=[email.to],
+        RawMessage={"Data": to_mime(email, sender)},
     )
     return str(response["MessageId"])
