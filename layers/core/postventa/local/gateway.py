@@ -246,7 +246,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server_version = "postventa-local"
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.info("%s %s", self.address_string(), format % args)
+        # The mailbox page and health checks are polled: keep them out of the console.
+        level = logging.DEBUG if self.path.startswith("/_local/") else logging.INFO
+        log.log(level, "%s %s", self.address_string(), format % args)
 
     def do_GET(self) -> None:
         self._handle()
