@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -93,6 +94,10 @@ class PersonalDataFilter(logging.Filter):
                 record.__dict__[key] = redact(val)
         return True
 
+
+# Most invocations of most functions publish no custom metric (a webhook that is ignored, a form
+# page view): that is expected, not worth a warning on every call.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger(service=SERVICE)
 logger.addFilter(PersonalDataFilter())

@@ -75,14 +75,21 @@ def _step(number: int, text: str) -> None:
 
 def _wait(what: str, probe: Any, timeout: float) -> Any:
     deadline = time.monotonic() + timeout
+    live = sys.stdout.isatty()
     spinner = "|/-\\"
+    started = time.monotonic()
     i = 0
+    if not live:
+        print(f"    esperando {what}...", flush=True)
     while time.monotonic() < deadline:
         value = probe()
         if value:
-            print("\r    " + " " * 40 + "\r", end="", flush=True)
+            if live:
+                print("\r" + " " * 60 + "\r", end="", flush=True)
+            print(f"    listo en {time.monotonic() - started:.1f} s")
             return value
-        print(f"\r    esperando {what} {spinner[i % 4]}", end="", flush=True)
+        if live:
+            print(f"\r    esperando {what} {spinner[i % 4]}", end="", flush=True)
         i += 1
         time.sleep(0.25)
     print()
@@ -156,7 +163,7 @@ def run_demo(args: argparse.Namespace) -> dict[str, Any]:
     order = _wait("el estado datos_recibidos", received, args.timeout)
     print(f"    estado: {order['status']}")
     for event in order.get("history", []):
-        print(f"      · {event.get('at', '')}  {event.get('type', event)}")
+        print(f"      · {event.get('at', '')}  {event.get('event_type', '')}")
     print("\nListo: cada salto fue el real (gateway, SQS, DynamoDB, Step Functions, SES).")
     return order
 
