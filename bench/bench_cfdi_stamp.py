@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import statistics
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CSD = ROOT / "tests" / "fixtures" / "sat-test-csd"
-RUNS = 60
+RUNS = 200
 
 
 def _fixtures():  # type: ignore[no-untyped-def]
@@ -55,26 +55,33 @@ def _fixtures():  # type: ignore[no-untyped-def]
     return issuer, order, receptor, csd, now
 
 
-def _baseline(signer, pac_signer, fecha):  # type: ignore[no-untyped-def]
-    """What satcfdi alone does for the same invoice: build, sign, TFD, serialize (no checks)."""
+def _baseline(signer, pac_signer, fecha, folio):  # type: ignore[no-untyped-def]
+    """What satcfdi alone does for the same invoice: build (the net amounts already known), sign,
+    TimbreFiscalDigital signed with the same PAC key, serialize. No checks of any kind."""
     import uuid
 
     from satcfdi.create.cfd import cfdi40
     from satcfdi.create.cfd.tfd11 import TimbreFiscalDigital
 
-    def concepto(clave, qty, price, desc=None):  # type: ignore[no-untyped-def]
+    from postventa.cfdi.pac.sandbox import LEYENDA
+
+    def concepto(clave, qty, price, desc, ident, clave_unidad, iva, **extra):  # type: ignore[no-untyped-def]
         return cfdi40.Concepto(
             clave_prod_serv=clave,
             cantidad=Decimal(qty),
-            clave_unidad="H87",
-            descripcion="x",
+            clave_unidad=clave_unidad,
+            descripcion=desc,
             valor_unitario=Decimal(price),
-            descuento=desc,
+            no_identificacion=ident,
             impuestos=cfdi40.Impuestos(
                 traslados=cfdi40.Traslado(
-                    impuesto="002", tipo_factor="Tasa", tasa_o_cuota=Decimal("0.160000")
+                    impuesto="002",
+                    tipo_factor="Tasa",
+                    tasa_o_cuota=Decimal("0.160000"),
+                    importe=Decimal(iva),
                 )
             ),
+            **extra,
         )
 
     c = cfdi40.Comprobante(
@@ -90,25 +97,69 @@ def _baseline(signer, pac_signer, fecha):  # type: ignore[no-untyped-def]
             uso_cfdi="S01",
         ),
         conceptos=[
-            concepto("43211503", 1, "8793.10"),
-            concepto("56101504", 2, "1000", Decimal("86.21")),
-            concepto("78102203", 1, "85.34"),
+            concepto("43211503", 1, "8793.10", "Laptop", "A", "H87", "1406.90"),
+            concepto(
+                "56101504", 2, "1000.00", "Silla", "B", "H87", "306.21", descuento=Decimal("86.21")
+            ),
+            concepto("78102203", 1, "85.34", "Envío", None, "E48", "13.66", unidad="Servicio"),
         ],
-        forma_pago="04",
+        forma_pago="31",
         metodo_pago="PUE",
         serie="F",
-        folio="1",
+        folio=str(folio),
         fecha=fecha,
     )
     c.sign(signer)
     c["Complemento"] = TimbreFiscalDigital(
-        proveedor=pac_signer, uuid=str(uuid.uuid4()), fecha_timbrado=fecha, sello_cfd=c["Sello"]
+        proveedor=pac_signer,
+        uuid=str(uuid.uuid4()).upper(),
+        fecha_timbrado=fecha,
+        sello_cfd=c["Sello"],
+        leyenda=LEYENDA,
     )
     return c.xml_bytes()
 
 
+def _comparable(xml: bytes) -> tuple[bytes, dict[str, str]]:
+    """The invoice without what differs per stamp (Sello, UUID, times, TFD placement)."""
+    from lxml import etree
+
+    root = etree.fromstring(xml)
+    tfd = root.find(".//{http://www.sat.gob.mx/TimbreFiscalDigital}TimbreFiscalDigital")
+    assert tfd is not None
+    attrs = {
+        k: v
+        for k, v in tfd.attrib.items()
+        if k.rsplit("}", 1)[-1]
+        not in {"UUID", "FechaTimbrado", "SelloCFD", "SelloSAT", "schemaLocation"}
+    }
+    root.remove(root.find("{http://www.sat.gob.mx/cfd/4}Complemento"))
+    for name in ("Sello", "{http://www.w3.org/2001/XMLSchema-instance}schemaLocation"):
+        del root.attrib[name]
+    return etree.tostring(root, method="c14n", exclusive=True), attrs
+
+
+def _same_invoice(ours: bytes, base: bytes) -> None:
+    """Fail the benchmark (not silently report) if the two sides build different invoices."""
+    a, b = _comparable(ours), _comparable(base)
+    if a != b:
+        import difflib
+
+        diff = difflib.unified_diff(
+            a[0].decode().replace("><", ">\n<").splitlines(),
+            b[0].decode().replace("><", ">\n<").splitlines(),
+            lineterm="",
+        )
+        raise AssertionError(
+            "baseline and stamp path built different invoices:\n"
+            + "\n".join(diff)
+            + f"\n{a[1]}\n{b[1]}"
+        )
+
+
 def run() -> str:
     from postventa.cfdi import xsd
+    from postventa.cfdi.build import local_fecha
     from postventa.cfdi.pac.sandbox import SandboxPac
     from postventa.cfdi.seal import signer_from_credentials
     from postventa.cfdi.stamping import stamp_order
@@ -118,21 +169,31 @@ def run() -> str:
     signer = signer_from_credentials(csd)
     pac_signer = pac._pac_signer()
     xsd.warm_up()
-    fecha = (now - timedelta(minutes=1)).astimezone(UTC).replace(tzinfo=None)
+    fecha = local_fecha(issuer, now)  # the CFDI Fecha stamp_order writes for `now`
+    _same_invoice(
+        stamp_order(order, issuer, receptor, csd, pac, folio=0, fecha=now).xml,
+        _baseline(signer, pac_signer, fecha, 0),
+    )
     ours, base = [], []
     for i in range(RUNS):
         t = time.perf_counter()
         stamp_order(order, issuer, receptor, csd, pac, folio=i + 1, fecha=now)
         ours.append(time.perf_counter() - t)
         t = time.perf_counter()
-        _baseline(signer, pac_signer, fecha)
+        _baseline(signer, pac_signer, fecha, i + 1)
         base.append(time.perf_counter() - t)
     m_ours, m_base = statistics.median(ours[5:]), statistics.median(base[5:])
     return (
-        f"stamp path per invoice (3 conceptos), {RUNS} runs, median of the last {RUNS - 5}\n"
-        f"  ours  (validate + build + seal + XSD + sandbox stamp incl. its own XSD, sello "
-        f"and arithmetic checks; CSD signer cached): {m_ours * 1000:.2f} ms\n"
-        f"  baseline (satcfdi build + sign + TFD + serialize, no checks, signer reused): "
+        f"stamp path per invoice (3 conceptos), {RUNS} runs alternating, median of the last "
+        f"{RUNS - 5}; both sides produce the same invoice (checked: identical c14n apart from "
+        "Sello and the TFD's UUID/FechaTimbrado/sellos)\n"
+        f"  ours: postventa.cfdi.stamping.stamp_order = plan (check SKUs' SAT keys, currency, "
+        "quantities; gross -> net to the cent), build the satcfdi Comprobante and check its "
+        "totals, seal (CSD signer cached), XSD, serialize; then SandboxPac.stamp on the bytes: "
+        "parse, XSD, sello verification, certificate RFC, 72 h window, SAT arithmetic audit, "
+        f"folio, TFD signed with the PAC key, serialize: {m_ours * 1000:.2f} ms\n"
+        f"  baseline: satcfdi alone with the net amounts already known: Comprobante, sign(), "
+        "TimbreFiscalDigital signed with the same PAC key, xml_bytes(); no checks: "
         f"{m_base * 1000:.2f} ms\n"
         f"  ratio: {m_ours / m_base:.2f}x (goal <= 1.3x)\n"
     )
