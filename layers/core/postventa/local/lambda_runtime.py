@@ -214,14 +214,27 @@ class LambdaRuntime:
                     del sys.modules[name]
 
 
-def _reset_app_caches() -> None:
+def _reset_app_caches(*, clients: bool = True) -> None:
     try:
         from postventa.aws import reset_clients
         from postventa.settings import reset_settings
     except ImportError:  # pragma: no cover - the package is always installed here
         return
     reset_settings()
-    reset_clients()
+    if clients:
+        reset_clients()
+
+
+def _changes_aws_connection(env: dict[str, str]) -> bool:
+    """Whether applying `env` changes what boto3 clients connect to (endpoint, region, keys).
+
+    Settings differ per function and are re-read on every call (cheap); clients are rebuilt only
+    when a function's own environment sets AWS_* connection variables, which costs ~50 ms each.
+    """
+    return any(
+        key.startswith("AWS_") and not key.startswith("AWS_LAMBDA_") and os.environ.get(key) != val
+        for key, val in env.items()
+    )
 
 
 @contextmanager
@@ -237,8 +250,9 @@ def _function_environment(spec: FunctionSpec) -> Iterator[None]:
         }
     )
     saved = {k: os.environ.get(k) for k in env}
+    reconnect = _changes_aws_connection(env)
     os.environ.update(env)
-    _reset_app_caches()
+    _reset_app_caches(clients=reconnect)
     try:
         yield
     finally:
@@ -247,7 +261,7 @@ def _function_environment(spec: FunctionSpec) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = old
-        _reset_app_caches()
+        _reset_app_caches(clients=reconnect)
 
 
 def _json_default(value: Any) -> Any:
