@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from postventa.domain.orders import Channel, Order
 from postventa.errors import BadRequestError, UnauthorizedError
@@ -23,14 +23,33 @@ class ChannelPayloadError(BadRequestError):
 
 
 class QueuedWebhook(BaseModel):
-    """What the webhook function puts on the orders queue: the verified raw payload."""
+    """What the webhook function puts on the orders queue: the verified raw payload.
+
+    The payload travels inline (`body`) or, when the message would be too large for SQS, as a
+    claim check (`body_s3_key`, the object in the documents bucket; storage/payloads.py). Exactly
+    one of the two is set; ingest loads the body before the adapter normalizes (`text`).
+    """
 
     tenant_id: str
     channel: Channel
     topic: str | None = None
     delivery_id: str | None = None
-    body: str
+    body: str | None = None
+    body_s3_key: str | None = None
     received_at: datetime
+
+    @model_validator(mode="after")
+    def _one_payload_location(self) -> QueuedWebhook:
+        if (self.body is None) == (self.body_s3_key is None):
+            raise ValueError("exactly one of body and body_s3_key must be set")
+        return self
+
+    @property
+    def text(self) -> str:
+        """The verified raw payload as text; only after ingest loaded a claim-checked body."""
+        if self.body is None:
+            raise ValueError(f"payload not loaded from {self.body_s3_key}")
+        return self.body
 
 
 class Delivery(BaseModel):

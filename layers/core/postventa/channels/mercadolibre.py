@@ -71,7 +71,7 @@ class MercadoLibreAdapter:
         )
 
     def normalize(self, message: QueuedWebhook, secrets: Mapping[str, Any] | None) -> Order | None:
-        notification = Notification.model_validate_json(message.body)
+        notification = Notification.model_validate_json(message.text)
         token = (secrets or {}).get("access_token")
         if not token:
             raise UnauthorizedError("La cuenta de Mercado Libre no tiene token de acceso.")

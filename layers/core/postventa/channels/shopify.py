@@ -46,7 +46,7 @@ class ShopifyAdapter:
     def normalize(self, message: QueuedWebhook, secrets: Mapping[str, Any] | None) -> Order | None:
         import json
 
-        payload = json.loads(message.body)
+        payload = json.loads(message.text)
         if payload.get("financial_status") not in (None, "paid"):
             return None
         return normalize_order(message.tenant_id, payload)

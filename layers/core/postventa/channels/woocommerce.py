@@ -45,7 +45,7 @@ class WooCommerceAdapter:
         )
 
     def normalize(self, message: QueuedWebhook, secrets: Mapping[str, Any] | None) -> Order | None:
-        body = json.loads(message.body)
+        body = json.loads(message.text)
         if body.get("status") not in _PAID_STATUSES:
             return None
         return normalize_order(message.tenant_id, body)

@@ -1,4 +1,12 @@
-"""Receiving a channel webhook: verify before parsing, queue the raw payload, answer fast."""
+"""Receiving a channel webhook: verify before parsing, queue the raw payload, answer fast.
+
+Every body up to Settings.max_webhook_body_bytes is queued. The queued message carries the body
+JSON-escaped (a backslash before every quote and backslash, control characters as six-byte
+\\uXXXX), so a body near the limit can make a message larger than SQS accepts: a message
+whose encoded size exceeds INLINE_MESSAGE_LIMIT_BYTES, or that holds characters SQS refuses,
+goes as a claim check instead: the raw body in the documents bucket, its key on the queue
+(storage/payloads.py). Ingest loads it back.
+"""
 
 from __future__ import annotations
 
@@ -14,16 +22,46 @@ from postventa.channels.registry import get_adapter
 from postventa.errors import BadRequestError, NotFoundError, PayloadTooLargeError
 from postventa.observability import logger
 from postventa.settings import get_settings
+from postventa.storage.payloads import put_webhook_payload
 from postventa.storage.secrets import channel_secrets
 from postventa.storage.webhooks import forget_delivery, remember_delivery
 
 _SAFE_TENANT = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+# A queue created with the long-standing default MaximumMessageSize refuses messages over
+# 256 KiB (262,144 bytes; the API maximum is 1 MiB since 2025, but only where the queue allows
+# it). Stay well under 256 KiB whatever the queue says. Measured on the UTF-8 encoded message,
+# as SQS counts.
+INLINE_MESSAGE_LIMIT_BYTES = 200 * 1024
+# Characters SQS accepts in a message body (#x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD |
+# #x10000-#x10FFFF); JSON escapes control characters but not U+FFFE/U+FFFF.
+_SQS_REFUSED = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
 class WebhookOutcome:
     queued: bool
     reason: str  # queued | ignored_topic | duplicate
+    stored_in_s3: bool = False
+
+
+def webhook_text(raw_body: bytes) -> str:
+    """The body as text: UTF-8 only (what Shopify, WooCommerce and Mercado Libre send).
+
+    json.loads would also accept UTF-16/32 bytes; those are refused here so the text queued is
+    exactly the text parsed. A leading UTF-8 byte order mark is dropped (RFC 8259 allows
+    ignoring it; json.loads on text refuses it).
+    """
+    try:
+        text = raw_body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequestError("El cuerpo del webhook debe ser JSON codificado en UTF-8.") from None
+    return text.removeprefix("\ufeff")
+
+
+def fits_inline(message_json: str, limit: int = INLINE_MESSAGE_LIMIT_BYTES) -> bool:
+    """Whether the serialized queue message can travel as is (size as SQS counts it)."""
+    return len(message_json.encode("utf-8")) <= limit and not _SQS_REFUSED.search(message_json)
 
 
 def receive_webhook(
@@ -39,9 +77,10 @@ def receive_webhook(
     if secrets is None:
         raise NotFoundError("Tienda no encontrada o canal no configurado.")
     adapter.verify(raw_body, headers, secrets)
+    text = webhook_text(raw_body)
     try:
-        payload = json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError):
+        payload = json.loads(text)
+    except ValueError:
         raise BadRequestError("El cuerpo del webhook no es JSON válido.") from None
     delivery = adapter.classify(payload, headers)
     if not delivery.invoiceable:
@@ -52,20 +91,30 @@ def receive_webhook(
     ):
         logger.info("webhook redelivery ignored", extra={"channel": channel})
         return WebhookOutcome(queued=False, reason="duplicate")
+    received_at = datetime.now(UTC)
     message = QueuedWebhook(
         tenant_id=tenant_id,
         channel=adapter.channel,
         topic=delivery.topic,
         delivery_id=delivery.delivery_id,
-        body=raw_body.decode("utf-8"),
-        received_at=datetime.now(UTC),
+        body=text,
+        received_at=received_at,
     )
+    message_json = message.model_dump_json()
+    stored_in_s3 = not fits_inline(message_json)
     try:
-        client("sqs").send_message(
-            QueueUrl=settings.orders_queue_url, MessageBody=message.model_dump_json()
-        )
+        if stored_in_s3:
+            key = put_webhook_payload(tenant_id, adapter.channel.value, raw_body, received_at)
+            message_json = QueuedWebhook.model_validate(
+                {**message.model_dump(), "body": None, "body_s3_key": key}
+            ).model_dump_json()
+            logger.info(
+                "webhook payload kept in S3",
+                extra={"channel": channel, "body_bytes": len(raw_body)},
+            )
+        client("sqs").send_message(QueueUrl=settings.orders_queue_url, MessageBody=message_json)
     except Exception:
         if delivery.delivery_id:
             forget_delivery(tenant_id, adapter.channel.value, delivery.delivery_id)
         raise
-    return WebhookOutcome(queued=True, reason="queued")
+    return WebhookOutcome(queued=True, reason="queued", stored_in_s3=stored_in_s3)
