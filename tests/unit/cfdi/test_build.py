@@ -294,3 +294,21 @@ def test_xsd_check_rejects_a_clave_prod_serv_outside_sat_catalog() -> None:
         xsd.validate(good.replace(b'ClaveProdServ="43211503"', b'ClaveProdServ="4321150"'))
     with pytest.raises(xsd.XsdValidationError):
         xsd.validate(good.replace(b'UsoCFDI="S01"', b'UsoCFDI="Z99"'))
+
+
+def test_an_invalid_document_is_rejected_every_time_it_is_validated() -> None:
+    order = make_order(
+        [{"sku": "SKU-iva16", "description": "a", "quantity": "1", "unit_price": "100"}],
+        D("100"),
+    )
+    cfdi = build_invoice(order, ISSUER, RECEPTOR, folio=1, fecha=datetime(2024, 5, 1, 12))
+    element = seal.seal_to_xml(cfdi, signer())
+    assert xsd.serialize_validated(element).startswith(b"<?xml")
+    element.find(f"{NS}Receptor").set("UsoCFDI", "Z99")
+    for _ in range(2):  # failures are never remembered
+        with pytest.raises(xsd.XsdValidationError):
+            xsd.serialize_validated(element)
+    bad = etree.tostring(element, xml_declaration=True, encoding="UTF-8")
+    for _ in range(2):
+        with pytest.raises(xsd.XsdValidationError):
+            xsd.validate_document(bad)

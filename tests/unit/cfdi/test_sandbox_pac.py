@@ -134,6 +134,50 @@ def test_certificate_of_another_rfc_is_rejected() -> None:
     assert err.value.pac_code == "303"
 
 
+def _sealed_xml() -> bytes:
+    from postventa.cfdi.build import build_invoice
+
+    return seal_and_validate(
+        build_invoice(order(), ISSUER, BUYER, 1, NOW - timedelta(minutes=5)), SAT_CSD
+    )
+
+
+def test_bytes_differing_from_an_already_validated_cfdi_are_xsd_checked_in_full() -> None:
+    xml = _sealed_xml()  # validated (and remembered) by seal_and_validate
+    with pytest.raises(PacDataRejectedError) as err:
+        pac().stamp(xml.replace(b'UsoCFDI="S01"', b'UsoCFDI="Z99"'))
+    assert err.value.pac_code == "301"
+    assert any("UsoCFDI" in e for e in err.value.details)
+
+
+def test_catalog_key_outside_sat_catalog_is_rejected_by_the_pac() -> None:
+    xml = _sealed_xml()
+    with pytest.raises(PacDataRejectedError) as err:
+        pac().stamp(xml.replace(b'ClaveProdServ="43211503"', b'ClaveProdServ="99999999"'))
+    assert err.value.pac_code == "301"
+
+
+def test_garbage_certificado_is_rejected_as_a_malformed_sello() -> None:
+    xml = _sealed_xml()
+    root = etree.fromstring(xml)
+    bad = xml.replace(root.get("Certificado").encode(), base64.b64encode(b"no es un certificado"))
+    with pytest.raises(PacDataRejectedError) as err:
+        pac().stamp(bad)
+    assert err.value.pac_code == "CFDI40102"
+
+
+def test_inconsistent_total_with_a_valid_sello_fails_the_arithmetic_audit() -> None:
+    from postventa.cfdi.build import build_invoice
+
+    comprobante = build_invoice(order(), ISSUER, BUYER, 1, NOW - timedelta(minutes=5))
+    comprobante["Total"] = D("2319.99")  # sealed as is: only the PAC's arithmetic can catch it
+    xml = seal_and_validate(comprobante, SAT_CSD)
+    assert seal.verify_seal(xml)
+    with pytest.raises(PacDataRejectedError) as err:
+        pac().stamp(xml)
+    assert err.value.pac_code == "CFDI40119"
+
+
 @pytest.mark.parametrize("age", [timedelta(hours=73), timedelta(minutes=-30)])
 def test_fecha_outside_the_72_hour_window_is_rejected(age: timedelta) -> None:
     with pytest.raises(PacDataRejectedError) as err:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from decimal import Decimal as D
 from pathlib import Path
@@ -65,3 +66,29 @@ def test_csd_of_another_rfc_cannot_seal() -> None:
     cfdi = build_invoice(ORDER, other, RECEPTOR, folio=1)
     with pytest.raises(seal.CsdError):
         seal.seal(cfdi, seal.load_signer(CER, KEY, "12345678a"))
+
+
+def test_certificate_info_reads_what_satcfdi_reads() -> None:
+    from satcfdi.models import Certificate
+
+    info = seal.certificate_info(CER)
+    cert = Certificate.load_certificate(CER)
+    assert info.no_certificado == cert.certificate_number == "30001000000400002434"
+    assert info.rfc == str(cert.rfc) == "EKU9003173C9"
+    assert info.base64 == cert.certificate_base64()
+    assert seal.certificate_info(CER) is info  # parsed once
+    assert seal.signer_info(seal.load_signer(CER, KEY, "12345678a")) == info
+    with pytest.raises(ValueError):
+        seal.certificate_info(b"no es un certificado")
+
+
+def test_sello_does_not_verify_with_another_certificate() -> None:
+    from postventa.cfdi import certs
+
+    other = certs.generate_test_csd("EKU9003173C9", "ESCUELA KEMPER URGATE")
+    xml = _sealed().xml_bytes()  # type: ignore[attr-defined]
+    swapped = xml.replace(
+        base64.b64encode(CER), base64.b64encode(other.credentials().certificate)
+    ).replace(b"30001000000400002434", other.no_certificado.encode())
+    assert seal.verify_seal(xml) is True
+    assert seal.verify_seal(swapped) is False

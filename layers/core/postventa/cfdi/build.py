@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 from postventa.cfdi.errors import InvoiceBuildError, MissingFiscalKeysError
@@ -210,8 +211,10 @@ def concept_dict(
     }
 
 
+@lru_cache(maxsize=4096)
 def timezone_for_cp(codigo_postal: str) -> Any:
-    """Time zone of a CP (SAT's c_CodigoPostal); Mexico City when unknown."""
+    """Time zone of a CP (SAT's c_CodigoPostal); Mexico City when unknown. Cached: the catalog
+    is a read-only SQLite file and each look-up costs a query."""
     from satcfdi.transform import MEXICO_TZ, get_timezone
 
     try:

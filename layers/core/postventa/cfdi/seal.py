@@ -8,7 +8,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
+import weakref
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -63,14 +65,90 @@ def signer_from_credentials(csd: CsdCredentials) -> Signer:
     return signer
 
 
+@dataclass(frozen=True, slots=True)
+class CertificateInfo:
+    """What sealing and the PAC checks read from an X.509 certificate, parsed once.
+
+    satcfdi's Certificate re-reads the certificate through pyOpenSSL on every property access
+    (RFC, NoCertificado, base64, public key: ~0.1 ms each); this keeps the results."""
+
+    der: bytes
+    no_certificado: str  # the 20-digit number SAT assigns (from the serial number)
+    rfc: str  # x500UniqueIdentifier's first RFC ("" when absent)
+    base64: str  # what goes in Certificado
+    not_before: datetime  # UTC
+    not_after: datetime  # UTC
+    public_key: Any  # cryptography RSAPublicKey
+
+    def verify_sha256(self, data: bytes, signature: bytes) -> bool:
+        """SHA256withRSA (PKCS#1 v1.5), as SAT's Sello."""
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        try:
+            self.public_key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+        except (InvalidSignature, ValueError, TypeError):
+            return False
+        return True
+
+
+_CERTS: OrderedDict[bytes, CertificateInfo] = OrderedDict()
+_CERTS_MAX = 64
+_certs_lock = threading.Lock()
+
+
+def certificate_info(der: bytes) -> CertificateInfo:
+    """Parse a DER certificate (cached per process, keyed by the whole DER: a certificate that
+    differs in any byte is parsed afresh). Raises ValueError when it is not a certificate."""
+    with _certs_lock:
+        info = _CERTS.get(der)
+        if info is not None:
+            _CERTS.move_to_end(der)
+            return info
+    from satcfdi.models import Certificate
+
+    try:
+        certificate = Certificate.load_certificate(der)
+        crypto_cert = certificate.certificate.to_cryptography()
+        rfc = certificate.rfc
+        info = CertificateInfo(
+            der=der,
+            no_certificado=str(certificate.certificate_number),
+            rfc=str(rfc) if rfc else "",
+            base64=base64.b64encode(der).decode(),
+            not_before=crypto_cert.not_valid_before_utc,
+            not_after=crypto_cert.not_valid_after_utc,
+            public_key=crypto_cert.public_key(),
+        )
+    except Exception as exc:  # pyOpenSSL / cryptography parse errors
+        raise ValueError(f"certificado inválido: {type(exc).__name__}") from exc
+    with _certs_lock:
+        _CERTS[der] = info
+        while len(_CERTS) > _CERTS_MAX:
+            _CERTS.popitem(last=False)
+    return info
+
+
+_SIGNER_INFO: weakref.WeakKeyDictionary[Any, CertificateInfo] = weakref.WeakKeyDictionary()
+
+
+def signer_info(signer: Signer) -> CertificateInfo:
+    """The signer's certificate, parsed once per Signer object."""
+    info = _SIGNER_INFO.get(signer)
+    if info is None:
+        info = certificate_info(bytes(signer.certificate_bytes()))
+        _SIGNER_INFO[signer] = info
+    return info
+
+
 def certificate_rfc(signer: Signer) -> str:
-    rfc = signer.rfc
-    return str(rfc) if rfc else ""
+    return signer_info(signer).rfc
 
 
 def certificate_validity(signer: Signer) -> tuple[datetime, datetime]:
-    cert = signer.certificate.to_cryptography()
-    return cert.not_valid_before_utc, cert.not_valid_after_utc
+    info = signer_info(signer)
+    return info.not_before, info.not_after
 
 
 def seal(comprobante: CFDI, signer: Signer) -> CFDI:
@@ -85,11 +163,11 @@ def seal(comprobante: CFDI, signer: Signer) -> CFDI:
 def seal_to_xml(comprobante: CFDI, signer: Signer) -> Any:
     """Seal and return the lxml element, rendering the XML once (satcfdi's sign() + xml_bytes()
     render it twice and the XSLT runs on the first rendering anyway)."""
-    emisor_rfc = comprobante["Emisor"]["Rfc"]
-    if certificate_rfc(signer) != emisor_rfc:
+    if certificate_rfc(signer) != comprobante["Emisor"]["Rfc"]:
         raise CsdError("El CSD no pertenece al RFC del emisor.")
-    comprobante["NoCertificado"] = signer.certificate_number
-    comprobante["Certificado"] = signer.certificate_base64()
+    info = signer_info(signer)
+    comprobante["NoCertificado"] = info.no_certificado
+    comprobante["Certificado"] = info.base64
     element = comprobante.to_xml(include_schema_location=True)
     sello = signer.sign_sha256(cadena_original_of_element(element).encode())
     comprobante["Sello"] = sello
@@ -117,7 +195,6 @@ def no_certificado(signer: Signer) -> str:
 def verify_seal(comprobante: CFDI | bytes) -> bool:
     """True when Sello verifies against the certificate embedded in the CFDI."""
     from lxml import etree
-    from satcfdi.models import Certificate
     from satcfdi.utils import parser
 
     if isinstance(comprobante, bytes):
@@ -125,13 +202,13 @@ def verify_seal(comprobante: CFDI | bytes) -> bool:
     else:
         element = comprobante.to_xml()
     try:
-        cert = Certificate.load_certificate(base64.b64decode(element.get("Certificado")))
+        cert = certificate_info(base64.b64decode(element.get("Certificado")))
         signature = base64.b64decode(element.get("Sello"))
     except Exception:
         return False
-    if no_certificado_of(cert) != element.get("NoCertificado"):
+    if cert.no_certificado != element.get("NoCertificado"):
         return False
-    return bool(cert.verify_sha256(cadena_original_of_element(element).encode(), signature))
+    return cert.verify_sha256(cadena_original_of_element(element).encode(), signature)
 
 
 def no_certificado_of(cert: Any) -> str:

@@ -32,14 +32,11 @@ class StampedInvoice:
 
 def seal_and_validate(comprobante: Any, csd: CsdCredentials) -> bytes:
     """Seal with the CSD and return XSD-valid bytes (what goes to the PAC)."""
-    from lxml import etree
-
     from postventa.cfdi import xsd
     from postventa.cfdi.seal import seal_to_xml, signer_from_credentials
 
     element = seal_to_xml(comprobante, signer_from_credentials(csd))
-    xsd.validate(element)
-    return bytes(etree.tostring(element, xml_declaration=True, encoding="UTF-8"))
+    return xsd.serialize_validated(element)  # the bytes themselves are validated
 
 
 def stamp_xml(xml: bytes, pac: Pac) -> StampResult:

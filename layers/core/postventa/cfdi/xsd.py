@@ -7,8 +7,10 @@ validation. The schema files are satcfdi's bundled copies of SAT's XSDs (no netw
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -138,9 +140,14 @@ def _bases_from_location(element: etree._Element) -> tuple[str, ...]:
     for complemento in element.iterfind("{http://www.sat.gob.mx/cfd/4}Complemento"):
         for child in complemento:  # complements (TFD) declare their schema on themselves
             parts += (child.get(_XSI_LOCATION) or "").split()
+    return _bases_for(tuple(parts[1::2]))
+
+
+@lru_cache(maxsize=256)
+def _bases_for(urls: tuple[str, ...]) -> tuple[str, ...]:
     root = _schema_root()
     bases = {_CFDI40}
-    for url in parts[1::2]:
+    for url in urls:
         path = url.split("://", 1)[-1]
         if os.path.exists(os.path.join(root, path)):
             bases.add(path)
@@ -148,11 +155,15 @@ def _bases_from_location(element: etree._Element) -> tuple[str, ...]:
 
 
 def validate(xml: bytes | etree._Element) -> None:
-    """Raise XsdValidationError unless `xml` is valid against the SAT schemas it declares."""
-    from lxml import etree
-    from satcfdi.utils import parser
+    """Raise XsdValidationError unless `xml` is valid against the SAT schemas it declares.
+    Bytes go through `validate_document` (same checks, remembered per exact document)."""
+    if isinstance(xml, bytes):
+        validate_document(xml)
+    else:
+        _validate_element(xml)
 
-    element = etree.fromstring(xml, parser=parser) if isinstance(xml, bytes) else xml
+
+def _validate_element(element: etree._Element) -> None:
     schema = _compiled(_bases_from_location(element))
     with _lock:  # an XMLSchema object is not safe to share across threads while validating
         ok = schema.validate(element)
@@ -161,6 +172,54 @@ def validate(xml: bytes | etree._Element) -> None:
         errors = _check_catalogs(element)
     if errors:
         raise XsdValidationError(errors)
+
+
+# SHA-256 digests of serialized documents that passed `_validate_element` after being parsed
+# from exactly those bytes. Validation is a pure function of the bytes (the schemas and the SAT
+# catalogs are fixed for the process), so a document whose digest is here needs no second run;
+# a document that differs in any byte has another digest and is validated in full. Failures are
+# never remembered.
+_VALID: OrderedDict[bytes, None] = OrderedDict()
+_VALID_MAX = 1024
+_valid_lock = threading.Lock()
+
+
+def _remember(digest: bytes) -> None:
+    with _valid_lock:
+        _VALID[digest] = None
+        while len(_VALID) > _VALID_MAX:
+            _VALID.popitem(last=False)
+
+
+def validate_document(data: bytes, element: etree._Element | None = None) -> None:
+    """Validate a serialized CFDI (what a PAC receives). A document with exactly these bytes
+    that passed in this process is not validated again.
+
+    `element`: `data` already parsed with satcfdi's parser (saves a parse). A result obtained on
+    a caller's element is not remembered: only documents parsed here from `data` are."""
+    from lxml import etree
+    from satcfdi.utils import parser
+
+    digest = hashlib.sha256(data).digest()
+    with _valid_lock:
+        if digest in _VALID:
+            _VALID.move_to_end(digest)
+            return
+    if element is not None:
+        _validate_element(element)
+        return
+    _validate_element(etree.fromstring(data, parser=parser))
+    _remember(digest)
+
+
+def serialize_validated(element: etree._Element) -> bytes:
+    """UTF-8 bytes with XML declaration of `element`, validated as a PAC would see them: the
+    bytes are parsed back and the parsed document is validated (and remembered)."""
+    from lxml import etree
+
+    data = bytes(etree.tostring(element, xml_declaration=True, encoding="UTF-8"))
+    validate_document(data)
+    return data
 
 
 def warm_up() -> None:

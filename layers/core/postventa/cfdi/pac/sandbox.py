@@ -44,6 +44,7 @@ from postventa.cfdi.pac.base import (
 
 if TYPE_CHECKING:
     from postventa.cfdi.certs import TestCertificate
+    from postventa.cfdi.seal import CertificateInfo
 
 NS_CFDI = "http://www.sat.gob.mx/cfd/4"
 NS_TFD = "http://www.sat.gob.mx/TimbreFiscalDigital"
@@ -170,6 +171,7 @@ class SandboxPac:
         self._extra_holidays = frozenset(extra_holidays)
         self._pac_certificate = pac_certificate
         self._signer: Any = None
+        self._identity: tuple[str, str] | None = None
 
     # -- PAC certificate --------------------------------------------------------------------
     def _pac_signer(self) -> Any:
@@ -180,9 +182,16 @@ class SandboxPac:
             self._signer = Signer.load(cert.certificate, cert.key, cert.password)
         return self._signer
 
+    def _pac_identity(self) -> tuple[str, str]:
+        """(RfcProvCertif, NoCertificadoSAT) of the PAC certificate, read once."""
+        if self._identity is None:
+            signer = self._pac_signer()
+            self._identity = (str(signer.rfc_pac), str(signer.certificate_number))
+        return self._identity
+
     @property
     def no_certificado_sat(self) -> str:
-        return str(self._pac_signer().certificate_number)
+        return self._pac_identity()[1]
 
     def pac_certificate_der(self) -> bytes:
         """The PAC certificate, to verify SelloSAT outside the sandbox."""
@@ -212,7 +221,7 @@ class SandboxPac:
         from postventa.cfdi.totals import audit_amounts
 
         try:
-            xsd.validate(root)
+            xsd.validate_document(cfdi_xml, root)
         except xsd.XsdValidationError as exc:
             raise _reject("301", "XML mal formado: no cumple el esquema XSD.", exc.errors) from exc
 
@@ -222,7 +231,7 @@ class SandboxPac:
         assert emisor is not None and receptor is not None  # guaranteed by the XSD
         rfc_emisor = emisor.get("Rfc") or ""
         rfc_receptor = receptor.get("Rfc") or ""
-        if str(certificate.rfc or "") != rfc_emisor:
+        if certificate.rfc != rfc_emisor:
             raise _reject(
                 "303",
                 "El sello no corresponde al emisor: el RFC del certificado "
@@ -257,19 +266,17 @@ class SandboxPac:
                 "Tiempo de espera agotado con el PAC (simulado).", pac_code="504"
             )
 
-    def _check_sello(self, root: Any) -> Any:
+    def _check_sello(self, root: Any) -> CertificateInfo:
         import base64
 
-        from satcfdi.models import Certificate
-
-        from postventa.cfdi.seal import cadena_original_of_element
+        from postventa.cfdi.seal import cadena_original_of_element, certificate_info
 
         try:
-            certificate = Certificate.load_certificate(base64.b64decode(root.get("Certificado")))
+            certificate = certificate_info(base64.b64decode(root.get("Certificado")))
             signature = base64.b64decode(root.get("Sello"), validate=True)
         except Exception as exc:
             raise _reject("CFDI40102", "Sello o certificado mal formado.") from exc
-        if certificate.certificate_number != root.get("NoCertificado"):
+        if certificate.no_certificado != root.get("NoCertificado"):
             raise _reject("CFDI40102", "NoCertificado no corresponde al certificado.")
         cadena = cadena_original_of_element(root)
         if not certificate.verify_sha256(cadena.encode(), signature):
@@ -280,7 +287,7 @@ class SandboxPac:
             )
         return certificate
 
-    def _check_dates(self, fecha: datetime, lugar: str, certificate: Any) -> None:
+    def _check_dates(self, fecha: datetime, lugar: str, certificate: CertificateInfo) -> None:
         from postventa.cfdi.build import timezone_for_cp
 
         now_local = self._clock().astimezone(timezone_for_cp(lugar)).replace(tzinfo=None)
@@ -297,11 +304,10 @@ class SandboxPac:
                 "emisión es posterior a la hora actual.",
             )
         if self._check_validity:
-            cert = certificate.certificate.to_cryptography()
             fecha_utc = fecha.replace(tzinfo=timezone_for_cp(lugar))
             if hasattr(fecha_utc.tzinfo, "localize"):  # pytz
                 fecha_utc = fecha_utc.tzinfo.localize(fecha)  # type: ignore[union-attr]
-            if not cert.not_valid_before_utc <= fecha_utc <= cert.not_valid_after_utc:
+            if not certificate.not_before <= fecha_utc <= certificate.not_after:
                 raise _reject(
                     "305", "La fecha de emisión no está dentro de la vigencia del CSD del emisor."
                 )
@@ -318,22 +324,36 @@ class SandboxPac:
         self, root: Any, sello: str, rfc_emisor: str, rfc_receptor: str, fecha: datetime
     ) -> SandboxRecord:
         from lxml import etree
+        from satcfdi.cfdi import CFDI
         from satcfdi.create.cfd.tfd11 import TimbreFiscalDigital
         from satcfdi.transform import MEXICO_TZ
+
+        from postventa.cfdi.seal import cadena_original_of_element
 
         stamped_at = self._clock().astimezone(MEXICO_TZ).replace(tzinfo=None, microsecond=0)
         if self.faults.seed is None:
             uuid = str(uuid_lib.uuid4()).upper()
         else:
             uuid = str(uuid_lib.UUID(int=self._rng.getrandbits(128), version=4)).upper()
-        tfd = TimbreFiscalDigital(
-            proveedor=self._pac_signer(),
-            uuid=uuid,
-            fecha_timbrado=stamped_at,
-            sello_cfd=sello,
-            leyenda=LEYENDA,
+        # what satcfdi's TimbreFiscalDigital(proveedor=...) holds, rendered once: its __init__
+        # renders the XML for the cadena and to_xml() renders it again
+        rfc_pac, no_certificado_sat = self._pac_identity()
+        tfd = CFDI(
+            {
+                "Version": TimbreFiscalDigital.version,
+                "UUID": uuid,
+                "FechaTimbrado": stamped_at,
+                "RfcProvCertif": rfc_pac,
+                "SelloCFD": sello,
+                "NoCertificadoSAT": no_certificado_sat,
+                "SelloSAT": "",
+                "Leyenda": LEYENDA,
+            }
         )
+        tfd.tag = TimbreFiscalDigital.tag
         tfd_element = tfd.to_xml(include_schema_location=True)
+        cadena = cadena_original_of_element(tfd_element)
+        tfd_element.set("SelloSAT", self._pac_signer().sign_sha256(cadena.encode()))
         complemento = root.find(f"{{{NS_CFDI}}}Complemento")
         if complemento is None:
             complemento = etree.Element(f"{{{NS_CFDI}}}Complemento")
