@@ -111,6 +111,10 @@ def test_same_origin_check_accepts_our_origin_and_rejects_others() -> None:
     assert is_same_origin({}, base)  # no Origin header (old browsers): the token still guards
     assert not is_same_origin({"origin": "https://evil.example"}, base)
     assert not is_same_origin({"sec-fetch-site": "cross-site"}, base)
+    # Under our Referrer-Policy: no-referrer, Chromium posts our own form with Origin: null.
+    assert is_same_origin({"origin": "null", "sec-fetch-site": "same-origin"}, base)
+    assert not is_same_origin({"origin": "null"}, base)
+    assert not is_same_origin({"origin": "null", "sec-fetch-site": "same-site"}, base)
 
 
 def test_form_check_reports_every_field_in_spanish_and_normalizes() -> None:

@@ -43,6 +43,10 @@ def is_same_origin(headers: Mapping[str, str], public_base_url: str) -> bool:
     if lowered.get("sec-fetch-site") == "cross-site":
         return False
     origin = lowered.get("origin")
+    if origin == "null" and lowered.get("sec-fetch-site") == "same-origin":
+        # Our pages send Referrer-Policy: no-referrer, so browsers post our own form with
+        # `Origin: null`; Sec-Fetch-Site (which page scripts cannot set) says it is ours.
+        return True
     if not origin or origin == "null":
         return origin is None
     origin_host = urlsplit(origin).netloc.lower()
