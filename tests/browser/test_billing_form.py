@@ -1,0 +1,205 @@
+"""A buyer fills the billing form in a real Chromium, on the whole product running locally.
+
+Each test starts from its own paid Shopify order: signed webhook -> gateway -> queue -> ingest ->
+Step Functions -> billing email in the local mailbox -> the link in that email, opened in the
+browser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import DESKTOP, PHONE, PaidOrder, seller_order
+
+pytestmark = pytest.mark.browser
+
+FIELDS = ("rfc", "nombre", "regimen_fiscal", "codigo_postal", "uso_cfdi", "email")
+
+# A persona física on salary (régimen 605) asking for "G03 Gastos en general": the most common
+# real mistake, together with a mistyped RFC check digit (SAT's test RFC ends in 8).
+WRONG = {
+    "rfc": "XOJI740919U47",
+    "nombre": "Ingrid Xodar Jiménez",
+    "regimen_fiscal": "605",
+    "codigo_postal": "76028",
+    "uso_cfdi": "G03",
+    "email": "ingrid.xodar@example.com",
+}
+FIXED = {"rfc": "XOJI740919U48", "uso_cfdi": "S01"}
+
+
+@pytest.fixture
+def pages(browser: Any) -> Iterator[Any]:
+    """new_page(viewport) -> a page in a fresh context; JavaScript errors and console errors
+    (a CSP violation shows up there) are collected in page.problems."""
+    contexts: list[Any] = []
+
+    def new_page(viewport: dict[str, int]) -> Any:
+        context = browser.new_context(viewport=viewport, locale="es-MX")
+        contexts.append(context)
+        page = context.new_page()
+        page.problems = []
+        page.on("pageerror", lambda exc: page.problems.append(f"pageerror: {exc}"))
+        page.on("console", lambda msg: _console_problem(page, msg))
+        return page
+
+    yield new_page
+    for context in contexts:
+        context.close()
+
+
+def _console_problem(page: Any, msg: Any) -> None:
+    # A form with mistakes is answered 422 by design; Chromium logs every 4xx document load.
+    if msg.type == "error" and "status of 422" not in msg.text:
+        page.problems.append(f"console: {msg.text}")
+
+
+def _open(page: Any, url: str) -> Any:
+    response = page.goto(url, wait_until="load")
+    assert response is not None
+    return response
+
+
+def _fill(page: Any, values: dict[str, str]) -> None:
+    for name, value in values.items():
+        field = page.locator(f"#{name}")
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+
+
+def _submit(page: Any) -> Any:
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.get_by_role("button", name="Enviar datos").click()
+    page.wait_for_load_state("load")
+    return posted.value
+
+
+def _overflow(page: Any) -> int:
+    return int(page.evaluate("document.documentElement.scrollWidth"))
+
+
+def _shot(page: Any, directory: Path, name: str) -> None:
+    page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
+
+
+def test_emailed_link_shows_the_order_with_every_field_labelled_and_fits_a_phone(
+    paid_order: PaidOrder, cloud: Any, pages: Any, screenshots: Path
+) -> None:
+    assert paid_order.link.startswith(cloud.gateway_url + "/facturar/")
+
+    page = pages(DESKTOP)
+    response = _open(page, paid_order.link)
+    assert response.status == 200
+    assert "text/html" in response.headers["content-type"]
+    heading = page.get_by_role("heading", level=1)
+    assert paid_order.number in heading.inner_text()
+    assert paid_order.number in page.title()
+    total = page.locator("tfoot").inner_text()
+    assert "Total pagado" in total and paid_order.total in total
+    assert page.locator("html").get_attribute("lang") == "es"
+
+    # Every control has a <label> whose text is its accessible name, and nothing else shares it.
+    controls = page.evaluate(
+        """() => [...document.querySelectorAll('input, select, textarea')]
+              .filter(e => e.type !== 'hidden')
+              .map(e => ({id: e.id, name: e.name,
+                          labels: [...e.labels].map(l => l.textContent.trim())}))"""
+    )
+    assert sorted(c["name"] for c in controls) == sorted(FIELDS)
+    for control in controls:
+        assert len(control["labels"]) == 1 and control["labels"][0], control
+        by_label = page.get_by_label(control["labels"][0], exact=True)
+        assert by_label.count() == 1, control
+        assert by_label.get_attribute("id") == control["id"]
+    assert page.get_by_label("Correo para recibir la factura").input_value() == (
+        "comprador.demo@example.com"
+    )  # prefilled from the order
+    assert page.locator("[aria-invalid]").count() == 0
+    _shot(page, screenshots, "1-form-desktop")
+
+    phone = pages(PHONE)
+    assert _open(phone, paid_order.link).status == 200
+    assert _overflow(phone) <= PHONE["width"]
+    _shot(phone, screenshots, "2-form-phone")
+    assert page.problems == [] and phone.problems == []
+
+
+def test_wrong_rfc_and_uso_not_allowed_for_the_regimen_are_explained_beside_the_fields(
+    paid_order: PaidOrder, cloud: Any, pages: Any, screenshots: Path
+) -> None:
+    page = pages(PHONE)
+    _open(page, paid_order.link)
+    _fill(page, WRONG)
+    response = _submit(page)
+    assert response.status == 422
+
+    summary = page.get_by_role("alert")
+    assert "Revisa los datos marcados" in summary.inner_text()
+    for name, expected in (
+        ("rfc", "dígito verificador del RFC no corresponde"),
+        ("uso_cfdi", "El uso G03 no está permitido para el régimen 605"),
+    ):
+        field = page.locator(f"#{name}")
+        assert field.get_attribute("aria-invalid") == "true", name
+        described = (field.get_attribute("aria-describedby") or "").split()
+        assert f"{name}-error" in described, name
+        message = page.locator(f"#{name}-error")
+        assert expected in message.inner_text()
+        assert message.is_visible()
+        # Beside the field: right below it, before the next field's label.
+        field_box, message_box = field.bounding_box(), message.bounding_box()
+        assert field_box is not None and message_box is not None
+        gap = message_box["y"] - (field_box["y"] + field_box["height"])
+        assert 0 <= gap < 80, (name, gap)
+        summary_link = summary.get_by_role("link", name=message.inner_text())
+        assert summary_link.get_attribute("href") == f"#{name}"  # the summary leads to the field
+    for name in ("nombre", "regimen_fiscal", "codigo_postal", "email"):
+        assert page.locator(f"#{name}").get_attribute("aria-invalid") is None, name
+
+    # What the buyer typed is still there (the name as it will be stamped, in capitals).
+    assert page.locator("#rfc").input_value() == WRONG["rfc"]
+    assert page.locator("#nombre").input_value().casefold() == WRONG["nombre"].casefold()
+    for name in ("regimen_fiscal", "codigo_postal", "uso_cfdi", "email"):
+        assert page.locator(f"#{name}").input_value() == WRONG[name], name
+    assert _overflow(page) <= PHONE["width"]
+    _shot(page, screenshots, "3-errors-phone")
+    assert seller_order(cloud, paid_order.order_id)["status"] == "solicitud_enviada"
+    assert page.problems == []
+
+
+def test_corrected_data_is_confirmed_recorded_and_the_link_then_says_already_received(
+    paid_order: PaidOrder, cloud: Any, pages: Any, screenshots: Path
+) -> None:
+    page = pages(DESKTOP)
+    _open(page, paid_order.link)
+    _fill(page, WRONG)
+    assert _submit(page).status == 422
+    _shot(page, screenshots, "4-errors-desktop")
+
+    _fill(page, FIXED)  # only what was wrong: the rest was kept by the page
+    response = _submit(page)
+    assert response.status == 200
+    assert page.get_by_role("heading", level=1).inner_text() == "Recibimos tus datos"
+    assert page.get_by_role("status").is_visible()
+    assert page.locator("form, input, select").count() == 0
+    _shot(page, screenshots, "5-received-desktop")
+
+    order = seller_order(cloud, paid_order.order_id)
+    assert order["status"] == "datos_recibidos"
+    assert order["fiscal_data"]["rfc"] == FIXED["rfc"]
+    assert order["fiscal_data"]["uso_cfdi"] == FIXED["uso_cfdi"]
+    assert order["fiscal_data"]["regimen_fiscal"] == WRONG["regimen_fiscal"]
+
+    page.reload(wait_until="load")
+    assert page.get_by_role("heading", level=1).inner_text() == "Recibimos tus datos"
+    assert page.locator("form, input, select").count() == 0
+    again = _open(page, paid_order.link)  # the emailed link, followed once more
+    assert again.status == 200
+    assert page.locator("form, input, select").count() == 0
+    assert page.problems == []
