@@ -13,12 +13,17 @@ record by a filter, so a stray f-string cannot leak them.
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import re
 import warnings
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 SERVICE = "postventa"
 
@@ -101,7 +106,35 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger(service=SERVICE)
 logger.addFilter(PersonalDataFilter())
-tracer = Tracer(service=SERVICE)
+
+
+class LazyTracer:
+    """Powertools' Tracer, built only for a function that traces.
+
+    Building a Tracer imports the X-Ray SDK (hundreds of ms of cold start) even when tracing is
+    disabled. The latency-critical functions (webhook ack, billing form) run with
+    POWERTOOLS_TRACE_DISABLED=true: Lambda's active tracing still records their invocations; they
+    skip only the SDK's subsegments. The choice is read when the handler is decorated, i.e. at
+    import, when Lambda has already set the function's environment.
+    """
+
+    @staticmethod
+    def enabled() -> bool:
+        return os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").lower() not in ("true", "1")
+
+    @functools.cached_property
+    def tracer(self) -> Any:
+        from aws_lambda_powertools import Tracer
+
+        return Tracer(service=SERVICE)
+
+    def capture_lambda_handler(self, handler: _F) -> _F:
+        if not self.enabled():
+            return handler
+        return self.tracer.capture_lambda_handler(handler)
+
+
+tracer = LazyTracer()
 metrics = Metrics(namespace="Postventa", service=SERVICE)
 
 

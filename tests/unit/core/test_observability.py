@@ -65,3 +65,33 @@ def test_powertools_logger_output_carries_no_personal_data(monkeypatch) -> None:
 
 def test_correlation_id_names_tenant_channel_and_order() -> None:
     assert order_correlation_id("demo", "shopify", "1001") == "demo:shopify:1001"
+
+
+def test_tracer_is_not_built_when_tracing_is_disabled(monkeypatch) -> None:
+    from postventa.observability import LazyTracer
+
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    lazy = LazyTracer()
+
+    def handler(event, context):
+        return event
+
+    assert lazy.capture_lambda_handler(handler) is handler
+    assert "tracer" not in vars(lazy)  # the Powertools Tracer (and X-Ray SDK) never built
+
+
+def test_tracer_wraps_the_handler_when_tracing_is_on(monkeypatch) -> None:
+    from postventa.observability import LazyTracer
+
+    class RecordingTracer:  # stands in for Powertools' Tracer, which patches botocore globally
+        def capture_lambda_handler(self, handler):
+            return ("traced", handler)
+
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "false")
+    lazy = LazyTracer()
+    vars(lazy)["tracer"] = RecordingTracer()
+
+    def handler(event, context):
+        return event
+
+    assert lazy.capture_lambda_handler(handler) == ("traced", handler)
