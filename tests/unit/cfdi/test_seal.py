@@ -92,3 +92,17 @@ def test_sello_does_not_verify_with_another_certificate() -> None:
     ).replace(b"30001000000400002434", other.no_certificado.encode())
     assert seal.verify_seal(xml) is True
     assert seal.verify_seal(swapped) is False
+
+
+def test_remembered_cadena_is_the_xslt_of_exactly_the_sealed_bytes() -> None:
+    from lxml import etree
+
+    cfdi = build_invoice(ORDER, ISSUER, RECEPTOR, folio=7, fecha=datetime(2024, 1, 2, 10))
+    data = seal.seal_to_bytes(cfdi, seal.load_signer(CER, KEY, "12345678a"))
+    root = etree.fromstring(data)
+    assert root.get("Sello")  # the cadena never depends on Sello: computed before, still equal
+    assert seal.cadena_original_of_document(data, root) == seal.cadena_original_of_element(root)
+    other = data.replace(b'Folio="7"', b'Folio="8"')  # one byte: not remembered, XSLT again
+    cadena = seal.cadena_original_of_document(other, etree.fromstring(other))
+    assert cadena.startswith("||4.0|F|8|")
+    assert seal.verify_seal(data) and not seal.verify_seal(other)

@@ -163,16 +163,58 @@ def seal(comprobante: CFDI, signer: Signer) -> CFDI:
 def seal_to_xml(comprobante: CFDI, signer: Signer) -> Any:
     """Seal and return the lxml element, rendering the XML once (satcfdi's sign() + xml_bytes()
     render it twice and the XSLT runs on the first rendering anyway)."""
+    return _seal_element(comprobante, signer)[0]
+
+
+def _seal_element(comprobante: CFDI, signer: Signer) -> tuple[Any, str]:
+    """(sealed element, the cadena original its Sello signs)."""
     if certificate_rfc(signer) != comprobante["Emisor"]["Rfc"]:
         raise CsdError("El CSD no pertenece al RFC del emisor.")
     info = signer_info(signer)
     comprobante["NoCertificado"] = info.no_certificado
     comprobante["Certificado"] = info.base64
     element = comprobante.to_xml(include_schema_location=True)
-    sello = signer.sign_sha256(cadena_original_of_element(element).encode())
+    cadena = cadena_original_of_element(element)
+    sello = signer.sign_sha256(cadena.encode())
     comprobante["Sello"] = sello
-    element.set("Sello", sello)
-    return element
+    element.set("Sello", sello)  # the cadena never includes Sello (nor Certificado)
+    return element, cadena
+
+
+def seal_to_bytes(comprobante: CFDI, signer: Signer) -> bytes:
+    """Seal, serialize and XSD-validate the bytes (`xsd.serialize_validated`): what goes to the
+    PAC. Remembers the cadena original of exactly these bytes for `cadena_original_of_document`,
+    so a PAC check in this process (the sandbox) does not run the XSLT a second time."""
+    from postventa.cfdi import xsd
+
+    element, cadena = _seal_element(comprobante, signer)
+    data = xsd.serialize_validated(element)
+    digest = hashlib.sha256(data).digest()
+    with _cadenas_lock:
+        _CADENAS[digest] = cadena
+        while len(_CADENAS) > _CADENAS_MAX:
+            _CADENAS.popitem(last=False)
+    return data
+
+
+# Cadenas originales by SHA-256 of the exact document bytes they were computed for (only
+# `seal_to_bytes` records: it computed the cadena on the very element it serialized, and the
+# cadena is a pure function of the document). Any other document, even one differing in a
+# single byte, gets the XSLT.
+_CADENAS: OrderedDict[bytes, str] = OrderedDict()
+_CADENAS_MAX = 1024
+_cadenas_lock = threading.Lock()
+
+
+def cadena_original_of_document(data: bytes, element: Any) -> str:
+    """Cadena original of a serialized CFDI; `element` is `data` parsed (used when the bytes
+    were not sealed by `seal_to_bytes` in this process)."""
+    digest = hashlib.sha256(data).digest()
+    with _cadenas_lock:
+        cadena = _CADENAS.get(digest)
+    if cadena is not None:
+        return cadena
+    return cadena_original_of_element(element)
 
 
 def cadena_original_of_element(element: Any) -> str:

@@ -32,11 +32,9 @@ class StampedInvoice:
 
 def seal_and_validate(comprobante: Any, csd: CsdCredentials) -> bytes:
     """Seal with the CSD and return XSD-valid bytes (what goes to the PAC)."""
-    from postventa.cfdi import xsd
-    from postventa.cfdi.seal import seal_to_xml, signer_from_credentials
+    from postventa.cfdi.seal import seal_to_bytes, signer_from_credentials
 
-    element = seal_to_xml(comprobante, signer_from_credentials(csd))
-    return xsd.serialize_validated(element)  # the bytes themselves are validated
+    return seal_to_bytes(comprobante, signer_from_credentials(csd))
 
 
 def stamp_xml(xml: bytes, pac: Pac) -> StampResult:

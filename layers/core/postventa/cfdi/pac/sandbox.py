@@ -225,7 +225,7 @@ class SandboxPac:
         except xsd.XsdValidationError as exc:
             raise _reject("301", "XML mal formado: no cumple el esquema XSD.", exc.errors) from exc
 
-        certificate = self._check_sello(root)
+        certificate = self._check_sello(cfdi_xml, root)
         emisor = root.find(f"{{{NS_CFDI}}}Emisor")
         receptor = root.find(f"{{{NS_CFDI}}}Receptor")
         assert emisor is not None and receptor is not None  # guaranteed by the XSD
@@ -266,10 +266,10 @@ class SandboxPac:
                 "Tiempo de espera agotado con el PAC (simulado).", pac_code="504"
             )
 
-    def _check_sello(self, root: Any) -> CertificateInfo:
+    def _check_sello(self, cfdi_xml: bytes, root: Any) -> CertificateInfo:
         import base64
 
-        from postventa.cfdi.seal import cadena_original_of_element, certificate_info
+        from postventa.cfdi.seal import cadena_original_of_document, certificate_info
 
         try:
             certificate = certificate_info(base64.b64decode(root.get("Certificado")))
@@ -278,7 +278,7 @@ class SandboxPac:
             raise _reject("CFDI40102", "Sello o certificado mal formado.") from exc
         if certificate.no_certificado != root.get("NoCertificado"):
             raise _reject("CFDI40102", "NoCertificado no corresponde al certificado.")
-        cadena = cadena_original_of_element(root)
+        cadena = cadena_original_of_document(cfdi_xml, root)
         if not certificate.verify_sha256(cadena.encode(), signature):
             raise _reject(
                 "CFDI40102",
