@@ -120,7 +120,9 @@ class LazyTracer:
 
     @staticmethod
     def enabled() -> bool:
-        return os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").lower() not in ("true", "1")
+        """Tracing on: inside Lambda (LAMBDA_TASK_ROOT, as Powertools checks) and not disabled."""
+        disabled = os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").lower() in ("true", "1")
+        return "LAMBDA_TASK_ROOT" in os.environ and not disabled
 
     @functools.cached_property
     def tracer(self) -> Any:

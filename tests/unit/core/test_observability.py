@@ -76,8 +76,12 @@ def test_tracer_is_not_built_when_tracing_is_disabled(monkeypatch) -> None:
     def handler(event, context):
         return event
 
+    monkeypatch.setenv("LAMBDA_TASK_ROOT", "/var/task")
     assert lazy.capture_lambda_handler(handler) is handler
     assert "tracer" not in vars(lazy)  # the Powertools Tracer (and X-Ray SDK) never built
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "false")
+    monkeypatch.delenv("LAMBDA_TASK_ROOT")
+    assert lazy.capture_lambda_handler(handler) is handler  # outside Lambda: nothing to trace
 
 
 def test_tracer_wraps_the_handler_when_tracing_is_on(monkeypatch) -> None:
@@ -88,6 +92,7 @@ def test_tracer_wraps_the_handler_when_tracing_is_on(monkeypatch) -> None:
             return ("traced", handler)
 
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "false")
+    monkeypatch.setenv("LAMBDA_TASK_ROOT", "/var/task")
     lazy = LazyTracer()
     vars(lazy)["tracer"] = RecordingTracer()
 
