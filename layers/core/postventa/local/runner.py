@@ -362,9 +362,11 @@ class LocalCloud:
     def _reset_app_caches() -> None:
         from postventa.aws import reset_clients
         from postventa.settings import reset_settings
+        from postventa.storage.secrets import clear_cache
 
         reset_settings()
         reset_clients()
+        clear_cache()  # secrets read from an earlier cloud must not outlive its moto
 
     # ------------------------------------------------------------------ operations
     def invoke(self, function: str, event: Any) -> InvokeResult:
