@@ -1,8 +1,10 @@
 """Cold start per Lambda function: fresh-process import (the INIT phase) and peak RSS.
 
 Method: for every AWS::Serverless::Function in template.yaml, N fresh Python processes each import
-the function's entry module from its CodeUri (as Lambda does) and report the import time
-(perf_counter around the import), the process's peak RSS (ru_maxrss) and which heavy libraries got
+the function's entry module from its CodeUri (as Lambda does), with the environment Lambda would
+give it (LAMBDA_TASK_ROOT, the template's literal Globals and function variables, so a function
+that traces pays for the X-Ray SDK), and report the import time
+(perf_counter around the import), the process's peak RSS (VmHWM) and which heavy libraries got
 loaded. Baseline, measured the same way in the same run: `import boto3; boto3.client("sqs")`, the
 least a function that talks to AWS pays. Medians over N runs; the ratio is function / baseline.
 Goal (issue #2): webhook and form functions at most 1.3x; no function imports a PDF library or
@@ -17,13 +19,14 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get("BENCH_COLD_RUNS", "7"))
 HEAVY = ("satcfdi", "reportlab", "lxml", "weasyprint", "moto", "cryptography", "PIL")
 
 _PROBE = r"""
-import importlib.util, json, os, resource, sys, time
+import importlib.util, json, os, sys, time
 code_dir, module, kind = sys.argv[1], sys.argv[2], sys.argv[3]
 t0 = time.perf_counter()
 if kind == "baseline":
@@ -37,66 +40,86 @@ else:
     spec.loader.exec_module(mod)
 elapsed = time.perf_counter() - t0
 heavy = sorted({m.split(".")[0] for m in sys.modules} & set(json.loads(sys.argv[4])))
-rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM belongs to this exec'd address space; ru_maxrss would carry the parent's high-water mark.
+with open("/proc/self/status") as status:
+    hwm_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+rss_mb = hwm_kb / 1024
 print(json.dumps({"ms": elapsed * 1000, "rss_mb": rss_mb, "heavy": heavy}))
 """
 
 
-def _functions() -> dict[str, tuple[Path, str]]:
+def _literal_env(variables: dict[str, object]) -> dict[str, str]:
+    """The variables whose values are plain strings (references need a deployed stack)."""
+    return {k: str(v) for k, v in variables.items() if isinstance(v, str | int | float)}
+
+
+def _functions() -> dict[str, tuple[Path, str, dict[str, str]]]:
     from cfnlint.decode import cfn_yaml
 
     template = cfn_yaml.load(str(ROOT / "template.yaml"))
+    globals_env = template["Globals"]["Function"].get("Environment", {}).get("Variables", {})
     out = {}
     for name, res in template["Resources"].items():
         if res["Type"] == "AWS::Serverless::Function":
             props = res["Properties"]
             module = props["Handler"].rsplit(".", 1)[0].replace(".", "/")
-            out[name] = (ROOT / props["CodeUri"], module)
+            own = props.get("Environment", {}).get("Variables", {})
+            env = {**_literal_env(globals_env), **_literal_env(own)}
+            env["LAMBDA_TASK_ROOT"] = str(ROOT / props["CodeUri"])
+            out[name] = (ROOT / props["CodeUri"], module, env)
     return out
 
 
-def _measure(code_dir: str, module: str, kind: str) -> dict[str, object]:
+def _probe(code_dir: str, module: str, kind: str, extra_env: dict[str, str]) -> dict[str, Any]:
     env = {
         **os.environ,
+        **extra_env,
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
-        "POWERTOOLS_TRACE_DISABLED": "true",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
-    samples = []
-    for _ in range(RUNS):
-        out = subprocess.run(
-            [sys.executable, "-c", _PROBE, code_dir, module, kind, json.dumps(HEAVY)],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=True,
-        )
-        samples.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    return {
-        "ms": statistics.median(s["ms"] for s in samples),
-        "rss_mb": statistics.median(s["rss_mb"] for s in samples),
-        "heavy": samples[-1]["heavy"],
-    }
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE, code_dir, module, kind, json.dumps(HEAVY)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
 def run() -> str:
-    base = _measure("", "", "baseline")
+    functions = sorted(_functions().items())
+    base: list[dict[str, Any]] = []
+    samples: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in functions}
+    ratios: dict[str, list[float]] = {name: [] for name, _ in functions}
+    # Interleaved rounds: the machine's load drifts, so each round measures the baseline and then
+    # every function, and the ratio is taken within the round.
+    for _ in range(RUNS):
+        b = _probe("", "", "baseline", {})
+        base.append(b)
+        for name, (code_dir, module, env) in functions:
+            m = _probe(str(code_dir), module, "function", env)
+            samples[name].append(m)
+            ratios[name].append(m["ms"] / b["ms"])
     lines = [
         __doc__.strip().splitlines()[0],
-        f"{RUNS} fresh processes per row, medians; baseline = import boto3 + boto3.client('sqs')",
+        f"{RUNS} interleaved rounds of fresh processes; medians; ratio = median of per-round "
+        "ratios; baseline = import boto3 + boto3.client('sqs')",
         "",
         f"{'function':34} {'import ms':>10} {'x base':>7} {'peak RSS MB':>12}  heavy libraries",
-        f"{'(baseline) boto3 + sqs client':34} {base['ms']:>10.1f} {1.0:>7.2f} "
-        f"{base['rss_mb']:>12.1f}  {', '.join(base['heavy']) or '-'}",
+        f"{'(baseline) boto3 + sqs client':34} {statistics.median(b['ms'] for b in base):>10.1f} "
+        f"{1.0:>7.2f} {statistics.median(b['rss_mb'] for b in base):>12.1f}  "
+        f"{', '.join(base[-1]['heavy']) or '-'}",
     ]
-    for name, (code_dir, module) in sorted(_functions().items()):
-        m = _measure(str(code_dir), module, "function")
-        ratio = m["ms"] / base["ms"]
+    for name, _ in functions:
+        ms = statistics.median(m["ms"] for m in samples[name])
+        rss = statistics.median(m["rss_mb"] for m in samples[name])
+        heavy = ", ".join(samples[name][-1]["heavy"]) or "-"
         lines.append(
-            f"{name:34} {m['ms']:>10.1f} {ratio:>7.2f} {m['rss_mb']:>12.1f}  "
-            f"{', '.join(m['heavy']) or '-'}"
+            f"{name:34} {ms:>10.1f} {statistics.median(ratios[name]):>7.2f} {rss:>12.1f}  {heavy}"
         )
     return "\n".join(lines)
 
