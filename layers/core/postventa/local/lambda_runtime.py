@@ -1,10 +1,17 @@
-"""Run Lambda handlers in this process, for every invoke path.
+"""Run Lambda handlers for every invoke path: in worker processes (server mode) or in this process.
 
 moto's `LambdaFunction._invoke_lambda` (which needs Docker) is replaced once; Lambda Invoke,
 Step Functions `lambda:invoke` and the local gateway/pollers/schedules all land in
-`LambdaRuntime.invoke`. Each function's handler module is imported from its CodeUri under a unique
-module name, and the function's own environment variables are applied around the call under a
-process-wide lock (so functions never see each other's variables).
+`LambdaRuntime.invoke`.
+
+- With `workers` set (server mode, `LocalCloud(mode="server")`): each function runs in its own
+  worker processes started with exactly its environment (`postventa.local.workers`), concurrently
+  with the others, with its timeout enforced, as Lambda runs each function in its own execution
+  environment.
+- Without (in-process mode, for tests on moto's mock_aws, which a child process cannot reach):
+  each function's handler module is imported from its CodeUri under a unique module name, and the
+  function's own environment variables are applied around the call under a process-wide lock (so
+  functions never see each other's variables); one handler at a time.
 """
 
 from __future__ import annotations
@@ -20,37 +27,29 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from postventa.local.provision import FunctionSpec
+from postventa.local.workers import LambdaContext, WorkerFunction, WorkerPools, error_payload
+from postventa.local.workers import json_default as _json_default
+
+__all__ = [
+    "InvokeResult",
+    "LambdaContext",
+    "LambdaRuntime",
+    "LocalRuntimeBusyError",
+    "WorkerPools",
+    "active_runtime",
+    "install",
+    "uninstall",
+]
 
 
 class LocalRuntimeBusyError(Exception):
     """Another invocation held the runtime lock for longer than this function's timeout."""
-
-
-@dataclass
-class LambdaContext:
-    """The attributes of the real Lambda context object that handlers and powertools use."""
-
-    function_name: str
-    invoked_function_arn: str
-    memory_limit_in_mb: int
-    aws_request_id: str
-    log_group_name: str
-    log_stream_name: str
-    timeout_seconds: int
-    function_version: str = "$LATEST"
-    identity: Any = None
-    client_context: Any = None
-    _started: float = field(default_factory=time.monotonic)
-
-    def get_remaining_time_in_millis(self) -> int:
-        elapsed = time.monotonic() - self._started
-        return max(0, int((self.timeout_seconds - elapsed) * 1000))
 
 
 @dataclass
@@ -74,9 +73,17 @@ class _LoadedHandler:
 class LambdaRuntime:
     """Imports and calls the handlers of the stack's functions."""
 
-    def __init__(self, functions: dict[str, FunctionSpec] | None = None) -> None:
+    def __init__(
+        self,
+        functions: dict[str, FunctionSpec] | None = None,
+        *,
+        workers: WorkerPools | None = None,
+    ) -> None:
         self.functions: dict[str, FunctionSpec] = dict(functions or {})
-        self.lock = threading.RLock()  # held around every handler call (env is per function)
+        #: Per-function worker processes (server mode); None runs handlers in this process.
+        self.workers = workers
+        self.lock = threading.RLock()  # held around every in-process call (env is per function)
+        self._count_lock = threading.Lock()
         self._loaded: dict[str, _LoadedHandler] = {}
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-async")
         self._pending: set[Future[Any]] = set()
@@ -103,6 +110,11 @@ class LambdaRuntime:
         """Call the function's handler with `event`; errors come back as Lambda does."""
         spec = self.spec(name)
         request_id = str(uuid.uuid4())
+        if self.workers is not None:
+            with self._count_lock:
+                self.invocations += 1
+            out = self.workers.invoke(worker_function(spec), event, request_id)
+            return InvokeResult(out.payload, out.errored, out.logs)
         context = LambdaContext(
             function_name=spec.name,
             invoked_function_arn=spec.arn,
@@ -161,7 +173,21 @@ class LambdaRuntime:
             time.sleep(0.01)
         return False
 
+    def prewarm(self, names: list[str] | None = None) -> None:
+        """Server mode: start one worker per function in the background (no-op in-process)."""
+        if self.workers is None:
+            return
+        specs = [self.spec(n) for n in names] if names is not None else self.functions.values()
+        self.workers.prewarm([worker_function(s) for s in specs])
+
+    def worker_pids(self) -> list[int]:
+        return self.workers.pids() if self.workers is not None else []
+
     def shutdown(self) -> None:
+        """Stop the worker processes (in-flight invocations end as Runtime.ExitError), then the
+        background executor."""
+        if self.workers is not None:
+            self.workers.stop()
         self._executor.shutdown(wait=True, cancel_futures=True)
 
     # ------------------------------------------------------------------ handler import
@@ -214,6 +240,20 @@ class LambdaRuntime:
                     del sys.modules[name]
 
 
+def worker_function(spec: FunctionSpec) -> WorkerFunction:
+    return WorkerFunction(
+        logical_id=spec.logical_id,
+        name=spec.name,
+        arn=spec.arn,
+        code_dir=spec.code_dir,
+        handler=spec.handler,
+        runtime=spec.runtime,
+        timeout=spec.timeout,
+        memory_size=spec.memory_size,
+        environment=dict(spec.environment),
+    )
+
+
 def _reset_app_caches(*, clients: bool = True) -> None:
     try:
         from postventa.aws import reset_clients
@@ -264,27 +304,8 @@ def _function_environment(spec: FunctionSpec) -> Iterator[None]:
         _reset_app_caches(clients=reconnect)
 
 
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, (set, frozenset)):
-        return list(value)
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
 def _error_result(exc: BaseException, request_id: str) -> InvokeResult:
-    payload = {
-        "errorMessage": str(exc),
-        "errorType": type(exc).__name__,
-        "requestId": request_id,
-        "stackTrace": traceback.format_tb(exc.__traceback__),
-    }
+    payload = error_payload(exc, request_id)
     logs = "".join(traceback.format_exception(exc))
     sys.stderr.write(f"[local lambda] {logs}")
     return InvokeResult(json.dumps(payload), True, logs)

@@ -1,11 +1,13 @@
-"""`LocalCloud`: moto + provisioning + in-process Lambda + gateway + pollers + scheduler.
+"""`LocalCloud`: moto + provisioning + Lambda runtime + gateway + pollers + scheduler.
 
     with LocalCloud(template="template.yaml", port=0) as cloud:
         requests.get(cloud.gateway_url + "/facturar")
 
 Two modes: "server" (a ThreadedMotoServer on 127.0.0.1; what `postventa local up` runs; any
-process can reach it through AWS_ENDPOINT_URL) and "inprocess" (moto.mock_aws; for integration
-tests, ~4x faster, nothing listens except the optional gateway).
+process can reach it through AWS_ENDPOINT_URL; each Lambda function runs in its own worker
+processes, see `postventa.local.workers`) and "inprocess" (moto.mock_aws; for integration tests,
+~4x faster, nothing listens except the optional gateway; handlers run in this process, one at a
+time).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from postventa.local.pollers import SqsPoller
 from postventa.local.provision import LocalStack, assign_attributes, build_stack, provision
 from postventa.local.scheduler import Clock, Scheduler
 from postventa.local.template import Template, load_template
+from postventa.local.workers import WorkerPools
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +108,13 @@ class LocalCloud:
     - env: environment variables added to every function (after the template's).
     - seed_demo: also run postventa.services.demo.seed_demo_tenant(env) if that module exists.
     - seeders: extra seeders for this instance (besides the module-level SEEDERS).
+    - lambda_workers: server mode, run each function in its own worker processes (default True
+      unless POSTVENTA_LAMBDA_WORKERS=0; False runs handlers in this process under one lock, as
+      in-process mode does: one at a time, but a `breakpoint()` in a handler works).
+    - lambda_concurrency: server mode, most worker processes per function (default
+      POSTVENTA_LAMBDA_CONCURRENCY or 3).
+    - prewarm: server mode, start one worker per function in the background once ready (cold
+      starts otherwise happen on first use, as in Lambda).
     """
 
     def __init__(
@@ -124,6 +134,9 @@ class LocalCloud:
         seeders: list[Seeder] | None = None,
         stack_name: str = "postventa",
         poll_wait_seconds: int = 1,
+        lambda_workers: bool | None = None,
+        lambda_concurrency: int | None = None,
+        prewarm: bool = True,
     ) -> None:
         self.template_path = Path(template).resolve()
         if port == -1:
@@ -143,6 +156,11 @@ class LocalCloud:
         self.extra_seeders = list(seeders or [])
         self.stack_name = stack_name
         self.poll_wait_seconds = poll_wait_seconds
+        if lambda_workers is None:
+            lambda_workers = os.environ.get("POSTVENTA_LAMBDA_WORKERS", "1") != "0"
+        self.lambda_workers = lambda_workers
+        self.lambda_concurrency = lambda_concurrency
+        self.prewarm = prewarm
 
         self.template: Template | None = None
         self.stack: LocalStack | None = None
@@ -241,6 +259,11 @@ class LocalCloud:
                 method="POST",
             )
             urllib.request.urlopen(request, timeout=5).close()  # noqa: S310
+            if self.lambda_workers:
+                self.runtime.workers = WorkerPools(
+                    {**_BASE_ENV, "AWS_ENDPOINT_URL": self.moto_url},
+                    max_workers=self.lambda_concurrency,
+                )
         else:
             from moto import mock_aws
 
@@ -315,6 +338,16 @@ class LocalCloud:
             self.pollers.append(poller)
             if self.run_pollers:
                 poller.start()
+        if self.prewarm and self.runtime.workers is not None:
+            self.runtime.prewarm(self._prewarm_order())
+
+    def _prewarm_order(self) -> list[str]:
+        """HTTP functions first (a person waits on them), then queue consumers, then the rest."""
+        assert self.stack is not None
+        first = [r.function for r in self.stack.routes]
+        first += [s.function for s in self.stack.sqs_sources if s.enabled]
+        ordered = list(dict.fromkeys(first + list(self.stack.functions)))
+        return [name for name in ordered if name in self.stack.functions]
 
     def stop(self) -> None:
         if not self._running:
@@ -329,7 +362,7 @@ class LocalCloud:
         if self.gateway is not None and self.gateway._thread is not None:
             self.gateway.stop()
         self.runtime.wait_idle(timeout=5)
-        self.runtime.shutdown()
+        self.runtime.shutdown()  # server mode: every worker process terminated and joined
         if self.dispatcher is not None:
             local_events.uninstall(self.dispatcher)
         lambda_runtime.uninstall(self.runtime)
@@ -370,7 +403,7 @@ class LocalCloud:
 
     # ------------------------------------------------------------------ operations
     def invoke(self, function: str, event: Any) -> InvokeResult:
-        """Invoke a function (logical id, name or ARN) in-process."""
+        """Invoke a function (logical id, name or ARN) synchronously."""
         return self.runtime.invoke(function, event)
 
     def _deliver_sync(self, arn: str, payload: Any) -> dict[str, Any]:
@@ -469,4 +502,5 @@ class LocalCloud:
             "schedules": sorted(s.name for s in stack.schedules.values()) if stack else [],
             "routes": [r.route_key for r in stack.routes] if stack else [],
             "invocations": self.runtime.invocations,
+            "lambda_workers": len(self.runtime.worker_pids()),
         }
