@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import uuid
@@ -13,7 +12,8 @@ from typing import Any
 from postventa.aws import client
 from postventa.channels.base import sign_base64_hmac
 from postventa.settings import get_settings
-from postventa.storage.secrets import put_tenant_secrets, secret_name, tenant_secrets
+from postventa.storage.credentials import csd_secret_name, has_csd, put_csd
+from postventa.storage.secrets import put_tenant_secrets, tenant_secrets
 from postventa.storage.tenants import IssuerFiscalData, Tenant, put_api_key, put_tenant
 
 DEMO_TENANT = "demo"
@@ -60,34 +60,14 @@ def seed_demo_tenant(*, with_csd: bool = True) -> DemoTenant:
     return DemoTenant(DEMO_TENANT, secret, api_key)
 
 
-def csd_secret_name(tenant_id: str) -> str:
-    return f"{secret_name(tenant_id)}/csd"
-
-
 def _ensure_test_csd() -> str:
     """A generated test CSD for the demo issuer, stored once in Secrets Manager."""
-    name = csd_secret_name(DEMO_TENANT)
-    sm = client("secretsmanager")
-    try:
-        sm.describe_secret(SecretId=name)
-        return name
-    except sm.exceptions.ResourceNotFoundException:
-        pass
+    if has_csd(DEMO_TENANT):
+        return csd_secret_name(DEMO_TENANT)
     from postventa.cfdi.certs import generate_test_csd
 
     csd = generate_test_csd(DEMO_ISSUER.rfc, DEMO_ISSUER.nombre)
-    sm.create_secret(
-        Name=name,
-        SecretString=json.dumps(
-            {
-                "certificate": base64.b64encode(csd.certificate).decode("ascii"),
-                "key": base64.b64encode(csd.key).decode("ascii"),
-                "password": csd.password,
-                "no_certificado": csd.no_certificado,
-            }
-        ),
-    )
-    return name
+    return put_csd(DEMO_TENANT, csd.credentials(), no_certificado=csd.no_certificado)
 
 
 def sample_orders_paid(order_id: int | None = None) -> dict[str, Any]:
