@@ -195,3 +195,50 @@ def test_audit_reports_each_arithmetic_rule_by_its_code(
     mutate(root)
     problems = audit_amounts(root)
     assert code in {p.split(":", 1)[0] for p in problems}, (case, problems)
+
+
+def _with_retention() -> Any:
+    """A freight concepto with 4 % IVA withheld (satcfdi-generated sample): Total subtracts it."""
+    from pathlib import Path
+
+    from lxml import etree
+
+    path = Path(__file__).resolve().parents[2] / "fixtures" / "cfdi" / "ingreso_usd.xml"
+    return etree.parse(str(path)).getroot()
+
+
+def test_audit_subtracts_retained_taxes_from_the_total() -> None:
+    assert audit_amounts(_with_retention()) == []
+
+
+_RETENTION_MUTATIONS: list[tuple[str, Callable[[Any], None], str]] = [
+    (
+        "total impuestos retenidos",
+        lambda r: r.find(f"{_C}Impuestos").set("TotalImpuestosRetenidos", "4.83"),
+        "CFDI40180",
+    ),
+    (
+        "resumen retencion importe",
+        lambda r: r.find(f"{_C}Impuestos/{_C}Retenciones/{_C}Retencion").set("Importe", "4.83"),
+        "CFDI40185",
+    ),
+    (
+        "concepto retencion outside tolerance",
+        lambda r: r.find(f"{_C}Conceptos//{_C}Retencion").set("Importe", "5.82"),
+        "CFDI40173",
+    ),
+    (
+        "resumen without the retencion",
+        lambda r: _drop(r.find(f"{_C}Impuestos/{_C}Retenciones")),
+        "CFDI40184",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "mutate", "code"), _RETENTION_MUTATIONS, ids=[m[0] for m in _RETENTION_MUTATIONS]
+)
+def test_audit_checks_retained_taxes(case: str, mutate: Callable[[Any], None], code: str) -> None:
+    root = _with_retention()
+    mutate(root)
+    assert code in {p.split(":", 1)[0] for p in audit_amounts(root)}, case
