@@ -4,6 +4,7 @@ background pollers, the schedule clock, and the control endpoints the CLI calls.
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.request
 import uuid
@@ -96,3 +97,16 @@ def test_state_machine_lambda_invoke_works_through_the_server(cloud: LocalCloud)
     )
     found = wait_for(lambda: table_items(cloud, f"token#{run_id}"), timeout=15)
     assert found, "lambda:invoke.waitForTaskToken did not run through the moto server"
+
+
+def test_functions_run_in_their_own_worker_process_with_only_their_own_environment(
+    cloud: LocalCloud,
+) -> None:
+    req = urllib.request.Request(cloud.gateway_url + "/echo", data=b'{"a": 1}', method="POST")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        doc = json.loads(resp.read())
+        assert resp.headers["x-function"] == "postventa-HttpFunction"
+    assert doc["work_queue_url"] == cloud.stack.queues["WorkQueue"]  # type: ignore[union-attr]
+    assert doc["public_url"] == cloud.gateway_url
+    assert "WORK_QUEUE_URL" not in os.environ
+    assert cloud.runtime.worker_pids()  # served by worker processes, not this one
