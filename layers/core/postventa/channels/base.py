@@ -80,15 +80,13 @@ def verify_base64_hmac(raw_body: bytes, signature: str | None, secret: str | Non
         raise UnauthorizedError("Falta la firma del webhook.")
     if not secret:
         raise UnauthorizedError("El canal no tiene un secreto de webhook configurado.")
-    expected = base64.b64encode(
-        hmac.new(secret.encode("utf-8"), raw_body, hashlib.sha256).digest()
-    ).decode("ascii")
+    expected = sign_base64_hmac(raw_body, secret)
     if not hmac.compare_digest(expected.encode("ascii"), signature.strip().encode("utf-8")):
         raise UnauthorizedError("La firma del webhook no es válida.")
 
 
 def sign_base64_hmac(raw_body: bytes, secret: str) -> str:
-    """The signature a channel would send (demo and tests post with it)."""
+    """The signature a channel sends (verification compares against it; demo and tests post it)."""
     return base64.b64encode(
         hmac.new(secret.encode("utf-8"), raw_body, hashlib.sha256).digest()
     ).decode("ascii")
