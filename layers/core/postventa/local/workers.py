@@ -145,8 +145,12 @@ def _worker_main(argv: list[str]) -> int:
     os.environ.update(config["env"])
     time.tzset()
     code_dir = config["code_dir"]
+    spare_cwd = os.getcwd()
     os.chdir(code_dir)
-    sys.path[0] = code_dir  # `-m` put the spare's cwd there
+    if sys.path and sys.path[0] in (spare_cwd, ""):  # `-m` put the spare's cwd there
+        sys.path[0] = code_dir
+    else:
+        sys.path.insert(0, code_dir)
     module_name, _, func_name = config["handler"].rpartition(".")
     try:
         module = importlib.import_module(module_name)
