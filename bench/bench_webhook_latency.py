@@ -7,7 +7,12 @@ the response. Baseline in the same run: GET /_local/health on the same gateway (
 Lambda, no AWS call). Two scenarios:
   A. ack only: queue pollers off, the webhook function runs alone (verify, dedupe write, enqueue);
   B. whole product busy: pollers on, so ingest, Step Functions and emails run concurrently behind
-     the webhooks (the local runtime runs one handler at a time: this shows that contention).
+     the webhooks (with the in-process runtime, one handler at a time: this shows that contention;
+     with worker processes, each function runs in its own processes);
+  C. concurrent clients: BENCH_WEBHOOK_CLIENTS connections posting at once, pollers off (the
+     webhook function's workers serve them in parallel, up to POSTVENTA_LAMBDA_CONCURRENCY).
+Lambda runtime: worker processes per function (default) or, with POSTVENTA_LAMBDA_WORKERS=0, the
+in-process runtime under one lock (how server mode ran before): run both to compare.
 Figures are information, not pass/fail; machines here are noisy: medians and percentiles.
 """
 
@@ -23,6 +28,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 N = int(os.environ.get("BENCH_WEBHOOK_N", "1000"))
 N_BUSY = int(os.environ.get("BENCH_WEBHOOK_BUSY_N", "150"))
+CLIENTS = int(os.environ.get("BENCH_WEBHOOK_CLIENTS", "4"))
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -70,10 +76,31 @@ def _measure(cloud, count: int, first_id: int) -> tuple[list[float], list[float]
     return hooks, health
 
 
+def _measure_concurrent(cloud, clients: int, per_client: int, first_id: int) -> list[float]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(k: int) -> list[float]:
+        hooks, _ = _measure(cloud, per_client, first_id + k * (per_client + 20))
+        return hooks
+
+    with ThreadPoolExecutor(clients) as pool:
+        return [ms for hooks in pool.map(one, range(clients)) for ms in hooks]
+
+
 def run() -> str:
     from postventa.local.runner import LocalCloud
 
+    workers = os.environ.get("POSTVENTA_LAMBDA_WORKERS", "1") != "0"
     lines = [__doc__.strip().splitlines()[0], ""]
+    lines.append(
+        "Lambda runtime: "
+        + (
+            f"worker processes per function (up to "
+            f"{os.environ.get('POSTVENTA_LAMBDA_CONCURRENCY') or 3} each)"
+            if workers
+            else "in-process, one handler at a time (POSTVENTA_LAMBDA_WORKERS=0)"
+        )
+    )
     with LocalCloud(template=ROOT / "template.yaml", port=0, pollers=False, scheduler=False) as c:
         hooks, health = _measure(c, N, 8_000_000)
     base = statistics.median(health)
@@ -83,9 +110,13 @@ def run() -> str:
         hooks, health = _measure(c, N_BUSY, 9_000_000)
         c.drain_queues(timeout=120)
     lines.append(_row("B. webhook ack, whole product busy", hooks, base))
+    with LocalCloud(template=ROOT / "template.yaml", port=0, pollers=False, scheduler=False) as c:
+        hooks = _measure_concurrent(c, CLIENTS, max(1, N_BUSY // CLIENTS * 2), 10_000_000)
+    lines.append(_row(f"C. webhook ack, {CLIENTS} concurrent clients", hooks, base))
     lines.append("")
     lines.append(
-        "server mode (moto over HTTP on 127.0.0.1), one client connection, sequential requests; "
+        "server mode (moto over HTTP on 127.0.0.1); A and B: one client connection, sequential "
+        "requests; C: one connection per client, each sequential; "
         "the ratio column is p50 / baseline p50"
     )
     return "\n".join(lines)
