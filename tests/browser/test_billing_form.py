@@ -8,8 +8,10 @@ browser.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -30,6 +32,13 @@ WRONG = {
     "email": "ingrid.xodar@example.com",
 }
 FIXED = {"rfc": "XOJI740919U48", "uso_cfdi": "S01"}
+MASKED = "in*****@example.com"  # WRONG["email"] as the confirmation shows it
+NAME_HINT = (
+    "Escríbelo como aparece en tu Constancia de Situación Fiscal; lo usaremos en mayúsculas y "
+    "sin el régimen de capital (por ejemplo, sin «S.A. de C.V.»)."
+)
+# Room Chromium keeps for the closed select's arrow, beside the CSS padding.
+SELECT_ARROW_PX = 24
 
 
 @pytest.fixture
@@ -80,6 +89,39 @@ def _submit(page: Any) -> Any:
     return posted.value
 
 
+def _pesos(total: str) -> str:
+    """Shopify's "1057.10" as the pages write it: "$1,057.10 MXN"."""
+    return f"${Decimal(total):,.2f} MXN"
+
+
+def _lines_of(page: Any, selector: str) -> int:
+    """How many lines an inline element's text takes (one client rect per line box)."""
+    return int(page.locator(selector).evaluate("e => e.getClientRects().length"))
+
+
+def _options_cut_in_closed_selects(page: Any) -> list[Any]:
+    """Options whose text is wider than what a closed select shows (measured in its own font)."""
+    cut: list[Any] = page.evaluate(
+        """(arrow) => {
+            const ctx = document.createElement('canvas').getContext('2d');
+            const cut = [];
+            for (const select of document.querySelectorAll('select')) {
+                const style = getComputedStyle(select);
+                ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+                const room = select.clientWidth - parseFloat(style.paddingLeft)
+                             - parseFloat(style.paddingRight) - arrow;
+                for (const option of select.options) {
+                    const width = ctx.measureText(option.text).width;
+                    if (width > room) cut.push([select.id, option.text, width, room]);
+                }
+            }
+            return cut;
+        }""",
+        SELECT_ARROW_PX,
+    )
+    return cut
+
+
 def _overflow(page: Any) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth"))
 
@@ -101,7 +143,10 @@ def test_emailed_link_shows_the_order_with_every_field_labelled_and_fits_a_phone
     assert paid_order.number in heading.inner_text()
     assert paid_order.number in page.title()
     total = page.locator("tfoot").inner_text()
-    assert "Total pagado" in total and paid_order.total in total
+    assert "Total pagado" in total
+    assert page.locator("#total").inner_text() == _pesos(paid_order.total)  # "$1,057.10 MXN"
+    amounts = page.locator("tbody td.amount").all_inner_texts()
+    assert amounts and all(a.startswith("$") and a[-3] == "." for a in amounts), amounts
     assert page.locator("html").get_attribute("lang") == "es"
 
     # Every control has a <label> whose text is its accessible name, and nothing else shares it.
@@ -121,11 +166,31 @@ def test_emailed_link_shows_the_order_with_every_field_labelled_and_fits_a_phone
         "comprador.demo@example.com"
     )  # prefilled from the order
     assert page.locator("[aria-invalid]").count() == 0
+    nombre_hint = page.locator("#nombre-hint")
+    assert nombre_hint.inner_text() == NAME_HINT and nombre_hint.is_visible()
+    assert "nombre-hint" in (page.locator("#nombre").get_attribute("aria-describedby") or "")
+    # Controls use the page's font, not the browser's default control font.
+    fonts = page.evaluate(
+        """() => [document.body, ...document.querySelectorAll('input, select, button')]
+              .map(e => getComputedStyle(e).fontFamily)"""
+    )
+    assert len(set(fonts)) == 1, fonts
     _shot(page, screenshots, "1-form-desktop")
 
     phone = pages(PHONE)
     assert _open(phone, paid_order.link).status == 200
     assert _overflow(phone) <= PHONE["width"]
+    assert _lines_of(phone, "#total") == 1  # "$1,057.10 MXN" never splits on a phone
+    # Every régimen and uso reads whole in the closed select; the SAT code is the value.
+    assert _options_cut_in_closed_selects(phone) == []
+    phone.locator("#regimen_fiscal").select_option("605")
+    assert phone.locator("#regimen_fiscal option:checked").inner_text() == (
+        "605 · Sueldos y salarios"
+    )
+    select_box = phone.locator("#regimen_fiscal").bounding_box()
+    card_box = phone.locator("form").bounding_box()
+    assert select_box is not None and card_box is not None
+    assert select_box["width"] == card_box["width"]  # full width of the form
     _shot(phone, screenshots, "2-form-phone")
     assert page.problems == [] and phone.problems == []
 
@@ -138,9 +203,20 @@ def test_wrong_rfc_and_uso_not_allowed_for_the_regimen_are_explained_beside_the_
     _fill(page, WRONG)
     response = _submit(page)
     assert response.status == 422
+    # Referrer-Policy: same-origin lets the browser send our real Origin (not "null").
+    origin = response.request.all_headers().get("origin")
+    gateway = urlsplit(cloud.gateway_url)
+    assert origin == f"{gateway.scheme}://{gateway.netloc}"
 
+    # No script: the page opens with the error summary in sight (no scrolling on a phone).
     summary = page.get_by_role("alert")
     assert "Revisa los datos marcados" in summary.inner_text()
+    assert page.url.endswith("#errores")
+    assert summary.get_attribute("id") == "errores"
+    assert summary.get_attribute("tabindex") == "-1"
+    box = summary.bounding_box()
+    assert box is not None
+    assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"], box
     for name, expected in (
         ("rfc", "dígito verificador del RFC no corresponde"),
         ("uso_cfdi", "El uso G03 no está permitido para el régimen 605"),
@@ -168,27 +244,36 @@ def test_wrong_rfc_and_uso_not_allowed_for_the_regimen_are_explained_beside_the_
     for name in ("regimen_fiscal", "codigo_postal", "uso_cfdi", "email"):
         assert page.locator(f"#{name}").input_value() == WRONG[name], name
     assert _overflow(page) <= PHONE["width"]
+    assert _lines_of(page, "#total") == 1
     _shot(page, screenshots, "3-errors-phone")
     assert seller_order(cloud, paid_order.order_id)["status"] == "solicitud_enviada"
     assert page.problems == []
 
 
-def test_corrected_data_is_confirmed_recorded_and_the_link_then_says_already_received(
-    paid_order: PaidOrder, cloud: Any, pages: Any, screenshots: Path
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_corrected_data_is_confirmed_with_order_and_masked_email_and_later_visits_say_so(
+    device: str, paid_order: PaidOrder, cloud: Any, pages: Any, screenshots: Path
 ) -> None:
-    page = pages(DESKTOP)
+    viewport = DESKTOP if device == "desktop" else PHONE
+    page = pages(viewport)
     _open(page, paid_order.link)
     _fill(page, WRONG)
     assert _submit(page).status == 422
-    _shot(page, screenshots, "4-errors-desktop")
+    if device == "desktop":
+        _shot(page, screenshots, "4-errors-desktop")
 
     _fill(page, FIXED)  # only what was wrong: the rest was kept by the page
     response = _submit(page)
     assert response.status == 200
     assert page.get_by_role("heading", level=1).inner_text() == "Recibimos tus datos"
-    assert page.get_by_role("status").is_visible()
+    status = page.get_by_role("status")
+    assert status.is_visible()
+    text = status.inner_text()
+    assert paid_order.number in text  # which order
+    assert MASKED in text and WRONG["email"] not in page.content()  # where, but masked
     assert page.locator("form, input, select").count() == 0
-    _shot(page, screenshots, "5-received-desktop")
+    assert _overflow(page) <= viewport["width"]
+    _shot(page, screenshots, f"5-received-{device}")
 
     order = seller_order(cloud, paid_order.order_id)
     assert order["status"] == "datos_recibidos"
@@ -196,10 +281,16 @@ def test_corrected_data_is_confirmed_recorded_and_the_link_then_says_already_rec
     assert order["fiscal_data"]["uso_cfdi"] == FIXED["uso_cfdi"]
     assert order["fiscal_data"]["regimen_fiscal"] == WRONG["regimen_fiscal"]
 
-    page.reload(wait_until="load")
-    assert page.get_by_role("heading", level=1).inner_text() == "Recibimos tus datos"
+    page.reload(wait_until="load")  # the browser posts the same data again
+    assert page.get_by_role("heading", level=1).inner_text() == "Ya habíamos recibido tus datos"
     assert page.locator("form, input, select").count() == 0
     again = _open(page, paid_order.link)  # the emailed link, followed once more
     assert again.status == 200
+    assert page.get_by_role("heading", level=1).inner_text() == "Ya habíamos recibido tus datos"
+    text = page.get_by_role("status").inner_text()
+    assert paid_order.number in text and MASKED in text
     assert page.locator("form, input, select").count() == 0
+    assert _overflow(page) <= viewport["width"]
+    _shot(page, screenshots, f"6-already-received-{device}")
+    assert seller_order(cloud, paid_order.order_id)["fiscal_data"]["rfc"] == FIXED["rfc"]
     assert page.problems == []

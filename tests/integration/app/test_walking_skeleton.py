@@ -224,6 +224,7 @@ def test_lifecycle_emails_the_buyer_a_personal_link_and_marks_the_order(cloud: C
     assert email.to == ["comprador.demo@example.com"]
     assert email.html and "/facturar/" in email.html
     assert "Solicita tu factura" in email.subject
+    assert "total $1,057.10 MXN" in email.text and "$1,057.10 MXN" in email.html
     item = cloud.wait_for(lambda: (i := order_item(cloud))["status"] == "solicitud_enviada" and i)
     assert item["status"] == "solicitud_enviada"
     # Only the hash of the token is stored.
@@ -241,7 +242,8 @@ def test_form_page_shows_the_order_and_the_fiscal_fields(cloud: Cloud) -> None:
     assert page["statusCode"] == 200
     assert page["headers"]["Content-Type"].startswith("text/html")
     html = page["body"]
-    assert "Taza de barro de Oaxaca" in html and "1057.10" in html
+    assert "Taza de barro de Oaxaca" in html and "$1,057.10 MXN" in html
+    assert "1057.10" not in html
     for field in ("rfc", "nombre", "regimen_fiscal", "codigo_postal", "uso_cfdi", "email"):
         assert f'name="{field}"' in html
     assert '<option value="601">' in html
@@ -267,6 +269,10 @@ def test_valid_form_completes_the_task_and_the_lifecycle_succeeds(cloud: Cloud) 
     token = link_token(cloud)
     page = form_post(cloud, token, VALID_FORM)
     assert page["statusCode"] == 200 and "Recibimos tus datos" in page["body"]
+    assert "Ya habíamos" not in page["body"]
+    assert f"<dd>{sample()['name']}</dd>" in page["body"]
+    assert "<dd>co*****@kemper.example</dd>" in page["body"]  # masked: anyone with the link
+    assert VALID_FORM["email"] not in page["body"]
     execution = cloud.executions()[0]["executionArn"]
     cloud.wait_for(lambda: cloud.execution_status(execution) != "RUNNING")
     assert cloud.execution_status(execution) == "SUCCEEDED"
@@ -285,6 +291,13 @@ def test_double_submit_sends_the_data_once(cloud: Cloud) -> None:
     first = form_post(cloud, token, VALID_FORM)
     second = form_post(cloud, token, {**VALID_FORM, "uso_cfdi": "G01"})
     assert first["statusCode"] == second["statusCode"] == 200
+    assert "Recibimos tus datos" in first["body"]
+    assert "Ya habíamos recibido tus datos" in second["body"]
+    later = form_get(cloud, token)  # the emailed link, opened again
+    assert later["statusCode"] == 200 and "Ya habíamos recibido tus datos" in later["body"]
+    assert f"<dd>{sample()['name']}</dd>" in later["body"]
+    assert "<dd>co*****@kemper.example</dd>" in later["body"]  # the first submission's address
+    assert 'name="rfc"' not in later["body"]
     assert order_item(cloud)["fiscal_data"]["uso_cfdi"] == "G03"
     execution = cloud.executions()[0]["executionArn"]
     cloud.wait_for(lambda: cloud.execution_status(execution) != "RUNNING")

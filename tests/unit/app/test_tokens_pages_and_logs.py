@@ -54,8 +54,7 @@ def test_billing_email_renders_spanish_text_and_escaped_html() -> None:
             "buyer_name": "<script>x</script>",
             "seller_name": "Tienda",
             "order_number": "#1",
-            "total": "1,057.10",
-            "currency": "MXN",
+            "total": "$1,057.10 MXN",
             "link": "https://f.example/facturar/abc",
             "expires_on": "19 de junio de 2025",
             "reminder": False,
@@ -63,13 +62,88 @@ def test_billing_email_renders_spanish_text_and_escaped_html() -> None:
     )
     assert "https://f.example/facturar/abc" in email.text
     assert "vence el 19 de junio de 2025" in email.text
+    assert "total $1,057.10 MXN)" in email.text
     assert "<script>" not in email.html and "&lt;script&gt;" in email.html
 
 
-def test_form_page_escapes_values_and_marks_invalid_fields_for_screen_readers() -> None:
+def test_billing_email_shows_the_total_with_peso_sign_separators_and_currency() -> None:
     from datetime import UTC, datetime
 
     from postventa.domain.orders import Order, OrderLine
+    from postventa.services.billing_request import billing_email
+    from postventa.storage.orders import StoredOrder
+    from postventa.storage.tenants import Tenant
+
+    order = Order(
+        tenant_id="t",
+        channel="shopify",
+        order_id="1",
+        order_number="#1001",
+        paid_at=datetime.now(UTC),
+        lines=[OrderLine(sku="A", description="Taza", quantity=1, unit_price=Decimal("1057.1"))],
+        total_paid=Decimal("1057.1"),
+    )
+    stored = StoredOrder({"order": order.model_dump(mode="json"), "status": "recibido"})
+    email = billing_email(
+        stored, Tenant(tenant_id="t", name="Tienda"), "a@b.mx", "tok", 0, reminder=False
+    )
+    for body in (email.text, email.html):
+        assert "$1,057.10 MXN" in body
+        assert "1057.1" not in body
+    assert '<strong style="white-space: nowrap;">$1,057.10 MXN</strong>' in email.html
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "expected"),
+    [
+        ("1057.1", "MXN", "$1,057.10 MXN"),
+        ("0", "MXN", "$0.00 MXN"),
+        ("999.995", "MXN", "$1,000.00 MXN"),  # half up to the cent, like the invoice
+        ("0.125", "mxn", "$0.13 MXN"),
+        ("1234567.8", "USD", "$1,234,567.80 USD"),
+        ("12.5", "EUR", "12.50 EUR"),
+        ("-1500", "MXN", "-$1,500.00 MXN"),
+        ("-0.001", "MXN", "$0.00 MXN"),
+    ],
+)
+def test_amounts_read_with_peso_sign_thousands_two_decimals_and_currency(
+    value: str, currency: str, expected: str
+) -> None:
+    from postventa.services.formatting import amount
+
+    assert amount(Decimal(value), currency) == expected
+
+
+def test_amount_without_code_for_table_cells() -> None:
+    from postventa.services.formatting import amount
+
+    assert amount(Decimal("698"), "MXN", code=False) == "$698.00"
+
+
+@pytest.mark.parametrize(
+    ("email", "expected"),
+    [
+        ("contabilidad@kemper.example", "co*****@kemper.example"),
+        ("ab@x.mx", "a*****@x.mx"),
+        ("a@x.mx", "a*****@x.mx"),
+        ("  comprador.demo@example.com ", "co*****@example.com"),
+        ("no-es-correo", "*****"),
+        ("@x.mx", "*****"),
+    ],
+)
+def test_masked_email_shows_two_letters_and_the_domain_but_not_the_length(
+    email: str, expected: str
+) -> None:
+    from postventa.services.formatting import mask_email
+
+    assert mask_email(email) == expected
+
+
+def _form_html(errors: dict[str, list[str]], rfc: str = "") -> str:
+    from datetime import UTC, datetime
+
+    from postventa.domain.orders import Order, OrderLine
+    from postventa.web.forms import regimen_options, uso_options
     from postventa.web.pages import render
 
     order = Order(
@@ -77,30 +151,115 @@ def test_form_page_escapes_values_and_marks_invalid_fields_for_screen_readers() 
         channel="shopify",
         order_id="1",
         paid_at=datetime.now(UTC),
-        lines=[OrderLine(sku="A", description="Taza", quantity=1, unit_price=Decimal("10"))],
-        total_paid=Decimal("10"),
+        lines=[
+            OrderLine(sku="A", description="Taza", quantity=10, unit_price=Decimal("100")),
+            OrderLine(sku="B", description="Plato", quantity=1, unit_price=Decimal("57.1")),
+        ],
+        total_paid=Decimal("1057.10"),
     )
-    html = render(
+    return render(
         "billing_form",
         order=order,
         seller_name="Tienda",
         expires_on="1 de enero de 2030",
         values={
-            "rfc": '"><b>x',
+            "rfc": rfc,
             "nombre": "",
-            "regimen_fiscal": "",
+            "regimen_fiscal": "605",
             "codigo_postal": "",
             "uso_cfdi": "",
             "email": "",
         },
-        errors={"rfc": ["El RFC es obligatorio."]},
-        regimenes=[("601", "601 - General de Ley Personas Morales")],
-        usos=[("G03", "G03 - Gastos en general")],
-        action="/facturar/tok",
+        errors=errors,
+        regimenes=regimen_options(),
+        usos=uso_options(),
+        action="/facturar/tok#errores",
     )
+
+
+def test_form_page_escapes_values_and_marks_invalid_fields_for_screen_readers() -> None:
+    html = _form_html({"rfc": ["El RFC es obligatorio."]}, rfc='"><b>x')
     assert '"><b>x' not in html and "&#34;&gt;&lt;b&gt;x" in html
     assert 'aria-invalid="true"' in html and 'id="rfc-error"' in html
+    assert 'aria-describedby="rfc-error rfc-hint"' in html
     assert '<html lang="es">' in html and "http" not in html.split("<body>")[0].lower()
+
+
+def test_form_page_amounts_have_peso_sign_and_separators_and_the_total_cannot_wrap() -> None:
+    html = _form_html({})
+    assert '<strong class="amount" id="total">$1,057.10 MXN</strong>' in html
+    assert '<td class="num amount">$1,000.00</td>' in html and "$57.10" in html
+    assert ".amount { white-space: nowrap;" in html
+    assert '<td class="num">10</td>' in html  # not 1E+1
+
+
+def test_rejected_form_opens_at_the_error_summary_placed_before_the_order() -> None:
+    html = _form_html({"rfc": ["El RFC es obligatorio."], "uso_cfdi": ["Elige el uso."]})
+    summary = html.index('id="errores"')
+    assert summary < html.index('id="pedido"') < html.index("<form")
+    assert 'action="/facturar/tok#errores"' in html
+    tag = html[html.rindex("<", 0, summary) : html.index(">", summary)]
+    assert 'tabindex="-1"' in tag and 'role="alert"' in tag
+    assert '<a href="#rfc">El RFC es obligatorio.</a>' in html
+    assert '<a href="#uso_cfdi">Elige el uso.</a>' in html
+    assert "<title>Revisa tus datos" in html
+    assert 'id="errores"' not in _form_html({})
+
+
+def test_form_page_explains_that_the_name_is_used_in_capitals_without_capital_regime() -> None:
+    html = _form_html({})
+    assert (
+        "Escríbelo como aparece en tu Constancia de Situación Fiscal; lo usaremos en mayúsculas "
+        "y sin el régimen de capital (por ejemplo, sin «S.A. de C.V.»)."
+    ) in html
+    assert 'aria-describedby="nombre-hint"' in html
+
+
+def test_inputs_inherit_the_page_font_and_no_script_or_external_asset_is_loaded() -> None:
+    html = _form_html({"rfc": ["x"]})
+    assert "input, select, button { font: inherit; }" in html
+    assert "<script" not in html and "src=" not in html and "url(" not in html
+
+
+def test_regimen_and_uso_options_are_short_sat_codes_with_full_descriptions_listed() -> None:
+    from postventa.cfdi import catalogs
+    from postventa.web.forms import regimen_options, uso_options
+
+    regimenes, usos = regimen_options(), uso_options()
+    assert [c.value for c in regimenes] == sorted(catalogs.regimenes_fiscales())
+    assert [c.value for c in usos] == sorted(catalogs.usos_cfdi())
+    for choice in regimenes + usos:
+        assert choice.label.startswith(f"{choice.value} · ")
+        assert len(choice.label) <= 32, choice  # a closed select on a 375 px phone
+    by_code = {c.value: c for c in regimenes}
+    assert by_code["605"].label == "605 · Sueldos y salarios"
+    assert by_code["605"].description == "Sueldos y Salarios e Ingresos Asimilados a Salarios"
+    html = _form_html({})
+    assert '<option value="605" selected>605 · Sueldos y salarios</option>' in html
+    assert "<dt>625</dt><dd>" + catalogs.regimenes_fiscales()["625"].descripcion in html
+
+
+def test_pages_keep_the_referrer_on_our_own_site_only() -> None:
+    from postventa.web.http import PAGE_HEADERS
+    from postventa.web.pages import render
+
+    assert PAGE_HEADERS["Referrer-Policy"] == "same-origin"
+    html = render("message", title="t", paragraphs=[], details=[])
+    assert '<meta name="referrer" content="same-origin">' in html
+    assert "no-referrer" not in html
+
+
+def test_message_page_lists_its_details() -> None:
+    from postventa.web.pages import render
+
+    html = render(
+        "message",
+        title="Recibimos tus datos",
+        paragraphs=["Gracias."],
+        details=[("Pedido", "#1001"), ("Enviaremos la factura (XML y PDF) a", "co*****@x.mx")],
+    )
+    assert "<dt>Pedido</dt><dd>#1001</dd>" in html
+    assert "co*****@x.mx" in html
 
 
 def test_same_origin_check_accepts_our_origin_and_rejects_others() -> None:
@@ -111,7 +270,9 @@ def test_same_origin_check_accepts_our_origin_and_rejects_others() -> None:
     assert is_same_origin({}, base)  # no Origin header (old browsers): the token still guards
     assert not is_same_origin({"origin": "https://evil.example"}, base)
     assert not is_same_origin({"sec-fetch-site": "cross-site"}, base)
-    # Under our Referrer-Policy: no-referrer, Chromium posts our own form with Origin: null.
+    # Our pages now send Referrer-Policy: same-origin, so browsers post a real Origin...
+    assert is_same_origin({"origin": base, "sec-fetch-site": "same-origin"}, base)
+    # ...but one set to send no referrer still posts Origin: null; Sec-Fetch-Site vouches for it.
     assert is_same_origin({"origin": "null", "sec-fetch-site": "same-origin"}, base)
     assert not is_same_origin({"origin": "null"}, base)
     assert not is_same_origin({"origin": "null", "sec-fetch-site": "same-site"}, base)

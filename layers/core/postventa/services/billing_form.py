@@ -7,9 +7,10 @@ from typing import Any
 
 from postventa.domain.orders import OrderStatus
 from postventa.observability import bind_order, logger
-from postventa.services.formatting import date_es
+from postventa.services.formatting import date_es, mask_email
 from postventa.storage import form_tokens, orders
 from postventa.storage.form_tokens import FormLink
+from postventa.storage.orders import StoredOrder
 from postventa.storage.table import now_iso
 from postventa.storage.tenants import get_tenant
 from postventa.web import forms
@@ -26,8 +27,11 @@ class Page:
 _OPEN = (OrderStatus.RECEIVED, OrderStatus.BILLING_REQUESTED)
 
 
-def _message(status: int, title: str, *paragraphs: str) -> Page:
-    return Page(status, render("message", title=title, paragraphs=list(paragraphs)))
+def _message(
+    status: int, title: str, *paragraphs: str, details: list[tuple[str, str]] | None = None
+) -> Page:
+    page = render("message", title=title, paragraphs=list(paragraphs), details=details or [])
+    return Page(status, page)
 
 
 def _not_found() -> Page:
@@ -48,12 +52,41 @@ def _expired() -> Page:
     )
 
 
-def _received() -> Page:
+def _received(stored: StoredOrder | None, *, just_now: bool, email: str = "") -> Page:
+    """The data is in: said once as news ("Recibimos"), on any later visit as a reminder. The
+    address is masked: anyone who has the link sees this page."""
+    fiscal = (stored.fiscal_data if stored else None) or {}
+    email = email or str(fiscal.get("email") or "")
+    details: list[tuple[str, str]] = []
+    if stored is not None:
+        details.append(("Pedido", stored.order.display_number))
+    if email:
+        details.append(("Enviaremos la factura (XML y PDF) a", mask_email(email)))
+    if just_now:
+        return _message(
+            200,
+            "Recibimos tus datos",
+            "Gracias. Con estos datos emitiremos tu factura y te la enviaremos por correo.",
+            details=details,
+        )
     return _message(
         200,
-        "Recibimos tus datos",
-        "Gracias. Con estos datos emitiremos tu factura y te la enviaremos por correo (XML y PDF).",
+        "Ya habíamos recibido tus datos",
+        "Los datos fiscales de este pedido ya nos habían llegado; no hace falta enviarlos otra "
+        "vez. Te enviaremos la factura por correo.",
+        "Si necesitas corregir algún dato, responde al correo de tu compra.",
+        details=details,
     )
+
+
+def _data_in(link: FormLink, stored: StoredOrder | None) -> bool:
+    """The buyer's data was taken for this order (a used link whose data arrived too late, after
+    the order went to the global invoice, is not: that visit is told the link expired)."""
+    if stored is None:
+        return bool(link.used_at)
+    if stored.status in (OrderStatus.DATA_RECEIVED, OrderStatus.INVOICED):
+        return True
+    return bool(link.used_at) and stored.status not in (OrderStatus.GLOBAL, OrderStatus.CANCELLED)
 
 
 def lookup_page() -> Page:
@@ -72,19 +105,18 @@ def show_form(token: str) -> Page:
     if link is None:
         return _not_found()
     bind_order(link.tenant_id, link.channel, link.order_id)
-    if link.used_at:
-        return _received()
+    stored = orders.get_order(link.tenant_id, link.channel, link.order_id)
+    if _data_in(link, stored):
+        return _received(stored, just_now=False)
     if link.is_expired():
         return _expired()
-    stored = orders.get_order(link.tenant_id, link.channel, link.order_id)
     if stored is None:
         return _not_found()
-    if stored.status == OrderStatus.DATA_RECEIVED:
-        return _received()
     if stored.status not in _OPEN:
         return _expired()
     email = stored.order.buyer.email or ""
-    return _form_page(200, link, token, {**dict.fromkeys(forms.FIELDS, ""), "email": email}, {})
+    values = {**dict.fromkeys(forms.FIELDS, ""), "email": email}
+    return _form_page(200, link, stored, token, values, {})
 
 
 def submit_form(token: str, body: str, *, same_origin: bool) -> Page:
@@ -95,27 +127,26 @@ def submit_form(token: str, body: str, *, same_origin: bool) -> Page:
     if not same_origin:
         logger.warning("billing form post from another origin rejected")
         return _message(403, "Solicitud rechazada", "Envía el formulario desde esta página.")
-    if link.used_at:
-        return _received()
+    stored = orders.get_order(link.tenant_id, link.channel, link.order_id)
+    if _data_in(link, stored):
+        return _received(stored, just_now=False)
     if link.is_expired():
         return _expired()
-    stored = orders.get_order(link.tenant_id, link.channel, link.order_id)
     if stored is None:
         return _not_found()
-    if stored.status == OrderStatus.DATA_RECEIVED:
-        return _received()
     if stored.status not in _OPEN:
         return _expired()
     values, errors = forms.check(forms.parse_form(body))
     if errors:
         logger.info("billing form has errors", extra={"fields": sorted(errors)})
-        return _form_page(422, link, token, values, errors)
-    return _accept(link, values)
+        return _form_page(422, link, stored, token, values, errors)
+    return _accept(link, stored, values)
 
 
-def _accept(link: FormLink, values: dict[str, str]) -> Page:
+def _accept(link: FormLink, stored: StoredOrder, values: dict[str, str]) -> Page:
     if not form_tokens.mark_link_used(link):
-        return _received()  # double submit: the first one is being (or was) handled
+        # Double submit: the first one is being (or was) handled, with its own data.
+        return _received(_reread(link) or stored, just_now=False)
     fiscal_data: dict[str, Any] = {k: values[k] for k in forms.FIELDS}
     at = now_iso()
     moved = orders.change_status(
@@ -127,7 +158,7 @@ def _accept(link: FormLink, values: dict[str, str]) -> Page:
         extra={"fiscal_data": fiscal_data, "billing_data_at": at},
     )
     if not moved:
-        return _received()
+        return _received(_reread(link) or stored, just_now=False)
     try:
         # Only a reference travels: fiscal data stays in DynamoDB, out of execution history.
         complete_task(
@@ -150,15 +181,22 @@ def _accept(link: FormLink, values: dict[str, str]) -> Page:
         logger.warning("billing data arrived after the lifecycle stopped waiting")
         return _expired()
     logger.info("billing data received")
-    return _received()
+    return _received(stored, just_now=True, email=values["email"])
+
+
+def _reread(link: FormLink) -> StoredOrder | None:
+    return orders.get_order(link.tenant_id, link.channel, link.order_id)
 
 
 def _form_page(
-    status: int, link: FormLink, token: str, values: dict[str, str], errors: dict[str, list[str]]
+    status: int,
+    link: FormLink,
+    stored: StoredOrder,
+    token: str,
+    values: dict[str, str],
+    errors: dict[str, list[str]],
 ) -> Page:
-    stored = orders.get_order(link.tenant_id, link.channel, link.order_id)
     tenant = get_tenant(link.tenant_id)
-    assert stored is not None
     html = render(
         "billing_form",
         order=stored.order,
@@ -168,6 +206,7 @@ def _form_page(
         errors=errors,
         regimenes=forms.regimen_options(),
         usos=forms.uso_options(),
-        action=f"/facturar/{token}",
+        # After a rejected post the browser opens the page at the error summary (no script).
+        action=f"/facturar/{token}#errores",
     )
     return Page(status, html)

@@ -102,8 +102,7 @@ def billing_email(
             "buyer_name": order.buyer.name or "",
             "seller_name": tenant.name,
             "order_number": order.display_number,
-            "total": amount(order.total_paid),
-            "currency": order.currency,
+            "total": amount(order.total_paid, order.currency),  # "$1,057.10 MXN"
             "link": form_url(token),
             "expires_on": date_es(expires_at),
             "reminder": reminder,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 # Mexico City has had no daylight saving time since 2022.
 MEXICO_CITY = timezone(timedelta(hours=-6), "CST")
@@ -23,8 +23,30 @@ _MONTHS = [
 ]
 
 
-def amount(value: Decimal) -> str:
-    return f"{value:,.2f}"
+# Currencies written with "$" in Mexico; any other shows only its ISO code after the number.
+_DOLLAR_SIGN = frozenset({"MXN", "USD"})
+_CENT = Decimal("0.01")
+
+
+def amount(value: Decimal, currency: str = "MXN", *, code: bool = True) -> str:
+    """An amount as a Mexican buyer reads it: "$1,057.10 MXN" (sign, thousands, two decimals,
+    half-up to the cent like the invoice); `code=False` leaves the currency code out."""
+    currency = currency.upper()
+    cents = Decimal(value).quantize(_CENT, rounding=ROUND_HALF_UP)
+    sign = "-" if cents < 0 else ""
+    symbol = "$" if currency in _DOLLAR_SIGN else ""
+    text = f"{sign}{symbol}{abs(cents):,.2f}"
+    return f"{text} {currency}" if code else text
+
+
+def mask_email(email: str) -> str:
+    """Enough of an address for its owner to recognize it, not enough for anyone else who has
+    the link to learn it: "comprador@kemper.example" -> "co*****@kemper.example"."""
+    local, at, domain = email.strip().rpartition("@")
+    if not at or not local or not domain:
+        return "*****"
+    shown = local[:2] if len(local) > 2 else local[:1]
+    return f"{shown}*****@{domain}"
 
 
 def date_es(epoch_seconds: int) -> str:

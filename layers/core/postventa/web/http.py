@@ -19,7 +19,9 @@ PAGE_HEADERS = {
         "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'"
     ),
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: under no-referrer browsers post our own form with
+    # `Origin: null`. Requests to other sites still carry no Referer (the token stays ours).
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }
@@ -44,8 +46,9 @@ def is_same_origin(headers: Mapping[str, str], public_base_url: str) -> bool:
         return False
     origin = lowered.get("origin")
     if origin == "null" and lowered.get("sec-fetch-site") == "same-origin":
-        # Our pages send Referrer-Policy: no-referrer, so browsers post our own form with
-        # `Origin: null`; Sec-Fetch-Site (which page scripts cannot set) says it is ours.
+        # A browser set to send no referrer (a privacy setting or extension) posts our own form
+        # with `Origin: null`; Sec-Fetch-Site, which page scripts cannot set, says it is ours.
+        # Without that header a null Origin is refused.
         return True
     if not origin or origin == "null":
         return origin is None

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from postventa.services.formatting import amount
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -13,13 +16,21 @@ TEMPLATES = Path(__file__).parent / "templates"
 def _env() -> Any:
     import jinja2
 
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["money"] = amount
+    env.filters["quantity"] = quantity
+    return env
+
+
+def quantity(value: Decimal) -> str:
+    """2.000 -> "2", 1.50 -> "1.5", 10 -> "10" (Decimal.normalize alone writes 1E+1)."""
+    return f"{Decimal(value).normalize():f}"
 
 
 def render(name: str, **context: Any) -> str:
