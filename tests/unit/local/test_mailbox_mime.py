@@ -54,3 +54,15 @@ def test_page_escapes_message_content() -> None:
     page = render_page([mail])
     assert "<script>x</script>" not in page
     assert "&lt;script&gt;" in page and "&lt;b&gt;t&lt;/b&gt;" in page
+
+
+def test_mailbox_page_makes_links_in_the_text_clickable_and_escapes_the_rest() -> None:
+    import datetime as dt
+
+    from postventa.local.mailbox import MailMessage, render_page
+
+    msg = MailMessage("1", "Factura", ["a@b.mx"], "f@p.local", dt.datetime.now(dt.UTC))
+    msg.text = 'Tu enlace: http://127.0.0.1:3000/facturar/abc_123 <script>x</script> "fin"'
+    page = render_page([msg])
+    assert '<a href="http://127.0.0.1:3000/facturar/abc_123">' in page
+    assert "<script>x</script>" not in page and "&lt;script&gt;" in page

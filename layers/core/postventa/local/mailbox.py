@@ -11,6 +11,7 @@ import datetime as dt
 import email
 import email.policy
 import email.utils
+import re
 import threading
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -164,7 +165,7 @@ pre{white-space:pre-wrap;background:#f6f6f6;padding:.5rem}</style></head>
 <p><b>Para:</b> {{ m.to|join(", ") }} &middot; <b>De:</b> {{ m.sender }}
 &middot; <b>Fecha:</b> {{ m.date.strftime("%Y-%m-%d %H:%M:%S %Z") }}</p>
 {% if m.html %}<p><a href="/_local/mail/{{ m.id }}/html">Ver versión HTML</a></p>{% endif %}
-{% if m.text %}<pre>{{ m.text }}</pre>{% endif %}
+{% if m.text %}<pre>{{ m.text | linkify }}</pre>{% endif %}
 {% if m.attachments %}<ul>{% for a in m.attachments %}
 <li><a href="/_local/mail/{{ m.id }}/attachments/{{ loop.index0 }}">{{ a.filename }}</a>
 ({{ a.content_type }}, {{ a.size }} bytes)</li>{% endfor %}</ul>{% endif %}
@@ -176,4 +177,21 @@ def render_page(messages: list[MailMessage]) -> str:
     import jinja2
 
     env = jinja2.Environment(autoescape=True)
+    env.filters["linkify"] = linkify
     return env.from_string(_PAGE).render(messages=messages)
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def linkify(text: str) -> Any:
+    """Escape the text, then make its http(s) links clickable (the form link in a buyer email)."""
+    from markupsafe import Markup, escape
+
+    out, last = [], 0
+    for match in _URL.finditer(text):
+        out.append(escape(text[last : match.start()]))
+        out.append(Markup('<a href="{0}">{0}</a>').format(match.group(0)))  # format escapes
+        last = match.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
