@@ -12,6 +12,13 @@ next to the CFDI 4.0 matrix codes (CFDI40xxx); CFDI40102 is the 4.0 matrix code 
 must equal the decrypted sello". The numbering of the arithmetic codes differs between versions
 of the matrix: treat them as indicative, the Spanish message carries the reason.
 
+Every check runs on the bytes received. Two results are pure functions of those bytes and may
+come from per-process memos keyed by the SHA-256 of the whole document: XSD validity
+(`xsd.validate_document`, filled when `stamping.seal_and_validate` validated exactly these bytes)
+and the cadena original (`seal.cadena_original_of_document`, filled by `seal.seal_to_bytes`).
+The RSA verification of the Sello, the certificate, RFC, dates and arithmetic always run; a
+document differing in any byte gets the full XSD and XSLT.
+
 Not checked (needs SAT's registers): receptor RFC in the LCO, name/CP/régimen match (CFDI40143,
 40145, 40148, 40157/58) -- use `reject_code` + `reject_rfcs` to simulate those.
 """
