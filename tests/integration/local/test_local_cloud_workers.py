@@ -95,6 +95,7 @@ def test_a_function_sees_exactly_its_own_environment(cloud: LocalCloud, code: Pa
     assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "128"
     assert env["AWS_ACCOUNT_ID_ENDPOINT_MODE"] == "disabled"
     assert env["LAMBDA_TASK_ROOT"] == a["cwd"] == str(code / "fn_slow")
+    assert env["POWERTOOLS_TRACE_DISABLED"] == "true"  # no X-Ray daemon locally
     assert 0 < a["remaining_ms"] <= 10_000
     b = ok(cloud, "SlowBFunction", {})["env"]
     assert b["ONLY_B"] == "b" and "ONLY_A" not in b

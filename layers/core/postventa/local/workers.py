@@ -513,6 +513,11 @@ class WorkerPools:
                 "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.runtime}",
                 "LAMBDA_TASK_ROOT": str(fn.code_dir),
                 "_HANDLER": fn.handler,
+                # No X-Ray daemon here: with LAMBDA_TASK_ROOT set, a tracing function would load
+                # the SDK and print a "discarded" line for every subsegment (SAM local does the
+                # same with AWS_SAM_LOCAL, which Powertools also honours).
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "AWS_SAM_LOCAL": "true",
             }
         )
         return env
