@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from postventa.local.lambda_runtime import LambdaRuntime
+from postventa.local.patching import MotoPatch
 
 ClientFactory = Callable[[str], Any]
 
@@ -100,34 +101,21 @@ class TargetDispatcher:
 
 
 # ---------------------------------------------------------------------- moto patch
-_dispatcher: TargetDispatcher | None = None
-_original_send: Any = None
-_patch_lock = threading.Lock()
 _OURS = ("lambda", "states")
 
 
-def install(dispatcher: TargetDispatcher) -> None:
-    global _dispatcher, _original_send
+def _rule_class() -> type:
     from moto.events.models import Rule
 
-    with _patch_lock:
-        if _original_send is None:
-            _original_send = Rule.send_to_targets
-            Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign]
-        _dispatcher = dispatcher
+    return Rule
+
+
+def install(dispatcher: TargetDispatcher) -> None:
+    _PATCH.install(dispatcher)
 
 
 def uninstall(dispatcher: TargetDispatcher | None = None) -> None:
-    global _dispatcher, _original_send
-    from moto.events.models import Rule
-
-    with _patch_lock:
-        if dispatcher is not None and _dispatcher is not dispatcher:
-            return
-        _dispatcher = None
-        if _original_send is not None:
-            Rule.send_to_targets = _original_send  # type: ignore[method-assign]
-            _original_send = None
+    _PATCH.uninstall(dispatcher)
 
 
 def _send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
@@ -137,7 +125,7 @@ def _send_to_targets(self: Any, original_event: Any, transform_input: bool = Tru
         return
     if not self.event_pattern.matches_event(original_event):
         return
-    dispatcher = _dispatcher
+    dispatcher = _PATCH.owner
     ours = [t for t in self.targets if t["Arn"].split(":")[2] in _OURS]
     if ours and dispatcher is not None:
         event = copy.deepcopy(original_event)
@@ -149,4 +137,7 @@ def _send_to_targets(self: Any, original_event: Any, transform_input: bool = Tru
     if rest:
         shallow = copy.copy(self)
         shallow.targets = rest
-        _original_send(shallow, original_event, transform_input)
+        _PATCH.original(shallow, original_event, transform_input)
+
+
+_PATCH: MotoPatch[TargetDispatcher] = MotoPatch(_rule_class, "send_to_targets", _send_to_targets)

@@ -32,6 +32,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from postventa.local.patching import MotoPatch
 from postventa.local.provision import FunctionSpec
 from postventa.local.workers import LambdaContext, WorkerFunction, WorkerPools, error_payload
 from postventa.local.workers import json_default as _json_default
@@ -312,48 +313,38 @@ def _error_result(exc: BaseException, request_id: str) -> InvokeResult:
 
 
 # ---------------------------------------------------------------------- the moto hook
-_active: LambdaRuntime | None = None
-_original_invoke: Any = None
-_install_lock = threading.Lock()
+def _lambda_function_class() -> type:
+    from moto.awslambda.models import LambdaFunction
+
+    return LambdaFunction
 
 
 def install(runtime: LambdaRuntime) -> None:
     """Route moto's Lambda invocations (Invoke API, Step Functions, ...) to `runtime`."""
-    global _active, _original_invoke
-    from moto.awslambda.models import LambdaFunction
-
-    with _install_lock:
-        if _original_invoke is None:
-            _original_invoke = LambdaFunction._invoke_lambda
-            LambdaFunction._invoke_lambda = _moto_invoke_lambda  # type: ignore[method-assign]
-        _active = runtime
+    _PATCH.install(runtime)
 
 
 def uninstall(runtime: LambdaRuntime | None = None) -> None:
-    global _active, _original_invoke
-    from moto.awslambda.models import LambdaFunction
-
-    with _install_lock:
-        if runtime is not None and _active is not runtime:
-            return
-        _active = None
-        if _original_invoke is not None:
-            LambdaFunction._invoke_lambda = _original_invoke  # type: ignore[method-assign]
-            _original_invoke = None
+    _PATCH.uninstall(runtime)
 
 
 def active_runtime() -> LambdaRuntime | None:
-    return _active
+    return _PATCH.owner
 
 
 def _moto_invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
-    runtime = _active
+    runtime = _PATCH.owner
     if runtime is None or runtime.find(self.function_name) is None:
-        return _original_invoke(self, event)
+        return _PATCH.original(self, event)
     if isinstance(event, (str, bytes)):
         event = json.loads(event) if event else {}
     result = runtime.invoke(self.function_name, {} if event is None else event)
     return result.payload, result.errored, result.logs
+
+
+_PATCH: MotoPatch[LambdaRuntime] = MotoPatch(
+    _lambda_function_class, "_invoke_lambda", _moto_invoke_lambda
+)
 
 
 def code_file(spec: FunctionSpec) -> Path:

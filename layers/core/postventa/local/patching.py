@@ -1,0 +1,43 @@
+"""Routing one of moto's methods to the local runtime while it runs, and back afterwards."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+Owner = TypeVar("Owner")
+
+
+class MotoPatch(Generic[Owner]):
+    """Replaces `getattr(load_class(), name)` with `replacement` while an owner is installed.
+
+    The original method is kept in `original` so the replacement can fall back to it; installing
+    again swaps the owner, and only the current owner's uninstall restores moto.
+    """
+
+    def __init__(self, load_class: Callable[[], type], name: str, replacement: Any) -> None:
+        self._load_class = load_class
+        self._name = name
+        self._replacement = replacement
+        self._lock = threading.Lock()
+        self.owner: Owner | None = None
+        self.original: Any = None
+
+    def install(self, owner: Owner) -> None:
+        cls = self._load_class()
+        with self._lock:
+            if self.original is None:
+                self.original = getattr(cls, self._name)
+                setattr(cls, self._name, self._replacement)
+            self.owner = owner
+
+    def uninstall(self, owner: Owner | None = None) -> None:
+        cls = self._load_class()
+        with self._lock:
+            if owner is not None and self.owner is not owner:
+                return
+            self.owner = None
+            if self.original is not None:
+                setattr(cls, self._name, self.original)
+                self.original = None
