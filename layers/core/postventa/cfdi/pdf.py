@@ -219,11 +219,9 @@ QR_SIDE_MM = 30  # Anexo 20: the QR square's side is at least 2.75 cm
 
 
 def _shared_description(catalog: str, key: str) -> str | None:
-    """Régimen and uso descriptions from the shared postventa.cfdi.catalogs data, when shipped."""
-    try:
-        from postventa.cfdi import catalogs
-    except ImportError:
-        return None
+    """Régimen and uso descriptions from the shared postventa.cfdi.catalogs data."""
+    from postventa.cfdi import catalogs
+
     loader = {"RegimenFiscal": "regimenes_fiscales", "UsoCFDI": "usos_cfdi"}.get(catalog)
     table = getattr(catalogs, loader, None) if loader else None
     if table is None:

@@ -256,11 +256,9 @@ def worker_function(spec: FunctionSpec) -> WorkerFunction:
 
 
 def _reset_app_caches(*, clients: bool = True) -> None:
-    try:
-        from postventa.aws import reset_clients
-        from postventa.settings import reset_settings
-    except ImportError:  # pragma: no cover - the package is always installed here
-        return
+    from postventa.aws import reset_clients
+    from postventa.settings import reset_settings
+
     reset_settings()
     if clients:
         reset_clients()

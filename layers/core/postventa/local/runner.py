@@ -13,7 +13,6 @@ time).
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 import logging
 import os
@@ -43,8 +42,6 @@ Seeder = Callable[..., Any]  # seeder(env: dict[str, str]) or seeder()
 #: os.environ and passed as a dict. Apps add theirs with `register_seeder`.
 SEEDERS: list[Seeder] = []
 
-DEFAULT_SEED_MODULE = "postventa.services.demo"
-DEFAULT_SEED_FUNCTION = "seed_demo_tenant"
 GATEWAY_URL_PLACEHOLDER = "${Local::GatewayUrl}"
 
 _BASE_ENV = {  # dummy credentials: moto accepts anything
@@ -464,15 +461,10 @@ class LocalCloud:
     def _run_seeders(self) -> None:
         seeders = list(SEEDERS) + self.extra_seeders
         if self.seed_demo:
-            try:
-                module = importlib.import_module(DEFAULT_SEED_MODULE)
-            except ModuleNotFoundError as exc:
-                if exc.name not in (DEFAULT_SEED_MODULE, DEFAULT_SEED_MODULE.rsplit(".", 1)[0]):
-                    raise
-            else:
-                seed = getattr(module, DEFAULT_SEED_FUNCTION, None)
-                if seed is not None and seed not in seeders:
-                    seeders.append(seed)
+            from postventa.services.demo import seed_demo_tenant
+
+            if seed_demo_tenant not in seeders:
+                seeders.append(seed_demo_tenant)
         if not seeders:
             return
         env = self.function_environment()
