@@ -8,9 +8,10 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from postventa.bootstrap import bootstrap
 from postventa.observability import logger, metrics, tracer
-from postventa.services.billing_form import Page, lookup_page, show_form, submit_form
-from postventa.settings import get_settings
+from postventa.services.billing_form import show_form, submit_form
+from postventa.web.billing_pages import Page, form_page, lookup_page
 from postventa.web.http import HTML, PAGE_HEADERS, is_same_origin, raw_body
 
 app = APIGatewayHttpResolver()
@@ -29,15 +30,17 @@ def lookup() -> Response:
 
 @app.get("/facturar/<token>")
 def form(token: str) -> Response:
-    return _page(show_form(token))
+    return _page(form_page(show_form(token, bootstrap()), token))
 
 
 @app.post("/facturar/<token>")
 def submit(token: str) -> Response:
+    adapters = bootstrap()
     event = app.current_event
     body = raw_body(event.raw_event).decode("utf-8", errors="replace")
-    same_origin = is_same_origin(event.headers, get_settings().public_base_url)
-    return _page(submit_form(token, body, same_origin=same_origin))
+    same_origin = is_same_origin(event.headers, adapters.settings.public_base_url)
+    outcome = submit_form(token, body, same_origin=same_origin, adapters=adapters)
+    return _page(form_page(outcome, token))
 
 
 @tracer.capture_lambda_handler

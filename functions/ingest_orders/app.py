@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from postventa.bootstrap import bootstrap
 from postventa.channels.base import QueuedWebhook
 from postventa.observability import logger, metrics, tracer
 from postventa.services.ingest import ingest_message
@@ -20,7 +21,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord) -> None:
-    ingest_message(QueuedWebhook.model_validate_json(record.body))
+    ingest_message(QueuedWebhook.model_validate_json(record.body), bootstrap())
 
 
 @tracer.capture_lambda_handler

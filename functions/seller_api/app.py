@@ -8,25 +8,28 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from postventa.bootstrap import bootstrap
 from postventa.errors import PostventaError
 from postventa.observability import logger, metrics, tracer
 from postventa.services import seller_api
-from postventa.web.http import JSON, error_body
+from postventa.web.http import JSON, error_body, query_model
 
 app = APIGatewayHttpResolver()
 
 
 @app.get("/api/v1/orders")
 def list_orders() -> dict[str, Any]:
-    tenant_id = seller_api.authenticate(app.current_event.headers)
-    limit = app.current_event.get_query_string_value("limit", "50") or "50"
-    return seller_api.list_orders(tenant_id, int(limit) if limit.isdigit() else 50)
+    adapters = bootstrap()
+    tenant_id = seller_api.authenticate(app.current_event.headers, adapters)
+    query = query_model(seller_api.OrdersQuery, app.current_event.query_string_parameters)
+    return seller_api.list_orders(tenant_id, adapters, limit=query.limit, cursor=query.cursor)
 
 
 @app.get("/api/v1/orders/<channel>/<order_id>")
 def get_order(channel: str, order_id: str) -> dict[str, Any]:
-    tenant_id = seller_api.authenticate(app.current_event.headers)
-    return seller_api.get_order(tenant_id, channel, order_id)
+    adapters = bootstrap()
+    tenant_id = seller_api.authenticate(app.current_event.headers, adapters)
+    return seller_api.get_order(tenant_id, channel, order_id, adapters)
 
 
 @app.exception_handler(PostventaError)

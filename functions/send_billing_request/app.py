@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from postventa.bootstrap import bootstrap
 from postventa.observability import logger, metrics, tracer
 from postventa.services.billing_request import BillingRequestTask, send_billing_request
 
@@ -14,5 +15,5 @@ from postventa.services.billing_request import BillingRequestTask, send_billing_
 @logger.inject_lambda_context(correlation_id_path="order.order_id", clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    outcome = send_billing_request(BillingRequestTask.model_validate(event))
+    outcome = send_billing_request(BillingRequestTask.model_validate(event), bootstrap())
     return {"sent": outcome.sent, "reason": outcome.reason}

@@ -13,6 +13,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from postventa.bootstrap import bootstrap
 from postventa.errors import PostventaError
 from postventa.observability import logger, metrics, tracer
 from postventa.services.webhooks import receive_webhook
@@ -29,7 +30,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         outcome = receive_webhook(
             params.get("channel", ""), params.get("tenant_id", ""), raw_body(event),
-            event.get("headers") or {},
+            event.get("headers") or {}, bootstrap(),
         )  # fmt: skip
     except PostventaError as exc:
         logger.warning("webhook rejected", extra={"error": exc.code, "status": exc.status_code})

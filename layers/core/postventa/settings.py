@@ -1,33 +1,58 @@
-"""One Settings model read from the environment (template.yaml Globals set these in Lambda)."""
+"""One Settings model, read from the environment the template gives each function.
+
+Every infrastructure name the Globals of template.yaml set is required: a function deployed
+without one fails at its first invocation with the variable's name, not later at an AWS call.
+Values that only some functions have (the queue URL, the state machine ARN) are checked when the
+adapter that needs them is built (`Settings.require`). Locally the embedded cloud provisions
+functions from the same template, with local values from its metadata: there are no code
+defaults for infrastructure.
+"""
 
 from __future__ import annotations
 
-import functools
-import os
+from collections.abc import Mapping
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class ConfigurationError(RuntimeError):
+    """The function's environment lacks what it needs (a deployment mistake, for operators)."""
 
 
 class Settings(BaseModel):
-    stage: str = Field("local", alias="POSTVENTA_STAGE")
-    table_name: str = Field("postventa", alias="TABLE_NAME")
-    documents_bucket: str = Field("postventa-documents", alias="DOCUMENTS_BUCKET")
-    orders_queue_url: str = Field("", alias="ORDERS_QUEUE_URL")
-    event_bus_name: str = Field("postventa", alias="EVENT_BUS_NAME")
-    lifecycle_state_machine_arn: str = Field("", alias="LIFECYCLE_STATE_MACHINE_ARN")
-    public_base_url: str = Field("http://127.0.0.1:3000", alias="PUBLIC_BASE_URL")
-    mail_from: str = Field("facturas@postventa.local", alias="MAIL_FROM")
-    secrets_prefix: str = Field("postventa", alias="SECRETS_PREFIX")
-    max_webhook_body_bytes: int = Field(256 * 1024, alias="MAX_WEBHOOK_BODY_BYTES")
-    form_token_ttl_days: int = Field(7, alias="FORM_TOKEN_TTL_DAYS")
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
 
-    model_config = {"populate_by_name": True}
+    stage: str = Field(alias="POSTVENTA_STAGE", min_length=1)
+    table_name: str = Field(alias="TABLE_NAME", min_length=1)
+    documents_bucket: str = Field(alias="DOCUMENTS_BUCKET", min_length=1)
+    event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
+    public_base_url: str = Field(alias="PUBLIC_BASE_URL", min_length=1)
+    mail_from: str = Field(alias="MAIL_FROM", min_length=3)
+    orders_queue_url: str | None = Field(None, alias="ORDERS_QUEUE_URL")
+    lifecycle_state_machine_arn: str | None = Field(None, alias="LIFECYCLE_STATE_MACHINE_ARN")
+    # Product limit, not infrastructure: the largest webhook body accepted (SQS claim check above
+    # ~200 KiB, services/webhooks.py).
+    max_webhook_body_bytes: int = Field(256 * 1024, alias="MAX_WEBHOOK_BODY_BYTES", gt=0)
 
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        names = {f.alias for f in cls.model_fields.values() if f.alias}
+        try:
+            return cls.model_validate({k: v for k, v in env.items() if k in names and v != ""})
+        except ValidationError as exc:
+            missing = sorted(
+                str(e["loc"][0])
+                for e in exc.errors()
+                if e["type"] in ("missing", "string_too_short")
+            )
+            raise ConfigurationError(
+                f"environment variables missing or empty: {', '.join(missing) or exc}"
+            ) from None
 
-@functools.cache
-def get_settings() -> Settings:
-    return Settings.model_validate({k: v for k, v in os.environ.items() if v != ""})
-
-
-def reset_settings() -> None:
-    get_settings.cache_clear()
+    def require(self, field: str) -> str:
+        """A per-function value (e.g. orders_queue_url), or ConfigurationError naming it."""
+        value = getattr(self, field)
+        if not value:
+            alias = type(self).model_fields[field].alias
+            raise ConfigurationError(f"environment variable {alias} is not set for this function")
+        return str(value)

@@ -148,3 +148,16 @@ def _health(args: argparse.Namespace) -> int:
         return 1
     print(json.dumps(doc, indent=2, ensure_ascii=False))
     return 0 if status == 200 else 1
+
+
+def seed_local_demo(env: dict[str, str]) -> Any:
+    """The local cloud's seeder: the demo tenant, with the secrets the operator may override
+    (POSTVENTA_DEMO_SECRET, POSTVENTA_DEMO_API_KEY), on the cloud's own resources (`env`)."""
+    from postventa.bootstrap import build_adapters
+    from postventa.services.demo import DEFAULT_API_KEY, DEFAULT_SECRET, seed_demo_tenant
+
+    return seed_demo_tenant(
+        build_adapters(env),
+        secret=os.environ.get("POSTVENTA_DEMO_SECRET") or DEFAULT_SECRET,
+        api_key=os.environ.get("POSTVENTA_DEMO_API_KEY") or DEFAULT_API_KEY,
+    )

@@ -7,12 +7,26 @@ the invoice's Total must equal it to the cent.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from postventa.domain.status import OrderStatus
+
+__all__ = [
+    "BuyerContact",
+    "Channel",
+    "Order",
+    "OrderLine",
+    "OrderRecord",
+    "OrderRef",
+    "OrderStatus",
+]
 
 
 class Channel(StrEnum):
@@ -25,16 +39,29 @@ class Channel(StrEnum):
     PRESTASHOP = "prestashop"
 
 
-class OrderStatus(StrEnum):
-    """Billing status of an order (DOMAIN.md: pendiente, facturado, cancelado/error)."""
+class OrderRef(BaseModel):
+    """Which order: a tenant's order on one channel. Every order read and write goes by it."""
 
-    RECEIVED = "recibido"
-    BILLING_REQUESTED = "solicitud_enviada"  # link sent, waiting for the buyer's data
-    DATA_RECEIVED = "datos_recibidos"
-    INVOICED = "facturado"
-    GLOBAL = "global"  # deadline passed: goes into the periodic global invoice
-    CANCELLED = "cancelado"
-    ERROR = "error"
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    channel: str
+    order_id: str
+
+    @property
+    def execution_name(self) -> str:
+        """The Step Functions execution name: one lifecycle per order, ever (idempotency).
+
+        Names allow 80 characters of [A-Za-z0-9_-]. A readable prefix helps an operator; the
+        digest of the exact (tenant, channel, order) makes the name unique by construction, so
+        look-alike ids (`77.1`, `77_1`, `77:1`; tenants `acme.mx` and `acme_mx`) never share one.
+        """
+        exact = "\0".join((self.tenant_id, self.channel, self.order_id)).encode("utf-8")
+        digest = hashlib.sha256(exact).hexdigest()[:24]
+        readable = re.sub(
+            r"[^A-Za-z0-9_-]", "_", f"{self.tenant_id}-{self.channel}-{self.order_id}"
+        )
+        return f"{readable[: 80 - len(digest) - 1]}-{digest}"
 
 
 class OrderLine(BaseModel):
@@ -101,7 +128,43 @@ class Order(BaseModel):
         return self.order_number or self.order_id
 
     @property
-    def execution_name(self) -> str:
-        """Step Functions execution name: one lifecycle per order, ever (idempotency)."""
-        raw = f"{self.tenant_id}-{self.channel.value}-{self.order_id}"
-        return re.sub(r"[^A-Za-z0-9_-]", "_", raw)[:80]
+    def ref(self) -> OrderRef:
+        return OrderRef(
+            tenant_id=self.tenant_id, channel=self.channel.value, order_id=self.order_id
+        )
+
+
+class OrderRecord(BaseModel):
+    """An order as stored: the normalized order and its billing state (no storage keys)."""
+
+    order: Order
+    status: OrderStatus
+    status_changed_at: str = Field(description="ISO time the order entered `status`")
+    created_at: str
+    updated_at: str
+    fiscal_data: dict[str, Any] | None = None
+    billing_data_at: str | None = None
+    billing_request_skipped: str | None = None
+    reminder_sent_at: str | None = None
+
+    @property
+    def ref(self) -> OrderRef:
+        return self.order.ref
+
+    def public_view(self) -> dict[str, Any]:
+        """What the seller API returns (the seller's own data)."""
+        view: dict[str, Any] = {
+            "tenant_id": self.order.tenant_id,
+            "channel": self.order.channel.value,
+            "order_id": self.order.order_id,
+            "order_number": self.order.display_number,
+            "status": self.status.value,
+            "order": self.order.model_dump(mode="json"),
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+        for extra in ("billing_data_at", "billing_request_skipped", "fiscal_data"):
+            value = getattr(self, extra)
+            if value:
+                view[extra] = value
+        return view

@@ -256,10 +256,10 @@ def worker_function(spec: FunctionSpec) -> WorkerFunction:
 
 
 def _reset_app_caches(*, clients: bool = True) -> None:
+    from postventa import bootstrap
     from postventa.aws import reset_clients
-    from postventa.settings import reset_settings
 
-    reset_settings()
+    bootstrap.bootstrap.cache_clear()
     if clients:
         reset_clients()
 

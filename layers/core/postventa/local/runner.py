@@ -390,13 +390,9 @@ class LocalCloud:
 
     @staticmethod
     def _reset_app_caches() -> None:
-        from postventa.aws import reset_clients
-        from postventa.settings import reset_settings
-        from postventa.storage.secrets import clear_cache
+        from postventa.bootstrap import reset
 
-        reset_settings()
-        reset_clients()
-        clear_cache()  # secrets read from an earlier cloud must not outlive its moto
+        reset()  # adapters (and their secrets cache) of an earlier cloud must not outlive its moto
 
     # ------------------------------------------------------------------ operations
     def invoke(self, function: str, event: Any) -> InvokeResult:
@@ -461,10 +457,10 @@ class LocalCloud:
     def _run_seeders(self) -> None:
         seeders = list(SEEDERS) + self.extra_seeders
         if self.seed_demo:
-            from postventa.services.demo import seed_demo_tenant
+            from postventa.cli.local import seed_local_demo
 
-            if seed_demo_tenant not in seeders:
-                seeders.append(seed_demo_tenant)
+            if seed_local_demo not in seeders:
+                seeders.append(seed_local_demo)
         if not seeders:
             return
         env = self.function_environment()

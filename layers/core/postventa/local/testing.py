@@ -35,6 +35,7 @@ def local_cloud_inprocess(
     env: Mapping[str, str] | None = None,
     speedup: float = 1.0,
     seed_demo: bool = False,
+    seeders: list[Any] | None = None,
 ) -> Iterator[LocalCloud]:
     """Start mock_aws (Step Functions execution on), provision `template`, install the Lambda
     hook; yield the LocalCloud (invoke / drain_queues / fire_schedule / client)."""
@@ -49,6 +50,7 @@ def local_cloud_inprocess(
         env=env,
         speedup=speedup,
         seed_demo=seed_demo,
+        seeders=seeders,
         poll_wait_seconds=1,
     )
     with cloud:

@@ -8,12 +8,10 @@ gets exactly the same message.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from postventa.aws import client
-from postventa.settings import get_settings
+from postventa.domain.ports import Email
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -29,22 +27,6 @@ def _env() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-
-
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content_type: str  # e.g. "application/pdf"
-    data: bytes
-
-
-@dataclass(frozen=True)
-class Email:
-    to: str
-    subject: str
-    text: str
-    html: str
-    attachments: tuple[Attachment, ...] = ()
 
 
 def to_mime(email: Email, sender: str) -> bytes:
@@ -79,12 +61,17 @@ def render_email(name: str, subject: str, to: str, context: dict[str, Any]) -> E
     )
 
 
-def send_email(email: Email) -> str:
-    """Send through SES; returns the SES message id."""
-    sender = get_settings().mail_from
-    response = client("ses").send_raw_email(
-        Source=sender,
-        Destinations=[email.to],
-        RawMessage={"Data": to_mime(email, sender)},
-    )
-    return str(response["MessageId"])
+class SesMailer:
+    """Sends through SES as raw MIME from the template's verified sender address."""
+
+    def __init__(self, client: Any, sender: str) -> None:
+        self._client = client
+        self._sender = sender
+
+    def send(self, email: Email) -> str:
+        response = self._client.send_raw_email(
+            Source=self._sender,
+            Destinations=[email.to],
+            RawMessage={"Data": to_mime(email, self._sender)},
+        )
+        return str(response["MessageId"])

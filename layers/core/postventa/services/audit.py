@@ -2,38 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from postventa.storage import orders
+from postventa.domain.clock import iso
+from postventa.domain.orders import OrderRef
+from postventa.domain.ports import Adapters, HistoryEntry
 
 _ORDER_FIELDS = ("tenant_id", "channel", "order_id")
 
 
-class OrderEvent(BaseModel):
-    """The EventBridge envelope fields we keep (detail identifies the order, no personal data).
+def record_order_event(event: EventBridgeModel, adapters: Adapters) -> bool:
+    """Append the event to its order's history; False for a redelivered event.
 
-    Parsed leniently (not Powertools' EventBridgeModel): moto's events lack `account`."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    id: str
-    detail_type: str = Field(alias="detail-type")
-    time: str
-    detail: dict[str, Any]
-
-
-def record_order_event(event: OrderEvent) -> bool:
-    """Append the event to its order's history; False for a redelivered event."""
-    tenant_id, channel, order_id = (str(event.detail[k]) for k in _ORDER_FIELDS)
-    extra = {k: v for k, v in event.detail.items() if k not in _ORDER_FIELDS}
-    return orders.record_event(
-        tenant_id,
-        channel,
-        order_id,
-        event_type=event.detail_type,
-        at=event.time,
-        event_id=event.id,
-        detail=extra,
-    )
+    The entry's time is the moment the publisher says it happened (`occurred_at`, milliseconds,
+    or the state machine's EnteredTime), falling back to the event's own one-second time."""
+    if not isinstance(event.detail, dict):
+        raise ValueError("an order event's detail is a JSON object")
+    detail = dict(event.detail)
+    ref = OrderRef(**{k: str(detail[k]) for k in _ORDER_FIELDS})
+    at = str(detail.pop("occurred_at", "") or iso(event.time))
+    extra = {k: v for k, v in detail.items() if k not in _ORDER_FIELDS}
+    entry = HistoryEntry(event_type=event.detail_type, at=at, event_id=event.id, detail=extra)
+    return adapters.orders.record_event(ref, entry)

@@ -1,212 +1,159 @@
-"""The buyer's billing form: show it, validate the fiscal data, hand it to the lifecycle."""
+"""The buyer's billing form: what to show for a link, and taking the fiscal data it submits.
+
+Services decide; `web/billing_pages.py` turns each outcome into the page a buyer reads.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from postventa.domain.orders import OrderStatus
+from postventa.domain.billing_links import BillingLink, LinkState
+from postventa.domain.clock import epoch, iso
+from postventa.domain.orders import Order, OrderRecord
+from postventa.domain.ports import Adapters, TaskClosedError
+from postventa.domain.status import BUYER_DATA_SUBMITTED, BUYER_DATA_TOO_LATE
 from postventa.observability import bind_order, logger
-from postventa.services.formatting import date_es, mask_email
-from postventa.storage import form_tokens, orders
-from postventa.storage.form_tokens import FormLink
-from postventa.storage.orders import StoredOrder
-from postventa.storage.table import now_iso
-from postventa.storage.tenants import get_tenant
-from postventa.web import forms
-from postventa.web.pages import render
-from postventa.workflow.lifecycle import TaskClosedError, complete_task
+from postventa.services import fiscal_form
 
 
 @dataclass(frozen=True)
-class Page:
-    status_code: int
-    html: str
+class LinkNotFound:
+    """No such link, or it names an order that does not exist."""
 
 
-_OPEN = (OrderStatus.RECEIVED, OrderStatus.BILLING_REQUESTED)
+@dataclass(frozen=True)
+class LinkExpired:
+    """The link's time ran out, or the order moved on (global invoice) without the buyer's data."""
 
 
-def _message(
-    status: int, title: str, *paragraphs: str, details: list[tuple[str, str]] | None = None
-) -> Page:
-    page = render("message", title=title, paragraphs=list(paragraphs), details=details or [])
-    return Page(status, page)
+@dataclass(frozen=True)
+class CrossOriginRejected:
+    """A post that did not come from our own form page."""
 
 
-def _not_found() -> Page:
-    return _message(
-        404,
-        "Enlace no encontrado",
-        "No encontramos este enlace de facturación. Revisa que lo hayas copiado completo "
-        "desde el correo que recibiste.",
-    )
+@dataclass(frozen=True)
+class DataReceived:
+    """The buyer's data is in: `just_now` for this very submission, else on a later visit."""
+
+    order_number: str | None
+    email: str
+    just_now: bool
 
 
-def _expired() -> Page:
-    return _message(
-        410,
-        "El enlace ya venció",
-        "El plazo para solicitar la factura de este pedido terminó.",
-        "Si necesitas ayuda, responde al correo de tu compra y la tienda te atenderá.",
-    )
+@dataclass(frozen=True)
+class FormToFill:
+    """The form, empty or with what the buyer typed and a message per field in error."""
+
+    order: Order
+    seller_name: str
+    expires_at: int
+    values: dict[str, str]
+    errors: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _received(stored: StoredOrder | None, *, just_now: bool, email: str = "") -> Page:
-    """The data is in: said once as news ("Recibimos"), on any later visit as a reminder. The
-    address is masked: anyone who has the link sees this page."""
-    fiscal = (stored.fiscal_data if stored else None) or {}
-    email = email or str(fiscal.get("email") or "")
-    details: list[tuple[str, str]] = []
-    if stored is not None:
-        details.append(("Pedido", stored.order.display_number))
-    if email:
-        details.append(("Enviaremos la factura (XML y PDF) a", mask_email(email)))
-    if just_now:
-        return _message(
-            200,
-            "Recibimos tus datos",
-            "Gracias. Con estos datos emitiremos tu factura y te la enviaremos por correo.",
-            details=details,
-        )
-    return _message(
-        200,
-        "Ya habíamos recibido tus datos",
-        "Los datos fiscales de este pedido ya nos habían llegado; no hace falta enviarlos otra "
-        "vez. Te enviaremos la factura por correo.",
-        "Si necesitas corregir algún dato, responde al correo de tu compra.",
-        details=details,
-    )
+FormOutcome = LinkNotFound | LinkExpired | CrossOriginRejected | DataReceived | FormToFill
 
 
-def _data_in(link: FormLink, stored: StoredOrder | None) -> bool:
-    """The buyer's data was taken for this order (a used link whose data arrived too late, after
-    the order went to the global invoice, is not: that visit is told the link expired)."""
-    if stored is None:
-        return bool(link.used_at)
-    if stored.status in (OrderStatus.DATA_RECEIVED, OrderStatus.INVOICED):
-        return True
-    return bool(link.used_at) and stored.status not in (OrderStatus.GLOBAL, OrderStatus.CANCELLED)
-
-
-def lookup_page() -> Page:
-    return _message(
-        200,
-        "Solicita tu factura",
-        "Para facturar tu compra usa el enlace personal que te enviamos por correo "
-        "después de pagar.",
-        "Si no lo encuentras, revisa tu carpeta de correo no deseado o escribe a la tienda "
-        "donde compraste.",
-    )
-
-
-def show_form(token: str) -> Page:
-    link = form_tokens.find_form_link(token)
+def show_form(token: str, adapters: Adapters) -> FormOutcome:
+    link = adapters.links.find(token)
     if link is None:
-        return _not_found()
-    bind_order(link.tenant_id, link.channel, link.order_id)
-    stored = orders.get_order(link.tenant_id, link.channel, link.order_id)
-    if _data_in(link, stored):
-        return _received(stored, just_now=False)
-    if link.is_expired():
-        return _expired()
-    if stored is None:
-        return _not_found()
-    if stored.status not in _OPEN:
-        return _expired()
-    email = stored.order.buyer.email or ""
-    values = {**dict.fromkeys(forms.FIELDS, ""), "email": email}
-    return _form_page(200, link, stored, token, values, {})
+        return LinkNotFound()
+    bind_order(link.ref.tenant_id, link.ref.channel, link.ref.order_id)
+    record = _open_order(link, adapters)
+    if not isinstance(record, OrderRecord):
+        return record
+    values = {**dict.fromkeys(fiscal_form.FIELDS, ""), "email": record.order.buyer.email or ""}
+    return _form(link, record, values, {}, adapters)
 
 
-def submit_form(token: str, body: str, *, same_origin: bool) -> Page:
-    link = form_tokens.find_form_link(token)
+def submit_form(token: str, body: str, *, same_origin: bool, adapters: Adapters) -> FormOutcome:
+    link = adapters.links.find(token)
     if link is None:
-        return _not_found()
-    bind_order(link.tenant_id, link.channel, link.order_id)
+        return LinkNotFound()
+    bind_order(link.ref.tenant_id, link.ref.channel, link.ref.order_id)
     if not same_origin:
         logger.warning("billing form post from another origin rejected")
-        return _message(403, "Solicitud rechazada", "Envía el formulario desde esta página.")
-    stored = orders.get_order(link.tenant_id, link.channel, link.order_id)
-    if _data_in(link, stored):
-        return _received(stored, just_now=False)
-    if link.is_expired():
-        return _expired()
-    if stored is None:
-        return _not_found()
-    if stored.status not in _OPEN:
-        return _expired()
-    values, errors = forms.check(forms.parse_form(body))
+        return CrossOriginRejected()
+    record = _open_order(link, adapters)
+    if not isinstance(record, OrderRecord):
+        return record
+    values, errors = fiscal_form.check(fiscal_form.parse_form(body))
     if errors:
         logger.info("billing form has errors", extra={"fields": sorted(errors)})
-        return _form_page(422, link, stored, token, values, errors)
-    return _accept(link, stored, values)
+        return _form(link, record, values, errors, adapters)
+    return _accept(link, record, values, adapters)
 
 
-def _accept(link: FormLink, stored: StoredOrder, values: dict[str, str]) -> Page:
-    if not form_tokens.mark_link_used(link):
+def _open_order(link: BillingLink, adapters: Adapters) -> OrderRecord | FormOutcome:
+    """The link's order when the link is open; otherwise what the buyer is told instead."""
+    record = adapters.orders.get(link.ref)
+    state = link.state(record.status if record else None, epoch(adapters.clock.now()))
+    if state is LinkState.OPEN and record is not None:
+        return record
+    if state in (LinkState.ANSWERED, LinkState.USED):
+        return _already_received(record)
+    if state is LinkState.ORDER_MISSING:
+        return LinkNotFound()
+    return LinkExpired()
+
+
+def _already_received(record: OrderRecord | None) -> DataReceived:
+    fiscal = (record.fiscal_data if record else None) or {}
+    number = record.order.display_number if record else None
+    return DataReceived(number, str(fiscal.get("email") or ""), just_now=False)
+
+
+def _accept(
+    link: BillingLink, record: OrderRecord, values: dict[str, str], adapters: Adapters
+) -> FormOutcome:
+    now = adapters.clock.now()
+    if not adapters.links.claim(link, epoch(now)):
         # Double submit: the first one is being (or was) handled, with its own data.
-        return _received(_reread(link) or stored, just_now=False)
-    fiscal_data: dict[str, Any] = {k: values[k] for k in forms.FIELDS}
-    at = now_iso()
-    moved = orders.change_status(
-        link.tenant_id,
-        link.channel,
-        link.order_id,
-        to=OrderStatus.DATA_RECEIVED,
-        allowed_from=_OPEN,
-        extra={"fiscal_data": fiscal_data, "billing_data_at": at},
+        return _already_received(adapters.orders.get(link.ref) or record)
+    try:
+        return _record(link, record, values, iso(now), adapters)
+    except Exception:
+        # Nothing was recorded: the buyer must be able to submit again, not be told we have it.
+        adapters.links.release(link)
+        raise
+
+
+def _record(
+    link: BillingLink, record: OrderRecord, values: dict[str, str], at: str, adapters: Adapters
+) -> FormOutcome:
+    ref = link.ref
+    fiscal_data: dict[str, Any] = {k: values[k] for k in fiscal_form.FIELDS}
+    moved = adapters.orders.apply(
+        ref, BUYER_DATA_SUBMITTED, extra={"fiscal_data": fiscal_data, "billing_data_at": at}
     )
     if not moved:
-        return _received(_reread(link) or stored, just_now=False)
+        return _already_received(adapters.orders.get(ref) or record)
     try:
         # Only a reference travels: fiscal data stays in DynamoDB, out of execution history.
-        complete_task(
-            link.task_token,
-            {
-                "tenant_id": link.tenant_id,
-                "channel": link.channel,
-                "order_id": link.order_id,
-                "billing_data_at": at,
-            },
+        adapters.lifecycle.complete_task(
+            link.task_token, {**ref.model_dump(), "billing_data_at": at}
         )
     except TaskClosedError:
-        orders.change_status(
-            link.tenant_id,
-            link.channel,
-            link.order_id,
-            to=OrderStatus.GLOBAL,
-            allowed_from=(OrderStatus.DATA_RECEIVED,),
-        )
+        adapters.orders.apply(ref, BUYER_DATA_TOO_LATE)
         logger.warning("billing data arrived after the lifecycle stopped waiting")
-        return _expired()
+        return LinkExpired()
     logger.info("billing data received")
-    return _received(stored, just_now=True, email=values["email"])
+    return DataReceived(record.order.display_number, values["email"], just_now=True)
 
 
-def _reread(link: FormLink) -> StoredOrder | None:
-    return orders.get_order(link.tenant_id, link.channel, link.order_id)
-
-
-def _form_page(
-    status: int,
-    link: FormLink,
-    stored: StoredOrder,
-    token: str,
+def _form(
+    link: BillingLink,
+    record: OrderRecord,
     values: dict[str, str],
     errors: dict[str, list[str]],
-) -> Page:
-    tenant = get_tenant(link.tenant_id)
-    html = render(
-        "billing_form",
-        order=stored.order,
+    adapters: Adapters,
+) -> FormToFill:
+    tenant = adapters.tenants.get(link.ref.tenant_id)
+    return FormToFill(
+        order=record.order,
         seller_name=tenant.name if tenant else "",
-        expires_on=date_es(link.link_expires_at),
+        expires_at=link.expires_at,
         values=values,
         errors=errors,
-        regimenes=forms.regimen_options(),
-        usos=forms.uso_options(),
-        # After a rejected post the browser opens the page at the error summary (no script).
-        action=f"/facturar/{token}#errores",
     )
-    return Page(status, html)

@@ -6,23 +6,17 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from postventa.domain.orders import OrderStatus
+from postventa.domain.billing_links import link_expiry
+from postventa.domain.clock import epoch
+from postventa.domain.orders import OrderRecord, OrderRef
+from postventa.domain.ports import Adapters, Email
+from postventa.domain.status import BILLING_REQUESTED
+from postventa.domain.tenants import Tenant
 from postventa.errors import NotFoundError
-from postventa.messaging.email import Email, render_email, send_email
-from postventa.messaging.events import order_detail, publish
+from postventa.formatting import amount, date_es
+from postventa.messaging.email import render_email
 from postventa.observability import bind_order, logger
-from postventa.services.formatting import amount, date_es
-from postventa.settings import get_settings
-from postventa.storage import form_tokens, orders
-from postventa.storage.orders import StoredOrder
-from postventa.storage.table import epoch
-from postventa.storage.tenants import Tenant, get_tenant
-
-
-class OrderRef(BaseModel):
-    tenant_id: str
-    channel: str
-    order_id: str
+from postventa.services.events import announce
 
 
 class BillingRequestTask(BaseModel):
@@ -36,59 +30,48 @@ class BillingRequestTask(BaseModel):
 @dataclass(frozen=True)
 class BillingRequestOutcome:
     sent: bool
-    reason: str
+    reason: str  # enviado | sin_email
 
 
-def link_expiry(now: int, deadline_seconds: int) -> int:
-    """A link lives the shorter of the product's TTL and the tenant's billing deadline."""
-    ttl = get_settings().form_token_ttl_days * 24 * 3600
-    return now + min(ttl, deadline_seconds)
+def form_url(adapters: Adapters, token: str) -> str:
+    return f"{adapters.settings.public_base_url.rstrip('/')}/facturar/{token}"
 
 
-def form_url(token: str) -> str:
-    return f"{get_settings().public_base_url.rstrip('/')}/facturar/{token}"
-
-
-def send_billing_request(task: BillingRequestTask) -> BillingRequestOutcome:
+def send_billing_request(task: BillingRequestTask, adapters: Adapters) -> BillingRequestOutcome:
     ref = task.order
     bind_order(ref.tenant_id, ref.channel, ref.order_id)
-    stored = orders.get_order(ref.tenant_id, ref.channel, ref.order_id)
-    tenant = get_tenant(ref.tenant_id)
-    if stored is None or tenant is None:
+    record = adapters.orders.get(ref)
+    tenant = adapters.tenants.get(ref.tenant_id)
+    if record is None or tenant is None:
         raise NotFoundError("Pedido no encontrado.")
-    email = stored.order.buyer.email
+    email = record.order.buyer.email
     if not email:
         # No way to reach the buyer: the deadline will route the order to the global invoice.
-        orders.set_attributes(
-            ref.tenant_id, ref.channel, ref.order_id, {"billing_request_skipped": "sin_email"}
-        )
+        adapters.orders.note(ref, billing_request_skipped="sin_email")
         logger.info("billing request not sent: order has no buyer email")
         return BillingRequestOutcome(sent=False, reason="sin_email")
-    expires_at = link_expiry(epoch(), task.deadline_seconds)
-    token = form_tokens.create_form_link(
-        ref.tenant_id,
-        ref.channel,
-        ref.order_id,
-        task_token=task.task_token,
-        link_expires_at=expires_at,
+    expires_at = link_expiry(epoch(adapters.clock.now()), task.deadline_seconds)
+    token = adapters.links.create(ref, task_token=task.task_token, expires_at=expires_at)
+    adapters.mailer.send(
+        billing_email(adapters, record, tenant, email, token, expires_at, reminder=False)
     )
-    send_email(billing_email(stored, tenant, email, token, expires_at, reminder=False))
-    orders.change_status(
-        ref.tenant_id,
-        ref.channel,
-        ref.order_id,
-        to=OrderStatus.BILLING_REQUESTED,
-        allowed_from=(OrderStatus.RECEIVED,),
-    )
-    publish("BillingRequested", order_detail(ref.tenant_id, ref.channel, ref.order_id))
+    adapters.orders.apply(ref, BILLING_REQUESTED)
+    announce(adapters, "BillingRequested", ref)
     logger.info("billing request sent")
     return BillingRequestOutcome(sent=True, reason="enviado")
 
 
 def billing_email(
-    stored: StoredOrder, tenant: Tenant, to: str, token: str, expires_at: int, *, reminder: bool
+    adapters: Adapters,
+    record: OrderRecord,
+    tenant: Tenant,
+    to: str,
+    token: str,
+    expires_at: int,
+    *,
+    reminder: bool,
 ) -> Email:
-    order = stored.order
+    order = record.order
     subject = (
         f"Recordatorio: solicita tu factura del pedido {order.display_number}"
         if reminder
@@ -103,7 +86,7 @@ def billing_email(
             "seller_name": tenant.name,
             "order_number": order.display_number,
             "total": amount(order.total_paid, order.currency),  # "$1,057.10 MXN"
-            "link": form_url(token),
+            "link": form_url(adapters, token),
             "expires_on": date_es(expires_at),
             "reminder": reminder,
         },

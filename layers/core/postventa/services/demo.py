@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
-from postventa.aws import client
 from postventa.channels.base import sign_base64_hmac
-from postventa.settings import get_settings
-from postventa.storage.credentials import csd_secret_name, has_csd, put_csd
-from postventa.storage.secrets import put_tenant_secrets, tenant_secrets
-from postventa.storage.tenants import IssuerFiscalData, Tenant, put_api_key, put_tenant
+from postventa.domain.ports import Adapters
+from postventa.domain.tenants import IssuerFiscalData, Tenant
 
 DEMO_TENANT = "demo"
 DEFAULT_SECRET = "demo-secret"  # noqa: S105 - documented demo value
 DEFAULT_API_KEY = "demo-api-key"
-# SAT's public test CSD owner (tests/fixtures/sat-test-csd): persona moral, régimen 601.
+# SAT's public test taxpayer (its test CSD is generated, not SAT's): persona moral, régimen 601.
 DEMO_ISSUER = IssuerFiscalData(
     rfc="EKU9003173C9",
     nombre="ESCUELA KEMPER URGATE",
@@ -35,39 +31,45 @@ class DemoTenant:
     api_key: str
 
 
-def seed_demo_tenant(*, with_csd: bool = True) -> DemoTenant:
-    """Create (or refresh) tenant `demo`: record, secrets, test CSD, API key, verified sender."""
-    secret = os.environ.get("POSTVENTA_DEMO_SECRET") or DEFAULT_SECRET
-    api_key = os.environ.get("POSTVENTA_DEMO_API_KEY") or DEFAULT_API_KEY
+def seed_demo_tenant(
+    adapters: Adapters,
+    *,
+    secret: str = DEFAULT_SECRET,
+    api_key: str = DEFAULT_API_KEY,
+    with_csd: bool = True,
+) -> DemoTenant:
+    """Create (or refresh) tenant `demo`: record, channel secrets, test CSD and API key."""
     wanted = {
         "shopify": {"webhook_secret": secret},
         "woocommerce": {"webhook_secret": secret},
     }
-    if tenant_secrets(DEMO_TENANT) != wanted:
-        put_tenant_secrets(DEMO_TENANT, wanted)
-    put_tenant(
+    if adapters.secrets.get(DEMO_TENANT) != wanted:
+        adapters.secrets.put(DEMO_TENANT, wanted)
+    adapters.tenants.put(
         Tenant(
             tenant_id=DEMO_TENANT,
             name="Tienda Demo",
             channels=["shopify", "woocommerce"],
             issuer=DEMO_ISSUER,
-            csd_secret_ref=_ensure_test_csd() if with_csd else None,
+            csd_secret_ref=_ensure_test_csd(adapters) if with_csd else None,
             pac="sandbox",
         )
     )
-    put_api_key(DEMO_TENANT, api_key, label="demo")
-    client("ses").verify_email_identity(EmailAddress=get_settings().mail_from)
+    adapters.tenants.put_api_key(DEMO_TENANT, api_key, label="demo")
     return DemoTenant(DEMO_TENANT, secret, api_key)
 
 
-def _ensure_test_csd() -> str:
+def _ensure_test_csd(adapters: Adapters) -> str:
     """A generated test CSD for the demo issuer, stored once in Secrets Manager."""
-    if has_csd(DEMO_TENANT):
-        return csd_secret_name(DEMO_TENANT)
+    existing = adapters.credentials.csd_ref(DEMO_TENANT)
+    if existing:
+        return existing
     from postventa.cfdi.certs import generate_test_csd
 
     csd = generate_test_csd(DEMO_ISSUER.rfc, DEMO_ISSUER.nombre)
-    return put_csd(DEMO_TENANT, csd.credentials(), no_certificado=csd.no_certificado)
+    return adapters.credentials.put_csd(
+        DEMO_TENANT, csd.credentials(), no_certificado=csd.no_certificado
+    )
 
 
 def sample_orders_paid(order_id: int | None = None) -> dict[str, Any]:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
-from postventa.domain.orders import OrderStatus
-from postventa.messaging.email import send_email
+from postventa.domain.billing_links import LinkState
+from postventa.domain.clock import epoch, iso, parse_iso
+from postventa.domain.ports import Adapters
+from postventa.domain.status import OrderStatus
 from postventa.observability import logger
 from postventa.services.billing_request import billing_email
-from postventa.storage import form_tokens, orders
-from postventa.storage.table import epoch
-from postventa.storage.tenants import get_tenant, list_tenant_ids
+
+# A reminder is worth sending only while the link has at least this long left.
+MIN_TIME_LEFT_SECONDS = 24 * 3600
 
 
 @dataclass
@@ -20,40 +21,38 @@ class ReminderReport:
     sent: int = 0
 
 
-def send_due_reminders(now: int | None = None) -> ReminderReport:
-    now = now if now is not None else epoch()
+def send_due_reminders(adapters: Adapters) -> ReminderReport:
+    now_dt = adapters.clock.now()
+    now = epoch(now_dt)
     report = ReminderReport()
-    for tenant_id in list_tenant_ids():
-        tenant = get_tenant(tenant_id)
+    for tenant_id in adapters.tenants.list_ids():
+        tenant = adapters.tenants.get(tenant_id)
         if tenant is None:
             continue
-        for stored in orders.list_orders_by_status(tenant_id, OrderStatus.BILLING_REQUESTED):
+        for record in adapters.orders.list_by_status(tenant_id, OrderStatus.BILLING_REQUESTED):
             report.checked += 1
-            order = stored.order
-            requested_at = str(stored.item.get("gsi2sk", ""))
-            if not requested_at or "reminder_sent_at" in stored.item or not order.buyer.email:
+            email = record.order.buyer.email
+            if record.reminder_sent_at or not email:
                 continue
-            age = now - datetime.fromisoformat(requested_at.replace("Z", "+00:00")).timestamp()
+            age = now - epoch(parse_iso(record.status_changed_at))
             if age < tenant.reminder_after_seconds:
                 continue
-            link = form_tokens.latest_form_link(tenant_id, order.channel.value, order.order_id)
-            # Only while the lifecycle still waits and the link has at least a day left.
-            if link is None or link.used_at or link.link_expires_at - now < 24 * 3600:
-                continue
-            if not orders.claim_once(
-                tenant_id, order.channel.value, order.order_id, "reminder_sent_at"
+            link = adapters.links.latest(record.ref)
+            # Only while the lifecycle still waits and the link has time left.
+            if (
+                link is None
+                or link.state(record.status, now) is not LinkState.OPEN
+                or link.expires_at - now < MIN_TIME_LEFT_SECONDS
             ):
                 continue
-            token = form_tokens.create_form_link(
-                tenant_id,
-                order.channel.value,
-                order.order_id,
-                task_token=link.task_token,
-                link_expires_at=link.link_expires_at,
+            if not adapters.orders.claim_once(record.ref, "reminder_sent_at", iso(now_dt)):
+                continue
+            token = adapters.links.create(
+                record.ref, task_token=link.task_token, expires_at=link.expires_at
             )
-            send_email(
+            adapters.mailer.send(
                 billing_email(
-                    stored, tenant, order.buyer.email, token, link.link_expires_at, reminder=True
+                    adapters, record, tenant, email, token, link.expires_at, reminder=True
                 )
             )
             report.sent += 1

@@ -14,17 +14,12 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from postventa.aws import client
 from postventa.channels.base import QueuedWebhook
 from postventa.channels.registry import get_adapter
+from postventa.domain.ports import Adapters
 from postventa.errors import BadRequestError, NotFoundError, PayloadTooLargeError
 from postventa.observability import logger
-from postventa.settings import get_settings
-from postventa.storage.payloads import put_webhook_payload
-from postventa.storage.secrets import channel_secrets
-from postventa.storage.webhooks import forget_delivery, remember_delivery
 
 _SAFE_TENANT = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
@@ -65,15 +60,18 @@ def fits_inline(message_json: str, limit: int = INLINE_MESSAGE_LIMIT_BYTES) -> b
 
 
 def receive_webhook(
-    channel: str, tenant_id: str, raw_body: bytes, headers: Mapping[str, str]
+    channel: str,
+    tenant_id: str,
+    raw_body: bytes,
+    headers: Mapping[str, str],
+    adapters: Adapters,
 ) -> WebhookOutcome:
-    settings = get_settings()
-    if len(raw_body) > settings.max_webhook_body_bytes:
+    if len(raw_body) > adapters.settings.max_webhook_body_bytes:
         raise PayloadTooLargeError("El cuerpo del webhook es demasiado grande.")
     adapter = get_adapter(channel)
     if not _SAFE_TENANT.match(tenant_id):
         raise NotFoundError("Tienda no encontrada.")
-    secrets = channel_secrets(tenant_id, adapter.channel.value)
+    secrets = adapters.secrets.channel(tenant_id, adapter.channel.value)
     if secrets is None:
         raise NotFoundError("Tienda no encontrada o canal no configurado.")
     adapter.verify(raw_body, headers, secrets)
@@ -86,12 +84,13 @@ def receive_webhook(
     if not delivery.invoiceable:
         logger.info("webhook ignored", extra={"topic": delivery.topic, "channel": channel})
         return WebhookOutcome(queued=False, reason="ignored_topic")
-    if delivery.delivery_id and not remember_delivery(
+    deliveries = adapters.deliveries
+    if delivery.delivery_id and not deliveries.remember(
         tenant_id, adapter.channel.value, delivery.delivery_id
     ):
         logger.info("webhook redelivery ignored", extra={"channel": channel})
         return WebhookOutcome(queued=False, reason="duplicate")
-    received_at = datetime.now(UTC)
+    received_at = adapters.clock.now()
     message = QueuedWebhook(
         tenant_id=tenant_id,
         channel=adapter.channel,
@@ -104,7 +103,7 @@ def receive_webhook(
     stored_in_s3 = not fits_inline(message_json)
     try:
         if stored_in_s3:
-            key = put_webhook_payload(tenant_id, adapter.channel.value, raw_body, received_at)
+            key = adapters.payloads.put(tenant_id, adapter.channel.value, raw_body, received_at)
             message_json = QueuedWebhook.model_validate(
                 {**message.model_dump(), "body": None, "body_s3_key": key}
             ).model_dump_json()
@@ -112,9 +111,9 @@ def receive_webhook(
                 "webhook payload kept in S3",
                 extra={"channel": channel, "body_bytes": len(raw_body)},
             )
-        client("sqs").send_message(QueueUrl=settings.orders_queue_url, MessageBody=message_json)
+        adapters.queue.send(message_json)
     except Exception:
         if delivery.delivery_id:
-            forget_delivery(tenant_id, adapter.channel.value, delivery.delivery_id)
+            deliveries.forget(tenant_id, adapter.channel.value, delivery.delivery_id)
         raise
     return WebhookOutcome(queued=True, reason="queued", stored_in_s3=stored_in_s3)

@@ -17,11 +17,10 @@ from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
-from postventa.aws import client
 from postventa.cfdi.issuer import CsdCredentials
 from postventa.cfdi.pac._http import PacCredentials
 from postventa.errors import NotFoundError, PostventaError
-from postventa.storage.secrets import secret_name
+from postventa.storage.secrets import put_secret_string, secret_name
 
 
 class CredentialsError(PostventaError):
@@ -33,83 +32,75 @@ def csd_secret_name(tenant_id: str) -> str:
     return f"{secret_name(tenant_id)}/csd"
 
 
-def put_csd(tenant_id: str, csd: CsdCredentials, *, no_certificado: str = "") -> str:
-    """Create or replace the tenant's CSD secret; returns its name (for Tenant.csd_secret_ref)."""
-    name = csd_secret_name(tenant_id)
-    body = json.dumps(
-        {
-            "certificate": base64.b64encode(csd.certificate).decode("ascii"),
-            "key": base64.b64encode(csd.key).decode("ascii"),
-            "password": csd.password.get_secret_value(),
-            "no_certificado": no_certificado,
-        }
-    )
-    _put(name, body)
-    return name
+class SecretsManagerCredentials:
+    """The CSD and PAC account secrets; fetched for each use, never cached in memory."""
 
+    def __init__(self, client: Any) -> None:
+        self._client = client
 
-def load_csd(secret_ref: str) -> CsdCredentials:
-    """The CSD stored under `secret_ref` (a name or ARN), fetched for each use, never cached."""
-    raw = _get(secret_ref, "No hay CSD registrado para esta tienda.")
-    try:
-        return CsdCredentials(
-            certificate=base64.b64decode(raw["certificate"], validate=True),
-            key=base64.b64decode(raw["key"], validate=True),
-            password=SecretStr(str(raw["password"])),
+    def put_csd(self, tenant_id: str, csd: CsdCredentials, *, no_certificado: str = "") -> str:
+        name = csd_secret_name(tenant_id)
+        body = json.dumps(
+            {
+                "certificate": base64.b64encode(csd.certificate).decode("ascii"),
+                "key": base64.b64encode(csd.key).decode("ascii"),
+                "password": csd.password.get_secret_value(),
+                "no_certificado": no_certificado,
+            }
         )
-    except (KeyError, TypeError, binascii.Error, ValidationError):
-        raise CredentialsError(
-            "El CSD guardado para esta tienda está incompleto o dañado."
-        ) from None
+        put_secret_string(self._client, name, body)
+        return name
 
+    def load_csd(self, secret_ref: str) -> CsdCredentials:
+        raw = self._get(secret_ref, "No hay CSD registrado para esta tienda.")
+        try:
+            return CsdCredentials(
+                certificate=base64.b64decode(raw["certificate"], validate=True),
+                key=base64.b64decode(raw["key"], validate=True),
+                password=SecretStr(str(raw["password"])),
+            )
+        except (KeyError, TypeError, binascii.Error, ValidationError):
+            raise CredentialsError(
+                "El CSD guardado para esta tienda está incompleto o dañado."
+            ) from None
 
-def has_csd(tenant_id: str) -> bool:
-    sm = client("secretsmanager")
-    try:
-        sm.describe_secret(SecretId=csd_secret_name(tenant_id))
-    except sm.exceptions.ResourceNotFoundException:
-        return False
-    return True
+    def csd_ref(self, tenant_id: str) -> str | None:
+        name = csd_secret_name(tenant_id)
+        try:
+            self._client.describe_secret(SecretId=name)
+        except self._client.exceptions.ResourceNotFoundException:
+            return None
+        return name
 
+    def put_pac_credentials(self, secret: str, credentials: PacCredentials) -> None:
+        body = json.dumps(
+            {
+                k: (v.get_secret_value() if isinstance(v, SecretStr) else v)
+                for k, v in credentials.model_dump(mode="python").items()
+                if v is not None
+            },
+            default=str,
+        )
+        put_secret_string(self._client, secret, body)
 
-def put_pac_credentials(secret: str, credentials: PacCredentials) -> None:
-    body = json.dumps(
-        {
-            k: (v.get_secret_value() if isinstance(v, SecretStr) else v)
-            for k, v in credentials.model_dump(mode="python").items()
-            if v is not None
-        },
-        default=str,
-    )
-    _put(secret, body)
+    def load_pac_credentials(self, secret: str) -> PacCredentials:
+        raw = self._get(secret, "No hay credenciales del PAC registradas para esta tienda.")
+        try:
+            return PacCredentials.model_validate(raw)
+        except ValidationError:
+            raise CredentialsError(
+                "Las credenciales del PAC guardadas están incompletas."
+            ) from None
 
-
-def load_pac_credentials(secret: str) -> PacCredentials:
-    raw = _get(secret, "No hay credenciales del PAC registradas para esta tienda.")
-    try:
-        return PacCredentials.model_validate(raw)
-    except ValidationError:
-        raise CredentialsError("Las credenciales del PAC guardadas están incompletas.") from None
-
-
-def _put(name: str, body: str) -> None:
-    sm = client("secretsmanager")
-    try:
-        sm.put_secret_value(SecretId=name, SecretString=body)
-    except sm.exceptions.ResourceNotFoundException:
-        sm.create_secret(Name=name, SecretString=body)
-
-
-def _get(name: str, missing: str) -> dict[str, Any]:
-    sm = client("secretsmanager")
-    try:
-        text = sm.get_secret_value(SecretId=name)["SecretString"]
-    except sm.exceptions.ResourceNotFoundException:
-        raise NotFoundError(missing) from None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        raise CredentialsError("El secreto guardado no es JSON válido.") from None
-    if not isinstance(value, dict):
-        raise CredentialsError("El secreto guardado no tiene el formato esperado.")
-    return value
+    def _get(self, name: str, missing: str) -> dict[str, Any]:
+        try:
+            text = self._client.get_secret_value(SecretId=name)["SecretString"]
+        except self._client.exceptions.ResourceNotFoundException:
+            raise NotFoundError(missing) from None
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise CredentialsError("El secreto guardado no es JSON válido.") from None
+        if not isinstance(value, dict):
+            raise CredentialsError("El secreto guardado no tiene el formato esperado.")
+        return value

@@ -45,12 +45,18 @@ def status_index_pk(tenant_id: str, status: str) -> str:
     return f"T#{tenant_id}#STATUS#{status}"
 
 
+ORDER_EVENT_PREFIX = "EVENT#"
+
+
 def order_event_sk(at_iso: str, event_id: str) -> str:
-    return f"EVENT#{at_iso}#{event_id}"
+    return f"{ORDER_EVENT_PREFIX}{at_iso}#{event_id}"
+
+
+FORM_LINK_PREFIX = "FORM#"
 
 
 def form_token_sk(token_hash: str) -> str:
-    return f"FORM#{token_hash}"
+    return f"{FORM_LINK_PREFIX}{token_hash}"
 
 
 def form_token_lookup_pk(token_hash: str) -> str:

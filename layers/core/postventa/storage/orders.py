@@ -1,229 +1,233 @@
-"""Orders of one tenant: every function takes tenant_id and only ever builds keys under it."""
+"""Orders in DynamoDB: every method takes the order's tenant and only builds keys under it."""
 
 from __future__ import annotations
 
-import uuid
+import base64
+import binascii
+import json
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from postventa.domain.orders import Order, OrderStatus
+from postventa.domain.clock import iso
+from postventa.domain.orders import Order, OrderRecord, OrderRef
+from postventa.domain.ports import Clock, HistoryEntry, OrderPage
+from postventa.domain.status import OrderStatus, Transition
+from postventa.errors import BadRequestError
 from postventa.storage import keys
-from postventa.storage.table import is_conditional_failure, now_iso, table
+from postventa.storage.table import conditional
+
+# OrderRecord fields a service may set besides the status (everything else is the table's).
+_NOTE_FIELDS = frozenset(OrderRecord.model_fields) - {
+    "order",
+    "status",
+    "status_changed_at",
+    "created_at",
+    "updated_at",
+}
 
 
-class StoredOrder:
-    """An order as stored: the normalized order plus its billing state."""
+def record_from_item(item: Mapping[str, Any]) -> OrderRecord:
+    return OrderRecord(
+        order=Order.model_validate(item["order"]),
+        status=OrderStatus(item["status"]),
+        status_changed_at=str(item["gsi2sk"]),
+        created_at=str(item["created_at"]),
+        updated_at=str(item["updated_at"]),
+        fiscal_data=dict(item["fiscal_data"]) if item.get("fiscal_data") else None,
+        billing_data_at=item.get("billing_data_at"),
+        billing_request_skipped=item.get("billing_request_skipped"),
+        reminder_sent_at=item.get("reminder_sent_at"),
+    )
 
-    def __init__(self, item: dict[str, Any]) -> None:
-        self.item = item
-        self.order = Order.model_validate(item["order"])
-        self.status = OrderStatus(item["status"])
 
-    @property
-    def fiscal_data(self) -> dict[str, Any] | None:
-        value = self.item.get("fiscal_data")
-        return dict(value) if value else None
+def _check_fields(fields: Mapping[str, Any]) -> None:
+    unknown = set(fields) - _NOTE_FIELDS
+    if unknown:
+        raise ValueError(f"not order record fields: {sorted(unknown)}")
 
-    def public_view(self) -> dict[str, Any]:
-        """What the seller API returns (the seller's own data)."""
-        view: dict[str, Any] = {
-            "tenant_id": self.order.tenant_id,
-            "channel": self.order.channel.value,
-            "order_id": self.order.order_id,
-            "order_number": self.order.display_number,
-            "status": self.status.value,
-            "order": self.order.model_dump(mode="json"),
-            "created_at": self.item.get("created_at"),
-            "updated_at": self.item.get("updated_at"),
+
+class DynamoOrders:
+    def __init__(self, table: Any, clock: Clock) -> None:
+        self._table = table
+        self._clock = clock
+
+    def add(self, order: Order) -> bool:
+        at = iso(self._clock.now())
+        channel = order.channel.value
+        item: dict[str, Any] = {
+            **keys.order_key(order.tenant_id, channel, order.order_id),
+            "gsi1pk": keys.orders_index_pk(order.tenant_id),
+            "gsi1sk": keys.orders_index_sk(order.paid_at.isoformat(), channel, order.order_id),
+            "gsi2pk": keys.status_index_pk(order.tenant_id, OrderStatus.RECEIVED.value),
+            "gsi2sk": at,
+            "type": "order",
+            "tenant_id": order.tenant_id,
+            "channel": channel,
+            "order_id": order.order_id,
+            "order_number": order.display_number,
+            "total_paid": Decimal(order.total_paid),
+            "status": OrderStatus.RECEIVED.value,
+            "order": order.model_dump(mode="json"),
+            "created_at": at,
+            "updated_at": at,
         }
-        for extra in ("billing_requested_at", "billing_data_at", "billing_request_skipped"):
-            if extra in self.item:
-                view[extra] = self.item[extra]
-        if self.fiscal_data:
-            view["fiscal_data"] = self.fiscal_data
-        return view
+        return conditional(
+            lambda: self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        )
 
+    def get(self, ref: OrderRef) -> OrderRecord | None:
+        item = self._table.get_item(Key=_key(ref), ConsistentRead=True).get("Item")
+        return record_from_item(item) if item else None
 
-def put_new_order(order: Order) -> bool:
-    """Store the order once; False when it already exists (a redelivered webhook)."""
-    at = now_iso()
-    paid_at = order.paid_at.isoformat()
-    item: dict[str, Any] = {
-        **keys.order_key(order.tenant_id, order.channel.value, order.order_id),
-        "gsi1pk": keys.orders_index_pk(order.tenant_id),
-        "gsi1sk": keys.orders_index_sk(paid_at, order.channel.value, order.order_id),
-        "gsi2pk": keys.status_index_pk(order.tenant_id, OrderStatus.RECEIVED.value),
-        "gsi2sk": at,
-        "type": "order",
-        "tenant_id": order.tenant_id,
-        "channel": order.channel.value,
-        "order_id": order.order_id,
-        "order_number": order.display_number,
-        "total_paid": Decimal(order.total_paid),
-        "status": OrderStatus.RECEIVED.value,
-        "order": order.model_dump(mode="json"),
-        "created_at": at,
-        "updated_at": at,
-    }
-    try:
-        table().put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-    except Exception as exc:
-        if is_conditional_failure(exc):
-            return False
-        raise
-    return True
+    def list_recent(self, tenant_id: str, limit: int, cursor: str | None = None) -> OrderPage:
+        index_pk = keys.orders_index_pk(tenant_id)
+        kwargs: dict[str, Any] = {
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :p",
+            "ExpressionAttributeValues": {":p": index_pk},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = _decode_cursor(cursor, tenant_id)
+        page = self._table.query(**kwargs)
+        last = page.get("LastEvaluatedKey")
+        return OrderPage(
+            orders=[record_from_item(i) for i in page.get("Items", [])],
+            next_cursor=_encode_cursor(last) if last else None,
+        )
 
+    def list_by_status(self, tenant_id: str, status: OrderStatus) -> Iterator[OrderRecord]:
+        kwargs: dict[str, Any] = {
+            "IndexName": "gsi2",
+            "KeyConditionExpression": "gsi2pk = :p",
+            "ExpressionAttributeValues": {":p": keys.status_index_pk(tenant_id, status.value)},
+        }
+        while True:
+            page = self._table.query(**kwargs)
+            yield from (record_from_item(i) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-def get_order(tenant_id: str, channel: str, order_id: str) -> StoredOrder | None:
-    item = (
-        table()
-        .get_item(Key=keys.order_key(tenant_id, channel, order_id), ConsistentRead=True)
-        .get("Item")
-    )
-    return StoredOrder(item) if item else None
+    def apply(
+        self, ref: OrderRef, transition: Transition, *, extra: Mapping[str, Any] | None = None
+    ) -> bool:
+        extra = dict(extra or {})
+        _check_fields(extra)
+        at = iso(self._clock.now())
+        names = {"#s": "status"}
+        values: dict[str, Any] = {
+            ":to": transition.target.value,
+            ":idx": keys.status_index_pk(ref.tenant_id, transition.target.value),
+            ":at": at,
+        }
+        sets = ["#s = :to", "gsi2pk = :idx", "gsi2sk = :at", "updated_at = :at"]
+        for i, (name, value) in enumerate(extra.items()):
+            names[f"#x{i}"] = name
+            values[f":x{i}"] = value
+            sets.append(f"#x{i} = :x{i}")
+        sources = sorted(s.value for s in transition.sources)
+        for i, status in enumerate(sources):
+            values[f":f{i}"] = status
+        allowed = ", ".join(f":f{i}" for i in range(len(sources)))
+        return conditional(
+            lambda: self._table.update_item(
+                Key=_key(ref),
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression=f"attribute_exists(pk) AND #s IN ({allowed})",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        )
 
-
-def list_orders(tenant_id: str, limit: int = 50) -> list[StoredOrder]:
-    page = table().query(
-        IndexName="gsi1",
-        KeyConditionExpression="gsi1pk = :p",
-        ExpressionAttributeValues={":p": keys.orders_index_pk(tenant_id)},
-        ScanIndexForward=False,
-        Limit=limit,
-    )
-    return [StoredOrder(i) for i in page.get("Items", [])]
-
-
-def list_orders_by_status(tenant_id: str, status: OrderStatus) -> list[StoredOrder]:
-    out: list[StoredOrder] = []
-    kwargs: dict[str, Any] = {
-        "IndexName": "gsi2",
-        "KeyConditionExpression": "gsi2pk = :p",
-        "ExpressionAttributeValues": {":p": keys.status_index_pk(tenant_id, status.value)},
-    }
-    while True:
-        page = table().query(**kwargs)
-        out.extend(StoredOrder(i) for i in page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            return out
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def change_status(
-    tenant_id: str,
-    channel: str,
-    order_id: str,
-    *,
-    to: OrderStatus,
-    allowed_from: tuple[OrderStatus, ...],
-    extra: dict[str, Any] | None = None,
-) -> bool:
-    """Conditional status transition; False when the order is not in an allowed state."""
-    at = now_iso()
-    names = {"#s": "status", "#u": "updated_at", "#p": "gsi2pk", "#k": "gsi2sk"}
-    values: dict[str, Any] = {
-        ":to": to.value,
-        ":at": at,
-        ":p": keys.status_index_pk(tenant_id, to.value),
-    }
-    sets = ["#s = :to", "#u = :at", "#p = :p", "#k = :at"]
-    for i, (name, value) in enumerate((extra or {}).items()):
-        names[f"#x{i}"] = name
-        values[f":x{i}"] = value
-        sets.append(f"#x{i} = :x{i}")
-    allowed = []
-    for i, status in enumerate(allowed_from):
-        values[f":f{i}"] = status.value
-        allowed.append(f":f{i}")
-    try:
-        table().update_item(
-            Key=keys.order_key(tenant_id, channel, order_id),
-            UpdateExpression="SET " + ", ".join(sets),
-            ConditionExpression=f"attribute_exists(pk) AND #s IN ({', '.join(allowed)})",
+    def note(self, ref: OrderRef, **fields: Any) -> None:
+        _check_fields(fields)
+        fields["updated_at"] = iso(self._clock.now())
+        names = {f"#a{i}": k for i, k in enumerate(fields)}
+        vals = {f":a{i}": v for i, v in enumerate(fields.values())}
+        self._table.update_item(
+            Key=_key(ref),
+            UpdateExpression="SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(fields))),
+            ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
+            ExpressionAttributeValues=vals,
         )
-    except Exception as exc:
-        if is_conditional_failure(exc):
-            return False
-        raise
-    return True
 
-
-def set_attributes(tenant_id: str, channel: str, order_id: str, values: dict[str, Any]) -> None:
-    """Unconditional bookkeeping attributes (e.g. why a billing request was not sent)."""
-    names = {f"#a{i}": k for i, k in enumerate(values)}
-    vals = {f":a{i}": v for i, v in enumerate(values.values())}
-    sets = ", ".join(f"#a{i} = :a{i}" for i in range(len(values)))
-    table().update_item(
-        Key=keys.order_key(tenant_id, channel, order_id),
-        UpdateExpression=f"SET {sets}",
-        ConditionExpression="attribute_exists(pk)",
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues=vals,
-    )
-
-
-def claim_once(tenant_id: str, channel: str, order_id: str, marker: str) -> bool:
-    """Set `marker` to now if unset: True for the first caller only (e.g. one reminder ever)."""
-    try:
-        table().update_item(
-            Key=keys.order_key(tenant_id, channel, order_id),
-            UpdateExpression="SET #m = :at",
-            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(#m)",
-            ExpressionAttributeNames={"#m": marker},
-            ExpressionAttributeValues={":at": now_iso()},
+    def claim_once(self, ref: OrderRef, marker: str, at: str) -> bool:
+        _check_fields({marker: at})
+        return conditional(
+            lambda: self._table.update_item(
+                Key=_key(ref),
+                UpdateExpression="SET #m = :at",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(#m)",
+                ExpressionAttributeNames={"#m": marker},
+                ExpressionAttributeValues={":at": at},
+            )
         )
-    except Exception as exc:
-        if is_conditional_failure(exc):
-            return False
-        raise
-    return True
 
+    def record_event(self, ref: OrderRef, entry: HistoryEntry) -> bool:
+        item = {
+            "pk": keys.order_pk(ref.tenant_id, ref.channel, ref.order_id),
+            "sk": keys.order_event_sk(entry.at, entry.event_id),
+            "type": "order_event",
+            "tenant_id": ref.tenant_id,
+            **entry.model_dump(),
+        }
+        return conditional(
+            lambda: self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        )
 
-def record_event(
-    tenant_id: str,
-    channel: str,
-    order_id: str,
-    *,
-    event_type: str,
-    at: str | None = None,
-    event_id: str | None = None,
-    detail: dict[str, Any] | None = None,
-) -> bool:
-    """Append one history entry to the order (idempotent per event id)."""
-    at = at or now_iso()
-    event_id = event_id or uuid.uuid4().hex
-    try:
-        table().put_item(
-            Item={
-                "pk": keys.order_pk(tenant_id, channel, order_id),
-                "sk": keys.order_event_sk(at, event_id),
-                "type": "order_event",
-                "tenant_id": tenant_id,
-                "event_type": event_type,
-                "event_id": event_id,
-                "at": at,
-                "detail": detail or {},
+    def history(self, ref: OrderRef) -> list[HistoryEntry]:
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :p AND begins_with(sk, :e)",
+            "ExpressionAttributeValues": {
+                ":p": keys.order_pk(ref.tenant_id, ref.channel, ref.order_id),
+                ":e": keys.ORDER_EVENT_PREFIX,
             },
-            ConditionExpression="attribute_not_exists(pk)",
-        )
-    except Exception as exc:
-        if is_conditional_failure(exc):
-            return False
-        raise
-    return True
+        }
+        entries: list[HistoryEntry] = []
+        while True:
+            page = self._table.query(**kwargs)
+            entries.extend(
+                HistoryEntry(
+                    event_type=i["event_type"],
+                    at=i["at"],
+                    event_id=i["event_id"],
+                    detail=dict(i.get("detail") or {}),
+                )
+                for i in page.get("Items", [])
+            )
+            if "LastEvaluatedKey" not in page:
+                return entries
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def order_history(tenant_id: str, channel: str, order_id: str) -> list[dict[str, Any]]:
-    page = table().query(
-        KeyConditionExpression="pk = :p AND begins_with(sk, :e)",
-        ExpressionAttributeValues={
-            ":p": keys.order_pk(tenant_id, channel, order_id),
-            ":e": "EVENT#",
-        },
-    )
-    return [
-        {"event_type": i["event_type"], "at": i["at"], "detail": i.get("detail", {})}
-        for i in page.get("Items", [])
-    ]
+def _key(ref: OrderRef) -> dict[str, str]:
+    return keys.order_key(ref.tenant_id, ref.channel, ref.order_id)
+
+
+def _encode_cursor(last_key: Mapping[str, Any]) -> str:
+    raw = json.dumps({k: str(v) for k, v in last_key.items()}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def _decode_cursor(cursor: str, tenant_id: str) -> dict[str, str]:
+    """The page's start key; refused unless it lies in the caller's own listing (a cursor is
+    opaque to the seller, but a tampered one must never reach another tenant's orders)."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+    except (ValueError, binascii.Error):
+        raise BadRequestError("El cursor de paginación no es válido.") from None
+    expected = {"pk", "sk", "gsi1pk", "gsi1sk"}
+    if (
+        not isinstance(key, dict)
+        or set(key) != expected
+        or not all(isinstance(v, str) for v in key.values())
+        or key["gsi1pk"] != keys.orders_index_pk(tenant_id)
+        or not key["pk"].startswith(keys.tenant_pk(tenant_id) + "#")
+    ):
+        raise BadRequestError("El cursor de paginación no es válido.")
+    return key

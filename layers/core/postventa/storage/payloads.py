@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-
-from postventa.aws import client
-from postventa.settings import get_settings
+from typing import Any
 
 WEBHOOKS_PREFIX = "webhooks/"
 
@@ -41,24 +39,25 @@ def webhook_payload_key(
     return f"{tenant_webhooks_prefix(tenant_id)}{channel}/{received_at:%Y/%m/%d}/{name}.json"
 
 
-def put_webhook_payload(
-    tenant_id: str, channel: str, raw_body: bytes, received_at: datetime
-) -> str:
-    """Store the verified raw body as received (byte for byte); returns its key."""
-    key = webhook_payload_key(tenant_id, channel, received_at)
-    client("s3").put_object(
-        Bucket=get_settings().documents_bucket,
-        Key=key,
-        Body=raw_body,
-        ContentType="application/json; charset=utf-8",
-    )
-    return key
+class S3Payloads:
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
 
+    def put(self, tenant_id: str, channel: str, raw_body: bytes, received_at: datetime) -> str:
+        """Store the verified raw body as received (byte for byte); returns its key."""
+        key = webhook_payload_key(tenant_id, channel, received_at)
+        self._client.put_object(
+            Bucket=self._bucket,
+            Key=key,
+            Body=raw_body,
+            ContentType="application/json; charset=utf-8",
+        )
+        return key
 
-def get_webhook_payload(tenant_id: str, key: str) -> bytes:
-    """The raw body under `key`, which must lie under the tenant's own webhooks prefix."""
-    if not key.startswith(tenant_webhooks_prefix(tenant_id)) or "/../" in f"/{key}/":
-        raise PayloadKeyError("payload key outside the tenant's prefix")
-    response = client("s3").get_object(Bucket=get_settings().documents_bucket, Key=key)
-    body: bytes = response["Body"].read()
-    return body
+    def get(self, tenant_id: str, key: str) -> bytes:
+        """The raw body under `key`, which must lie under the tenant's own webhooks prefix."""
+        if not key.startswith(tenant_webhooks_prefix(tenant_id)) or "/../" in f"/{key}/":
+            raise PayloadKeyError("payload key outside the tenant's prefix")
+        body: bytes = self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        return body

@@ -1,27 +1,23 @@
-"""The one DynamoDB table, built lazily from Settings."""
+"""The one DynamoDB table: the conditional-write helper every repository uses."""
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Any
 
-from postventa.aws import resource
-from postventa.settings import get_settings
 
-
-def table() -> Any:
-    return resource("dynamodb").Table(get_settings().table_name)
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def epoch() -> int:
-    return int(time.time())
-
-
-def is_conditional_failure(exc: Exception) -> bool:
+def is_conditional_failure(exc: BaseException) -> bool:
     response = getattr(exc, "response", None) or {}
     return bool(response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
+
+
+def conditional(write: Callable[[], Any]) -> bool:
+    """Run a conditional write: True when it was applied, False when its condition failed
+    (someone else got there first); any other error propagates."""
+    try:
+        write()
+    except Exception as exc:
+        if is_conditional_failure(exc):
+            return False
+        raise
+    return True

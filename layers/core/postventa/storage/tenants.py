@@ -1,102 +1,83 @@
-"""Tenant records and seller API keys."""
+"""Tenant records and seller API keys (only the key's SHA-256 is stored)."""
 
 from __future__ import annotations
 
 import hashlib
 from typing import Any
 
-from pydantic import BaseModel, Field
-
+from postventa.domain.clock import iso
+from postventa.domain.ports import Clock
+from postventa.domain.tenants import Tenant
 from postventa.storage import keys
-from postventa.storage.table import now_iso, table
-
-
-class IssuerFiscalData(BaseModel):
-    """The seller's fiscal identity as the CFDI Emisor (the CSD itself lives in Secrets Manager)."""
-
-    rfc: str
-    nombre: str
-    regimen_fiscal: str
-    codigo_postal: str
-
-
-class Tenant(BaseModel):
-    tenant_id: str
-    name: str
-    channels: list[str] = Field(default_factory=list)
-    billing_deadline_seconds: int = Field(7 * 24 * 3600, gt=0)
-    reminder_after_seconds: int = Field(2 * 24 * 3600, gt=0)
-    issuer: IssuerFiscalData | None = None
-    csd_secret_ref: str | None = Field(None, description="Secrets Manager name of the CSD")
-    pac: str = "sandbox"
-
-
-def put_tenant(tenant: Tenant) -> None:
-    item: dict[str, Any] = {
-        **keys_for_tenant(tenant.tenant_id),
-        "gsi1pk": keys.TENANTS_INDEX_PK,
-        "gsi1sk": tenant.tenant_id,
-        "type": "tenant",
-        "updated_at": now_iso(),
-        **tenant.model_dump(mode="json", exclude_none=True),
-    }
-    table().put_item(Item=item)
-
-
-def get_tenant(tenant_id: str) -> Tenant | None:
-    item = table().get_item(Key=keys_for_tenant(tenant_id), ConsistentRead=True).get("Item")
-    return Tenant.model_validate(item) if item else None
-
-
-def list_tenant_ids() -> list[str]:
-    ids: list[str] = []
-    kwargs: dict[str, Any] = {
-        "IndexName": "gsi1",
-        "KeyConditionExpression": "gsi1pk = :p",
-        "ExpressionAttributeValues": {":p": keys.TENANTS_INDEX_PK},
-    }
-    while True:
-        page = table().query(**kwargs)
-        ids.extend(str(i["gsi1sk"]) for i in page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            return ids
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def keys_for_tenant(tenant_id: str) -> dict[str, str]:
-    return {"pk": keys.tenant_pk(tenant_id), "sk": keys.TENANT_SK}
 
 
 def hash_api_key(api_key: str) -> str:
     return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
 
 
-def put_api_key(tenant_id: str, api_key: str, label: str = "") -> None:
-    """Store only the key's hash; the key itself is shown to the seller once."""
-    digest = hash_api_key(api_key)
-    table().put_item(
-        Item={
-            "pk": keys.tenant_pk(tenant_id),
-            "sk": keys.api_key_sk(digest),
-            "gsi1pk": keys.api_key_lookup_pk(digest),
-            "gsi1sk": "APIKEY",
-            "type": "api_key",
-            "tenant_id": tenant_id,
-            "label": label,
-            "created_at": now_iso(),
+def _tenant_key(tenant_id: str) -> dict[str, str]:
+    return {"pk": keys.tenant_pk(tenant_id), "sk": keys.TENANT_SK}
+
+
+class DynamoTenants:
+    def __init__(self, table: Any, clock: Clock) -> None:
+        self._table = table
+        self._clock = clock
+
+    def get(self, tenant_id: str) -> Tenant | None:
+        item = self._table.get_item(Key=_tenant_key(tenant_id), ConsistentRead=True).get("Item")
+        return Tenant.model_validate(item) if item else None
+
+    def put(self, tenant: Tenant) -> None:
+        self._table.put_item(
+            Item={
+                **_tenant_key(tenant.tenant_id),
+                "gsi1pk": keys.TENANTS_INDEX_PK,
+                "gsi1sk": tenant.tenant_id,
+                "type": "tenant",
+                "updated_at": iso(self._clock.now()),
+                **tenant.model_dump(mode="json", exclude_none=True),
+            }
+        )
+
+    def list_ids(self) -> list[str]:
+        ids: list[str] = []
+        kwargs: dict[str, Any] = {
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :p",
+            "ExpressionAttributeValues": {":p": keys.TENANTS_INDEX_PK},
         }
-    )
+        while True:
+            page = self._table.query(**kwargs)
+            ids.extend(str(i["gsi1sk"]) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return ids
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def put_api_key(self, tenant_id: str, api_key: str, label: str = "") -> None:
+        """Store only the key's hash; the key itself is shown to the seller once."""
+        digest = hash_api_key(api_key)
+        self._table.put_item(
+            Item={
+                "pk": keys.tenant_pk(tenant_id),
+                "sk": keys.api_key_sk(digest),
+                "gsi1pk": keys.api_key_lookup_pk(digest),
+                "gsi1sk": "APIKEY",
+                "type": "api_key",
+                "tenant_id": tenant_id,
+                "label": label,
+                "created_at": iso(self._clock.now()),
+            }
+        )
 
-def tenant_for_api_key(api_key: str) -> str | None:
-    digest = hash_api_key(api_key)
-    page = table().query(
-        IndexName="gsi1",
-        KeyConditionExpression="gsi1pk = :p",
-        ExpressionAttributeValues={":p": keys.api_key_lookup_pk(digest)},
-        Limit=1,
-    )
-    items = page.get("Items", [])
-    if not items or items[0].get("revoked"):
-        return None
-    return str(items[0]["tenant_id"])
+    def tenant_for_api_key(self, api_key: str) -> str | None:
+        page = self._table.query(
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :p",
+            ExpressionAttributeValues={":p": keys.api_key_lookup_pk(hash_api_key(api_key))},
+            Limit=1,
+        )
+        items = page.get("Items", [])
+        if not items or items[0].get("revoked"):
+            return None
+        return str(items[0]["tenant_id"])

@@ -5,10 +5,14 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from postventa.errors import PostventaError
+from pydantic import BaseModel, ValidationError
+
+from postventa.errors import BadRequestError, PostventaError
+
+_M = TypeVar("_M", bound=BaseModel)
 
 HTML = "text/html; charset=utf-8"
 JSON = "application/json"
@@ -55,3 +59,15 @@ def is_same_origin(headers: Mapping[str, str], public_base_url: str) -> bool:
     origin_host = urlsplit(origin).netloc.lower()
     allowed = {urlsplit(public_base_url).netloc.lower(), lowered.get("host", "").lower()}
     return origin_host in allowed - {""}
+
+
+def query_model(model: type[_M], params: Mapping[str, str] | None) -> _M:
+    """The query string as `model`, or a 400 naming each bad parameter (never a 5xx)."""
+    try:
+        return model.model_validate(dict(params or {}))
+    except ValidationError as exc:
+        fields = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})
+        raise BadRequestError(
+            "Parámetros de consulta no válidos: " + ", ".join(fields or ["consulta"]) + ".",
+            details={"parametros": fields},
+        ) from None

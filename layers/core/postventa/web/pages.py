@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from postventa.services.formatting import amount
+from postventa.formatting import amount
 
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -1,55 +1,49 @@
-"""Starting the invoice lifecycle and answering its task tokens."""
+"""The invoice lifecycle on Step Functions: starting one execution per order, answering tasks."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from postventa.aws import client
-from postventa.domain.orders import Order, OrderStatus
-from postventa.settings import get_settings
+from postventa.domain.orders import OrderRef
+from postventa.domain.ports import TaskClosedError
+from postventa.domain.status import DEADLINE_PASSED
 from postventa.storage import keys
 
 
-class TaskClosedError(Exception):
-    """The lifecycle no longer waits for this token (deadline passed, or already answered)."""
-
-
-def execution_input(order: Order, deadline_seconds: int) -> dict[str, Any]:
-    """What the state machine needs: the order's reference and key, and the tenant's deadline."""
+def execution_input(ref: OrderRef, deadline_seconds: int) -> dict[str, Any]:
+    """What the state machine needs: the order's reference and key, and the tenant's deadline.
+    Only references travel: personal data stays in DynamoDB, out of execution history."""
     return {
-        "order": {
-            "tenant_id": order.tenant_id,
-            "channel": order.channel.value,
-            "order_id": order.order_id,
-        },
-        "order_key": keys.order_key_attribute_values(
-            order.tenant_id, order.channel.value, order.order_id
-        ),
-        "global_status_index": keys.status_index_pk(order.tenant_id, OrderStatus.GLOBAL.value),
+        "order": ref.model_dump(),
+        "order_key": keys.order_key_attribute_values(ref.tenant_id, ref.channel, ref.order_id),
+        "global_status_index": keys.status_index_pk(ref.tenant_id, DEADLINE_PASSED.target.value),
         "tenant_deadline_seconds": int(deadline_seconds),
     }
 
 
-def start_lifecycle(order: Order, deadline_seconds: int) -> bool:
-    """Start the order's one execution; False when it already exists (redelivered webhook)."""
-    sfn = client("stepfunctions")
-    try:
-        sfn.start_execution(
-            stateMachineArn=get_settings().lifecycle_state_machine_arn,
-            name=order.execution_name,
-            input=json.dumps(execution_input(order, deadline_seconds)),
-        )
-    except sfn.exceptions.ExecutionAlreadyExists:
-        return False
-    return True
+class StepFunctionsLifecycle:
+    def __init__(self, client: Any, state_machine_arn: Callable[[], str]) -> None:
+        self._client = client
+        self._arn = state_machine_arn  # asked for when starting: the form only answers tasks
 
+    def start(self, ref: OrderRef, deadline_seconds: int) -> bool:
+        try:
+            self._client.start_execution(
+                stateMachineArn=self._arn(),
+                name=ref.execution_name,
+                input=json.dumps(execution_input(ref, deadline_seconds)),
+            )
+        except self._client.exceptions.ExecutionAlreadyExists:
+            return False
+        return True
 
-def complete_task(task_token: str, output: dict[str, Any]) -> None:
-    sfn = client("stepfunctions")
-    try:
-        sfn.send_task_success(taskToken=task_token, output=json.dumps(output, default=str))
-    except (sfn.exceptions.TaskTimedOut, sfn.exceptions.TaskDoesNotExist) as exc:
-        raise TaskClosedError(str(exc)) from exc
-    except sfn.exceptions.InvalidToken as exc:
-        raise TaskClosedError(str(exc)) from exc
+    def complete_task(self, task_token: str, output: Mapping[str, Any]) -> None:
+        errors = self._client.exceptions
+        try:
+            self._client.send_task_success(
+                taskToken=task_token, output=json.dumps(dict(output), default=str)
+            )
+        except (errors.TaskTimedOut, errors.TaskDoesNotExist, errors.InvalidToken) as exc:
+            raise TaskClosedError(str(exc)) from exc

@@ -1,0 +1,142 @@
+"""The one place that builds the product's adapters: `bootstrap()` for the function's own
+environment, `build_adapters(settings)` for an explicit one (the local cloud's seeders).
+
+Nothing is built at import or before first use: each adapter (and the boto3 client behind it)
+is created when a service first asks for it, then kept for the life of the process, so a
+function pays only for what it uses. Handlers call `bootstrap()` inside the invocation.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from postventa.domain.clock import SystemClock
+from postventa.domain.ports import Clock
+from postventa.settings import Settings
+
+if TYPE_CHECKING:
+    from postventa.messaging.email import SesMailer
+    from postventa.messaging.events import EventBridgePublisher
+    from postventa.messaging.queue import SqsOrderQueue
+    from postventa.storage.billing_links import DynamoBillingLinks
+    from postventa.storage.credentials import SecretsManagerCredentials
+    from postventa.storage.orders import DynamoOrders
+    from postventa.storage.payloads import S3Payloads
+    from postventa.storage.secrets import SecretsManagerTenantSecrets
+    from postventa.storage.tenants import DynamoTenants
+    from postventa.storage.webhooks import DynamoWebhookDeliveries
+    from postventa.workflow.lifecycle import StepFunctionsLifecycle
+
+
+class AwsAdapters:
+    """The ports implemented on AWS (boto3 clients from `postventa.aws`, lazily)."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+
+    @functools.cached_property
+    def _table(self) -> Any:
+        from postventa.aws import resource
+
+        return resource("dynamodb").Table(self.settings.table_name)
+
+    @staticmethod
+    def _client(service: str) -> Any:
+        from postventa.aws import client
+
+        return client(service)
+
+    @functools.cached_property
+    def orders(self) -> DynamoOrders:
+        from postventa.storage.orders import DynamoOrders
+
+        return DynamoOrders(self._table, self.clock)
+
+    @functools.cached_property
+    def links(self) -> DynamoBillingLinks:
+        from postventa.storage.billing_links import DynamoBillingLinks
+
+        return DynamoBillingLinks(self._table, self.clock)
+
+    @functools.cached_property
+    def tenants(self) -> DynamoTenants:
+        from postventa.storage.tenants import DynamoTenants
+
+        return DynamoTenants(self._table, self.clock)
+
+    @functools.cached_property
+    def deliveries(self) -> DynamoWebhookDeliveries:
+        from postventa.storage.webhooks import DynamoWebhookDeliveries
+
+        return DynamoWebhookDeliveries(self._table, self.clock)
+
+    @functools.cached_property
+    def secrets(self) -> SecretsManagerTenantSecrets:
+        from postventa.storage.secrets import SecretsManagerTenantSecrets
+
+        return SecretsManagerTenantSecrets(self._client("secretsmanager"))
+
+    @functools.cached_property
+    def credentials(self) -> SecretsManagerCredentials:
+        from postventa.storage.credentials import SecretsManagerCredentials
+
+        return SecretsManagerCredentials(self._client("secretsmanager"))
+
+    @functools.cached_property
+    def payloads(self) -> S3Payloads:
+        from postventa.storage.payloads import S3Payloads
+
+        return S3Payloads(self._client("s3"), self.settings.documents_bucket)
+
+    @functools.cached_property
+    def mailer(self) -> SesMailer:
+        from postventa.messaging.email import SesMailer
+
+        return SesMailer(self._client("ses"), self.settings.mail_from)
+
+    @functools.cached_property
+    def events(self) -> EventBridgePublisher:
+        from postventa.messaging.events import EventBridgePublisher
+
+        return EventBridgePublisher(self._client("events"), self.settings.event_bus_name)
+
+    @functools.cached_property
+    def queue(self) -> SqsOrderQueue:
+        from postventa.messaging.queue import SqsOrderQueue
+
+        url = self.settings.require("orders_queue_url")
+        return SqsOrderQueue(self._client("sqs"), url)
+
+    @functools.cached_property
+    def lifecycle(self) -> StepFunctionsLifecycle:
+        from postventa.workflow.lifecycle import StepFunctionsLifecycle
+
+        # Answering a task needs no ARN (the billing form); starting one does (ingest).
+        return StepFunctionsLifecycle(
+            self._client("stepfunctions"),
+            lambda: self.settings.require("lifecycle_state_machine_arn"),
+        )
+
+
+def build_adapters(env: Mapping[str, str]) -> AwsAdapters:
+    """Adapters for an explicit environment (validated: missing infrastructure is an error)."""
+    return AwsAdapters(Settings.from_env(env))
+
+
+@functools.cache
+def bootstrap() -> AwsAdapters:
+    """This process's adapters, from its own environment (the function's, in Lambda)."""
+    return build_adapters(os.environ)
+
+
+def reset() -> None:
+    """Forget the adapters and boto3 clients (the local cloud calls it when a function's
+    environment changes; tests between clouds)."""
+    from postventa.aws import reset_clients
+
+    bootstrap.cache_clear()
+    reset_clients()

@@ -1,0 +1,64 @@
+"""The buyer's personal billing link: how long it lives and what state it is in.
+
+One place for the rule "is this link still open", which the form page, the form submission, the
+billing request and the reminders all follow.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from postventa.domain.orders import OrderRef
+from postventa.domain.status import OrderStatus
+
+# A submission claims its link before recording the data; a claim older than this is a
+# submission that died half way (nothing recorded), so the link opens again for the buyer.
+CLAIM_LEASE_SECONDS = 300
+# The longest a link lives, whatever the tenant's deadline says.
+MAX_LINK_DAYS = 7
+
+
+class LinkState(StrEnum):
+    OPEN = "open"  # the buyer may submit fiscal data
+    USED = "used"  # a submission with this link is being recorded right now
+    ANSWERED = "answered"  # the order has the buyer's data
+    EXPIRED = "expired"  # too late: the link's time ran out or the order moved on without data
+    ORDER_MISSING = "order_missing"  # the link names an order that does not exist
+
+
+class BillingLink(BaseModel):
+    """A stored link (only the token's SHA-256 is kept) and the lifecycle task it answers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ref: OrderRef
+    token_hash: str
+    task_token: str
+    expires_at: int  # epoch seconds
+    used_at: int | None = None  # epoch seconds of the submission's claim
+
+    def is_expired(self, now: int) -> bool:
+        return now >= self.expires_at
+
+    def claimed(self, now: int) -> bool:
+        return self.used_at is not None and now - self.used_at < CLAIM_LEASE_SECONDS
+
+    def state(self, order_status: OrderStatus | None, now: int) -> LinkState:
+        if order_status is not None and order_status.has_buyer_data:
+            return LinkState.ANSWERED
+        if order_status is None:
+            if self.used_at is not None:
+                return LinkState.USED
+            return LinkState.EXPIRED if self.is_expired(now) else LinkState.ORDER_MISSING
+        if not order_status.awaits_buyer_data:
+            return LinkState.EXPIRED  # global invoice, cancelled, error: no data can be taken
+        if self.claimed(now):
+            return LinkState.USED
+        return LinkState.EXPIRED if self.is_expired(now) else LinkState.OPEN
+
+
+def link_expiry(now: int, deadline_seconds: int, max_days: int = MAX_LINK_DAYS) -> int:
+    """A new link lives the shorter of the product's maximum and the tenant's deadline."""
+    return now + min(max_days * 24 * 3600, deadline_seconds)
