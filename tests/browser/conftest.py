@@ -9,18 +9,15 @@ reason shown by `pytest -ra`, before any cloud starts.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import re
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.http import http, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("POSTVENTA_CHROMIUM", "/usr/bin/chromium"))
@@ -41,37 +38,6 @@ DEMO_API_KEY = "demo-api-key"
 _LINK = re.compile(r"https?://[^\s\"'<>]+/facturar/[A-Za-z0-9_-]{20,}")
 # Shopify ids whose display numbers ("#81001"...) never contain one another.
 _ORDER_IDS = itertools.count(7_781_001)
-
-
-# ---------------------------------------------------------------- plain HTTP (no browser)
-@dataclass
-class Response:
-    status: int
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-def http(
-    method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
-) -> Response:
-    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return Response(resp.status, resp.read())
-    except urllib.error.HTTPError as err:
-        return Response(err.code, err.read())
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"no llegó a tiempo: {what}")
 
 
 # ---------------------------------------------------------------- fixtures

@@ -15,8 +15,9 @@ import urllib.parse
 from typing import Any
 
 import pytest
+from tests.support.http import http, wait_for
 
-from .conftest import SHORT_DEADLINE_SECONDS, SHORT_DEADLINE_TENANT, http, wait_for
+from .conftest import SHORT_DEADLINE_SECONDS, SHORT_DEADLINE_TENANT
 
 pytestmark = pytest.mark.e2e
 
@@ -128,7 +129,7 @@ def test_a_second_delivery_of_the_same_webhook_starts_nothing_new(cloud, mailbox
     assert second.status == 200
     cloud.drain_queues()
     time.sleep(1.0)
-    runs = [e for e in _executions(cloud) if e["name"].endswith(f"-{order_id}")]
+    runs = [e for e in _executions(cloud) if f"-shopify-{order_id}-" in e["name"]]
     assert len(runs) == 1
     assert len(_mail_for_order(mailbox, body["name"])) == 1
 
@@ -165,7 +166,7 @@ def test_bad_webhooks_get_a_4xx_json_error_and_nothing_is_queued_or_stored(
     assert resp.json()["message"]  # a Spanish sentence for a person
     cloud.drain_queues()
     assert _seller(cloud, f"/api/v1/orders/shopify/{order_id}").status == 404
-    assert not [e for e in _executions(cloud) if e["name"].endswith(f"-{order_id}")]
+    assert not [e for e in _executions(cloud) if f"-shopify-{order_id}-" in e["name"]]
 
 
 def test_malformed_json_with_a_valid_signature_is_rejected_without_queueing(cloud) -> None:

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from postventa.storage.form_tokens import FormLink, hash_token, new_token
+from postventa.storage.billing_links import hash_token, new_token
 
 
 def test_form_tokens_are_long_random_and_only_their_sha256_is_kept() -> None:
@@ -20,27 +20,6 @@ def test_form_tokens_are_long_random_and_only_their_sha256_is_kept() -> None:
     assert len(token) >= 43
     assert hash_token(token) == hashlib.sha256(token.encode()).hexdigest()
     assert token not in hash_token(token)
-
-
-def test_link_expiry_is_the_shorter_of_ttl_and_tenant_deadline(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from postventa.services.billing_request import link_expiry
-    from postventa.settings import reset_settings
-
-    monkeypatch.setenv("FORM_TOKEN_TTL_DAYS", "7")
-    reset_settings()
-    try:
-        assert link_expiry(1000, 3600) == 1000 + 3600
-        assert link_expiry(1000, 30 * 24 * 3600) == 1000 + 7 * 24 * 3600
-    finally:
-        reset_settings()
-
-
-def test_a_link_is_expired_from_its_expiry_second_on() -> None:
-    link = FormLink("t", "shopify", "1", "h", "task", link_expires_at=100, used_at=None)
-    assert not link.is_expired(now=99)
-    assert link.is_expired(now=100)
 
 
 def test_billing_email_renders_spanish_text_and_escaped_html() -> None:
@@ -69,10 +48,11 @@ def test_billing_email_renders_spanish_text_and_escaped_html() -> None:
 def test_billing_email_shows_the_total_with_peso_sign_separators_and_currency() -> None:
     from datetime import UTC, datetime
 
-    from postventa.domain.orders import Order, OrderLine
+    from tests.support.fakes import FakeAdapters
+
+    from postventa.domain.orders import Order, OrderLine, OrderRecord
+    from postventa.domain.tenants import Tenant
     from postventa.services.billing_request import billing_email
-    from postventa.storage.orders import StoredOrder
-    from postventa.storage.tenants import Tenant
 
     order = Order(
         tenant_id="t",
@@ -83,9 +63,18 @@ def test_billing_email_shows_the_total_with_peso_sign_separators_and_currency() 
         lines=[OrderLine(sku="A", description="Taza", quantity=1, unit_price=Decimal("1057.1"))],
         total_paid=Decimal("1057.1"),
     )
-    stored = StoredOrder({"order": order.model_dump(mode="json"), "status": "recibido"})
+    at = "2026-11-20T16:00:00.000Z"
+    record = OrderRecord(
+        order=order, status="recibido", status_changed_at=at, created_at=at, updated_at=at
+    )
     email = billing_email(
-        stored, Tenant(tenant_id="t", name="Tienda"), "a@b.mx", "tok", 0, reminder=False
+        FakeAdapters(),
+        record,
+        Tenant(tenant_id="t", name="Tienda"),
+        "a@b.mx",
+        "tok",
+        0,
+        reminder=False,
     )
     for body in (email.text, email.html):
         assert "$1,057.10 MXN" in body
@@ -109,13 +98,13 @@ def test_billing_email_shows_the_total_with_peso_sign_separators_and_currency() 
 def test_amounts_read_with_peso_sign_thousands_two_decimals_and_currency(
     value: str, currency: str, expected: str
 ) -> None:
-    from postventa.services.formatting import amount
+    from postventa.formatting import amount
 
     assert amount(Decimal(value), currency) == expected
 
 
 def test_amount_without_code_for_table_cells() -> None:
-    from postventa.services.formatting import amount
+    from postventa.formatting import amount
 
     assert amount(Decimal("698"), "MXN", code=False) == "$698.00"
 
@@ -134,7 +123,7 @@ def test_amount_without_code_for_table_cells() -> None:
 def test_masked_email_shows_two_letters_and_the_domain_but_not_the_length(
     email: str, expected: str
 ) -> None:
-    from postventa.services.formatting import mask_email
+    from postventa.formatting import mask_email
 
     assert mask_email(email) == expected
 
@@ -279,7 +268,7 @@ def test_same_origin_check_accepts_our_origin_and_rejects_others() -> None:
 
 
 def test_form_check_reports_every_field_in_spanish_and_normalizes() -> None:
-    from postventa.web.forms import check, parse_form
+    from postventa.services.fiscal_form import check, parse_form
 
     values, errors = check(
         parse_form(

@@ -15,7 +15,7 @@ from postventa.services.webhooks import INLINE_MESSAGE_LIMIT_BYTES, fits_inline,
 from postventa.storage.payloads import (
     WEBHOOKS_PREFIX,
     PayloadKeyError,
-    get_webhook_payload,
+    S3Payloads,
     tenant_webhooks_prefix,
     webhook_payload_key,
 )
@@ -128,7 +128,7 @@ def test_a_tenant_id_that_could_escape_its_prefix_is_refused(tenant: str) -> Non
 )
 def test_reading_a_key_outside_the_tenants_own_prefix_is_refused_before_s3(key: str) -> None:
     with pytest.raises(PayloadKeyError):
-        get_webhook_payload("demo", key)  # no S3 client exists here: it never gets that far
+        S3Payloads(None, "bucket").get("demo", key)  # no S3 client: it never gets that far
 
 
 # ---------------------------------------------------------------- decoding

@@ -1,0 +1,213 @@
+"""The product's flows on the embedded cloud from template.yaml: webhook -> queue -> ingest ->
+lifecycle -> email -> form -> lifecycle, the deadline, reminders, the audit and the seller API."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from tests.support.builders import VALID_FORM
+from tests.support.events import sqs_event
+from tests.support.http import wait_for
+
+from .conftest import App, body_json, sample
+
+pytestmark = pytest.mark.integration
+
+ORDER = "5873214500123"
+
+
+def test_a_paid_order_reaches_the_buyer_and_their_data_completes_the_lifecycle(app: App) -> None:
+    assert body_json(app.post_webhook(sample())) == {"ok": True}
+    app.drain()
+
+    token = app.link_token()
+    [email] = app.emails()
+    assert email.to == ["comprador.demo@example.com"]
+    assert "Solicita tu factura" in email.subject and "total $1,057.10 MXN" in email.text
+    app.wait_status("solicitud_enviada")
+    page = app.form_get(token)
+    assert page["statusCode"] == 200 and "Taza de barro de Oaxaca" in page["body"]
+
+    done = app.form_post(token, VALID_FORM)
+    assert done["statusCode"] == 200 and "Recibimos tus datos" in done["body"]
+    [execution] = app.executions()
+    assert app.execution_finished(execution["executionArn"]) == "SUCCEEDED"
+    record = app.wait_status("datos_recibidos")
+    assert record.fiscal_data["rfc"] == "EKU9003173C9"
+
+    # The bus's audit rule turned every step into the order's history, in order.
+    wanted = ["OrderReceived", "BillingRequested", "BillingDataReceived"]
+    wait_for(lambda: app.history() == wanted, timeout=20, what=f"history {wanted}")
+    # Only the hash of the token is stored; fiscal data never travels through the execution.
+    table = app.cloud.stack.tables["Table"]
+    dump = json.dumps(app.cloud.client("dynamodb").scan(TableName=table)["Items"])
+    assert token not in dump
+    history = app.cloud.client("stepfunctions").get_execution_history(
+        executionArn=execution["executionArn"]
+    )
+    assert VALID_FORM["rfc"] not in json.dumps(history, default=str)
+
+
+def test_a_double_submit_records_the_first_data_and_answers_the_task_once(app: App) -> None:
+    app.post_webhook(sample())
+    app.drain()
+    token = app.link_token()
+    first = app.form_post(token, VALID_FORM)
+    second = app.form_post(token, {**VALID_FORM, "uso_cfdi": "G01"})
+    assert "Recibimos tus datos" in first["body"]
+    assert "Ya habíamos recibido tus datos" in second["body"]
+    assert app.order().fiscal_data["uso_cfdi"] == "G03"
+    [execution] = app.executions()
+    assert app.execution_finished(execution["executionArn"]) == "SUCCEEDED"
+
+
+def test_a_redelivered_webhook_is_queued_once_and_a_retried_order_starts_nothing_new(
+    app: App,
+) -> None:
+    same = {"x-shopify-event-id": "evt-1", "x-shopify-webhook-id": "wh-1"}
+    app.post_webhook(sample(), headers=same)
+    app.post_webhook(sample(), headers=same)
+    assert len(app.queued()) == 1
+    app.post_webhook(sample())  # Shopify's retry with a new event id
+    app.post_webhook(sample())
+    app.drain()
+    assert len(app.executions()) == 1
+    wait_for(lambda: len(app.emails()) == 1, what="one email")
+    time.sleep(0.3)
+    assert len(app.emails()) == 1
+
+
+def test_a_bad_record_fails_alone_and_the_rest_of_the_batch_is_processed(app: App) -> None:
+    app.post_webhook(sample())
+    [message] = app.queued()
+    broken = dict(message, MessageId="roto", Body='{"tenant_id": "demo"}')
+    result = app.call("IngestOrdersFunction", sqs_event([broken, message]))
+    assert result == {"batchItemFailures": [{"itemIdentifier": "roto"}]}
+    assert app.order() is not None
+
+
+def test_when_the_deadline_passes_the_order_goes_to_the_global_invoice_and_the_link_expires(
+    app_factory: Any,
+) -> None:
+    app = app_factory(BillingDeadlineSeconds="2")
+    app.post_webhook(sample())
+    app.drain()
+    token = app.link_token()
+    [execution] = app.executions()
+    assert app.execution_finished(execution["executionArn"]) == "SUCCEEDED"
+    assert app.order().status.value == "global"
+    assert app.form_get(token)["statusCode"] == 410
+    assert app.form_post(token, VALID_FORM)["statusCode"] == 410
+    wait_for(lambda: "OrderMarkedForGlobalInvoice" in app.history(), what="global in history")
+
+
+def test_an_order_without_buyer_email_records_why_and_sends_nothing(app: App) -> None:
+    body = sample()
+    body.pop("email"), body.pop("contact_email"), body["customer"].pop("email")
+    app.post_webhook(body)
+    app.drain()
+    wait_for(lambda: app.order().billing_request_skipped == "sin_email", what="skip noted")
+    assert app.emails() == []
+
+
+def test_the_reminder_schedule_sends_one_reminder_to_a_buyer_who_did_not_answer(
+    app_factory: Any,
+) -> None:
+    app = app_factory(BillingDeadlineSeconds=str(3 * 24 * 3600))
+    demo = app.adapters.tenants.get("demo")
+    app.adapters.tenants.put(demo.model_copy(update={"reminder_after_seconds": 1}))
+    app.post_webhook(sample())
+    app.drain()
+    first = app.link_token()
+    app.wait_status("solicitud_enviada")
+    time.sleep(1.1)
+    [rule] = [r for r in app.cloud.stack.schedules if "BillingReminders" in r]
+    app.cloud.fire_schedule(rule)
+    app.cloud.fire_schedule(rule)  # the next day's run sends nothing more
+    emails = app.emails()  # newest first, as the mailbox lists them
+    assert [e.subject.startswith("Recordatorio") for e in emails] == [True, False]
+    second = app.link_token(0)
+    assert second != first
+    assert app.form_post(second, VALID_FORM)["statusCode"] == 200  # the reminder's link works
+    app.wait_status("datos_recibidos")
+
+
+def test_the_seller_api_shows_a_tenant_only_its_own_orders(app: App) -> None:
+    from postventa.domain.tenants import Tenant
+
+    app.post_webhook(sample())
+    app.drain()
+    app.adapters.tenants.put(Tenant(tenant_id="otra", name="Otra Tienda"))
+    app.adapters.tenants.put_api_key("otra", "otra-key")
+    mine = app.api(f"/api/v1/orders/shopify/{ORDER}")
+    assert mine["statusCode"] == 200 and body_json(mine)["order_id"] == ORDER
+    assert app.api(f"/api/v1/orders/shopify/{ORDER}", "otra-key")["statusCode"] == 404
+    assert body_json(app.api("/api/v1/orders", "otra-key")) == {"orders": []}
+    assert len(body_json(app.api("/api/v1/orders"))["orders"]) == 1
+    assert app.api("/api/v1/orders", "no-es-clave")["statusCode"] == 401
+
+
+def test_orders_are_paged_with_a_cursor_that_cannot_reach_another_tenant(app: App) -> None:
+    for order_id in (9001, 9002, 9003):
+        from postventa.services.demo import sample_orders_paid
+
+        app.post_webhook(sample_orders_paid(order_id))
+    app.drain()
+    page = app.call(
+        "SellerApiFunction",
+        _api_event("/api/v1/orders", {"limit": "2"}),
+    )
+    first = body_json(page)
+    assert len(first["orders"]) == 2 and first["next_cursor"]
+    rest = body_json(
+        app.call(
+            "SellerApiFunction", _api_event("/api/v1/orders", {"cursor": first["next_cursor"]})
+        )
+    )
+    assert len(rest["orders"]) == 1
+    from postventa.domain.tenants import Tenant
+
+    app.adapters.tenants.put(Tenant(tenant_id="otra", name="Otra"))
+    app.adapters.tenants.put_api_key("otra", "otra-key")
+    stolen = app.call(
+        "SellerApiFunction",
+        _api_event("/api/v1/orders", {"cursor": first["next_cursor"]}, key="otra-key"),
+    )
+    assert stolen["statusCode"] == 400
+
+
+def _api_event(path: str, query: dict[str, str], key: str = "demo-api-key") -> dict[str, Any]:
+    from tests.support.events import http_event
+
+    return http_event(
+        "GET",
+        path,
+        headers={"authorization": f"Bearer {key}"},
+        route="/api/v1/{proxy+}",
+        query=query,
+    )
+
+
+def test_the_demo_seed_is_idempotent_and_keeps_the_csd_only_in_secrets_manager(app: App) -> None:
+    from postventa.services.demo import seed_demo_tenant
+
+    first = seed_demo_tenant(app.adapters)
+    second = seed_demo_tenant(app.adapters)
+    assert first == second and first.webhook_secret == "demo-secret"
+    tenant = app.adapters.tenants.get("demo")
+    assert tenant.csd_secret_ref == "postventa/tenants/demo/csd"
+    csd = json.loads(
+        app.cloud.client("secretsmanager").get_secret_value(SecretId=tenant.csd_secret_ref)[
+            "SecretString"
+        ]
+    )
+    assert len(csd["no_certificado"]) == 20
+    from postventa.cfdi import seal
+
+    signer = seal.signer_from_credentials(app.adapters.credentials.load_csd(tenant.csd_secret_ref))
+    assert signer.rfc == "EKU9003173C9"  # the demo issuer's own generated CSD
+    table = app.cloud.stack.tables["Table"]
+    assert csd["key"] not in json.dumps(app.cloud.client("dynamodb").scan(TableName=table)["Items"])

@@ -1,0 +1,64 @@
+"""The status table is the one rule: the state machine's DynamoDB conditions must agree."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from postventa.domain.status import (
+    BUYER_DATA_SUBMITTED,
+    DEADLINE_PASSED,
+    TRANSITIONS,
+    OrderStatus,
+    next_statuses,
+)
+
+ASL = Path(__file__).resolve().parents[3] / "infra" / "statemachines" / "invoice_lifecycle.asl.json"
+
+
+def status_writes(definition: dict) -> dict[str, tuple[set[str], str]]:
+    """Every ASL state that sets an order status: {state: (statuses it starts from, target)}."""
+    out = {}
+    for name, state in definition["States"].items():
+        params = state.get("Parameters", {})
+        update = params.get("UpdateExpression", "")
+        if "#status = " not in update:
+            continue
+        values = params["ExpressionAttributeValues"]
+        target_var = update.split("#status = ")[1].split(",")[0].strip()
+        condition = params["ConditionExpression"]
+        inside = condition.split("#status IN (")[1].split(")")[0]
+        sources = {values[v.strip()]["S"] for v in inside.split(",")}
+        out[name] = (sources, values[target_var]["S"])
+    return out
+
+
+def test_every_status_the_state_machine_writes_follows_a_transition_of_the_table() -> None:
+    writes = status_writes(json.loads(ASL.read_text(encoding="utf-8")))
+    assert writes, "the lifecycle writes at least the deadline transition"
+    table = {(frozenset(t.sources), t.target.value) for t in TRANSITIONS}
+    for state, (sources, target) in writes.items():
+        assert (frozenset(OrderStatus(s) for s in sources), target) in {
+            (frozenset(OrderStatus(s) for s in src), tgt) for src, tgt in table
+        }, f"{state} moves {sorted(sources)} -> {target}, which the status table does not allow"
+    assert writes["MarkForGlobalInvoice"] == (
+        {s.value for s in DEADLINE_PASSED.sources},
+        DEADLINE_PASSED.target.value,
+    )
+
+
+def test_statuses_that_wait_for_the_buyer_are_the_ones_data_may_arrive_in() -> None:
+    waiting = {s for s in OrderStatus if s.awaits_buyer_data}
+    assert waiting == set(BUYER_DATA_SUBMITTED.sources)
+    assert all(not s.has_buyer_data for s in waiting)
+
+
+def test_no_transition_leaves_an_order_that_has_the_buyers_data_back_waiting_for_it() -> None:
+    for status in OrderStatus:
+        if status.has_buyer_data:
+            assert not any(s.awaits_buyer_data for s in next_statuses(status))
+
+
+def test_transition_names_are_unique() -> None:
+    names = [t.name for t in TRANSITIONS]
+    assert len(names) == len(set(names))

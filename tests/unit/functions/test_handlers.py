@@ -1,0 +1,195 @@
+"""Entry points in the unit tier: each handler parses, calls its service with the adapters
+`bootstrap()` gives (fakes here) and maps the outcome to what API Gateway returns."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from tests.support import builders
+from tests.support.builders import VALID_FORM
+from tests.support.events import LambdaContext, http_event, load_function
+from tests.support.fakes import FakeAdapters
+
+from postventa.channels.base import sign_base64_hmac
+from postventa.domain.clock import epoch
+
+PUBLIC = "https://facturas.example.test"
+
+
+@pytest.fixture
+def adapters() -> FakeAdapters:
+    fake = FakeAdapters()
+    fake.tenants.put(builders.tenant())
+    fake.tenants.put_api_key("tienda", "clave-tienda")
+    fake.secrets.put("tienda", {"shopify": {"webhook_secret": "s3creto"}})
+    return fake
+
+
+@pytest.fixture
+def handler(adapters: FakeAdapters) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
+    loaded: dict[str, Any] = {}
+
+    def call(name: str, event: dict[str, Any]) -> dict[str, Any]:
+        if name not in loaded:
+            module = load_function(name)
+            module.bootstrap = lambda: adapters
+            loaded[name] = module
+        result: dict[str, Any] = loaded[name].handler(event, LambdaContext(function_name=name))
+        return result
+
+    return call
+
+
+@pytest.fixture
+def token(adapters: FakeAdapters) -> str:
+    order = builders.order()
+    adapters.orders.add(order)
+    return adapters.links.create(
+        order.ref, task_token="tt", expires_at=epoch(adapters.clock.now()) + 3600
+    )
+
+
+def form(token: str, method: str = "GET", data: dict[str, str] | None = None, **headers: str):
+    body = urlencode(data).encode() if data is not None else b""
+    return http_event(
+        method,
+        f"/facturar/{token}",
+        body=body,
+        headers={"content-type": "application/x-www-form-urlencoded", **headers},
+        route="/facturar/{token}",
+        path_params={"token": token},
+        base64_body=bool(body),
+    )
+
+
+# ---------------------------------------------------------------- billing form
+def test_the_form_page_is_html_that_cannot_be_framed_or_cached(handler: Any, token: str) -> None:
+    page = handler("billing_form", form(token))
+    assert page["statusCode"] == 200
+    assert page["headers"]["Content-Type"].startswith("text/html")
+    assert page["headers"]["X-Frame-Options"] == "DENY"
+    assert page["headers"]["Cache-Control"] == "no-store"
+    html = page["body"]
+    assert "Taza de barro" in html and "$599.00 MXN" in html
+    for field in ("rfc", "nombre", "regimen_fiscal", "codigo_postal", "uso_cfdi", "email"):
+        assert f'name="{field}"' in html
+    assert 'value="comprador@example.com"' in html
+
+
+def test_a_rejected_form_comes_back_with_each_error_and_the_values_kept(
+    handler: Any, token: str
+) -> None:
+    bad = {**VALID_FORM, "rfc": "EKU9003173C8", "codigo_postal": "123"}
+    page = handler("billing_form", form(token, "POST", bad, origin=PUBLIC))
+    assert page["statusCode"] == 422
+    assert "dígito verificador" in page["body"] and "5 dígitos" in page["body"]
+    assert 'value="ESCUELA KEMPER URGATE"' in page["body"]
+
+
+def test_valid_data_is_confirmed_with_the_order_and_a_masked_email(
+    handler: Any, token: str
+) -> None:
+    page = handler("billing_form", form(token, "POST", VALID_FORM, origin=PUBLIC))
+    assert page["statusCode"] == 200
+    assert "Recibimos tus datos" in page["body"] and "<dd>#1001</dd>" in page["body"]
+    assert "<dd>co*****@kemper.example</dd>" in page["body"]
+    assert VALID_FORM["email"] not in page["body"]
+    later = handler("billing_form", form(token))
+    assert "Ya habíamos recibido tus datos" in later["body"] and 'name="rfc"' not in later["body"]
+
+
+def test_a_cross_site_post_is_forbidden(handler: Any, token: str) -> None:
+    page = handler("billing_form", form(token, "POST", VALID_FORM, origin="https://evil.example"))
+    assert page["statusCode"] == 403 and "Solicitud rechazada" in page["body"]
+
+
+def test_unknown_and_expired_links_get_friendly_pages(
+    handler: Any, token: str, adapters: FakeAdapters
+) -> None:
+    unknown = handler("billing_form", form("x" * 43))
+    assert unknown["statusCode"] == 404 and "No encontramos este enlace" in unknown["body"]
+    adapters.clock.advance(hours=2)
+    expired = handler("billing_form", form(token))
+    assert expired["statusCode"] == 410 and "venció" in expired["body"]
+
+
+def test_the_lookup_page_tells_the_buyer_where_the_link_is(handler: Any) -> None:
+    page = handler("billing_form", http_event("GET", "/facturar", route="/facturar"))
+    assert page["statusCode"] == 200 and "Solicita tu factura" in page["body"]
+
+
+# ---------------------------------------------------------------- webhooks
+def webhook(raw: bytes, secret: str = "s3creto", tenant: str = "tienda", **headers: str):
+    return http_event(
+        "POST",
+        f"/webhooks/shopify/{tenant}",
+        body=raw,
+        headers={
+            "x-shopify-topic": "orders/paid",
+            "x-shopify-hmac-sha256": sign_base64_hmac(raw, secret),
+            **headers,
+        },
+        route="/webhooks/{channel}/{tenant_id}",
+        path_params={"channel": "shopify", "tenant_id": tenant},
+    )
+
+
+def test_a_signed_webhook_is_acknowledged(handler: Any, adapters: FakeAdapters) -> None:
+    response = handler("webhooks", webhook(b'{"id": 1}'))
+    assert response["statusCode"] == 200 and json.loads(response["body"]) == {"ok": True}
+    assert len(adapters.queue.messages) == 1
+
+
+@pytest.mark.parametrize(
+    ("event", "status"),
+    [
+        (webhook(b'{"id": 1}', secret="otro"), 401),
+        (webhook(b'{"id": 1}', tenant="nadie"), 404),
+        (webhook(b'{"id": 1, "line_items": ['), 400),
+    ],
+    ids=["wrong-signature", "unknown-tenant", "malformed-json"],
+)
+def test_bad_webhooks_get_a_spanish_json_error_and_nothing_is_queued(
+    handler: Any, adapters: FakeAdapters, event: dict[str, Any], status: int
+) -> None:
+    response = handler("webhooks", event)
+    assert response["statusCode"] == status
+    body = json.loads(response["body"])
+    assert body["error"] and body["message"]
+    assert adapters.queue.messages == []
+
+
+# ---------------------------------------------------------------- seller API
+def api(path: str, key: str = "clave-tienda", **query: str) -> dict[str, Any]:
+    return http_event(
+        "GET",
+        path,
+        headers={"authorization": f"Bearer {key}"},
+        route="/api/v1/{proxy+}",
+        query=query or None,
+    )
+
+
+def test_the_seller_api_lists_and_shows_the_keys_own_orders(
+    handler: Any, adapters: FakeAdapters
+) -> None:
+    adapters.orders.add(builders.order())
+    listing = handler("seller_api", api("/api/v1/orders"))
+    assert listing["statusCode"] == 200
+    assert [o["order_id"] for o in json.loads(listing["body"])["orders"]] == ["1001"]
+    one = handler("seller_api", api("/api/v1/orders/shopify/1001"))
+    assert json.loads(one["body"])["status"] == "recibido"
+    assert handler("seller_api", api("/api/v1/orders", key="otra"))["statusCode"] == 401
+    assert handler("seller_api", api("/api/v1/nada"))["statusCode"] == 404
+
+
+@pytest.mark.parametrize("limit", ["²", "0", "101", "abc", "-1", "1e3"])
+def test_a_bad_page_size_is_a_400_naming_the_parameter(handler: Any, limit: str) -> None:
+    response = handler("seller_api", api("/api/v1/orders", limit=limit))
+    assert response["statusCode"] == 400
+    body = json.loads(response["body"])
+    assert "limit" in body["message"] and body["details"] == {"parametros": ["limit"]}

@@ -1,0 +1,140 @@
+"""The billing form service: what a link shows, and taking the buyer's data exactly once."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pytest
+from tests.support import builders
+from tests.support.builders import VALID_FORM
+from tests.support.fakes import FakeAdapters
+
+from postventa.domain.clock import epoch
+from postventa.domain.status import DEADLINE_PASSED, OrderStatus
+from postventa.services.billing_form import (
+    CrossOriginRejected,
+    DataReceived,
+    FormToFill,
+    LinkExpired,
+    LinkNotFound,
+    show_form,
+    submit_form,
+)
+
+DAY = 24 * 3600
+
+
+@pytest.fixture
+def token(adapters: FakeAdapters) -> str:
+    """An order asked for its data, with a link valid for seven days."""
+    order = builders.order()
+    adapters.orders.add(order)
+    return adapters.links.create(
+        order.ref, task_token="tt-1", expires_at=epoch(adapters.clock.now()) + 7 * DAY
+    )
+
+
+def submit(adapters: FakeAdapters, token: str, data: dict[str, str] | None = None) -> object:
+    body = urlencode(data if data is not None else VALID_FORM)
+    return submit_form(token, body, same_origin=True, adapters=adapters)
+
+
+def test_an_open_link_shows_the_form_with_the_buyers_email(
+    adapters: FakeAdapters, token: str
+) -> None:
+    outcome = show_form(token, adapters)
+    assert isinstance(outcome, FormToFill)
+    assert outcome.values["email"] == "comprador@example.com"
+    assert outcome.seller_name == "Tienda de Barro" and outcome.errors == {}
+
+
+def test_an_unknown_token_is_not_found(adapters: FakeAdapters) -> None:
+    assert isinstance(show_form("x" * 43, adapters), LinkNotFound)
+
+
+def test_valid_data_is_stored_and_completes_the_lifecycle_task_with_only_a_reference(
+    adapters: FakeAdapters, token: str
+) -> None:
+    outcome = submit(adapters, token)
+    assert outcome == DataReceived("#1001", "compras@kemper.example", just_now=True)
+    record = adapters.orders.get(builders.order().ref)
+    assert record is not None and record.status is OrderStatus.DATA_RECEIVED
+    assert record.fiscal_data is not None and record.fiscal_data["rfc"] == "EKU9003173C9"
+    [(task_token, output)] = adapters.lifecycle.completed
+    assert task_token == "tt-1"
+    assert set(output) == {"tenant_id", "channel", "order_id", "billing_data_at"}
+
+
+def test_a_second_submit_is_told_the_data_was_already_received_and_changes_nothing(
+    adapters: FakeAdapters, token: str
+) -> None:
+    submit(adapters, token)
+    other = {**VALID_FORM, "email": "otra@example.com"}
+    again = submit(adapters, token, other)
+    assert isinstance(again, DataReceived) and not again.just_now
+    assert again.email == "compras@kemper.example"
+    assert len(adapters.lifecycle.completed) == 1
+    assert isinstance(show_form(token, adapters), DataReceived)
+
+
+def test_invalid_data_returns_the_form_with_each_error_beside_its_field(
+    adapters: FakeAdapters, token: str
+) -> None:
+    outcome = submit(adapters, token, {**VALID_FORM, "rfc": "XYZ", "email": ""})
+    assert isinstance(outcome, FormToFill)
+    assert set(outcome.errors) >= {"rfc", "email"}
+    assert outcome.values["rfc"] == "XYZ"
+    assert adapters.lifecycle.completed == []
+
+
+def test_a_post_from_another_origin_is_rejected_and_nothing_is_recorded(
+    adapters: FakeAdapters, token: str
+) -> None:
+    outcome = submit_form(token, urlencode(VALID_FORM), same_origin=False, adapters=adapters)
+    assert isinstance(outcome, CrossOriginRejected)
+    assert adapters.lifecycle.completed == []
+
+
+def test_an_expired_link_says_so(adapters: FakeAdapters, token: str) -> None:
+    adapters.clock.advance(days=8)
+    assert isinstance(show_form(token, adapters), LinkExpired)
+    assert isinstance(submit(adapters, token), LinkExpired)
+
+
+def test_after_the_deadline_moved_the_order_to_the_global_invoice_the_link_is_expired(
+    adapters: FakeAdapters, token: str
+) -> None:
+    adapters.orders.apply(builders.order().ref, DEADLINE_PASSED)
+    assert isinstance(show_form(token, adapters), LinkExpired)
+
+
+def test_data_arriving_after_the_lifecycle_stopped_waiting_sends_the_order_to_global(
+    adapters: FakeAdapters, token: str
+) -> None:
+    adapters.lifecycle.closed_tokens.add("tt-1")
+    assert isinstance(submit(adapters, token), LinkExpired)
+    record = adapters.orders.get(builders.order().ref)
+    assert record is not None and record.status is OrderStatus.GLOBAL
+
+
+def test_a_failure_while_recording_leaves_the_link_open_for_another_try(
+    adapters: FakeAdapters, token: str
+) -> None:
+    adapters.orders.fail_next_apply = RuntimeError("DynamoDB no responde")
+    with pytest.raises(RuntimeError):
+        submit(adapters, token)
+    assert isinstance(show_form(token, adapters), FormToFill)
+    assert isinstance(submit(adapters, token), DataReceived)
+
+
+def test_a_submission_that_died_half_way_does_not_lock_the_buyer_out(
+    adapters: FakeAdapters, token: str
+) -> None:
+    link = adapters.links.find(token)
+    assert link is not None
+    adapters.links.claim(link, epoch(adapters.clock.now()))  # a crash right after the claim
+    assert isinstance(show_form(token, adapters), DataReceived)  # in flight: we are on it
+    adapters.clock.advance(minutes=6)
+    assert isinstance(show_form(token, adapters), FormToFill)
+    outcome = submit(adapters, token)
+    assert isinstance(outcome, DataReceived) and outcome.just_now

@@ -1,0 +1,50 @@
+"""The seller API: the tenant comes from the key; one tenant never sees another's orders."""
+
+from __future__ import annotations
+
+import pytest
+from tests.support import builders
+from tests.support.fakes import FakeAdapters
+
+from postventa.domain.ports import HistoryEntry
+from postventa.errors import NotFoundError, UnauthorizedError
+from postventa.services import seller_api
+
+
+def test_the_api_key_names_the_tenant(adapters: FakeAdapters) -> None:
+    adapters.tenants.put_api_key("tienda", "clave-1")
+    assert seller_api.authenticate({"Authorization": "Bearer clave-1"}, adapters) == "tienda"
+    assert seller_api.authenticate({"x-api-key": "clave-1"}, adapters) == "tienda"
+    for headers in ({}, {"x-api-key": "otra"}, {"x-api-key": "k" * 201}):
+        with pytest.raises(UnauthorizedError):
+            seller_api.authenticate(headers, adapters)
+
+
+def test_orders_are_listed_a_page_at_a_time_and_only_the_tenants_own(
+    adapters: FakeAdapters,
+) -> None:
+    for i in range(3):
+        adapters.orders.add(builders.order(str(i)))
+    adapters.orders.add(builders.order("9", tenant_id="otra"))
+    first = seller_api.list_orders("tienda", adapters, limit=2)
+    assert len(first["orders"]) == 2 and first["next_cursor"]
+    rest = seller_api.list_orders("tienda", adapters, limit=2, cursor=first["next_cursor"])
+    assert len(rest["orders"]) == 1 and "next_cursor" not in rest
+    ids = {o["order_id"] for o in first["orders"] + rest["orders"]}
+    assert ids == {"0", "1", "2"}
+
+
+def test_one_order_comes_with_its_history_and_another_tenants_order_is_not_found(
+    adapters: FakeAdapters,
+) -> None:
+    order = builders.order()
+    adapters.orders.add(order)
+    adapters.orders.record_event(
+        order.ref,
+        HistoryEntry(event_type="OrderReceived", at="2026-11-20T16:00:00.000Z", event_id="e1"),
+    )
+    view = seller_api.get_order("tienda", "shopify", "1001", adapters)
+    assert view["status"] == "recibido" and view["order_number"] == "#1001"
+    assert [h["event_type"] for h in view["history"]] == ["OrderReceived"]
+    with pytest.raises(NotFoundError):
+        seller_api.get_order("otra", "shopify", "1001", adapters)
