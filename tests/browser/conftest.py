@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tests.support.http import http, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]

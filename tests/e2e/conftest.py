@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tests.support.http import http
 
 ROOT = Path(__file__).resolve().parents[2]

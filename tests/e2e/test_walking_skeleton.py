@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import re
 import time
-import urllib.parse
 from typing import Any
 
 import pytest
-from tests.support.http import http, wait_for
+
+from tests.support.http import http, post_form, wait_for
 
 from .conftest import SHORT_DEADLINE_SECONDS, SHORT_DEADLINE_TENANT
 
@@ -83,22 +83,12 @@ def test_paid_order_reaches_the_buyer_as_a_form_link_and_the_form_completes_the_
     order_path = f"/api/v1/orders/shopify/{order_id}"
     assert _seller(cloud, order_path).json()["status"] == "solicitud_enviada"
 
-    bad = http(
-        "POST",
-        form_url,
-        urllib.parse.urlencode({**VALID_FISCAL_DATA, "rfc": "EKU9003173C8"}).encode(),
-        {"Content-Type": "application/x-www-form-urlencoded"},
-    )
+    bad = post_form(form_url, page.text, {**VALID_FISCAL_DATA, "rfc": "EKU9003173C8"})
     assert bad.status == 422
     assert "dígito verificador" in bad.text
     assert "Escuela Kemper" in bad.text or "ESCUELA KEMPER" in bad.text  # values kept
 
-    ok = http(
-        "POST",
-        form_url,
-        urllib.parse.urlencode(VALID_FISCAL_DATA).encode(),
-        {"Content-Type": "application/x-www-form-urlencoded"},
-    )
+    ok = post_form(form_url, bad.text, VALID_FISCAL_DATA)
     assert ok.status == 200, ok.text
 
     def finished() -> Any:

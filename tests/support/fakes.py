@@ -134,7 +134,13 @@ class FakeBillingLinks:
     def create(self, ref: OrderRef, *, task_token: str, expires_at: int) -> str:
         token = secrets.token_urlsafe(32)
         digest = hashlib.sha256(token.encode()).hexdigest()
-        link = BillingLink(ref=ref, token_hash=digest, task_token=task_token, expires_at=expires_at)
+        link = BillingLink(
+            ref=ref,
+            token_hash=digest,
+            task_token=task_token,
+            expires_at=expires_at,
+            form_key=secrets.token_urlsafe(32),
+        )
         self.links[digest] = link
         self.created.append((link, token))
         return token

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 
 @dataclass
@@ -48,3 +50,24 @@ def wait_for(
         if time.monotonic() >= deadline:
             raise AssertionError(f"no llegó a tiempo ({timeout:g} s): {what}")
         time.sleep(every)
+
+
+_CSRF = re.compile(r'<input type="hidden" name="csrf" value="([0-9a-f]{64})">')
+
+
+def csrf_of(page_html: str) -> str:
+    """The csrf token a billing form page embeds (what a browser posts back)."""
+    found = _CSRF.search(page_html)
+    assert found, "the page has no csrf field"
+    return found.group(1)
+
+
+def post_form(url: str, page_html: str, data: dict[str, str]) -> Response:
+    """Submit the billing form as a browser does: same Origin, the page's csrf token."""
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
+    return http(
+        "POST",
+        url,
+        urlencode({**data, "csrf": csrf_of(page_html)}).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded", "Origin": origin},
+    )

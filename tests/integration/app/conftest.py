@@ -17,8 +17,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+
 from tests.support.events import http_event
-from tests.support.http import wait_for
+from tests.support.http import csrf_of, wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = ROOT / "template.yaml"
@@ -75,13 +76,16 @@ class App:
     def form_post(
         self, token: str, data: dict[str, str], origin: str | None = PUBLIC
     ) -> dict[str, Any]:
+        """Post as the buyer's browser does: with the csrf token of the page it just showed."""
+        page = self.form_get(token)["body"]
+        csrf = csrf_of(page) if 'name="csrf"' in page else ""
         headers = {"content-type": "application/x-www-form-urlencoded"}
         if origin:
             headers["origin"] = origin
         event = http_event(
             "POST",
             f"/facturar/{token}",
-            body=urlencode(data).encode(),
+            body=urlencode({**data, "csrf": csrf}).encode(),
             headers=headers,
             route="/facturar/{token}",
             path_params={"token": token},

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import pytest
+
 from tests.support.builders import VALID_FORM
 from tests.support.events import sqs_event
 from tests.support.http import wait_for

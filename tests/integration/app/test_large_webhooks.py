@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from tests.support.events import sqs_event
 
 from .conftest import App

@@ -48,11 +48,10 @@ def test_billing_email_renders_spanish_text_and_escaped_html() -> None:
 def test_billing_email_shows_the_total_with_peso_sign_separators_and_currency() -> None:
     from datetime import UTC, datetime
 
-    from tests.support.fakes import FakeAdapters
-
     from postventa.domain.orders import Order, OrderLine, OrderRecord
     from postventa.domain.tenants import Tenant
     from postventa.services.billing_request import billing_email
+    from tests.support.fakes import FakeAdapters
 
     order = Order(
         tenant_id="t",
@@ -160,6 +159,7 @@ def _form_html(errors: dict[str, list[str]], rfc: str = "") -> str:
             "email": "",
         },
         errors=errors,
+        csrf="0" * 64,
         regimenes=regimen_options(),
         usos=uso_options(),
         action="/facturar/tok#errores",
@@ -256,7 +256,9 @@ def test_same_origin_check_accepts_our_origin_and_rejects_others() -> None:
 
     base = "https://facturas.example.com"
     assert is_same_origin({"origin": base}, base)
-    assert is_same_origin({}, base)  # no Origin header (old browsers): the token still guards
+    assert not is_same_origin({}, base)  # neither Origin nor Referer: not posted by a page
+    assert is_same_origin({"referer": base + "/facturar/abc"}, base)  # Referer when no Origin
+    assert not is_same_origin({"referer": "https://evil.example/x"}, base)
     assert not is_same_origin({"origin": "https://evil.example"}, base)
     assert not is_same_origin({"sec-fetch-site": "cross-site"}, base)
     # Our pages now send Referrer-Policy: same-origin, so browsers post a real Origin...

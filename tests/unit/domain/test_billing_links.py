@@ -24,6 +24,7 @@ def link(expires_in: int = 3600, used_ago: int | None = None) -> BillingLink:
         task_token="tt",
         expires_at=NOW + expires_in,
         used_at=None if used_ago is None else NOW - used_ago,
+        form_key="k" * 43,
     )
 
 
@@ -52,3 +53,10 @@ def test_link_state(the_link: BillingLink, status: OrderStatus | None, state: Li
 def test_a_link_lives_the_shorter_of_seven_days_and_the_tenants_deadline() -> None:
     assert link_expiry(NOW, 3600) == NOW + 3600
     assert link_expiry(NOW, 30 * 24 * 3600) == NOW + 7 * 24 * 3600
+
+
+def test_the_csrf_token_is_the_links_own_and_checked_in_constant_time() -> None:
+    one, other = link(), link().model_copy(update={"form_key": "o" * 43})
+    assert one.accepts_csrf(one.csrf_token())
+    assert not one.accepts_csrf(other.csrf_token())
+    assert not one.accepts_csrf("") and not one.accepts_csrf("é" * 64)

@@ -9,13 +9,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+
+from postventa.channels.base import sign_base64_hmac
+from postventa.domain.clock import epoch
 from tests.support import builders
 from tests.support.builders import VALID_FORM
 from tests.support.events import LambdaContext, http_event, load_function
 from tests.support.fakes import FakeAdapters
-
-from postventa.channels.base import sign_base64_hmac
-from postventa.domain.clock import epoch
+from tests.support.http import csrf_of
 
 PUBLIC = "https://facturas.example.test"
 
@@ -55,6 +56,8 @@ def token(adapters: FakeAdapters) -> str:
 
 def form(token: str, method: str = "GET", data: dict[str, str] | None = None, **headers: str):
     body = urlencode(data).encode() if data is not None else b""
+    if data is not None and "csrf" not in data:
+        raise AssertionError("a post needs the page's csrf token: use post()")
     return http_event(
         method,
         f"/facturar/{token}",
@@ -64,6 +67,13 @@ def form(token: str, method: str = "GET", data: dict[str, str] | None = None, **
         path_params={"token": token},
         base64_body=bool(body),
     )
+
+
+def post(handler: Any, token: str, data: dict[str, str], **headers: str) -> dict[str, Any]:
+    """GET the form, then POST `data` with that page's csrf token, as a browser does."""
+    page = handler("billing_form", form(token))["body"]
+    csrf = csrf_of(page) if 'name="csrf"' in page else ""
+    return handler("billing_form", form(token, "POST", {**data, "csrf": csrf}, **headers))
 
 
 # ---------------------------------------------------------------- billing form
@@ -84,7 +94,7 @@ def test_a_rejected_form_comes_back_with_each_error_and_the_values_kept(
     handler: Any, token: str
 ) -> None:
     bad = {**VALID_FORM, "rfc": "EKU9003173C8", "codigo_postal": "123"}
-    page = handler("billing_form", form(token, "POST", bad, origin=PUBLIC))
+    page = post(handler, token, bad, origin=PUBLIC)
     assert page["statusCode"] == 422
     assert "dígito verificador" in page["body"] and "5 dígitos" in page["body"]
     assert 'value="ESCUELA KEMPER URGATE"' in page["body"]
@@ -93,7 +103,7 @@ def test_a_rejected_form_comes_back_with_each_error_and_the_values_kept(
 def test_valid_data_is_confirmed_with_the_order_and_a_masked_email(
     handler: Any, token: str
 ) -> None:
-    page = handler("billing_form", form(token, "POST", VALID_FORM, origin=PUBLIC))
+    page = post(handler, token, VALID_FORM, origin=PUBLIC)
     assert page["statusCode"] == 200
     assert "Recibimos tus datos" in page["body"] and "<dd>#1001</dd>" in page["body"]
     assert "<dd>co*****@kemper.example</dd>" in page["body"]
@@ -103,8 +113,13 @@ def test_valid_data_is_confirmed_with_the_order_and_a_masked_email(
 
 
 def test_a_cross_site_post_is_forbidden(handler: Any, token: str) -> None:
-    page = handler("billing_form", form(token, "POST", VALID_FORM, origin="https://evil.example"))
+    page = post(handler, token, VALID_FORM, origin="https://evil.example")
     assert page["statusCode"] == 403 and "Solicitud rechazada" in page["body"]
+    referred = post(handler, token, VALID_FORM, referer="https://evil.example/pagina")
+    assert referred["statusCode"] == 403
+    no_header = post(handler, token, VALID_FORM)  # neither Origin nor Referer: not a page
+    assert no_header["statusCode"] == 403
+    assert post(handler, token, VALID_FORM, referer=f"{PUBLIC}/facturar/x")["statusCode"] == 200
 
 
 def test_unknown_and_expired_links_get_friendly_pages(
@@ -139,7 +154,7 @@ def webhook(raw: bytes, secret: str = "s3creto", tenant: str = "tienda", **heade
 
 
 def test_a_signed_webhook_is_acknowledged(handler: Any, adapters: FakeAdapters) -> None:
-    response = handler("webhooks", webhook(b'{"id": 1}'))
+    response = handler("webhooks", webhook(b'{"id": 1, "line_items": [{}]}'))
     assert response["statusCode"] == 200 and json.loads(response["body"]) == {"ok": True}
     assert len(adapters.queue.messages) == 1
 
@@ -147,8 +162,8 @@ def test_a_signed_webhook_is_acknowledged(handler: Any, adapters: FakeAdapters) 
 @pytest.mark.parametrize(
     ("event", "status"),
     [
-        (webhook(b'{"id": 1}', secret="otro"), 401),
-        (webhook(b'{"id": 1}', tenant="nadie"), 404),
+        (webhook(b'{"id": 1, "line_items": [{}]}', secret="otro"), 401),
+        (webhook(b'{"id": 1, "line_items": [{}]}', tenant="nadie"), 404),
         (webhook(b'{"id": 1, "line_items": ['), 400),
     ],
     ids=["wrong-signature", "unknown-tenant", "malformed-json"],

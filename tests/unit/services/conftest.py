@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tests.support import builders
 from tests.support.fakes import FakeAdapters
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from tests.support import builders
-from tests.support.fakes import FakeAdapters
 
 from postventa.services.audit import record_order_event
+from tests.support import builders
+from tests.support.fakes import FakeAdapters
 
 
 def event(event_id: str, detail_type: str, occurred_at: str | None) -> EventBridgeModel:

@@ -5,9 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-from tests.support import builders
-from tests.support.builders import VALID_FORM
-from tests.support.fakes import FakeAdapters
 
 from postventa.domain.clock import epoch
 from postventa.domain.status import DEADLINE_PASSED, OrderStatus
@@ -17,9 +14,13 @@ from postventa.services.billing_form import (
     FormToFill,
     LinkExpired,
     LinkNotFound,
+    MalformedPost,
     show_form,
     submit_form,
 )
+from tests.support import builders
+from tests.support.builders import VALID_FORM
+from tests.support.fakes import FakeAdapters
 
 DAY = 24 * 3600
 
@@ -35,7 +36,10 @@ def token(adapters: FakeAdapters) -> str:
 
 
 def submit(adapters: FakeAdapters, token: str, data: dict[str, str] | None = None) -> object:
-    body = urlencode(data if data is not None else VALID_FORM)
+    """Post as the buyer's browser does: the fields and the csrf token of the page it showed."""
+    link = adapters.links.find(token)
+    csrf = link.csrf_token() if link else ""
+    body = urlencode({**(data if data is not None else VALID_FORM), "csrf": csrf})
     return submit_form(token, body, same_origin=True, adapters=adapters)
 
 
@@ -138,3 +142,20 @@ def test_a_submission_that_died_half_way_does_not_lock_the_buyer_out(
     assert isinstance(show_form(token, adapters), FormToFill)
     outcome = submit(adapters, token)
     assert isinstance(outcome, DataReceived) and outcome.just_now
+
+
+def test_a_post_without_the_pages_csrf_token_is_rejected(
+    adapters: FakeAdapters, token: str
+) -> None:
+    for csrf in ("", "0" * 64):
+        body = urlencode({**VALID_FORM, "csrf": csrf})
+        outcome = submit_form(token, body, same_origin=True, adapters=adapters)
+        assert isinstance(outcome, CrossOriginRejected)
+    assert adapters.lifecycle.completed == []
+
+
+def test_a_post_with_more_fields_than_our_form_is_malformed_not_a_crash(
+    adapters: FakeAdapters, token: str
+) -> None:
+    body = urlencode({f"campo{i}": "x" for i in range(25)})
+    assert isinstance(submit_form(token, body, same_origin=True, adapters=adapters), MalformedPost)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from tests.support import builders
-from tests.support.fakes import FakeAdapters
 
 from postventa.domain.clock import epoch
 from postventa.domain.status import OrderStatus
 from postventa.errors import NotFoundError
 from postventa.services.billing_request import BillingRequestTask, send_billing_request
+from tests.support import builders
+from tests.support.fakes import FakeAdapters
 
 DAY = 24 * 3600
 

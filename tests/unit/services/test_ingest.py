@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from tests.support.fakes import FakeAdapters
 
 from postventa.channels.base import QueuedWebhook
 from postventa.domain.status import OrderStatus
 from postventa.errors import NotFoundError
 from postventa.services.demo import sample_orders_paid
 from postventa.services.ingest import ingest_message
+from tests.support.fakes import FakeAdapters
 
 
 def message(**changes: object) -> QueuedWebhook:

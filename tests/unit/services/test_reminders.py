@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 
-from tests.support import builders
-from tests.support.fakes import FakeAdapters
-
 from postventa.domain.clock import epoch
 from postventa.domain.status import BILLING_REQUESTED, BUYER_DATA_SUBMITTED, DEADLINE_PASSED
 from postventa.services.reminders import send_due_reminders
+from tests.support import builders
+from tests.support.fakes import FakeAdapters
 
 DAY = 24 * 3600
 

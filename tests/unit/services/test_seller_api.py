@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from tests.support import builders
-from tests.support.fakes import FakeAdapters
 
 from postventa.domain.ports import HistoryEntry
 from postventa.errors import NotFoundError, UnauthorizedError
 from postventa.services import seller_api
+from tests.support import builders
+from tests.support.fakes import FakeAdapters
 
 
 def test_the_api_key_names_the_tenant(adapters: FakeAdapters) -> None:

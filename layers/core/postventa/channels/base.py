@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field, model_validator
 
-from postventa.domain.orders import Channel, Order
+from postventa.domain.orders import MAX_ORDER_LINES, Channel, Order, is_safe_id
 from postventa.errors import BadRequestError, UnauthorizedError
 
 
@@ -109,3 +109,29 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
         if key.lower() == lowered:
             return value
     return None
+
+
+def check_order_payload(payload: Any, lines_field: str) -> None:
+    """What the webhook can decide before queueing an order that carries itself (Shopify,
+    WooCommerce): it has a usable id and a number of lines we can invoice. A refusal is a 400
+    the channel sees, instead of a message that can only fail later."""
+    if not isinstance(payload, dict):
+        raise ChannelPayloadError("El cuerpo del webhook no es un pedido.")
+    order_id = payload.get("id")
+    if (
+        order_id is None
+        or isinstance(order_id, bool | dict | list)
+        or not is_safe_id(str(order_id))
+    ):
+        raise ChannelPayloadError(
+            "El pedido no trae un identificador válido "
+            "(de 1 a 64 letras, números, '.', ':', '_' o '-')."
+        )
+    lines = payload.get(lines_field)
+    if not isinstance(lines, list) or not lines:
+        raise ChannelPayloadError("El pedido no tiene partidas que facturar.")
+    if len(lines) > MAX_ORDER_LINES:
+        raise ChannelPayloadError(
+            f"El pedido tiene {len(lines):,} partidas; facturamos pedidos de hasta "
+            f"{MAX_ORDER_LINES} partidas."
+        )

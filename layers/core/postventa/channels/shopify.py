@@ -13,6 +13,7 @@ from postventa.channels.base import (
     ChannelPayloadError,
     Delivery,
     QueuedWebhook,
+    check_order_payload,
     header,
     money,
     verify_base64_hmac,
@@ -37,11 +38,10 @@ class ShopifyAdapter:
         delivery_id = header(headers, "X-Shopify-Event-Id") or header(
             headers, "X-Shopify-Webhook-Id"
         )
-        return Delivery(
-            topic=topic,
-            delivery_id=delivery_id,
-            invoiceable=topic == INVOICE_TOPIC and isinstance(payload, dict),
-        )
+        invoiceable = topic == INVOICE_TOPIC
+        if invoiceable:
+            check_order_payload(payload, "line_items")
+        return Delivery(topic=topic, delivery_id=delivery_id, invoiceable=invoiceable)
 
     def normalize(self, message: QueuedWebhook, secrets: Mapping[str, Any] | None) -> Order | None:
         import json

@@ -14,6 +14,7 @@ from postventa.channels.base import (
     ChannelPayloadError,
     Delivery,
     QueuedWebhook,
+    check_order_payload,
     header,
     money,
     verify_base64_hmac,
@@ -36,12 +37,17 @@ class WooCommerceAdapter:
 
     def classify(self, payload: Any, headers: Mapping[str, str]) -> Delivery:
         topic = header(headers, "X-WC-Webhook-Topic")
+        invoiceable = (
+            topic in _ORDER_TOPICS
+            and isinstance(payload, dict)
+            and payload.get("status") in _PAID_STATUSES
+        )
+        if invoiceable:
+            check_order_payload(payload, "line_items")
         return Delivery(
             topic=topic,
             delivery_id=header(headers, "X-WC-Webhook-Delivery-ID"),
-            invoiceable=topic in _ORDER_TOPICS
-            and isinstance(payload, dict)
-            and payload.get("status") in _PAID_STATUSES,
+            invoiceable=invoiceable,
         )
 
     def normalize(self, message: QueuedWebhook, secrets: Mapping[str, Any] | None) -> Order | None:

@@ -143,9 +143,16 @@ def run_demo(args: argparse.Namespace) -> dict[str, Any]:
         4,
         f"El comprador envía sus datos fiscales (RFC {DEMO_FISCAL_DATA['rfc']}, de prueba del SAT)",
     )
-    form = urllib.parse.urlencode(DEMO_FISCAL_DATA).encode()
+    # As the buyer's browser: the page's own csrf token, posted from the page's origin.
+    csrf = re.search(rb'name="csrf" value="([0-9a-f]+)"', page)
+    if not csrf:
+        raise DemoError("El formulario no trae su token de seguridad (csrf).")
+    form = urllib.parse.urlencode({**DEMO_FISCAL_DATA, "csrf": csrf.group(1).decode()}).encode()
     status, page = _http(
-        "POST", form_url, form, {"Content-Type": "application/x-www-form-urlencoded"}
+        "POST",
+        form_url,
+        form,
+        {"Content-Type": "application/x-www-form-urlencoded", "Origin": base},
     )
     if status != 200:
         raise DemoError(f"El envío del formulario respondió {status}.")

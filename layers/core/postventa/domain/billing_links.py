@@ -6,9 +6,11 @@ billing request and the reminders all follow.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from postventa.domain.orders import OrderRef
 from postventa.domain.status import OrderStatus
@@ -31,13 +33,23 @@ class LinkState(StrEnum):
 class BillingLink(BaseModel):
     """A stored link (only the token's SHA-256 is kept) and the lifecycle task it answers."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     ref: OrderRef
     token_hash: str
     task_token: str
     expires_at: int  # epoch seconds
     used_at: int | None = None  # epoch seconds of the submission's claim
+    form_key: str = Field(repr=False, min_length=32)  # random per link: signs its form's posts
+
+    def csrf_token(self) -> str:
+        """The value the form page embeds and a post must send back: only a page we served
+        for this link has it (cross-site request forgery protection beside the Origin check)."""
+        mac = hmac.new(self.form_key.encode(), f"csrf:{self.token_hash}".encode(), hashlib.sha256)
+        return mac.hexdigest()
+
+    def accepts_csrf(self, value: str) -> bool:
+        return hmac.compare_digest(self.csrf_token().encode(), value.encode("utf-8", "replace"))
 
     def is_expired(self, now: int) -> bool:
         return now >= self.expires_at

@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from postventa.domain.status import OrderStatus
 
@@ -64,7 +64,38 @@ class OrderRef(BaseModel):
         return f"{readable[: 80 - len(digest) - 1]}-{digest}"
 
 
+# Personal data must never reach a log or an execution's error through a validation message.
+_PRIVATE = ConfigDict(hide_input_in_errors=True)
+
+# The most lines one order may carry: a CFDI per order stays readable and its stored record well
+# under DynamoDB's 400 KB item limit (500 lines of a 256 KiB webhook body).
+MAX_ORDER_LINES = 500
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+# One mailbox, ASCII, as SES accepts it: no lists ("a@x, b@y"), no display names, no spaces.
+_EMAIL = re.compile(
+    r"^(?=.{3,254}$)(?=[^@]{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+
+
+def is_safe_id(value: str) -> bool:
+    """An id that can be part of a key, a path or a name: 1-64 of [A-Za-z0-9_.:-]."""
+    return bool(_SAFE_ID.match(value))
+
+
+def single_email(value: object) -> str | None:
+    """The one address a channel gave for the buyer, or None when it is not exactly one valid
+    mailbox (a list such as "victim@x.mx, third@evil.example" is not: nobody else gets the link)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    return text if _EMAIL.match(text) else None
+
+
 class OrderLine(BaseModel):
+    model_config = _PRIVATE
+
     sku: str = Field(min_length=1, max_length=100)
     description: str = Field(min_length=1, max_length=1000)
     quantity: Decimal = Field(gt=0)
@@ -79,22 +110,30 @@ class OrderLine(BaseModel):
 class BuyerContact(BaseModel):
     """How to reach the buyer (not fiscal data: that comes from the billing form)."""
 
+    model_config = _PRIVATE
+
     name: str | None = None
     email: str | None = None
 
-
-_SAFE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+    @field_validator("email", mode="before")
+    @classmethod
+    def _one_valid_address(cls, v: object) -> str | None:
+        return single_email(v)
 
 
 class Order(BaseModel):
+    model_config = _PRIVATE
+
     tenant_id: str
     channel: Channel
     order_id: str = Field(description="the channel's id of the order")
     order_number: str | None = Field(None, description="the number a person sees, if different")
     paid_at: datetime
     currency: str = "MXN"
-    exchange_rate: Decimal | None = Field(None, description="MXN per unit, required for USD")
-    lines: list[OrderLine] = Field(min_length=1)
+    exchange_rate: Decimal | None = Field(
+        None, gt=0, description="MXN per unit of `currency`, when the channel gives it"
+    )
+    lines: list[OrderLine] = Field(min_length=1, max_length=MAX_ORDER_LINES)
     shipping: Decimal = Field(Decimal("0"), ge=0, description="gross shipping charged")
     total_paid: Decimal = Field(ge=0)
     payment_method: str | None = Field(None, description="channel's payment gateway / method")
@@ -103,7 +142,7 @@ class Order(BaseModel):
     @field_validator("tenant_id", "order_id")
     @classmethod
     def _safe_id(cls, v: str) -> str:
-        if not _SAFE_ID.match(v):
+        if not is_safe_id(v):
             raise ValueError("identificador inválido")
         return v
 
@@ -111,12 +150,6 @@ class Order(BaseModel):
     @classmethod
     def _currency(cls, v: str) -> str:
         return v.upper()
-
-    @model_validator(mode="after")
-    def _rate_for_foreign_currency(self) -> Order:
-        if self.currency != "MXN" and self.exchange_rate is None:
-            raise ValueError("exchange_rate es obligatorio cuando la moneda no es MXN")
-        return self
 
     @property
     def key(self) -> str:
@@ -137,6 +170,8 @@ class Order(BaseModel):
 class OrderRecord(BaseModel):
     """An order as stored: the normalized order and its billing state (no storage keys)."""
 
+    model_config = _PRIVATE
+
     order: Order
     status: OrderStatus
     status_changed_at: str = Field(description="ISO time the order entered `status`")
@@ -146,6 +181,8 @@ class OrderRecord(BaseModel):
     billing_data_at: str | None = None
     billing_request_skipped: str | None = None
     reminder_sent_at: str | None = None
+    error_code: str | None = Field(None, description="why the order is in `error` (stable code)")
+    error_reason: str | None = Field(None, description="the same, in Spanish for the seller")
 
     @property
     def ref(self) -> OrderRef:
@@ -163,7 +200,13 @@ class OrderRecord(BaseModel):
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }
-        for extra in ("billing_data_at", "billing_request_skipped", "fiscal_data"):
+        for extra in (
+            "billing_data_at",
+            "billing_request_skipped",
+            "fiscal_data",
+            "error_code",
+            "error_reason",
+        ):
             value = getattr(self, extra)
             if value:
                 view[extra] = value

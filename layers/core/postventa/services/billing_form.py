@@ -33,6 +33,11 @@ class CrossOriginRejected:
 
 
 @dataclass(frozen=True)
+class MalformedPost:
+    """A body our own form cannot have sent."""
+
+
+@dataclass(frozen=True)
 class DataReceived:
     """The buyer's data is in: `just_now` for this very submission, else on a later visit."""
 
@@ -48,11 +53,14 @@ class FormToFill:
     order: Order
     seller_name: str
     expires_at: int
+    csrf: str
     values: dict[str, str]
     errors: dict[str, list[str]] = field(default_factory=dict)
 
 
-FormOutcome = LinkNotFound | LinkExpired | CrossOriginRejected | DataReceived | FormToFill
+FormOutcome = (
+    LinkNotFound | LinkExpired | CrossOriginRejected | MalformedPost | DataReceived | FormToFill
+)
 
 
 def show_form(token: str, adapters: Adapters) -> FormOutcome:
@@ -78,7 +86,15 @@ def submit_form(token: str, body: str, *, same_origin: bool, adapters: Adapters)
     record = _open_order(link, adapters)
     if not isinstance(record, OrderRecord):
         return record
-    values, errors = fiscal_form.check(fiscal_form.parse_form(body))
+    try:
+        posted = fiscal_form.parse_form(body)
+    except fiscal_form.MalformedFormError:
+        logger.warning("billing form post with too many fields rejected")
+        return MalformedPost()
+    if not link.accepts_csrf(posted[fiscal_form.CSRF_FIELD]):
+        logger.warning("billing form post without this page's csrf token rejected")
+        return CrossOriginRejected()
+    values, errors = fiscal_form.check(posted)
     if errors:
         logger.info("billing form has errors", extra={"fields": sorted(errors)})
         return _form(link, record, values, errors, adapters)
@@ -154,6 +170,7 @@ def _form(
         order=record.order,
         seller_name=tenant.name if tenant else "",
         expires_at=link.expires_at,
+        csrf=link.csrf_token(),
         values=values,
         errors=errors,
     )

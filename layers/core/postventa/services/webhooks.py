@@ -78,7 +78,7 @@ def receive_webhook(
     text = webhook_text(raw_body)
     try:
         payload = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         raise BadRequestError("El cuerpo del webhook no es JSON válido.") from None
     delivery = adapter.classify(payload, headers)
     if not delivery.invoiceable:

@@ -49,6 +49,7 @@ class DynamoBillingLinks:
             "channel": ref.channel,
             "order_id": ref.order_id,
             "task_token": task_token,
+            "form_key": secrets.token_urlsafe(32),
             "link_expires_at": expires_at,
             "expires_at": expires_at + _KEEP_AFTER_EXPIRY_SECONDS,
             "created_at": iso(self._clock.now()),
@@ -115,4 +116,5 @@ def _link(item: dict[str, Any]) -> BillingLink:
         task_token=str(item["task_token"]),
         expires_at=int(item["link_expires_at"]),
         used_at=int(item["used_at"]) if item.get("used_at") is not None else None,
+        form_key=str(item["form_key"]),
     )

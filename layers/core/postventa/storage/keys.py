@@ -9,6 +9,7 @@ the item itself names the tenant. `gsi2` lists a tenant's orders by billing stat
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 TENANT_SK = "TENANT"
@@ -72,4 +73,7 @@ def api_key_lookup_pk(key_hash: str) -> str:
 
 
 def webhook_delivery_key(tenant_id: str, channel: str, delivery_id: str) -> dict[str, str]:
-    return {"pk": f"T#{tenant_id}#WEBHOOK#{channel}#{delivery_id}", "sk": "DELIVERY"}
+    """Keyed by the id's SHA-256: a channel's delivery id is not covered by its signature and
+    may be of any length (a key may not pass 2,048 bytes)."""
+    digest = hashlib.sha256(delivery_id.encode("utf-8")).hexdigest()
+    return {"pk": f"T#{tenant_id}#WEBHOOK#{channel}#{digest}", "sk": "DELIVERY"}

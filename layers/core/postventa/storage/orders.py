@@ -38,6 +38,8 @@ def record_from_item(item: Mapping[str, Any]) -> OrderRecord:
         billing_data_at=item.get("billing_data_at"),
         billing_request_skipped=item.get("billing_request_skipped"),
         reminder_sent_at=item.get("reminder_sent_at"),
+        error_code=item.get("error_code"),
+        error_reason=item.get("error_reason"),
     )
 
 

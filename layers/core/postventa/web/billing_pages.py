@@ -13,6 +13,7 @@ from postventa.services.billing_form import (
     FormToFill,
     LinkExpired,
     LinkNotFound,
+    MalformedPost,
 )
 from postventa.web import forms
 from postventa.web.pages import render
@@ -59,7 +60,18 @@ def form_page(outcome: FormOutcome, token: str) -> Page:
                 "Si necesitas ayuda, responde al correo de tu compra y la tienda te atenderá.",
             )
         case CrossOriginRejected():
-            return _message(403, "Solicitud rechazada", "Envía el formulario desde esta página.")
+            return _message(
+                403,
+                "Solicitud rechazada",
+                "Envía el formulario desde la página de tu enlace de facturación: vuelve a abrir "
+                "el enlace que te enviamos por correo y captura tus datos ahí.",
+            )
+        case MalformedPost():
+            return _message(
+                400,
+                "No pudimos leer el formulario",
+                "Vuelve a abrir el enlace que te enviamos por correo y envía tus datos desde ahí.",
+            )
         case DataReceived():
             return _received(outcome)
         case FormToFill():
@@ -99,6 +111,7 @@ def _form(outcome: FormToFill, token: str) -> Page:
         seller_name=outcome.seller_name,
         expires_on=date_es(outcome.expires_at),
         values=outcome.values,
+        csrf=outcome.csrf,
         errors=outcome.errors,
         regimenes=forms.regimen_options(),
         usos=forms.uso_options(),

@@ -44,21 +44,23 @@ def error_body(exc: PostventaError) -> str:
 
 
 def is_same_origin(headers: Mapping[str, str], public_base_url: str) -> bool:
-    """Reject cross-site form posts: Origin (when the browser sends it) must be ours."""
+    """Reject cross-site form posts: the Origin, or without one the Referer, must be ours.
+
+    Browsers send Origin on every POST; a post with neither header did not come from a page,
+    and one whose Referer is another site came from that site."""
     lowered = {k.lower(): v for k, v in headers.items()}
     if lowered.get("sec-fetch-site") == "cross-site":
         return False
+    allowed = {urlsplit(public_base_url).netloc.lower(), lowered.get("host", "").lower()} - {""}
     origin = lowered.get("origin")
-    if origin == "null" and lowered.get("sec-fetch-site") == "same-origin":
+    if origin == "null":
         # A browser set to send no referrer (a privacy setting or extension) posts our own form
         # with `Origin: null`; Sec-Fetch-Site, which page scripts cannot set, says it is ours.
-        # Without that header a null Origin is refused.
-        return True
-    if not origin or origin == "null":
-        return origin is None
-    origin_host = urlsplit(origin).netloc.lower()
-    allowed = {urlsplit(public_base_url).netloc.lower(), lowered.get("host", "").lower()}
-    return origin_host in allowed - {""}
+        return lowered.get("sec-fetch-site") == "same-origin"
+    if origin:
+        return urlsplit(origin).netloc.lower() in allowed
+    referer = lowered.get("referer")
+    return bool(referer) and urlsplit(referer).netloc.lower() in allowed
 
 
 def query_model(model: type[_M], params: Mapping[str, str] | None) -> _M:
