@@ -25,6 +25,14 @@ def list_orders() -> dict[str, Any]:
     return seller_api.list_orders(tenant_id, adapters, limit=query.limit, cursor=query.cursor)
 
 
+@app.get("/api/v1/rejected-webhooks")
+def list_rejected() -> dict[str, Any]:
+    adapters = bootstrap()
+    tenant_id = seller_api.authenticate(app.current_event.headers, adapters)
+    query = query_model(seller_api.PageQuery, app.current_event.query_string_parameters)
+    return seller_api.list_rejected(tenant_id, adapters, limit=query.limit)
+
+
 @app.get("/api/v1/orders/<channel>/<order_id>")
 def get_order(channel: str, order_id: str) -> dict[str, Any]:
     adapters = bootstrap()

@@ -10,13 +10,20 @@ import hashlib
 import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from postventa.domain.billing_links import CLAIM_LEASE_SECONDS, BillingLink
 from postventa.domain.clock import iso
 from postventa.domain.orders import Order, OrderRecord, OrderRef
-from postventa.domain.ports import Email, HistoryEntry, OrderPage, TaskClosedError
+from postventa.domain.ports import (
+    Email,
+    HistoryEntry,
+    OrderPage,
+    RejectedWebhook,
+    TaskClosedError,
+)
 from postventa.domain.status import OrderStatus, Transition
 from postventa.domain.tenants import Tenant
 from postventa.errors import NotFoundError
@@ -31,6 +38,7 @@ TEST_SETTINGS = Settings(
     MAIL_FROM="facturas@tienda.example",
     ORDERS_QUEUE_URL="https://sqs.example/orders",
     LIFECYCLE_STATE_MACHINE_ARN="arn:aws:states:us-east-1:123456789012:stateMachine:x",
+    EXCHANGE_RATES="sandbox",
 )
 
 
@@ -254,12 +262,18 @@ class FakeLifecycle:
         self.started: dict[str, tuple[OrderRef, int]] = {}
         self.completed: list[tuple[str, dict[str, Any]]] = []
         self.closed_tokens: set[str] = set()
+        self.statuses: dict[str, str] = {}  # execution name -> status other than RUNNING
 
     def start(self, ref: OrderRef, deadline_seconds: int) -> bool:
         if ref.execution_name in self.started:
             return False
         self.started[ref.execution_name] = (ref, deadline_seconds)
         return True
+
+    def status(self, ref: OrderRef) -> str | None:
+        if ref.execution_name not in self.started:
+            return None
+        return self.statuses.get(ref.execution_name, "RUNNING")
 
     def complete_task(self, task_token: str, output: Mapping[str, Any]) -> None:
         if task_token in self.closed_tokens:
@@ -313,6 +327,39 @@ class FakeDeliveries:
         self.seen.discard((tenant_id, channel, delivery_id))
 
 
+class FakeRates:
+    """A rate per (currency, day) set by the test; USD only, like the real source."""
+
+    def __init__(self) -> None:
+        self.rates: dict[tuple[str, date], Decimal] = {}
+        self.unavailable = False
+
+    def rate(self, currency: str, paid_on: date) -> Decimal:
+        from postventa.domain.exchange import (
+            SUPPORTED_CURRENCIES,
+            RateUnavailableError,
+            UnsupportedCurrencyError,
+        )
+
+        if currency not in SUPPORTED_CURRENCIES:
+            raise UnsupportedCurrencyError(currency)
+        if self.unavailable or (currency, paid_on) not in self.rates:
+            raise RateUnavailableError("sin tipo de cambio")
+        return self.rates[(currency, paid_on)]
+
+
+class FakeRejections:
+    def __init__(self) -> None:
+        self.items: list[RejectedWebhook] = []
+
+    def add(self, rejected: RejectedWebhook) -> None:
+        self.items.append(rejected)
+
+    def list_recent(self, tenant_id: str, limit: int) -> list[RejectedWebhook]:
+        mine = [r for r in self.items if r.tenant_id == tenant_id]
+        return sorted(mine, key=lambda r: r.received_at, reverse=True)[:limit]
+
+
 @dataclass
 class FakeAdapters:
     """Every port, in memory; `settings` are the test values above."""
@@ -329,6 +376,8 @@ class FakeAdapters:
     queue: FakeQueue = field(default_factory=FakeQueue)
     payloads: FakePayloads = field(default_factory=FakePayloads)
     deliveries: FakeDeliveries = field(default_factory=FakeDeliveries)
+    rates: FakeRates = field(default_factory=FakeRates)
+    rejections: FakeRejections = field(default_factory=FakeRejections)
     orders: FakeOrders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -20,11 +20,13 @@ from postventa.settings import Settings
 if TYPE_CHECKING:
     from postventa.messaging.email import SesMailer
     from postventa.messaging.events import EventBridgePublisher
+    from postventa.messaging.exchange_rates import BanxicoRates, SandboxRates
     from postventa.messaging.queue import SqsOrderQueue
     from postventa.storage.billing_links import DynamoBillingLinks
     from postventa.storage.credentials import SecretsManagerCredentials
     from postventa.storage.orders import DynamoOrders
     from postventa.storage.payloads import S3Payloads
+    from postventa.storage.rejections import DynamoRejections
     from postventa.storage.secrets import SecretsManagerTenantSecrets
     from postventa.storage.tenants import DynamoTenants
     from postventa.storage.webhooks import DynamoWebhookDeliveries
@@ -120,6 +122,25 @@ class AwsAdapters:
             self._client("stepfunctions"),
             lambda: self.settings.require("lifecycle_state_machine_arn"),
         )
+
+    @functools.cached_property
+    def rejections(self) -> DynamoRejections:
+        from postventa.storage.rejections import DynamoRejections
+
+        return DynamoRejections(self._table)
+
+    @functools.cached_property
+    def rates(self) -> BanxicoRates | SandboxRates:
+        from postventa.messaging.exchange_rates import BanxicoRates, SandboxRates
+
+        if self.settings.exchange_rates == "sandbox":
+            return SandboxRates()
+        return BanxicoRates(self._banxico_token)
+
+    def _banxico_token(self) -> str:
+        from postventa.storage.secrets import banxico_token
+
+        return banxico_token(self._client("secretsmanager"))
 
 
 def build_adapters(env: Mapping[str, str]) -> AwsAdapters:

@@ -51,3 +51,40 @@ class PayloadTooLargeError(PostventaError):
 class GoneError(PostventaError):
     status_code = 410
     code = "gone"
+
+
+class TransientError(Exception):
+    """A failure worth retrying as is (AWS throttling or a 5xx, a timeout). The state machine's
+    Retry matches this class name; anything else raised by a task is permanent for it."""
+
+
+# AWS error codes that mean "try again later" (botocore's own retries already ran out).
+_RETRYABLE_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "SlowDown",
+        "ServiceUnavailable",
+        "InternalServerError",
+        "InternalFailure",
+        "TransactionInProgressException",
+    }
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether an exception from an AWS call (or the network) is worth retrying."""
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+    if isinstance(exc, ConnectionError | HTTPClientError | TimeoutError | TransientError):
+        return True
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        return error.get("Code") in _RETRYABLE_CODES or status >= 500
+    return False

@@ -11,6 +11,7 @@ defaults for infrastructure.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -30,6 +31,7 @@ class Settings(BaseModel):
     mail_from: str = Field(alias="MAIL_FROM", min_length=3)
     orders_queue_url: str | None = Field(None, alias="ORDERS_QUEUE_URL")
     lifecycle_state_machine_arn: str | None = Field(None, alias="LIFECYCLE_STATE_MACHINE_ARN")
+    exchange_rates: Literal["banxico", "sandbox"] = Field(alias="EXCHANGE_RATES")
     # Product limit, not infrastructure: the largest webhook body accepted (SQS claim check above
     # ~200 KiB, services/webhooks.py).
     max_webhook_body_bytes: int = Field(256 * 1024, alias="MAX_WEBHOOK_BODY_BYTES", gt=0)

@@ -212,3 +212,39 @@ def test_the_demo_seed_is_idempotent_and_keeps_the_csd_only_in_secrets_manager(a
     assert signer.rfc == "EKU9003173C9"  # the demo issuer's own generated CSD
     table = app.cloud.stack.tables["Table"]
     assert csd["key"] not in json.dumps(app.cloud.client("dynamodb").scan(TableName=table)["Items"])
+
+
+def test_when_the_buyer_cannot_be_asked_the_order_stops_in_error_with_the_reason(app: App) -> None:
+    # SES refuses every message once the sender is no longer verified: a permanent failure.
+    ses = app.cloud.client("ses")
+    for identity in ses.list_identities()["Identities"]:
+        ses.delete_identity(Identity=identity)
+    app.post_webhook(sample())
+    app.drain()
+    [execution] = app.executions()
+    assert app.execution_finished(execution["executionArn"]) == "FAILED"
+    record = app.wait_status("error")
+    assert record.error_code == "solicitud_no_enviada" and "comprador" in record.error_reason
+    wait_for(lambda: "BillingRequestFailed" in app.history(), what="failure in the history")
+    view = body_json(app.api(f"/api/v1/orders/shopify/{ORDER}"))
+    assert view["status"] == "error" and view["error_reason"] == record.error_reason
+
+
+def test_the_sweep_restarts_a_lifecycle_that_never_started(app: App) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from postventa.bootstrap import AwsAdapters
+    from postventa.services.demo import sample_orders_paid
+    from tests.support.fakes import FakeClock
+    from tests.support.orders_from import shopify_order
+
+    # An order stored twenty minutes ago whose lifecycle start was lost.
+    old = AwsAdapters(
+        app.adapters.settings, clock=FakeClock(datetime.now(UTC) - timedelta(minutes=20))
+    )
+    old.orders.add(shopify_order(sample_orders_paid(9101)))
+    [rule] = [r for r in app.cloud.stack.schedules if "SweepStuckOrders" in r]
+    [result] = app.cloud.fire_schedule(rule)
+    assert result["payload"] == {"checked": 1, "restarted": 1, "flagged": 0}
+    app.wait_status("solicitud_enviada", "9101")
+    wait_for(lambda: len(app.emails()) == 1, what="the billing email, late but sent")

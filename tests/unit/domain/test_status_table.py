@@ -62,3 +62,13 @@ def test_no_transition_leaves_an_order_that_has_the_buyers_data_back_waiting_for
 def test_transition_names_are_unique() -> None:
     names = [t.name for t in TRANSITIONS]
     assert len(names) == len(set(names))
+
+
+def test_a_failed_billing_request_ends_in_error_as_the_table_says() -> None:
+    from postventa.domain.status import BILLING_REQUEST_FAILED
+
+    writes = status_writes(json.loads(ASL.read_text(encoding="utf-8")))
+    assert writes["RecordBillingRequestFailure"] == (
+        {s.value for s in BILLING_REQUEST_FAILED.sources},
+        BILLING_REQUEST_FAILED.target.value,
+    )

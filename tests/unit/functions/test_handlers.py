@@ -208,3 +208,23 @@ def test_a_bad_page_size_is_a_400_naming_the_parameter(handler: Any, limit: str)
     assert response["statusCode"] == 400
     body = json.loads(response["body"])
     assert "limit" in body["message"] and body["details"] == {"parametros": ["limit"]}
+
+
+def test_the_seller_sees_why_a_delivery_was_rejected(handler: Any, adapters: FakeAdapters) -> None:
+    from postventa.domain.ports import RejectedWebhook
+
+    for tenant in ("tienda", "otra"):
+        adapters.rejections.add(
+            RejectedWebhook(
+                tenant_id=tenant,
+                channel="shopify",
+                received_at="2026-11-20T16:00:00.000Z",
+                code="channel_payload",
+                reason="El pedido de Shopify no tiene los datos necesarios para facturar.",
+                payload_key=f"webhooks/{tenant}/shopify/2026/11/20/x.json",
+            )
+        )
+    body = json.loads(handler("seller_api", api("/api/v1/rejected-webhooks"))["body"])
+    [rejected] = body["rejected"]
+    assert rejected["code"] == "channel_payload" and "Shopify" in rejected["reason"]
+    assert rejected["payload_key"].startswith("webhooks/tienda/")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -74,3 +75,57 @@ def test_a_claim_checked_body_is_read_back_from_the_tenants_prefix(adapters: Fak
 def test_an_unknown_tenant_is_an_error(adapters: FakeAdapters) -> None:
     with pytest.raises(NotFoundError):
         ingest_message(message(tenant_id="nadie"), adapters)
+
+
+def test_a_dollar_order_gets_the_legal_rate_of_its_payment_day(adapters: FakeAdapters) -> None:
+    import json
+
+    body = {**sample_orders_paid(), "currency": "USD"}
+    paid_on = datetime.fromisoformat(body["processed_at"]).date()
+    adapters.rates.rates[("USD", paid_on)] = Decimal("18.1919")
+    outcome = ingest_message(message(body=json.dumps(body)), adapters)
+    assert outcome.lifecycle_started
+    [record] = adapters.orders.records.values()
+    assert record.order.exchange_rate == Decimal("18.1919")
+
+
+def test_when_the_rate_is_not_available_yet_the_message_is_retried(adapters: FakeAdapters) -> None:
+    import json
+
+    from postventa.domain.exchange import RateUnavailableError
+
+    adapters.rates.unavailable = True
+    body = {**sample_orders_paid(), "currency": "USD"}
+    with pytest.raises(RateUnavailableError):
+        ingest_message(message(body=json.dumps(body)), adapters)
+    assert adapters.orders.records == {} and adapters.lifecycle.started == {}
+
+
+def test_an_order_in_a_currency_we_cannot_convert_is_kept_in_error_with_the_reason(
+    adapters: FakeAdapters,
+) -> None:
+    import json
+
+    body = {**sample_orders_paid(), "currency": "HKD"}
+    outcome = ingest_message(message(body=json.dumps(body)), adapters)
+    assert not outcome.invoiceable and outcome.stored
+    [record] = adapters.orders.records.values()
+    assert record.status is OrderStatus.ERROR and record.error_code == "moneda_no_soportada"
+    assert "HKD" in (record.error_reason or "")
+    assert adapters.lifecycle.started == {}
+    assert adapters.events.types() == ["OrderNotInvoiceable"]
+
+
+def test_a_delivery_that_cannot_become_an_order_is_rejected_with_its_body_kept(
+    adapters: FakeAdapters,
+) -> None:
+    import json
+
+    body = sample_orders_paid()
+    del body["created_at"], body["processed_at"], body["updated_at"]
+    outcome = ingest_message(message(body=json.dumps(body)), adapters)
+    assert outcome.rejected == "channel_payload"
+    [rejected] = adapters.rejections.list_recent("tienda", 10)
+    assert "Shopify" in rejected.reason and rejected.payload_key
+    assert json.loads(adapters.payloads.objects[rejected.payload_key]) == body
+    assert adapters.orders.records == {}

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
@@ -145,6 +146,10 @@ class Lifecycle(Protocol):
     def complete_task(self, task_token: str, output: Mapping[str, Any]) -> None:
         """Answer a waiting task; raises TaskClosedError when nothing waits for it any more."""
 
+    def status(self, ref: OrderRef) -> str | None:
+        """The order's execution status (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED), or
+        None when it has none."""
+
 
 class OrderQueue(Protocol):
     def send(self, message: str) -> None: ...
@@ -163,6 +168,30 @@ class WebhookDeliveries(Protocol):
         """True the first time a delivery id is seen, False for a redelivery."""
 
     def forget(self, tenant_id: str, channel: str, delivery_id: str) -> None: ...
+
+
+class ExchangeRates(Protocol):
+    def rate(self, currency: str, paid_on: date) -> Decimal:
+        """MXN per unit of `currency` for a payment on `paid_on` (the legal rate, CFF art. 20);
+        UnsupportedCurrencyError (permanent) or RateUnavailableError (retry later)."""
+
+
+class RejectedWebhook(BaseModel):
+    """A signed delivery that could not become an order, kept for the seller to see why."""
+
+    tenant_id: str
+    channel: str
+    received_at: str
+    code: str
+    reason: str  # Spanish, for the seller
+    order_id: str | None = None
+    payload_key: str | None = None  # the raw body, kept in the documents bucket
+
+
+class Rejections(Protocol):
+    def add(self, rejected: RejectedWebhook) -> None: ...
+
+    def list_recent(self, tenant_id: str, limit: int) -> list[RejectedWebhook]: ...
 
 
 class Clock(Protocol):
@@ -215,3 +244,7 @@ class Adapters(Protocol):
     def payloads(self) -> PayloadStore: ...
     @property
     def deliveries(self) -> WebhookDeliveries: ...
+    @property
+    def rates(self) -> ExchangeRates: ...
+    @property
+    def rejections(self) -> Rejections: ...

@@ -65,11 +65,24 @@ DEADLINE_PASSED = _t("deadline_passed", {S.RECEIVED, S.BILLING_REQUESTED}, S.GLO
 # Data was recorded, but the lifecycle had already stopped waiting for it (the deadline won).
 BUYER_DATA_TOO_LATE = _t("buyer_data_too_late", {S.DATA_RECEIVED}, S.GLOBAL)
 
+# The order was stored but cannot be invoiced as it is (e.g. a currency whose legal rate we cannot
+# obtain): it stops in `error` with the reason, and no lifecycle starts.
+ORDER_NOT_INVOICEABLE = _t("order_not_invoiceable", {S.RECEIVED}, S.ERROR)
+# Asking the buyer failed for good (the SendBillingRequest task failed after its retries).
+BILLING_REQUEST_FAILED = _t("billing_request_failed", {S.RECEIVED, S.BILLING_REQUESTED}, S.ERROR)
+
+# The order was received but its lifecycle ended (or was lost) without ever asking the buyer:
+# found by the sweep, so no order waits in `recibido` unnoticed.
+LIFECYCLE_LOST = _t("lifecycle_lost", {S.RECEIVED}, S.ERROR)
+
 TRANSITIONS: tuple[Transition, ...] = (
     BILLING_REQUESTED,
     BUYER_DATA_SUBMITTED,
     DEADLINE_PASSED,
     BUYER_DATA_TOO_LATE,
+    ORDER_NOT_INVOICEABLE,
+    BILLING_REQUEST_FAILED,
+    LIFECYCLE_LOST,
 )
 
 

@@ -51,11 +51,17 @@ def to_mime(email: Email, sender: str) -> bytes:
     return msg.as_bytes()
 
 
+def header_text(value: str) -> str:
+    """A header value on one line: a line break or other control character in a channel's data
+    (an order name with CR/LF) must not make the email impossible to send, nor add headers."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
+
+
 def render_email(name: str, subject: str, to: str, context: dict[str, Any]) -> Email:
     env = _env()
     return Email(
         to=to,
-        subject=subject,
+        subject=header_text(subject),
         text=env.get_template(f"{name}.txt.j2").render(**context),
         html=env.get_template(f"{name}.html.j2").render(**context),
     )

@@ -14,12 +14,17 @@ from postventa.errors import NotFoundError, UnauthorizedError
 MAX_PAGE = 100
 
 
-class OrdersQuery(BaseModel):
-    """GET /api/v1/orders query string."""
+class PageQuery(BaseModel):
+    """A listing's page size."""
 
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(50, ge=1, le=MAX_PAGE)
+
+
+class OrdersQuery(PageQuery):
+    """GET /api/v1/orders query string."""
+
     cursor: str | None = Field(None, min_length=1, max_length=1024)
 
 
@@ -59,3 +64,9 @@ def get_order(tenant_id: str, channel: str, order_id: str, adapters: Adapters) -
         for e in adapters.orders.history(ref)
     ]
     return view
+
+
+def list_rejected(tenant_id: str, adapters: Adapters, *, limit: int = 50) -> dict[str, Any]:
+    """Signed deliveries that could not become orders, newest first, with the reason."""
+    rejected = adapters.rejections.list_recent(tenant_id, limit)
+    return {"rejected": [r.model_dump(exclude={"tenant_id"}) for r in rejected]}

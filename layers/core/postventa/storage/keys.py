@@ -77,3 +77,7 @@ def webhook_delivery_key(tenant_id: str, channel: str, delivery_id: str) -> dict
     may be of any length (a key may not pass 2,048 bytes)."""
     digest = hashlib.sha256(delivery_id.encode("utf-8")).hexdigest()
     return {"pk": f"T#{tenant_id}#WEBHOOK#{channel}#{digest}", "sk": "DELIVERY"}
+
+
+def rejected_webhooks_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#REJECTED"

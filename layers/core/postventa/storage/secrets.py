@@ -64,3 +64,20 @@ class SecretsManagerTenantSecrets:
             return None
         value = json.loads(raw)
         return value if isinstance(value, dict) else None
+
+
+BANXICO_SECRET = f"{SECRETS_PREFIX}/banxico"
+
+
+def banxico_token(client: Any) -> str:
+    """Banxico's SIE query token: {"token": "..."} in `postventa/banxico` (an operator sets it
+    once per deployment; see the README)."""
+    from postventa.settings import ConfigurationError
+
+    try:
+        raw = client.get_secret_value(SecretId=BANXICO_SECRET)["SecretString"]
+        return str(json.loads(raw)["token"])
+    except client.exceptions.ResourceNotFoundException:
+        raise ConfigurationError(
+            f"secret {BANXICO_SECRET} with Banxico's SIE token is missing"
+        ) from None

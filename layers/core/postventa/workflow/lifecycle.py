@@ -8,7 +8,7 @@ from typing import Any
 
 from postventa.domain.orders import OrderRef
 from postventa.domain.ports import TaskClosedError
-from postventa.domain.status import DEADLINE_PASSED
+from postventa.domain.status import BILLING_REQUEST_FAILED, DEADLINE_PASSED
 from postventa.storage import keys
 
 
@@ -18,7 +18,11 @@ def execution_input(ref: OrderRef, deadline_seconds: int) -> dict[str, Any]:
     return {
         "order": ref.model_dump(),
         "order_key": keys.order_key_attribute_values(ref.tenant_id, ref.channel, ref.order_id),
+        # Status index keys the state machine writes with its own DynamoDB updates.
         "global_status_index": keys.status_index_pk(ref.tenant_id, DEADLINE_PASSED.target.value),
+        "error_status_index": keys.status_index_pk(
+            ref.tenant_id, BILLING_REQUEST_FAILED.target.value
+        ),
         "tenant_deadline_seconds": int(deadline_seconds),
     }
 
@@ -47,3 +51,11 @@ class StepFunctionsLifecycle:
             )
         except (errors.TaskTimedOut, errors.TaskDoesNotExist, errors.InvalidToken) as exc:
             raise TaskClosedError(str(exc)) from exc
+
+    def status(self, ref: OrderRef) -> str | None:
+        machine = self._arn()
+        arn = machine.replace(":stateMachine:", ":execution:", 1) + f":{ref.execution_name}"
+        try:
+            return str(self._client.describe_execution(executionArn=arn)["status"])
+        except self._client.exceptions.ExecutionDoesNotExist:
+            return None

@@ -1,0 +1,43 @@
+"""The sweep: an order left in `recibido` gets its lifecycle back, or `error` with the reason."""
+
+from __future__ import annotations
+
+from postventa.domain.status import OrderStatus
+from postventa.services.sweeper import sweep_stuck_orders
+from tests.support import builders
+from tests.support.fakes import FakeAdapters
+
+
+def test_an_order_whose_lifecycle_never_started_gets_it_started(adapters: FakeAdapters) -> None:
+    order = builders.order()
+    adapters.orders.add(order)
+    adapters.clock.advance(minutes=16)
+    report = sweep_stuck_orders(adapters)
+    assert (report.restarted, report.flagged) == (1, 0)
+    assert order.ref.execution_name in adapters.lifecycle.started
+    assert adapters.events.types() == ["LifecycleRestarted"]
+
+
+def test_a_fresh_order_or_a_running_lifecycle_is_left_alone(adapters: FakeAdapters) -> None:
+    fresh, running = builders.order("1"), builders.order("2")
+    adapters.orders.add(running)
+    adapters.lifecycle.start(running.ref, 3600)
+    adapters.clock.advance(minutes=16)
+    adapters.orders.add(fresh)
+    report = sweep_stuck_orders(adapters)
+    assert (report.checked, report.restarted, report.flagged) == (2, 0, 0)
+
+
+def test_an_order_whose_lifecycle_ended_without_asking_the_buyer_is_put_in_error(
+    adapters: FakeAdapters,
+) -> None:
+    order = builders.order()
+    adapters.orders.add(order)
+    adapters.lifecycle.start(order.ref, 3600)
+    adapters.lifecycle.statuses[order.ref.execution_name] = "FAILED"
+    adapters.clock.advance(minutes=16)
+    assert sweep_stuck_orders(adapters).flagged == 1
+    record = adapters.orders.get(order.ref)
+    assert record is not None and record.status is OrderStatus.ERROR
+    assert record.error_code == "ciclo_interrumpido" and "comprador" in (record.error_reason or "")
+    assert sweep_stuck_orders(adapters).flagged == 0  # said once
