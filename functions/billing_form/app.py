@@ -9,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from postventa.bootstrap import bootstrap
-from postventa.observability import logger, metrics, tracer
+from postventa.observability import logger, metrics, redact_errors, tracer
 from postventa.services.billing_form import show_form, submit_form
 from postventa.web.billing_pages import Page, form_page, lookup_page
 from postventa.web.http import HTML, PAGE_HEADERS, is_same_origin, raw_body
@@ -46,5 +46,6 @@ def submit(token: str) -> Response:
 @tracer.capture_lambda_handler
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
+@redact_errors
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

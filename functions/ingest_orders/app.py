@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from postventa.bootstrap import bootstrap
 from postventa.channels.base import QueuedWebhook
-from postventa.observability import logger, metrics, tracer
+from postventa.observability import logger, metrics, redact_errors, tracer
 from postventa.services.ingest import ingest_message
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -27,6 +27,7 @@ def record_handler(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 @logger.inject_lambda_context(correlation_id_path="Records[0].messageId", clear_state=True)
 @metrics.log_metrics
+@redact_errors
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

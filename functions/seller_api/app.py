@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from postventa.bootstrap import bootstrap
 from postventa.errors import PostventaError
-from postventa.observability import logger, metrics, tracer
+from postventa.observability import logger, metrics, redact_errors, tracer
 from postventa.services import seller_api
 from postventa.web.http import JSON, error_body, query_model
 
@@ -58,5 +58,6 @@ def not_found(exc: Exception) -> Response:
 @tracer.capture_lambda_handler
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
+@redact_errors
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -8,13 +8,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from postventa.bootstrap import bootstrap
 from postventa.errors import TransientError, is_transient
-from postventa.observability import logger, metrics, tracer
+from postventa.observability import logger, metrics, redact_errors, tracer
 from postventa.services.billing_request import BillingRequestTask, send_billing_request
 
 
 @tracer.capture_lambda_handler
 @logger.inject_lambda_context(correlation_id_path="order.order_id", clear_state=True)
 @metrics.log_metrics
+@redact_errors
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         outcome = send_billing_request(BillingRequestTask.model_validate(event), bootstrap())

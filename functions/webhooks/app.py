@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from postventa.bootstrap import bootstrap
 from postventa.errors import PostventaError
-from postventa.observability import logger, metrics, tracer
+from postventa.observability import logger, metrics, redact_errors, tracer
 from postventa.services.webhooks import receive_webhook
 from postventa.web.http import JSON, error_body, raw_body
 
@@ -25,6 +25,7 @@ _ACK = '{"ok": true}'
 @tracer.capture_lambda_handler
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
+@redact_errors
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     params = event.get("pathParameters") or {}
     try:

@@ -5,6 +5,7 @@ Every entry point uses the same decorator order:
     @tracer.capture_lambda_handler
     @logger.inject_lambda_context(correlation_id_path=...)   # never log_event=True
     @metrics.log_metrics
+    @redact_errors
     def handler(event, context): ...
 
 Buyers' RFCs, emails, names and addresses are personal data: `redact()` is applied to every log
@@ -78,10 +79,31 @@ _RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
 }
 
 
+def _redacted_exception(exc: BaseException, depth: int = 0) -> BaseException:
+    """A stand-in for `exc` with the same class name and a redacted message, chained the same way:
+    a traceback prints the exception's text (pydantic's includes the input it refused: a buyer's
+    email or RFC), and the filter must mask it as it masks messages."""
+    stand_in_type = type(type(exc).__name__, (Exception,), {"__module__": type(exc).__module__})
+    stand_in = stand_in_type(redact(str(exc)))
+    stand_in.__traceback__ = exc.__traceback__
+    if depth < 5:
+        if exc.__cause__ is not None:
+            stand_in.__cause__ = _redacted_exception(exc.__cause__, depth + 1)
+        elif exc.__context__ is not None and not exc.__suppress_context__:
+            stand_in.__context__ = _redacted_exception(exc.__context__, depth + 1)
+    stand_in.__suppress_context__ = exc.__suppress_context__
+    return stand_in
+
+
 class PersonalDataFilter(logging.Filter):
-    """Masks personal data in the message, its arguments and extra keys of every record."""
+    """Masks personal data in the message, its arguments, extra keys and exception text of
+    every record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            stand_in = _redacted_exception(record.exc_info[1])
+            record.exc_info = (type(stand_in), stand_in, record.exc_info[2])
+            record.exc_text = None
         if isinstance(record.msg, str):
             record.msg = redact(record.msg)
         if record.args:
@@ -138,6 +160,21 @@ class LazyTracer:
 
 tracer = LazyTracer()
 metrics = Metrics(namespace="Postventa", service=SERVICE)
+
+
+def redact_errors(handler: _F) -> _F:
+    """The innermost decorator of every entry point: an exception leaving the handler carries a
+    redacted message. Lambda's runtime prints an uncaught exception itself (and Step Functions
+    keeps its message in the execution history), outside the filter above."""
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        except Exception as exc:
+            raise _redacted_exception(exc) from None
+
+    return wrapper  # type: ignore[return-value]
 
 
 def order_correlation_id(tenant_id: str, channel: str, order_id: str) -> str:

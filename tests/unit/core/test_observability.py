@@ -6,6 +6,8 @@ import io
 import json
 import logging
 
+import pytest
+
 from postventa.observability import PersonalDataFilter, order_correlation_id, redact
 
 
@@ -100,3 +102,56 @@ def test_tracer_wraps_the_handler_when_tracing_is_on(monkeypatch) -> None:
         return event
 
     assert lazy.capture_lambda_handler(handler) == ("traced", handler)
+
+
+def test_an_exception_logged_with_its_traceback_does_not_leak_the_buyers_data() -> None:
+    import io
+    import logging
+
+    from pydantic import BaseModel
+
+    from postventa.observability import PersonalDataFilter
+
+    class Loose(BaseModel):  # a model that shows its input in errors (pydantic's default)
+        total: int
+
+    stream = io.StringIO()
+    log = logging.getLogger("postventa.test.traceback")
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(PersonalDataFilter())
+    log.addHandler(handler)
+    # Built at run time: a traceback also prints source lines, which never hold buyers' data.
+    buyer = "@".join(("ana.lopez", "example.com"))
+    rfc = "LOAA" + "800101AB1"
+    try:
+        try:
+            try:
+                Loose.model_validate({"total": f"{buyer} RFC {rfc}"})
+            except ValueError as exc:
+                raise RuntimeError(f"no se pudo con {buyer}") from exc
+        except RuntimeError:
+            log.exception("fallo")
+    finally:
+        log.removeHandler(handler)
+    text = stream.getvalue()
+    assert "ValidationError" in text and "RuntimeError" in text and "Traceback" in text
+    assert "ana.lopez@example.com" not in text and "LOAA800101AB1" not in text
+    assert "<email>" in text
+
+
+def test_an_exception_leaving_a_handler_keeps_its_name_but_not_the_buyers_data() -> None:
+    from postventa.observability import redact_errors
+
+    buyer = "@".join(("ana.lopez", "example.com"))
+
+    class TransientError(Exception):
+        pass
+
+    @redact_errors
+    def handler(event: dict, context: object) -> None:
+        raise TransientError(f"SES rechazó {buyer}")
+
+    with pytest.raises(Exception) as caught:
+        handler({}, None)
+    assert type(caught.value).__name__ == "TransientError"  # what Retry/Catch match on
+    assert buyer not in str(caught.value) and "<email>" in str(caught.value)
