@@ -95,9 +95,11 @@ def validate_document(
 
 
 def _parse(xml: bytes) -> Any:
+    """Strict parse: no recovery (what is not well-formed XML is refused, as a PAC does), no
+    entities, no network."""
     from lxml import etree
-    from satcfdi.utils import parser
 
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
     try:
         return etree.fromstring(xml, parser=parser)
     except etree.XMLSyntaxError as exc:

@@ -62,8 +62,47 @@ TASAS_O_CUOTAS: tuple[TasaOCuota, ...] = (
     TasaOCuota("001", "Tasa", Decimal("0"), Decimal("0.350000"), False, True),
 )
 
-# c_TipoFactor
-TIPOS_FACTOR = frozenset({"Tasa", "Cuota", "Exento"})
+# The small catalogs whose keys the matrix checks, as SAT's catCFDI.xsd for CFDI 4.0 enumerates
+# them (satcfdi's db mixes in keys of older versions, e.g. c_FormaPago 07, 98). A unit test
+# compares them with the catCFDI.xsd satcfdi ships.
+CATALOGOS: dict[str, frozenset[str]] = {
+    "c_FormaPago": frozenset(
+        [
+            "01",
+            "02",
+            "03",
+            "04",
+            "05",
+            "06",
+            "08",
+            "12",
+            "13",
+            "14",
+            "15",
+            "17",
+            "23",
+            "24",
+            "25",
+            "26",
+            "27",
+            "28",
+            "29",
+            "30",
+            "31",
+            "99",
+        ]
+    ),
+    "c_TipoDeComprobante": frozenset(["I", "E", "T", "N", "P"]),
+    "c_Exportacion": frozenset(["01", "02", "03", "04"]),
+    "c_MetodoPago": frozenset(["PUE", "PPD"]),
+    "c_Periodicidad": frozenset(["01", "02", "03", "04", "05"]),
+    "c_Meses": frozenset(f"{m:02d}" for m in range(1, 19)),
+    "c_TipoRelacion": frozenset(f"{m:02d}" for m in range(1, 10)),
+    "c_ObjetoImp": frozenset(f"{m:02d}" for m in range(1, 9)),
+    "c_Impuesto": frozenset(["001", "002", "003"]),
+    "c_TipoFactor": frozenset(["Tasa", "Cuota", "Exento"]),
+}
+TIPOS_FACTOR = CATALOGOS["c_TipoFactor"]
 
 # c_Pais, column "Formato de Registro de Identidad Tributaria": only these countries publish one
 # (MEX's is the RFC, and MEX cannot be a ResidenciaFiscal: CFDI40152).

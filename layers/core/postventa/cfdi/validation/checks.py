@@ -918,6 +918,8 @@ def cfdi40219(doc: Document) -> Iterator[str]:
     for traslado in doc.traslados:
         tasa, factor = number(traslado.get("TasaOCuota")), traslado.get("TipoFactor") or ""
         impuesto = traslado.get("Impuesto") or ""
+        if factor == "Exento":
+            continue  # a rate on an exempt row is CFDI40213's
         if tasa is not None and not cat.tasa_o_cuota_valida(impuesto, factor, tasa, traslado=True):
             yield f"Traslado {impuesto} {factor} {traslado.get('TasaOCuota')}"
 

@@ -1,8 +1,8 @@
 """Catalog look-ups for the matrix rules, each cached for the life of the process.
 
-Sources: satcfdi's SAT catalog db (c_FormaPago, c_Moneda, c_TipoDeComprobante, c_Exportacion,
-c_MetodoPago, c_Periodicidad, c_Meses, c_TipoRelacion, c_ObjetoImp, c_Impuesto, c_ClaveProdServ,
-c_ClaveUnidad, c_CodigoPostal), the project's own CFDI 4.0 catalogs (`postventa.cfdi.catalogs`:
+Sources: satcfdi's SAT catalog db for the large ones (c_ClaveProdServ, c_ClaveUnidad) and
+c_Moneda's decimals; the keys of the small 4.0 catalogs as SAT's catCFDI.xsd enumerates them
+(`_sat_tables.CATALOGOS`); the project's own CFDI 4.0 catalogs (`postventa.cfdi.catalogs`:
 c_RegimenFiscal with its Física/Moral columns, c_UsoCFDI with its régimen matrix, c_Pais) and the
 rows satcfdi does not carry (`_sat_tables`). satcfdi's db mixes CFDI 3.3 and 4.0 keys; for
 régimen and uso the project's 4.0-only catalogs decide.
@@ -14,28 +14,12 @@ from collections.abc import Mapping
 from decimal import Decimal
 from functools import cache, lru_cache
 
-from postventa.cfdi.validation._sat_tables import TASAS_O_CUOTAS
-
-# small catalogs loaded whole; the two large ones (52,000 and 95,000 keys) are looked up per key
-_SMALL = {
-    "c_FormaPago": "C756_c_FormaPago",
-    "c_TipoDeComprobante": "C756_c_TipoDeComprobante",
-    "c_Exportacion": "C756_c_Exportacion",
-    "c_MetodoPago": "C756_c_MetodoPago",
-    "c_Periodicidad": "C756_c_Periodicidad",
-    "c_Meses": "C756_c_Meses",
-    "c_TipoRelacion": "C756_c_TipoRelacion",
-    "c_ObjetoImp": "C756_c_ObjetoImp",
-    "c_Impuesto": "C756_c_Impuesto",
-}
+from postventa.cfdi.validation._sat_tables import CATALOGOS, TASAS_O_CUOTAS
 
 
-@cache
 def keys(catalog: str) -> frozenset[str]:
-    """Every key of one of the small catalogs named in `_SMALL` ("c_FormaPago" ...)."""
-    from satcfdi.catalogs import select_all
-
-    return frozenset(str(key) for key in select_all(_SMALL[catalog]))
+    """Every key of one of the small CFDI 4.0 catalogs ("c_FormaPago" ...)."""
+    return CATALOGOS[catalog]
 
 
 @cache
