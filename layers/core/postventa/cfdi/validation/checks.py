@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from postventa.cfdi import catalogs
 from postventa.cfdi.validation import sat_catalogs as cat
@@ -50,7 +51,7 @@ def _generic(rfc: str | None) -> bool:
 
 
 def _round(value: Decimal, decimals: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return value.quantize(_unit(decimals), rounding=ROUND_HALF_UP)
 
 
 def _too_many_decimals(doc: Document, raw: str | None) -> bool:
@@ -68,6 +69,12 @@ def _sum_matches(declared_raw: str | None, total: Decimal, doc: Document) -> boo
     return declared == _round(total, places(declared_raw) if decimals is None else decimals)
 
 
+@lru_cache(maxsize=64)
+def _unit(decimals: int) -> Decimal:
+    """10^-decimals."""
+    return Decimal(1).scaleb(-decimals)
+
+
 def _bounds(
     a_raw: str | None, b_raw: str | None, target_raw: str, *, b_exact: bool = False
 ) -> tuple[Decimal, Decimal] | None:
@@ -77,17 +84,29 @@ def _bounds(
     a, b = number(a_raw), number(b_raw)
     if a is None or b is None:
         return None
-    half_a = Decimal(1).scaleb(-places(a_raw)) / 2
-    half_b = ZERO if b_exact else Decimal(1).scaleb(-places(b_raw)) / 2
-    unit = Decimal(1).scaleb(-places(target_raw))
+    half_a = _unit(places(a_raw)) / 2
+    half_b = ZERO if b_exact else _unit(places(b_raw)) / 2
+    unit = _unit(places(target_raw))
     low = ((a - half_a) * (b - half_b)).quantize(unit, rounding=ROUND_DOWN)
     high = ((a + half_a) * (b + half_b)).quantize(unit, rounding=ROUND_CEILING)
     return max(low, ZERO), high
 
 
-def _outside(value_raw: str | None, bounds: tuple[Decimal, Decimal] | None) -> str | None:
-    value = number(value_raw)
-    if value is None or bounds is None or bounds[0] <= value <= bounds[1]:
+def _outside_product(
+    value_raw: str | None, a_raw: str | None, b_raw: str | None, *, b_exact: bool = False
+) -> str | None:
+    """None when `value` lies within SAT's bounds of a x b, else the Spanish detail.
+
+    Fast path first: a value written with d decimals that is less than 10^-d away from the exact
+    product is that product truncated or rounded up, and both lie within the bounds (for
+    non-negative factors each bound moves away from the product)."""
+    value, a, b = number(value_raw), number(a_raw), number(b_raw)
+    if value is None or a is None or b is None:
+        return None
+    if a >= 0 and b >= 0 and abs(value - a * b) < _unit(places(value_raw)):
+        return None
+    bounds = _bounds(a_raw, b_raw, value_raw or "", b_exact=b_exact)
+    if bounds is None or bounds[0] <= value <= bounds[1]:
         return None
     return f"{value_raw} fuera de [{bounds[0]}, {bounds[1]}]"
 
@@ -496,11 +515,7 @@ def cfdi40166(doc: Document) -> Iterator[str]:
 
 
 def _importe_outside(attrs: Attrs) -> str | None:
-    importe = attrs.get("Importe")
-    if importe is None:
-        return None
-    bounds = _bounds(attrs.get("Cantidad"), attrs.get("ValorUnitario"), importe)
-    return _outside(importe, bounds)
+    return _outside_product(attrs.get("Importe"), attrs.get("Cantidad"), attrs.get("ValorUnitario"))
 
 
 def cfdi40167(doc: Document) -> Iterator[str]:
@@ -581,11 +596,11 @@ def _tasa_not_in_catalog(kind: str, doc: Document) -> Iterator[str]:
 
 def _tax_importe_outside(kind: str, doc: Document) -> Iterator[str]:
     for c, tax in _taxes(doc, kind):
-        importe = tax.get("Importe")
-        if importe is None or tax.get("TipoFactor") == "Exento":
+        if tax.get("TipoFactor") == "Exento":
             continue
-        bounds = _bounds(tax.get("Base"), tax.get("TasaOCuota"), importe, b_exact=True)
-        problem = _outside(importe, bounds)
+        problem = _outside_product(
+            tax.get("Importe"), tax.get("Base"), tax.get("TasaOCuota"), b_exact=True
+        )
         if problem:
             yield f"concepto {c.n}: Importe {problem}"
 
@@ -817,7 +832,7 @@ def _sum_raw(raws: list[str]) -> str:
     """Several written amounts as one, keeping the largest number of decimals written."""
     total = sum((number(raw) or ZERO for raw in raws), ZERO)
     decimals = max(places(raw) for raw in raws)
-    return str(total.quantize(Decimal(1).scaleb(-decimals)))
+    return str(total.quantize(_unit(decimals)))
 
 
 def cfdi40212(doc: Document) -> Iterator[str]:
@@ -851,12 +866,17 @@ def _key(tax: Attrs) -> _GroupKey:
 
 
 def _concept_groups(doc: Document) -> dict[_GroupKey, list[Decimal]]:
-    """Concept traslados grouped by (Impuesto, TipoFactor, TasaOCuota): [sum Base, sum Importe]."""
+    """Concept traslados grouped by (Impuesto, TipoFactor, TasaOCuota): [sum Base, sum Importe].
+    Three rules read it: computed once per document."""
+    cached = doc.memo.get("traslado_groups")
+    if cached is not None:
+        return cached
     groups: dict[_GroupKey, list[Decimal]] = {}
     for _, tax in _taxes(doc, "traslado"):
         sums = groups.setdefault(_key(tax), [ZERO, ZERO])
         sums[0] += number(tax.get("Base")) or ZERO
         sums[1] += number(tax.get("Importe")) or ZERO
+    doc.memo["traslado_groups"] = groups
     return groups
 
 

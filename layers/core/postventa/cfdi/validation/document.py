@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -30,8 +30,11 @@ Attrs = Mapping[str, str]
 
 def number(raw: str | None) -> Decimal | None:
     """The xs:decimal value of an attribute; None when absent or not a number."""
-    if raw is None:
-        return None
+    return None if raw is None else _number(raw)
+
+
+@lru_cache(maxsize=8192)  # amounts repeat across conceptos (rates, quantities, prices)
+def _number(raw: str) -> Decimal | None:
     try:
         value = Decimal(raw.strip())
     except InvalidOperation:
@@ -81,6 +84,7 @@ class Document:
     retenciones_node: bool = field(init=False)
     complementos: set[str] = field(init=False)  # tags of the complements' children
     implocal: Attrs | None = field(init=False)  # implocal:ImpuestosLocales, when present
+    memo: dict[str, Any] = field(init=False, default_factory=dict)  # values several rules share
 
     def __post_init__(self) -> None:
         root = self.root

@@ -49,6 +49,7 @@ def clave_unidad_existe(clave: str) -> bool:
     return in_large_catalog("C756_c_ClaveUnidad", clave)
 
 
+@lru_cache(maxsize=1024)
 def tasa_o_cuota_valida(impuesto: str, factor: str, valor: Decimal, *, traslado: bool) -> bool:
     """True when `valor` is a fixed value, or inside a range, of c_TasaOCuota for that
     impuesto, factor and kind (traslado or retención)."""
