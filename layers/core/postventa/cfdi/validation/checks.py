@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -564,57 +564,70 @@ def cfdi40173(doc: Document) -> Iterator[str]:
             yield f"concepto {c.n}"
 
 
-def _base_not_positive(kind: str, doc: Document) -> Iterator[str]:
-    for c, tax in _taxes(doc, kind):
-        base = number(tax.get("Base"))
-        if base is not None and base <= 0:
-            yield f"concepto {c.n}: Base {tax.get('Base')}"
+def base_not_positive(kind: str) -> Callable[[Document], Iterator[str]]:
+    """The check for a concepto's traslados or retenciones (`kind`): one rule each."""
+
+    def check(doc: Document) -> Iterator[str]:
+        for c, tax in _taxes(doc, kind):
+            base = number(tax.get("Base"))
+            if base is not None and base <= 0:
+                yield f"concepto {c.n}: Base {tax.get('Base')}"
+
+    return check
 
 
-def _impuesto_not_in_catalog(kind: str, doc: Document) -> Iterator[str]:
-    for c, tax in _taxes(doc, kind):
-        if tax.get("Impuesto") not in cat.keys("c_Impuesto"):
-            yield f"concepto {c.n}: Impuesto {tax.get('Impuesto')!r}"
+def impuesto_not_in_catalog(kind: str) -> Callable[[Document], Iterator[str]]:
+    """The check for a concepto's traslados or retenciones (`kind`): one rule each."""
+
+    def check(doc: Document) -> Iterator[str]:
+        for c, tax in _taxes(doc, kind):
+            if tax.get("Impuesto") not in cat.keys("c_Impuesto"):
+                yield f"concepto {c.n}: Impuesto {tax.get('Impuesto')!r}"
+
+    return check
 
 
-def _factor_not_in_catalog(kind: str, doc: Document) -> Iterator[str]:
-    for c, tax in _taxes(doc, kind):
-        if tax.get("TipoFactor") not in TIPOS_FACTOR:
-            yield f"concepto {c.n}: TipoFactor {tax.get('TipoFactor')!r}"
+def factor_not_in_catalog(kind: str) -> Callable[[Document], Iterator[str]]:
+    """The check for a concepto's traslados or retenciones (`kind`): one rule each."""
+
+    def check(doc: Document) -> Iterator[str]:
+        for c, tax in _taxes(doc, kind):
+            if tax.get("TipoFactor") not in TIPOS_FACTOR:
+                yield f"concepto {c.n}: TipoFactor {tax.get('TipoFactor')!r}"
+
+    return check
 
 
-def _tasa_not_in_catalog(kind: str, doc: Document) -> Iterator[str]:
-    for c, tax in _taxes(doc, kind):
-        tasa = number(tax.get("TasaOCuota"))
-        factor = tax.get("TipoFactor") or ""
-        if tasa is None or factor == "Exento":
-            continue
-        impuesto = tax.get("Impuesto") or ""
-        if not cat.tasa_o_cuota_valida(impuesto, factor, tasa, traslado=kind == "traslado"):
-            yield f"concepto {c.n}: {impuesto} {factor} {tax.get('TasaOCuota')}"
+def tasa_not_in_catalog(kind: str) -> Callable[[Document], Iterator[str]]:
+    """The check for a concepto's traslados or retenciones (`kind`): one rule each."""
+
+    def check(doc: Document) -> Iterator[str]:
+        for c, tax in _taxes(doc, kind):
+            tasa = number(tax.get("TasaOCuota"))
+            factor = tax.get("TipoFactor") or ""
+            if tasa is None or factor == "Exento":
+                continue
+            impuesto = tax.get("Impuesto") or ""
+            if not cat.tasa_o_cuota_valida(impuesto, factor, tasa, traslado=kind == "traslado"):
+                yield f"concepto {c.n}: {impuesto} {factor} {tax.get('TasaOCuota')}"
+
+    return check
 
 
-def _tax_importe_outside(kind: str, doc: Document) -> Iterator[str]:
-    for c, tax in _taxes(doc, kind):
-        if tax.get("TipoFactor") == "Exento":
-            continue
-        problem = _outside_product(
-            tax.get("Importe"), tax.get("Base"), tax.get("TasaOCuota"), b_exact=True
-        )
-        if problem:
-            yield f"concepto {c.n}: Importe {problem}"
+def tax_importe_outside(kind: str) -> Callable[[Document], Iterator[str]]:
+    """The check for a concepto's traslados or retenciones (`kind`): one rule each."""
 
+    def check(doc: Document) -> Iterator[str]:
+        for c, tax in _taxes(doc, kind):
+            if tax.get("TipoFactor") == "Exento":
+                continue
+            problem = _outside_product(
+                tax.get("Importe"), tax.get("Base"), tax.get("TasaOCuota"), b_exact=True
+            )
+            if problem:
+                yield f"concepto {c.n}: Importe {problem}"
 
-def cfdi40174(doc: Document) -> Iterator[str]:
-    return _base_not_positive("traslado", doc)
-
-
-def cfdi40175(doc: Document) -> Iterator[str]:
-    return _impuesto_not_in_catalog("traslado", doc)
-
-
-def cfdi40176(doc: Document) -> Iterator[str]:
-    return _factor_not_in_catalog("traslado", doc)
+    return check
 
 
 def cfdi40177(doc: Document) -> Iterator[str]:
@@ -631,38 +644,10 @@ def cfdi40178(doc: Document) -> Iterator[str]:
             yield f"concepto {c.n}: TipoFactor {tax.get('TipoFactor')}"
 
 
-def cfdi40179(doc: Document) -> Iterator[str]:
-    return _tasa_not_in_catalog("traslado", doc)
-
-
-def cfdi40180(doc: Document) -> Iterator[str]:
-    return _tax_importe_outside("traslado", doc)
-
-
-def cfdi40181(doc: Document) -> Iterator[str]:
-    return _base_not_positive("retencion", doc)
-
-
-def cfdi40182(doc: Document) -> Iterator[str]:
-    return _impuesto_not_in_catalog("retencion", doc)
-
-
-def cfdi40183(doc: Document) -> Iterator[str]:
-    return _factor_not_in_catalog("retencion", doc)
-
-
 def cfdi40184(doc: Document) -> Iterator[str]:
     for c, tax in _taxes(doc, "retencion"):
         if tax.get("TipoFactor") == "Exento":
             yield f"concepto {c.n}"
-
-
-def cfdi40185(doc: Document) -> Iterator[str]:
-    return _tasa_not_in_catalog("retencion", doc)
-
-
-def cfdi40186(doc: Document) -> Iterator[str]:
-    return _tax_importe_outside("retencion", doc)
 
 
 def cfdi40188(doc: Document) -> Iterator[str]:

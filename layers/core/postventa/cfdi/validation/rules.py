@@ -333,13 +333,13 @@ RULES: tuple[Rule, ...] = (
          "traslado y/o retenciones.", c.cfdi40173),
     _off("CFDI40174", "Concepto.Traslado.Base", "Base del traslado mayor que cero.",
          "El valor del campo Base que corresponde a Traslado debe ser mayor que cero.",
-         c.cfdi40174),
+         c.base_not_positive("traslado")),
     _off("CFDI40175", "Concepto.Traslado.Impuesto", "Impuesto del traslado de c_Impuesto.",
          "El valor del campo Impuesto que corresponde a Traslado no contiene un valor del "
-         "catálogo c_Impuesto.", c.cfdi40175),
+         "catálogo c_Impuesto.", c.impuesto_not_in_catalog("traslado")),
     _off("CFDI40176", "Concepto.Traslado.TipoFactor", "TipoFactor del traslado de c_TipoFactor.",
          "El valor del campo TipoFactor que corresponde a Traslado no contiene un valor del "
-         "catálogo c_TipoFactor.", c.cfdi40176),
+         "catálogo c_TipoFactor.", c.factor_not_in_catalog("traslado")),
     _off("CFDI40177", "Concepto.Traslado.TipoFactor",
          "Traslado Exento sin TasaOCuota ni Importe.",
          "Si el valor registrado en el campo TipoFactor que corresponde a Traslado es Exento no "
@@ -352,21 +352,21 @@ RULES: tuple[Rule, ...] = (
          "TasaOCuota del traslado es un valor fijo o está en un rango de c_TasaOCuota para su "
          "impuesto y factor.",
          "El valor del campo TasaOCuota que corresponde a Traslado no contiene un valor del "
-         "catálogo c_TasaOcuota o se encuentra fuera de rango.", c.cfdi40179),
+         "catálogo c_TasaOcuota o se encuentra fuera de rango.", c.tasa_not_in_catalog("traslado")),
     _off("CFDI40180", "Concepto.Traslado.Importe",
          "Importe del traslado entre los límites de Base x TasaOCuota.",
          "El valor del campo Importe que corresponde a Traslado no se encuentra entre el limite "
-         "inferior y superior permitido.", c.cfdi40180),
+         "inferior y superior permitido.", c.tax_importe_outside("traslado")),
     _off("CFDI40181", "Concepto.Retencion.Base", "Base de la retención mayor que cero.",
          "El valor del campo Base que corresponde a Retención debe ser mayor que cero.",
-         c.cfdi40181),
+         c.base_not_positive("retencion")),
     _off("CFDI40182", "Concepto.Retencion.Impuesto", "Impuesto de la retención de c_Impuesto.",
          "El valor del campo Impuesto que corresponde a Retención no contiene un valor del "
-         "catálogo c_Impuesto.", c.cfdi40182),
+         "catálogo c_Impuesto.", c.impuesto_not_in_catalog("retencion")),
     _off("CFDI40183", "Concepto.Retencion.TipoFactor",
          "TipoFactor de la retención de c_TipoFactor.",
          "El valor del campo TipoFactor que corresponde a Retención no contiene un valor del "
-         "catálogo c_TipoFactor.", c.cfdi40183),
+         "catálogo c_TipoFactor.", c.factor_not_in_catalog("retencion")),
     _off("CFDI40184", "Concepto.Retencion.TipoFactor",
          "Retención con TipoFactor distinto de Exento.",
          "El valor registrado en el campo TipoFactor que corresponde a Retención debe ser "
@@ -374,11 +374,12 @@ RULES: tuple[Rule, ...] = (
     _off("CFDI40185", "Concepto.Retencion.TasaOCuota",
          "TasaOCuota de la retención de c_TasaOCuota para su impuesto y factor.",
          "El valor del campo TasaOCuota que corresponde a Retención, no contiene un valor del "
-         "catálogo c_TasaOcuota o se encuentra fuera de rango.", c.cfdi40185),
+         "catálogo c_TasaOcuota o se encuentra fuera de rango.",
+         c.tasa_not_in_catalog("retencion")),
     _off("CFDI40186", "Concepto.Retencion.Importe",
          "Importe de la retención entre los límites de Base x TasaOCuota.",
          "El valor del campo Importe que corresponde a Retención no se encuentra entre el "
-         "limite inferior y superior permitido.", c.cfdi40186),
+         "limite inferior y superior permitido.", c.tax_importe_outside("retencion")),
     _reg("CFDI40187", "Concepto.ACuentaTerceros.RfcACuentaTerceros",
          "RfcACuentaTerceros distinto de EXT990101NI1 está en la lista l_LCO.",
          "El valor registrado en el campo RfcACuentaTerceros, no se encuentra en la lista "
