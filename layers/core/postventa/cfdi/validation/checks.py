@@ -738,30 +738,28 @@ def cfdi40201(doc: Document) -> Iterator[str]:
         yield f"TipoDeComprobante {doc.tipo}"
 
 
-def cfdi40202(doc: Document) -> Iterator[str]:
-    raw = _summary(doc, "TotalImpuestosRetenidos")
-    if _too_many_decimals(doc, raw):
-        yield f"TotalImpuestosRetenidos {raw}"
+def summary_total_decimals(attr: str) -> Callable[[Document], Iterator[str]]:
+    """TotalImpuestosRetenidos / TotalImpuestosTrasladados with the currency's decimals."""
+
+    def check(doc: Document) -> Iterator[str]:
+        raw = _summary(doc, attr)
+        if _too_many_decimals(doc, raw):
+            yield f"{attr} {raw}"
+
+    return check
 
 
-def cfdi40203(doc: Document) -> Iterator[str]:
-    raw = _summary(doc, "TotalImpuestosRetenidos")
-    total = sum((number(r.get("Importe")) or ZERO for r in doc.retenciones), ZERO)
-    if raw is not None and not _sum_matches(raw, total, doc):
-        yield f"TotalImpuestosRetenidos {raw}, suma {total}"
+def summary_total_matches(attr: str, kind: str) -> Callable[[Document], Iterator[str]]:
+    """A summary total equals the sum of the summary's Retencion (or Traslado) Importe."""
 
+    def check(doc: Document) -> Iterator[str]:
+        raw = _summary(doc, attr)
+        rows = doc.retenciones if kind == "retencion" else doc.traslados
+        total = sum((number(row.get("Importe")) or ZERO for row in rows), ZERO)
+        if raw is not None and not _sum_matches(raw, total, doc):
+            yield f"{attr} {raw}, suma {total}"
 
-def cfdi40204(doc: Document) -> Iterator[str]:
-    raw = _summary(doc, "TotalImpuestosTrasladados")
-    if _too_many_decimals(doc, raw):
-        yield f"TotalImpuestosTrasladados {raw}"
-
-
-def cfdi40205(doc: Document) -> Iterator[str]:
-    raw = _summary(doc, "TotalImpuestosTrasladados")
-    total = sum((number(t.get("Importe")) or ZERO for t in doc.traslados), ZERO)
-    if raw is not None and not _sum_matches(raw, total, doc):
-        yield f"TotalImpuestosTrasladados {raw}, suma {total}"
+    return check
 
 
 def cfdi40206(doc: Document) -> Iterator[str]:

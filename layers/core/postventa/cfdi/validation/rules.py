@@ -445,19 +445,21 @@ RULES: tuple[Rule, ...] = (
     _off("CFDI40202", "Impuestos.TotalImpuestosRetenidos",
          "TotalImpuestosRetenidos con hasta los decimales de la moneda.",
          "El valor del campo TotalImpuestosRetenidos debe tener hasta la cantidad de decimales "
-         "que soporte la moneda.", c.cfdi40202),
+         "que soporte la moneda.", c.summary_total_decimals("TotalImpuestosRetenidos")),
     _off("CFDI40203", "Impuestos.TotalImpuestosRetenidos",
          "TotalImpuestosRetenidos es la suma de los Importe de las retenciones del resumen.",
          "El valor del campo TotalImpuestosRetenidos debe ser igual a la suma de los importes "
-         "registrados en el elemento hijo Retencion.", c.cfdi40203),
+         "registrados en el elemento hijo Retencion.",
+         c.summary_total_matches("TotalImpuestosRetenidos", "retencion")),
     _off("CFDI40204", "Impuestos.TotalImpuestosTrasladados",
          "TotalImpuestosTrasladados con hasta los decimales de la moneda.",
          "El valor del campo TotalImpuestosTrasladados debe tener hasta la cantidad de "
-         "decimales que soporte la moneda.", c.cfdi40204),
+         "decimales que soporte la moneda.", c.summary_total_decimals("TotalImpuestosTrasladados")),
     _off("CFDI40205", "Impuestos.TotalImpuestosTrasladados",
          "TotalImpuestosTrasladados es la suma de los Importe de los traslados del resumen.",
          "El valor del campo TotalImpuestosTrasladados no es igual a la suma de los importes "
-         "registrados en el elemento hijo Traslado.", c.cfdi40205),
+         "registrados en el elemento hijo Traslado.",
+         c.summary_total_matches("TotalImpuestosTrasladados", "traslado")),
     _off("CFDI40206", "Impuestos.TotalImpuestosRetenidos",
          "Con el nodo Retenciones existe TotalImpuestosRetenidos.",
          "Debe existir el campo TotalImpuestosRetenidos.", c.cfdi40206),
