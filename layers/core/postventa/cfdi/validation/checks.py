@@ -674,19 +674,35 @@ def _pedimento_problem(numero: str) -> str | None:
     return None
 
 
-def cfdi40194(doc: Document) -> Iterator[str]:
-    for c in doc.conceptos:
-        for numero in c.pedimentos:
-            problem = _pedimento_problem(numero)
-            if problem:
-                yield f"concepto {c.n}: {problem}"
+def _pedimentos(c: Concepto, of_partes: bool) -> list[str]:
+    return c.pedimentos_partes if of_partes else c.pedimentos
 
 
-def cfdi40195(doc: Document) -> Iterator[str]:
-    if doc.comercio_exterior:
+def pedimentos_valid(*, of_partes: bool) -> Callable[[Document], Iterator[str]]:
+    """NumeroPedimento of the conceptos (or of their Partes) follows the pedimento rules."""
+    where = ", parte" if of_partes else ""
+
+    def check(doc: Document) -> Iterator[str]:
         for c in doc.conceptos:
-            if c.pedimentos:
-                yield f"concepto {c.n}"
+            for numero in _pedimentos(c, of_partes):
+                problem = _pedimento_problem(numero)
+                if problem:
+                    yield f"concepto {c.n}{where}: {problem}"
+
+    return check
+
+
+def pedimentos_without_comercio_exterior(*, of_partes: bool) -> Callable[[Document], Iterator[str]]:
+    """No NumeroPedimento (of conceptos, or of Partes) with the Comercio Exterior complement."""
+    where = ", parte" if of_partes else ""
+
+    def check(doc: Document) -> Iterator[str]:
+        if doc.comercio_exterior:
+            for c in doc.conceptos:
+                if _pedimentos(c, of_partes):
+                    yield f"concepto {c.n}{where}"
+
+    return check
 
 
 def cfdi40196(doc: Document) -> Iterator[str]:
@@ -711,21 +727,6 @@ def cfdi40198(doc: Document) -> Iterator[str]:
             problem = _importe_outside(parte)
             if problem:
                 yield f"concepto {c.n}, parte: Importe {problem}"
-
-
-def cfdi40199(doc: Document) -> Iterator[str]:
-    for c in doc.conceptos:
-        for numero in c.pedimentos_partes:
-            problem = _pedimento_problem(numero)
-            if problem:
-                yield f"concepto {c.n}, parte: {problem}"
-
-
-def cfdi40200(doc: Document) -> Iterator[str]:
-    if doc.comercio_exterior:
-        for c in doc.conceptos:
-            if c.pedimentos_partes:
-                yield f"concepto {c.n}, parte"
 
 
 # -- Impuestos (resumen del comprobante) -----------------------------------------------------------
