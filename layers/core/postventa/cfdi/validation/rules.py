@@ -61,8 +61,8 @@ def _pac(code: str, field: str, description: str, message: str) -> Rule:
 
 
 _CATALOG_COLUMNS = (
-    "satcfdi's catalog db has no columns 'Incluir IVA trasladado' / 'Complemento que debe "
-    "incluir' of c_ClaveProdServ"
+    "el catálogo de satcfdi no trae las columnas 'Incluir IVA trasladado' ni 'Complemento que "
+    "debe incluir' de c_ClaveProdServ"
 )
 
 # fmt: off
