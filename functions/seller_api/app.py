@@ -9,7 +9,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from postventa.bootstrap import bootstrap
-from postventa.errors import PostventaError
+from postventa.domain.ports import Adapters
+from postventa.errors import PostventaError, TooManyRequestsError
 from postventa.observability import logger, metrics, redact_errors, tracer
 from postventa.services import seller_api
 from postventa.web.http import JSON, error_body, query_model
@@ -17,33 +18,41 @@ from postventa.web.http import JSON, error_body, query_model
 app = APIGatewayHttpResolver()
 
 
+def _signed_in() -> tuple[Adapters, str]:
+    """The adapters and the tenant whose API key the request carries."""
+    adapters = bootstrap()
+    event = app.current_event
+    source_ip = event.request_context.http.source_ip
+    return adapters, seller_api.authenticate(event.headers, adapters, source_ip=source_ip)
+
+
 @app.get("/api/v1/orders")
 def list_orders() -> dict[str, Any]:
-    adapters = bootstrap()
-    tenant_id = seller_api.authenticate(app.current_event.headers, adapters)
+    adapters, tenant_id = _signed_in()
     query = query_model(seller_api.OrdersQuery, app.current_event.query_string_parameters)
     return seller_api.list_orders(tenant_id, adapters, limit=query.limit, cursor=query.cursor)
 
 
 @app.get("/api/v1/rejected-webhooks")
 def list_rejected() -> dict[str, Any]:
-    adapters = bootstrap()
-    tenant_id = seller_api.authenticate(app.current_event.headers, adapters)
+    adapters, tenant_id = _signed_in()
     query = query_model(seller_api.PageQuery, app.current_event.query_string_parameters)
     return seller_api.list_rejected(tenant_id, adapters, limit=query.limit)
 
 
 @app.get("/api/v1/orders/<channel>/<order_id>")
 def get_order(channel: str, order_id: str) -> dict[str, Any]:
-    adapters = bootstrap()
-    tenant_id = seller_api.authenticate(app.current_event.headers, adapters)
+    adapters, tenant_id = _signed_in()
     return seller_api.get_order(tenant_id, channel, order_id, adapters)
 
 
 @app.exception_handler(PostventaError)
 def failed(exc: PostventaError) -> Response:
     logger.info("seller api error", extra={"error": exc.code})
-    return Response(status_code=exc.status_code, content_type=JSON, body=error_body(exc))
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequestsError) else {}
+    return Response(
+        status_code=exc.status_code, content_type=JSON, body=error_body(exc), headers=headers
+    )
 
 
 @app.not_found

@@ -360,6 +360,19 @@ class FakeRejections:
         return sorted(mine, key=lambda r: r.received_at, reverse=True)[:limit]
 
 
+class FakeLimiter:
+    def __init__(self) -> None:
+        self.hits: dict[tuple[str, int], int] = {}
+
+    def count(self, bucket: str, window_seconds: int, now: int) -> int:
+        return self.hits.get((bucket, now - now % window_seconds), 0)
+
+    def hit(self, bucket: str, window_seconds: int, now: int) -> int:
+        key = (bucket, now - now % window_seconds)
+        self.hits[key] = self.hits.get(key, 0) + 1
+        return self.hits[key]
+
+
 @dataclass
 class FakeAdapters:
     """Every port, in memory; `settings` are the test values above."""
@@ -378,6 +391,7 @@ class FakeAdapters:
     deliveries: FakeDeliveries = field(default_factory=FakeDeliveries)
     rates: FakeRates = field(default_factory=FakeRates)
     rejections: FakeRejections = field(default_factory=FakeRejections)
+    limiter: FakeLimiter = field(default_factory=FakeLimiter)
     orders: FakeOrders = field(init=False)
 
     def __post_init__(self) -> None:

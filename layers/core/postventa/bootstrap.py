@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from postventa.storage.credentials import SecretsManagerCredentials
     from postventa.storage.orders import DynamoOrders
     from postventa.storage.payloads import S3Payloads
+    from postventa.storage.rate_limits import DynamoRateLimiter
     from postventa.storage.rejections import DynamoRejections
     from postventa.storage.secrets import SecretsManagerTenantSecrets
     from postventa.storage.tenants import DynamoTenants
@@ -128,6 +129,12 @@ class AwsAdapters:
         from postventa.storage.rejections import DynamoRejections
 
         return DynamoRejections(self._table)
+
+    @functools.cached_property
+    def limiter(self) -> DynamoRateLimiter:
+        from postventa.storage.rate_limits import DynamoRateLimiter
+
+        return DynamoRateLimiter(self._table)
 
     @functools.cached_property
     def rates(self) -> BanxicoRates | SandboxRates:

@@ -88,3 +88,12 @@ def is_transient(exc: BaseException) -> bool:
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
         return error.get("Code") in _RETRYABLE_CODES or status >= 500
     return False
+
+
+class TooManyRequestsError(PostventaError):
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, details={"reintentar_en_segundos": retry_after})
+        self.retry_after = retry_after

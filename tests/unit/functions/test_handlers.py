@@ -228,3 +228,11 @@ def test_the_seller_sees_why_a_delivery_was_rejected(handler: Any, adapters: Fak
     [rejected] = body["rejected"]
     assert rejected["code"] == "channel_payload" and "Shopify" in rejected["reason"]
     assert rejected["payload_key"].startswith("webhooks/tienda/")
+
+
+def test_after_too_many_wrong_keys_the_answer_is_429_with_retry_after(handler: Any) -> None:
+    for i in range(10):
+        assert handler("seller_api", api("/api/v1/orders", key=f"mala-{i}"))["statusCode"] == 401
+    blocked = handler("seller_api", api("/api/v1/orders"))
+    assert blocked["statusCode"] == 429 and int(blocked["headers"]["Retry-After"]) > 0
+    assert "Demasiados intentos" in json.loads(blocked["body"])["message"]

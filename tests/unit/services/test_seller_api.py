@@ -48,3 +48,37 @@ def test_one_order_comes_with_its_history_and_another_tenants_order_is_not_found
     assert [h["event_type"] for h in view["history"]] == ["OrderReceived"]
     with pytest.raises(NotFoundError):
         seller_api.get_order("otra", "shopify", "1001", adapters)
+
+
+def test_guessing_keys_is_stopped_with_a_429_per_address_and_per_key(
+    adapters: FakeAdapters,
+) -> None:
+    from postventa.errors import TooManyRequestsError
+
+    adapters.tenants.put_api_key("tienda", "clave-1")
+    for i in range(seller_api.MAX_FAILURES):
+        with pytest.raises(UnauthorizedError):
+            seller_api.authenticate({"x-api-key": f"mala-{i}"}, adapters, source_ip="1.2.3.4")
+    with pytest.raises(TooManyRequestsError) as caught:
+        seller_api.authenticate({"x-api-key": "clave-1"}, adapters, source_ip="1.2.3.4")
+    assert 0 < caught.value.retry_after <= seller_api.FAILURE_WINDOW_SECONDS
+    # Another address with the right key is not blocked; the window ends and the address may retry.
+    assert seller_api.authenticate({"x-api-key": "clave-1"}, adapters, source_ip="5.6.7.8")
+    adapters.clock.advance(seconds=seller_api.FAILURE_WINDOW_SECONDS)
+    assert seller_api.authenticate({"x-api-key": "clave-1"}, adapters, source_ip="1.2.3.4")
+
+
+def test_one_key_tried_from_many_addresses_is_stopped_too(adapters: FakeAdapters) -> None:
+    from postventa.errors import TooManyRequestsError
+
+    for i in range(seller_api.MAX_FAILURES):
+        with pytest.raises(UnauthorizedError):
+            seller_api.authenticate({"x-api-key": "robada"}, adapters, source_ip=f"10.0.0.{i}")
+    with pytest.raises(TooManyRequestsError):
+        seller_api.authenticate({"x-api-key": "robada"}, adapters, source_ip="10.0.1.1")
+
+
+def test_ids_that_cannot_exist_are_not_found_without_a_lookup(adapters: FakeAdapters) -> None:
+    for channel, order_id in (("tianguis", "1"), ("shopify", "x" * 3000), ("shopify", "../1")):
+        with pytest.raises(NotFoundError):
+            seller_api.get_order("tienda", channel, order_id, adapters)

@@ -194,6 +194,14 @@ class Rejections(Protocol):
     def list_recent(self, tenant_id: str, limit: int) -> list[RejectedWebhook]: ...
 
 
+class RateLimiter(Protocol):
+    def count(self, bucket: str, window_seconds: int, now: int) -> int:
+        """Hits recorded in `bucket` during the current window."""
+
+    def hit(self, bucket: str, window_seconds: int, now: int) -> int:
+        """Record one hit in `bucket`'s current window; returns the window's count."""
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware (UTC)."""
@@ -248,3 +256,5 @@ class Adapters(Protocol):
     def rates(self) -> ExchangeRates: ...
     @property
     def rejections(self) -> Rejections: ...
+    @property
+    def limiter(self) -> RateLimiter: ...
