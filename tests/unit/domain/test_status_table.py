@@ -53,10 +53,16 @@ def test_statuses_that_wait_for_the_buyer_are_the_ones_data_may_arrive_in() -> N
     assert all(not s.has_buyer_data for s in waiting)
 
 
-def test_no_transition_leaves_an_order_that_has_the_buyers_data_back_waiting_for_it() -> None:
-    for status in OrderStatus:
-        if status.has_buyer_data:
-            assert not any(s.awaits_buyer_data for s in next_statuses(status))
+def test_an_order_with_the_buyers_data_waits_for_it_again_only_through_a_correction() -> None:
+    from postventa.domain.status import TRANSITIONS
+
+    back = {
+        t.name
+        for t in TRANSITIONS
+        if t.target.awaits_buyer_data and any(s.has_buyer_data for s in t.sources)
+    }
+    assert back == {"seller_rejected_data", "pac_rejected_data"}
+    assert OrderStatus.CORRECTION in next_statuses(OrderStatus.STAMPING)
 
 
 def test_transition_names_are_unique() -> None:

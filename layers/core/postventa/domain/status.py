@@ -5,6 +5,13 @@ from and the one it leads to. Storage applies a transition with one conditional 
 must be in one of `sources`), so two racing writers cannot both move an order; services, pages
 and the state machine's DynamoDB conditions follow this table (tests/unit/domain checks that the
 ASL agrees with it).
+
+The life of an order (docs/decisions/0011-invoice-lifecycle.md):
+
+    recibido -> solicitud_enviada -> datos_recibidos [-> en_bandeja] -> timbrando -> facturada
+                                                      \\-> sin_folios -/     |
+    waiting for the buyer's data, the deadline passes -> global            \\-> correccion -> ...
+    anything that stops the invoice -> error (with the reason and what fixes it) -> retry
 """
 
 from __future__ import annotations
@@ -14,14 +21,19 @@ from typing import NamedTuple
 
 
 class OrderStatus(StrEnum):
-    """Billing status of an order (DOMAIN.md: pendiente, facturado, cancelado/error)."""
+    """Billing status of an order, as the seller and the buyer read it."""
 
     RECEIVED = "recibido"
     BILLING_REQUESTED = "solicitud_enviada"  # link sent, waiting for the buyer's data
     DATA_RECEIVED = "datos_recibidos"
-    INVOICED = "facturado"
+    IN_INBOX = "en_bandeja"  # auto-invoicing off: the seller approves or rejects
+    NO_FOLIOS = "sin_folios"  # waiting for the tenant to get folios; continues by itself
+    STAMPING = "timbrando"  # a folio is reserved; building, sealing and stamping
+    CORRECTION = "correccion"  # the PAC or the seller refused the buyer's data: asked again
+    INVOICED = "facturada"
     GLOBAL = "global"  # deadline passed: goes into the periodic global invoice
-    CANCELLED = "cancelado"
+    CANCELLATION_PENDING = "cancelacion_pendiente"  # waiting for the receptor's answer
+    CANCELLED = "cancelada"
     ERROR = "error"
 
     @property
@@ -35,8 +47,20 @@ class OrderStatus(StrEnum):
         return self in _WITH_DATA
 
 
-_AWAITING_DATA = frozenset({OrderStatus.RECEIVED, OrderStatus.BILLING_REQUESTED})
-_WITH_DATA = frozenset({OrderStatus.DATA_RECEIVED, OrderStatus.INVOICED})
+S = OrderStatus
+
+_AWAITING_DATA = frozenset({S.RECEIVED, S.BILLING_REQUESTED, S.CORRECTION})
+_WITH_DATA = frozenset(
+    {
+        S.DATA_RECEIVED,
+        S.IN_INBOX,
+        S.NO_FOLIOS,
+        S.STAMPING,
+        S.INVOICED,
+        S.CANCELLATION_PENDING,
+        S.CANCELLED,
+    }
+)
 
 
 class Transition(NamedTuple):
@@ -51,26 +75,51 @@ def _t(name: str, sources: set[OrderStatus], target: OrderStatus) -> Transition:
     return Transition(name, frozenset(sources), target)
 
 
-S = OrderStatus
-
-# The link went out (or could not: no email), the buyer is now expected to answer.
+# ---------------------------------------------------------------- asking the buyer
+# The link went out, the buyer is now expected to answer.
 BILLING_REQUESTED = _t("billing_requested", {S.RECEIVED}, S.BILLING_REQUESTED)
-# The buyer submitted valid fiscal data through the form.
-BUYER_DATA_SUBMITTED = _t(
-    "buyer_data_submitted", {S.RECEIVED, S.BILLING_REQUESTED}, S.DATA_RECEIVED
-)
+# The buyer submitted valid fiscal data through the form (first time or corrected).
+BUYER_DATA_SUBMITTED = _t("buyer_data_submitted", set(_AWAITING_DATA), S.DATA_RECEIVED)
 # The deadline passed with no data: the order goes into the periodic global invoice.
 # (The state machine's MarkForGlobalInvoice state writes this one.)
-DEADLINE_PASSED = _t("deadline_passed", {S.RECEIVED, S.BILLING_REQUESTED}, S.GLOBAL)
+DEADLINE_PASSED = _t("deadline_passed", set(_AWAITING_DATA), S.GLOBAL)
 # Data was recorded, but the lifecycle had already stopped waiting for it (the deadline won).
 BUYER_DATA_TOO_LATE = _t("buyer_data_too_late", {S.DATA_RECEIVED}, S.GLOBAL)
-
-# The order was stored but cannot be invoiced as it is (e.g. a currency whose legal rate we cannot
-# obtain): it stops in `error` with the reason, and no lifecycle starts.
-ORDER_NOT_INVOICEABLE = _t("order_not_invoiceable", {S.RECEIVED}, S.ERROR)
 # Asking the buyer failed for good (the SendBillingRequest task failed after its retries).
 BILLING_REQUEST_FAILED = _t("billing_request_failed", {S.RECEIVED, S.BILLING_REQUESTED}, S.ERROR)
 
+# ---------------------------------------------------------------- invoicing
+# Auto-invoicing is off: the seller looks at the data first.
+HELD_IN_INBOX = _t("held_in_inbox", {S.DATA_RECEIVED}, S.IN_INBOX)
+# The seller rejected the data (with a reason the buyer reads), or the PAC refused it.
+SELLER_REJECTED_DATA = _t("seller_rejected_data", {S.IN_INBOX}, S.CORRECTION)
+PAC_REJECTED_DATA = _t("pac_rejected_data", {S.STAMPING}, S.CORRECTION)
+# A folio is held for this order's invoice: stamping may start.
+FOLIO_RESERVED = _t(
+    "folio_reserved", {S.DATA_RECEIVED, S.IN_INBOX, S.NO_FOLIOS, S.STAMPING}, S.STAMPING
+)
+# None left: the order waits, and continues by itself when folios are added.
+FOLIOS_EXHAUSTED = _t("folios_exhausted", {S.DATA_RECEIVED, S.IN_INBOX}, S.NO_FOLIOS)
+STAMPED = _t("stamped", {S.STAMPING}, S.INVOICED)
+# Anything that stops the invoice until the seller acts (keys, CSD, PAC account, rounds).
+INVOICING_FAILED = _t(
+    "invoicing_failed",
+    {S.DATA_RECEIVED, S.IN_INBOX, S.NO_FOLIOS, S.STAMPING, S.CORRECTION},
+    S.ERROR,
+)
+# The seller fixed the cause and retries: back to where the data is, or to the start.
+RETRIED_WITH_DATA = _t("retried_with_data", {S.ERROR}, S.DATA_RECEIVED)
+RETRIED_FROM_START = _t("retried_from_start", {S.ERROR}, S.RECEIVED)
+
+# ---------------------------------------------------------------- after the invoice
+CANCELLATION_REQUESTED = _t("cancellation_requested", {S.INVOICED}, S.CANCELLATION_PENDING)
+CANCELLATION_REJECTED = _t("cancellation_rejected", {S.CANCELLATION_PENDING}, S.INVOICED)
+INVOICE_CANCELLED = _t("invoice_cancelled", {S.INVOICED, S.CANCELLATION_PENDING}, S.CANCELLED)
+
+# ---------------------------------------------------------------- never invoiced
+# The order was stored but cannot be invoiced as it is (e.g. a currency whose legal rate we cannot
+# obtain): it stops in `error` with the reason, and no lifecycle starts.
+ORDER_NOT_INVOICEABLE = _t("order_not_invoiceable", {S.RECEIVED}, S.ERROR)
 # The order was received but its lifecycle ended (or was lost) without ever asking the buyer:
 # found by the sweep, so no order waits in `recibido` unnoticed.
 LIFECYCLE_LOST = _t("lifecycle_lost", {S.RECEIVED}, S.ERROR)
@@ -80,8 +129,20 @@ TRANSITIONS: tuple[Transition, ...] = (
     BUYER_DATA_SUBMITTED,
     DEADLINE_PASSED,
     BUYER_DATA_TOO_LATE,
-    ORDER_NOT_INVOICEABLE,
     BILLING_REQUEST_FAILED,
+    HELD_IN_INBOX,
+    SELLER_REJECTED_DATA,
+    PAC_REJECTED_DATA,
+    FOLIO_RESERVED,
+    FOLIOS_EXHAUSTED,
+    STAMPED,
+    INVOICING_FAILED,
+    RETRIED_WITH_DATA,
+    RETRIED_FROM_START,
+    CANCELLATION_REQUESTED,
+    CANCELLATION_REJECTED,
+    INVOICE_CANCELLED,
+    ORDER_NOT_INVOICEABLE,
     LIFECYCLE_LOST,
 )
 
