@@ -24,7 +24,7 @@ as `extra_holidays`).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from functools import cache
@@ -39,6 +39,7 @@ from postventa.cfdi.pac.base import (
     CfdiState,
     StatusResult,
 )
+from postventa.cfdi.timezones import mexico_city_local
 
 ACCEPTANCE_THRESHOLD_MXN = Decimal("1000.00")
 RECEPTOR_PUBLICO_EN_GENERAL = "XAXX010101000"
@@ -58,27 +59,10 @@ class CancellationRequestError(CfdiError):
 # ---------------------------------------------------------------------------------------------
 
 
-@cache
-def mexico_tz() -> tzinfo:
-    """America/Mexico_City from the system database, else from pytz (shipped with satcfdi)."""
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo("America/Mexico_City")
-    except Exception:  # no tz database on the image
-        try:
-            import pytz
-
-            return pytz.timezone("America/Mexico_City")
-        except ImportError:  # since 2022 Central Mexico has no DST: fixed UTC-6
-            return timezone(timedelta(hours=-6), "CST")
-
-
 def mexico_local(moment: datetime) -> datetime:
-    """Aware -> naive Mexico-local wall time; a naive datetime is taken as Mexico-local already."""
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(mexico_tz()).replace(tzinfo=None)
+    """Aware -> naive Mexico City wall time (SAT's cancellation service runs on it); a naive
+    datetime is taken as Mexico City's already."""
+    return mexico_city_local(moment)
 
 
 # ---------------------------------------------------------------------------------------------
