@@ -28,11 +28,18 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from postventa.cfdi.build import comprobante_from_concepts, local_fecha
+from postventa.cfdi.build import (
+    clean_text,
+    comprobante_from_concepts,
+    concept_dict,
+    keyed_lines,
+    missing_fiscal_keys,
+)
 from postventa.cfdi.errors import InvoiceBuildError, MissingFiscalKeysError
 from postventa.cfdi.issuer import CsdCredentials, Issuer, ProductKeys, TaxTreatment
 from postventa.cfdi.pac.base import Pac
-from postventa.cfdi.totals import GrossLine, net_concept, reconcile
+from postventa.cfdi.timezones import local_fecha
+from postventa.cfdi.totals import net_concept, reconcile
 from postventa.domain.orders import Order
 
 PUBLICO_EN_GENERAL = {
@@ -85,48 +92,6 @@ class GlobalPeriod:
         return {"Periodicidad": self.periodicidad.value, "Meses": self.meses, "Año": self.ano}
 
 
-_TASA = {
-    TaxTreatment.IVA16: Decimal("0.160000"),
-    TaxTreatment.IVA8: Decimal("0.080000"),
-    TaxTreatment.IVA0: Decimal("0.000000"),
-}
-
-
-def _concept(number: str, tax: TaxTreatment, paid: Decimal) -> tuple[dict[str, Any], Decimal]:
-    a = net_concept(Decimal(1), paid, paid, tax)
-    if a.tax is TaxTreatment.NO_OBJETO:
-        impuestos = None
-    elif a.tax is TaxTreatment.EXENTO:
-        impuestos = {
-            "Traslados": [
-                {"Base": a.base, "Impuesto": "002", "TipoFactor": "Exento", "TasaOCuota": None}
-            ]
-        }
-    else:
-        impuestos = {
-            "Traslados": [
-                {
-                    "Base": a.base,
-                    "Impuesto": "002",
-                    "TipoFactor": "Tasa",
-                    "TasaOCuota": _TASA[a.tax],
-                    "Importe": a.tax_amount,
-                }
-            ]
-        }
-    concept = {
-        "ClaveProdServ": GLOBAL_KEYS.clave_prod_serv,
-        "Cantidad": a.cantidad,
-        "ClaveUnidad": GLOBAL_KEYS.clave_unidad,
-        "Descripcion": "Venta",
-        "ValorUnitario": a.valor_unitario,
-        "ObjetoImp": a.tax.objeto_imp,
-        "NoIdentificacion": number,
-        "Impuestos": impuestos,
-    }
-    return concept, a.total
-
-
 @dataclass(frozen=True, slots=True)
 class OrderConcepts:
     order_key: str
@@ -143,41 +108,24 @@ def order_concepts(order: Order, issuer: Issuer) -> OrderConcepts:
             f"El pedido {order.display_number} está en {order.currency}: la factura global "
             "solo incluye ventas en MXN."
         )
-    lines: list[GrossLine] = []
-    for line in order.lines:
-        keys = issuer.keys_for(line.sku)
-        assert keys is not None  # checked for the whole period first
-        lines.append(
-            GrossLine(line.quantity, line.quantity * line.unit_price, line.discount, keys.tax)
-        )
-    if order.shipping > 0:
-        lines.append(GrossLine(Decimal(1), order.shipping, ZERO, issuer.shipping.tax))
+    keyed = keyed_lines(order, issuer)
+    lines = [item.gross for item in keyed]
     per_tax: dict[TaxTreatment, Decimal] = defaultdict(Decimal)
     for gl, (_, paid) in zip(lines, reconcile(lines, order.total_paid), strict=True):
         per_tax[gl.tax] += paid
     concepts: list[dict[str, Any]] = []
     total = ZERO
-    number = " ".join(order.display_number.replace("|", "/").split())[:100]
+    number = clean_text(order.display_number, 100)
     for tax, paid in per_tax.items():
         if paid > 0:
-            concept, concept_total = _concept(number, tax, paid)
-            concepts.append(concept)
-            total += concept_total
+            amounts = net_concept(Decimal(1), paid, paid, tax)
+            concepts.append(concept_dict(GLOBAL_KEYS, "Venta", number, amounts))
+            total += amounts.total
     if total != order.total_paid:
         raise InvoiceBuildError(f"El pedido {number} no cuadra: {total} != {order.total_paid}")
     return OrderConcepts(
         order.key, number, issuer.forma_pago(order.payment_method), total, concepts
     )
-
-
-def _check_keys(orders: Sequence[Order], issuer: Issuer) -> None:
-    missing: dict[str, None] = {}
-    for order in orders:
-        for line in order.lines:
-            if issuer.keys_for(line.sku) is None:
-                missing[line.sku] = None
-    if missing:
-        raise MissingFiscalKeysError(list(missing))
 
 
 def chunk_orders(
@@ -225,9 +173,11 @@ def build_global_invoices(
     """Unsealed global CFDIs (folios first_folio, first_folio + 1, ...) covering every order."""
     if not orders:
         raise InvoiceBuildError("No hay pedidos para la factura global.")
-    _check_keys(orders, issuer)
+    missing = missing_fiscal_keys(orders, issuer)
+    if missing:
+        raise MissingFiscalKeysError(missing)
     items = [order_concepts(o, issuer) for o in orders]
-    when = local_fecha(issuer, fecha)
+    when = local_fecha(issuer.lugar_expedicion, fecha)
     receptor = dict(PUBLICO_EN_GENERAL, DomicilioFiscalReceptor=issuer.lugar_expedicion)
     drafts: list[GlobalInvoiceDraft] = []
     for n, batch in enumerate(chunk_orders(items, max_concepts)):

@@ -295,9 +295,16 @@ class SandboxPac:
         return certificate
 
     def _check_dates(self, fecha: datetime, lugar: str, certificate: CertificateInfo) -> None:
-        from postventa.cfdi.build import timezone_for_cp
+        from postventa.cfdi.timezones import UnknownPlaceOfIssueError, zone_for_codigo_postal
 
-        now_local = self._clock().astimezone(timezone_for_cp(lugar)).replace(tzinfo=None)
+        try:
+            place = zone_for_codigo_postal(lugar)
+        except UnknownPlaceOfIssueError as exc:
+            raise _reject(
+                "CFDI40126",
+                "El campo LugarExpedicion no contiene un valor del catálogo c_CodigoPostal.",
+            ) from exc
+        now_local = self._clock().astimezone(place).replace(tzinfo=None)
         if fecha < now_local - STAMP_WINDOW:
             raise _reject(
                 "401",
@@ -311,10 +318,8 @@ class SandboxPac:
                 "emisión es posterior a la hora actual.",
             )
         if self._check_validity:
-            fecha_utc = fecha.replace(tzinfo=timezone_for_cp(lugar))
-            if hasattr(fecha_utc.tzinfo, "localize"):  # pytz
-                fecha_utc = fecha_utc.tzinfo.localize(fecha)  # type: ignore[union-attr]
-            if not certificate.not_before <= fecha_utc <= certificate.not_after:
+            issued = fecha.replace(tzinfo=place)
+            if not certificate.not_before <= issued <= certificate.not_after:
                 raise _reject(
                     "305", "La fecha de emisión no está dentro de la vigencia del CSD del emisor."
                 )
@@ -333,11 +338,11 @@ class SandboxPac:
         from lxml import etree
         from satcfdi.cfdi import CFDI
         from satcfdi.create.cfd.tfd11 import TimbreFiscalDigital
-        from satcfdi.transform import MEXICO_TZ
 
         from postventa.cfdi.seal import cadena_original_of_element
+        from postventa.cfdi.timezones import mexico_city_local
 
-        stamped_at = self._clock().astimezone(MEXICO_TZ).replace(tzinfo=None, microsecond=0)
+        stamped_at = mexico_city_local(self._clock()).replace(microsecond=0)
         if self.faults.seed is None:
             uuid = str(uuid_lib.uuid4()).upper()
         else:
