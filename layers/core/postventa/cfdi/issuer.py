@@ -11,10 +11,11 @@ import re
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from postventa.cfdi.pac._http import PacCredentials, PacEnvironment
+from postventa.cfdi.pac.factory import PacConfig, PacProvider
 from postventa.domain.orders import Order
 
 _RFC = re.compile(r"^[A-ZÑ&]{3,4}[0-9]{6}[A-Z0-9]{3}$")
@@ -88,12 +89,18 @@ DEFAULT_PAYMENT_FORMS: dict[str, str] = {
     "paypal": "31",
 }
 
-PacName = Literal["sandbox", "finkok", "swsapien", "facturama"]
-
 
 class PacChoice(BaseModel):
-    name: PacName = "sandbox"
+    """tenant.json's "pac": which provider stamps and whether on its test endpoint."""
+
+    name: PacProvider = PacProvider.SANDBOX
     test_environment: bool = True  # the PAC's demo endpoint, for real adapters
+
+    def config(self) -> PacConfig:
+        return PacConfig(
+            provider=self.name,
+            environment=PacEnvironment.TEST if self.test_environment else PacEnvironment.PRODUCTION,
+        )
 
 
 class Issuer(BaseModel):
@@ -162,12 +169,14 @@ class CsdCredentials(BaseModel):
 
 
 class TenantConfig(BaseModel):
-    """tenant.json (docs/formats/order-and-tenant-json.md): issuer + CSD file paths + password."""
+    """tenant.json (docs/formats/order-and-tenant-json.md): issuer + CSD file paths + password,
+    and the PAC account when issuer.pac names a real provider."""
 
     issuer: Issuer
     csd_certificate_path: str
     csd_key_path: str
     csd_password: SecretStr
+    pac_credentials: PacCredentials | None = None
 
     def credentials(self, base_dir: Path | None = None) -> CsdCredentials:
         base = base_dir or Path.cwd()

@@ -105,19 +105,25 @@ def check_receptor(args: argparse.Namespace) -> int:
 def _register_build(sub: Any) -> None:
     parser = sub.add_parser(
         "build",
-        help="Genera, sella y timbra (PAC de pruebas) el CFDI de un pedido",
+        help="Genera, sella y timbra el CFDI de un pedido (PAC de tenant.json)",
+        usage=(
+            "postventa cfdi build --order order.json --tenant tenant.json "
+            "--receptor receptor.json --out DIR [--folio N]"
+        ),
         description=(
-            "Lee order.json (con sus datos fiscales en receptor, o --receptor receptor.json) y "
-            "tenant.json (docs/formats/order-and-tenant-json.md), "
-            "escribe el XML timbrado (y el PDF) en --out e imprime un resumen JSON. Sale con 1 "
-            "si los datos no permiten facturar."
+            "Lee order.json, receptor.json (los datos fiscales del comprador; pueden ir también "
+            'en la clave "receptor" de order.json) y tenant.json '
+            "(docs/formats/order-and-tenant-json.md), timbra con el PAC que indica tenant.json "
+            "(el de pruebas, sandbox, si no indica otro), escribe el XML timbrado y su PDF en "
+            "--out e imprime un resumen JSON. Sale con 1 si los datos no permiten facturar."
         ),
     )
     parser.add_argument("--order", required=True, help="order.json")
     parser.add_argument("--tenant", required=True, help="tenant.json (emisor, CSD, PAC)")
     parser.add_argument(
         "--receptor",
-        help="receptor.json (datos fiscales); si falta, se usa la clave receptor de order.json",
+        help="receptor.json: datos fiscales del comprador (si falta, la clave receptor de "
+        "order.json)",
     )
     parser.add_argument("--out", required=True, help="carpeta de salida")
     parser.add_argument("--folio", type=int, default=1, help="folio del CFDI (por defecto 1)")
