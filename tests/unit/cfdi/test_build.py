@@ -16,7 +16,11 @@ from lxml import etree
 
 from postventa.cfdi import seal, xsd
 from postventa.cfdi.build import PlainReceptor, build_invoice, plan_invoice
-from postventa.cfdi.errors import InvoiceBuildError, MissingFiscalKeysError
+from postventa.cfdi.errors import (
+    InvoiceBuildError,
+    MissingFiscalKeysError,
+    UnknownPaymentMethodError,
+)
 from postventa.cfdi.issuer import CsdCredentials, Issuer, ProductKeys, TaxTreatment
 from postventa.cfdi.totals import audit_amounts
 from postventa.domain.orders import Order
@@ -35,6 +39,9 @@ ISSUER = Issuer(
         for t in TaxTreatment
     },
 )
+
+# Tijuana carries the border-stimulus mark in c_CodigoPostal: IVA 8 % may apply there
+BORDER_ISSUER = ISSUER.model_copy(update={"lugar_expedicion": "22000"})
 
 
 @cache
@@ -125,7 +132,7 @@ def test_mixed_tax_rates_produce_one_summary_traslado_per_rate() -> None:
         {"sku": f"SKU-{t}", "description": t, "quantity": "1", "unit_price": "100"}
         for t in ("iva16", "iva8", "iva0", "exento", "no_objeto")
     ]
-    root = sealed_xml(make_order(lines, D("500.00")))
+    root = sealed_xml(make_order(lines, D("500.00")), BORDER_ISSUER)
     summary = root.findall(f"{NS}Impuestos/{NS}Traslados/{NS}Traslado")
     kinds = {(t.get("TipoFactor"), t.get("TasaOCuota")) for t in summary}
     assert kinds == {
@@ -192,12 +199,42 @@ def test_usd_order_carries_tipo_cambio() -> None:
     )
 
 
-def test_unknown_payment_method_uses_the_fallback_and_overrides_win() -> None:
-    issuer = ISSUER.model_copy(update={"payment_forms": {"credit_card": "28"}})
+def test_the_sellers_mapping_wins_over_ours() -> None:
+    issuer = ISSUER.model_copy(update={"payment_forms": {"Credit_Card": "28"}})
     assert issuer.forma_pago("credit_card") == "28"
     assert issuer.forma_pago("SPEI") == "03"
-    assert issuer.forma_pago("bitcoin") == "31"
-    assert issuer.forma_pago(None) == "31"
+
+
+@pytest.mark.parametrize("method", ["bitcoin", None, "  "])
+def test_an_unknown_payment_method_stops_the_invoice_naming_the_method(
+    method: str | None,
+) -> None:
+    # PUE carries the real instrument: never a silent 31 "Intermediario pagos"
+    order = make_order(
+        [{"sku": "SKU-iva16", "description": "a", "quantity": "1", "unit_price": "100"}],
+        D("100"),
+        payment_method=method,
+    )
+    with pytest.raises(UnknownPaymentMethodError) as raised:
+        build_invoice(order, ISSUER, RECEPTOR, folio=1, fecha=datetime(2024, 5, 1, 12))
+    assert raised.value.code == "forma_pago_sin_asignar"
+    assert raised.value.details == {"payment_method": method}
+    if method == "bitcoin":
+        assert "«bitcoin»" in raised.value.message
+    assert "fallback_forma_pago" in raised.value.message
+
+
+def test_mapping_the_method_or_an_explicit_fallback_lets_the_invoice_through() -> None:
+    order = make_order(
+        [{"sku": "SKU-iva16", "description": "a", "quantity": "1", "unit_price": "100"}],
+        D("100"),
+        payment_method="bitcoin",
+    )
+    mapped = ISSUER.model_copy(update={"payment_forms": {"bitcoin": "06"}})
+    fallback = ISSUER.model_copy(update={"fallback_forma_pago": "31"})
+    for issuer, forma in ((mapped, "06"), (fallback, "31")):
+        cfdi = build_invoice(order, issuer, RECEPTOR, folio=1, fecha=datetime(2024, 5, 1, 12))
+        assert cfdi["FormaPago"] == forma
 
 
 def test_free_lines_are_left_out_of_the_invoice() -> None:
@@ -259,7 +296,7 @@ def baskets(draw: st.DrawFn) -> Order:
 def test_random_baskets_total_equals_paid_xsd_valid_and_every_importe_consistent(
     order: Order,
 ) -> None:
-    root = sealed_xml(order)  # raises on XSD errors
+    root = sealed_xml(order, BORDER_ISSUER)  # raises on XSD errors
     assert D(root.get("Total")) == order.total_paid
     assert audit_amounts(root) == []
     assert seal.verify_seal(etree.tostring(root))

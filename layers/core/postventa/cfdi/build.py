@@ -13,8 +13,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
-from postventa.cfdi.errors import InvoiceBuildError, MissingFiscalKeysError
-from postventa.cfdi.issuer import Issuer, ProductKeys, TaxTreatment
+from postventa.cfdi.errors import BorderVatError, InvoiceBuildError, MissingFiscalKeysError
+from postventa.cfdi.issuer import Issuer, ProductKeys, TaxTreatment, border_vat_refusal
+from postventa.cfdi.relations import Relacion, nodos_relacionados
+from postventa.cfdi.rfc import RFC_GENERICO_NACIONAL
 from postventa.cfdi.timezones import local_fecha
 from postventa.cfdi.totals import ConceptAmounts, GrossLine, decimals_of, net_concept, reconcile
 from postventa.domain.orders import Order, OrderLine
@@ -41,6 +43,10 @@ class ReceptorData(Protocol):
     def codigo_postal(self) -> str: ...
     @property
     def uso_cfdi(self) -> str: ...
+    @property
+    def residencia_fiscal(self) -> str | None: ...
+    @property
+    def num_reg_id_trib(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +58,8 @@ class PlainReceptor:
     regimen_fiscal: str
     codigo_postal: str
     uso_cfdi: str
+    residencia_fiscal: str | None = None
+    num_reg_id_trib: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +142,16 @@ def keyed_lines(order: Order, issuer: Issuer) -> list[KeyedLine]:
     return keyed
 
 
+def check_border_vat(issuer: Issuer, item: KeyedLine) -> None:
+    """IVA 8 % only where the border stimulus applies (BorderVatError names why not)."""
+    if item.keys.tax is not TaxTreatment.IVA8:
+        return
+    refusal = border_vat_refusal(issuer.lugar_expedicion, item.keys)
+    if refusal is not None:
+        what = item.line.sku if item.line is not None else "envío"
+        raise BorderVatError(refusal, details={"sku": what})
+
+
 def plan_invoice(order: Order, issuer: Issuer) -> InvoicePlan:
     """Validate the order against the issuer setup and compute the conceptos' net amounts."""
     keyed = keyed_lines(order, issuer)
@@ -146,6 +164,8 @@ def plan_invoice(order: Order, issuer: Issuer) -> InvoicePlan:
     omitted = [line.sku for line in order.lines if line.unit_price == 0]
     if not keyed:
         raise InvoiceBuildError("El pedido no tiene importes que facturar.")
+    for item in keyed:
+        check_border_vat(issuer, item)
     amounts = reconcile([k.gross for k in keyed], order.total_paid)
 
     concepts: list[PlannedConcept] = []
@@ -233,6 +253,7 @@ def comprobante_from_concepts(
     currency: str = "MXN",
     exchange_rate: Decimal | None = None,
     informacion_global: dict[str, Any] | None = None,
+    relacionados: Sequence[Relacion] = (),
     serie: str | None = None,
 ) -> Comprobante:
     from satcfdi.create.cfd.cfdi40 import Comprobante
@@ -255,15 +276,21 @@ def comprobante_from_concepts(
         tipo_cambio=exchange_rate,
         metodo_pago=METODO_PAGO_PUE,
         informacion_global=informacion_global,
+        cfdi_relacionados=nodos_relacionados(relacionados),
         fecha=fecha,
     )
 
 
 def receptor_dict(receptor: ReceptorData) -> dict[str, Any]:
+    """The Receptor node. ResidenciaFiscal and NumRegIdTrib go in when the buyer gave them (a
+    resident abroad, XEXX010101000): Guía de llenado, Receptor: NumRegIdTrib is registered for a
+    foreign resident, and ResidenciaFiscal is required whenever NumRegIdTrib is present."""
     return {
         "Rfc": receptor.rfc.strip().upper(),
         "Nombre": receptor.nombre,
         "DomicilioFiscalReceptor": receptor.codigo_postal,
+        "ResidenciaFiscal": receptor.residencia_fiscal or None,
+        "NumRegIdTrib": receptor.num_reg_id_trib or None,
         "RegimenFiscalReceptor": receptor.regimen_fiscal,
         "UsoCFDI": receptor.uso_cfdi,
     }
@@ -275,8 +302,19 @@ def build_invoice(
     receptor: ReceptorData,
     folio: int,
     fecha: datetime | None = None,
+    *,
+    relacionados: Sequence[Relacion] = (),
 ) -> Comprobante:
-    """Unsealed CFDI 4.0 Ingreso (PUE) for a paid order; Total == order.total_paid to the cent."""
+    """Unsealed CFDI 4.0 Ingreso (PUE) for a paid order; Total == order.total_paid to the cent.
+
+    To XAXX010101000 (público en general) it is a global invoice of this one order: SAT requires
+    InformacionGlobal on every Ingreso to that RFC and name (matrix CFDI40130), see
+    global_invoice.one_order_global. `relacionados`: CfdiRelacionados, e.g.
+    relations.relacion_sustitucion(uuid) when this invoice replaces one cancelled with motivo 01."""
+    if receptor.rfc.strip().upper() == RFC_GENERICO_NACIONAL:
+        from postventa.cfdi.global_invoice import one_order_global
+
+        return one_order_global(order, issuer, folio, fecha, relacionados=relacionados)
     plan = plan_invoice(order, issuer)
     concepts = [
         concept_dict(c.keys, c.description, c.no_identificacion, c.amounts) for c in plan.concepts
@@ -290,6 +328,7 @@ def build_invoice(
         forma_pago=plan.forma_pago,
         currency=plan.currency,
         exchange_rate=plan.exchange_rate,
+        relacionados=relacionados,
     )
     check_totals(comprobante, plan.total, [c.amounts for c in plan.concepts])
     return comprobante

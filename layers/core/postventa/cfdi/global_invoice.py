@@ -16,6 +16,16 @@ Choices (documented, adjustable):
 * FormaPago of each CFDI is the one that paid the largest amount in it (Guía de llenado: with
   several payment forms, record the one with the greatest amount). MetodoPago PUE.
 * Only MXN orders: a global invoice has one Moneda; foreign-currency sales need their own CFDI.
+
+InformacionGlobal rules checked here, as SAT's validation matrix words them: Periodicidad 05
+(bimestral) only for an issuer in régimen 621 (CFDI40132); Meses 01-12 for Periodicidad 01-04 and
+13-18 for 05 (CFDI40134, CFDI40135); Año the year of Fecha or up to five years before it
+(CFDI40136 in the matrix of December 2024; the 2023 Guía de llenado said "the year of Fecha or the
+one before", and the matrix is what the PAC enforces: a global re-issued after a motivo-04
+cancellation may concern an older period). docs/decisions/0007-fiscal-rules.md.
+
+A per-order invoice to PUBLICO EN GENERAL is a global invoice too (`one_order_global`): SAT
+requires InformacionGlobal on every Ingreso to XAXX010101000 named PUBLICO EN GENERAL (CFDI40130).
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ from enum import StrEnum
 from typing import Any
 
 from postventa.cfdi.build import (
+    check_border_vat,
     clean_text,
     comprobante_from_concepts,
     concept_dict,
@@ -38,6 +49,7 @@ from postventa.cfdi.build import (
 from postventa.cfdi.errors import InvoiceBuildError, MissingFiscalKeysError
 from postventa.cfdi.issuer import CsdCredentials, Issuer, ProductKeys, TaxTreatment
 from postventa.cfdi.pac.base import Pac
+from postventa.cfdi.relations import Relacion
 from postventa.cfdi.timezones import local_fecha
 from postventa.cfdi.totals import net_concept, reconcile
 from postventa.domain.orders import Order
@@ -51,6 +63,8 @@ PUBLICO_EN_GENERAL = {
 GLOBAL_KEYS = ProductKeys(clave_prod_serv="01010101", clave_unidad="ACT")
 DEFAULT_MAX_CONCEPTS = 250
 ZERO = Decimal(0)
+REGIMEN_RIF = "621"  # Incorporación Fiscal: the only régimen that may report bimonthly
+ANO_YEARS_BACK = 5  # CFDI40136, matrix of December 2024
 
 
 class Periodicidad(StrEnum):
@@ -77,8 +91,24 @@ class GlobalPeriod:
             raise InvoiceBuildError(
                 "Meses inválido para la periodicidad: use 01-12, o 13-18 para bimestral."
             )
-        if not 2021 <= self.ano <= 2100:
+        if self.ano < 2021:  # the CFDI 4.0 schema's lower bound for Año
             raise InvoiceBuildError("Año inválido para la factura global.")
+
+    def check(self, issuer: Issuer, fecha: datetime) -> None:
+        """The rules that depend on who issues and when (CFDI40132, CFDI40136)."""
+        if self.periodicidad is Periodicidad.BIMESTRAL and issuer.regimen_fiscal != REGIMEN_RIF:
+            raise InvoiceBuildError(
+                "La periodicidad bimestral (05) de la factura global solo es para el régimen "
+                f"621 (Incorporación Fiscal); el emisor está en el régimen "
+                f"{issuer.regimen_fiscal}. Usa diaria, semanal, quincenal o mensual.",
+                details={"periodicidad": [self.periodicidad.value]},
+            )
+        if not fecha.year - ANO_YEARS_BACK <= self.ano <= fecha.year:
+            raise InvoiceBuildError(
+                f"El año {self.ano} de la factura global debe ser el de la fecha de emisión "
+                f"({fecha.year}) o uno de los {ANO_YEARS_BACK} anteriores.",
+                details={"ano": [str(self.ano)]},
+            )
 
     @classmethod
     def for_month(
@@ -87,6 +117,11 @@ class GlobalPeriod:
         if periodicidad is Periodicidad.BIMESTRAL:
             return cls(periodicidad, str(12 + (month + 1) // 2), year)
         return cls(periodicidad, f"{month:02d}", year)
+
+    @classmethod
+    def for_day(cls, day: datetime) -> GlobalPeriod:
+        """A daily period (Periodicidad 01): Meses is the day's month."""
+        return cls(Periodicidad.DIARIA, f"{day.month:02d}", day.year)
 
     def as_dict(self) -> dict[str, Any]:
         return {"Periodicidad": self.periodicidad.value, "Meses": self.meses, "Año": self.ano}
@@ -109,6 +144,8 @@ def order_concepts(order: Order, issuer: Issuer) -> OrderConcepts:
             "solo incluye ventas en MXN."
         )
     keyed = keyed_lines(order, issuer)
+    for item in keyed:
+        check_border_vat(issuer, item)
     lines = [item.gross for item in keyed]
     per_tax: dict[TaxTreatment, Decimal] = defaultdict(Decimal)
     for gl, (_, paid) in zip(lines, reconcile(lines, order.total_paid), strict=True):
@@ -169,15 +206,17 @@ def build_global_invoices(
     fecha: datetime | None = None,
     *,
     max_concepts: int = DEFAULT_MAX_CONCEPTS,
+    relacionados: Sequence[Relacion] = (),
 ) -> list[GlobalInvoiceDraft]:
     """Unsealed global CFDIs (folios first_folio, first_folio + 1, ...) covering every order."""
     if not orders:
         raise InvoiceBuildError("No hay pedidos para la factura global.")
+    when = local_fecha(issuer.lugar_expedicion, fecha)
+    period.check(issuer, when)
     missing = missing_fiscal_keys(orders, issuer)
     if missing:
         raise MissingFiscalKeysError(missing)
     items = [order_concepts(o, issuer) for o in orders]
-    when = local_fecha(issuer.lugar_expedicion, fecha)
     receptor = dict(PUBLICO_EN_GENERAL, DomicilioFiscalReceptor=issuer.lugar_expedicion)
     drafts: list[GlobalInvoiceDraft] = []
     for n, batch in enumerate(chunk_orders(items, max_concepts)):
@@ -191,6 +230,7 @@ def build_global_invoices(
             fecha=when,
             forma_pago=_forma_pago(batch),
             informacion_global=period.as_dict(),
+            relacionados=relacionados,
         )
         if comprobante["Total"] != expected:
             raise InvoiceBuildError(
@@ -198,6 +238,26 @@ def build_global_invoices(
             )
         drafts.append(GlobalInvoiceDraft(comprobante, [i.order_key for i in batch], expected))
     return drafts
+
+
+def one_order_global(
+    order: Order,
+    issuer: Issuer,
+    folio: int,
+    fecha: datetime | None = None,
+    *,
+    relacionados: Sequence[Relacion] = (),
+) -> Any:
+    """The unsealed invoice of one order to PUBLICO EN GENERAL: a daily global invoice
+    (Periodicidad 01, Meses and Año of the day the order was paid, at LugarExpedicion) whose
+    conceptos follow the global rules. Whoever stamps it must keep the order out of the
+    periodic global invoice, as for any invoiced order."""
+    paid_day = local_fecha(issuer.lugar_expedicion, order.paid_at)
+    period = GlobalPeriod.for_day(paid_day)
+    [draft] = build_global_invoices(
+        [order], issuer, period, folio, fecha, relacionados=relacionados
+    )
+    return draft.comprobante
 
 
 @dataclass(frozen=True)
