@@ -50,7 +50,10 @@ def _register_check_receptor(sub: Any) -> None:
         help="Valida los datos fiscales de un receptor (RFC, nombre, régimen, CP, uso)",
         description=(
             "Valida los datos fiscales de un receptor de CFDI 4.0 e imprime JSON "
-            '{"valido", "receptor", "errores"}. Sale con 0 si son válidos y 1 si no.'
+            '{"valido", "receptor", "errores", "advertencias", "requiere_confirmacion"}. '
+            "Un dígito verificador del RFC que no coincide es una advertencia (código "
+            "rfc_digito_verificador bajo rfc) que se acepta con --confirmar-rfc. Sale con 0 si "
+            "son válidos y 1 si no."
         ),
     )
     parser.add_argument("--rfc", default="", help="RFC del receptor")
@@ -74,6 +77,12 @@ def _register_check_receptor(sub: Any) -> None:
     parser.add_argument(
         "--num-reg-id-trib", default="", help="Registro fiscal extranjero con XEXX010101000"
     )
+    parser.add_argument(
+        "--confirmar-rfc",
+        action="store_true",
+        help="El comprador confirma que su RFC es correcto aunque el dígito verificador no "
+        "coincida (el SAT ha asignado RFC así)",
+    )
     parser.set_defaults(func=check_receptor)
 
 
@@ -94,6 +103,7 @@ def check_receptor(args: argparse.Namespace) -> int:
         },
         es_global=args.es_global,
         lugar_expedicion=args.lugar_expedicion,
+        rfc_confirmado=args.confirmar_rfc,
     )
     print_json(result.to_dict())
     return 0 if result.valido else 1
