@@ -200,10 +200,10 @@ def border_vat_refusal(lugar_expedicion: str, keys: ProductKeys) -> str | None:
     """Why IVA 8 % cannot apply to a product sold from this place, in Spanish; None when it can.
 
     Decreto de estímulos fiscales región fronteriza norte (DOF 2018-12-31) and región fronteriza
-    sur (DOF 2020-12-30), both extended (DOF 2024-12-31): the 8 % IVA applies to sales made in the
-    region, which c_CodigoPostal marks in "Estímulo Franja Fronteriza" (1 norte, 2 sur), and not to
-    real estate or intangibles, which c_ClaveProdServ marks 0 in its own "Estímulo Franja
-    Fronteriza" column."""
+    sur (DOF 2020-12-30), both extended since (last in December 2024): the 8 % IVA applies to
+    sales in the region, which c_CodigoPostal marks in "Estímulo Franja Fronteriza" (1 norte,
+    2 sur), and not to real estate or intangibles, which c_ClaveProdServ marks 0 in its own
+    "Estímulo Franja Fronteriza" column."""
     place = catalogs.datos_codigo_postal(lugar_expedicion)
     if place is None or not place.region_fronteriza:
         return (
