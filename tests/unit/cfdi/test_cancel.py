@@ -342,7 +342,7 @@ def test_a_cancellation_past_the_deadline_is_refused_with_the_date() -> None:
             issued_at=issued,
             requested_at=on_time + timedelta(hours=2),  # April 1st in Mexico City
         )
-    assert "31 de marzo de 2026" in info.value.message
+    assert "31/03/2026" in info.value.message
     assert info.value.code == "cancelacion_fuera_de_plazo"
 
 

@@ -280,4 +280,4 @@ class TestCancellation:
         with pytest.raises(PacDataRejectedError) as raised:
             sandbox.cancel(self.request(uuid, CancellationMotivo.WITHOUT_RELATION, "XIQB891116QE4"))
         assert raised.value.pac_code == "cancelacion_fuera_de_plazo"
-        assert "31 de marzo de 2026" in raised.value.message
+        assert "31/03/2026" in raised.value.message

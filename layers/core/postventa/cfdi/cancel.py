@@ -75,22 +75,6 @@ class GlobalOnlyMotivoError(CancellationRequestError):
     code = "motivo_04_solo_factura_global"
 
 
-_MESES = (
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-)
-
-
 # ---------------------------------------------------------------------------------------------
 # Mexico time
 # ---------------------------------------------------------------------------------------------
@@ -219,7 +203,7 @@ def check_cancellation_deadline(
     quien = "las personas morales" if len(rfc_emisor.strip()) == 12 else "las personas físicas"
     raise CancellationDeadlineError(
         f"Ya no se puede cancelar este CFDI de {issued_at.year}: el plazo venció el "
-        f"{deadline.day} de {_MESES[deadline.month - 1]} de {deadline.year}, el mes de la "
+        f"{deadline:%d/%m/%Y}, el último día del mes de la "
         f"declaración anual de {quien} (CFF art. 29-A). Si la operación cambió, emite un CFDI "
         "de egreso (nota de crédito) relacionado.",
         details={"plazo": deadline.isoformat()},

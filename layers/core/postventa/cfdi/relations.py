@@ -25,16 +25,10 @@ __all__ = [
     "relacion_sustitucion",
 ]
 
-# c_TipoRelacion (catCFDI_V_4, valid since 2022-01-01)
-TIPOS_RELACION: dict[str, str] = {
-    "01": "Nota de crédito de los documentos relacionados",
-    "02": "Nota de débito de los documentos relacionados",
-    "03": "Devolución de mercancía sobre facturas o traslados previos",
-    "04": "Sustitución de los CFDI previos",
-    "05": "Traslados de mercancías facturados previamente",
-    "06": "Factura generada por los traslados previos",
-    "07": "CFDI por aplicación de anticipo",
-}
+# c_TipoRelacion (catCFDI_V_4, valid since 2022-01-01): 01 nota de crédito, 02 nota de débito,
+# 03 devolución de mercancía, 04 sustitución de los CFDI previos, 05 traslados de mercancías
+# facturados previamente, 06 factura generada por los traslados previos, 07 aplicación de anticipo
+TIPOS_RELACION = frozenset({"01", "02", "03", "04", "05", "06", "07"})
 
 _UUID = re.compile(r"[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}")
 

@@ -408,7 +408,6 @@ class SandboxPac:
         from postventa.cfdi.cancel import (
             CancellationRequestError,
             check_cancellation_deadline,
-            requires_acceptance,
             validate_motivo,
         )
 
@@ -439,15 +438,7 @@ class SandboxPac:
                 detail={"codigo": "202", "mensaje": "En proceso"},
             )
         now = self._clock()
-        needs = requires_acceptance(
-            record.total_mxn,
-            record.tipo_comprobante,
-            record.rfc_receptor,
-            record.fecha_emision,
-            now,
-            extra_holidays=self._extra_holidays,
-        )
-        if needs:
+        if self._needs_acceptance(record, now):
             updated = replace(
                 record, cancellation=CancellationStatus.PENDING, cancel_requested_at=now
             )
@@ -489,7 +480,7 @@ class SandboxPac:
         self.store.update(record)
 
     def status(self, uuid: str, rfc_emisor: str, rfc_receptor: str, total: Decimal) -> StatusResult:
-        from postventa.cfdi.cancel import requires_acceptance, response_deadline
+        from postventa.cfdi.cancel import response_deadline
 
         record = self.store.by_uuid(uuid)
         if record is None or record.rfc_emisor != rfc_emisor or record.rfc_receptor != rfc_receptor:
@@ -506,16 +497,21 @@ class SandboxPac:
                 self.store.update(record)
         cancellable = None
         if record.state is CfdiState.VALID:
-            needs = requires_acceptance(
-                record.total_mxn,
-                record.tipo_comprobante,
-                record.rfc_receptor,
-                record.fecha_emision,
-                now,
-                extra_holidays=self._extra_holidays,
-            )
+            needs = self._needs_acceptance(record, now)
             cancellable = "Cancelable con aceptación" if needs else "Cancelable sin aceptación"
         return StatusResult(record.uuid, record.state, record.cancellation, cancellable)
+
+    def _needs_acceptance(self, record: SandboxRecord, now: datetime) -> bool:
+        from postventa.cfdi.cancel import requires_acceptance
+
+        return requires_acceptance(
+            record.total_mxn,
+            record.tipo_comprobante,
+            record.rfc_receptor,
+            record.fecha_emision,
+            now,
+            extra_holidays=self._extra_holidays,
+        )
 
     def _find(self, uuid: str, rfc_emisor: str) -> SandboxRecord:
         record = self.store.by_uuid(uuid)
