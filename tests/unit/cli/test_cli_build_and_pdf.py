@@ -90,6 +90,18 @@ def test_build_with_invalid_receptor_lists_each_field(
     assert set(error["details"]) >= {"rfc", "codigo_postal"}
 
 
+def test_a_confirmed_rfc_with_a_check_digit_that_does_not_match_is_invoiced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unconfirmed = {**RECEPTOR, "rfc": "XIQB891116QE5"}
+    assert main(_write(tmp_path, {**ORDER, "receptor": unconfirmed})) == 1
+    assert "dígito verificador" in json.loads(capsys.readouterr().err)["details"]["rfc"][0]
+    confirmed = {**unconfirmed, "rfc_confirmado": True}
+    assert main(_write(tmp_path, {**ORDER, "receptor": confirmed})) == 0
+    xml = Path(json.loads(capsys.readouterr().out)["xml"]).read_bytes()
+    assert b'Rfc="XIQB891116QE5"' in xml
+
+
 def test_build_usage_shows_the_receptor_file_it_needs(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["cfdi", "build", "--help"])

@@ -129,6 +129,7 @@ def build_from_files(
         raw,
         es_global=str(raw.get("rfc", "")).upper() == "XAXX010101000",
         lugar_expedicion=issuer.lugar_expedicion,
+        rfc_confirmado=raw.get("rfc_confirmado") is True,  # the buyer's "mi RFC es correcto"
     )
     stamped = stamp_order(order, issuer, receptor, csd, pac_for_tenant(tenant), folio)
     out = Path(out_dir)
