@@ -125,13 +125,12 @@ def keyed_lines(order: Order, issuer: Issuer) -> list[KeyedLine]:
     """The order's priced lines and its shipping with their keys; MissingFiscalKeysError first.
 
     Lines priced 0 (gifts) are left out: a concepto's ValorUnitario must be greater than zero."""
-    missing = missing_fiscal_keys([order], issuer)
-    if missing:
-        raise MissingFiscalKeysError(missing)
     keyed: list[KeyedLine] = []
     for line in order.lines:
         keys = issuer.keys_for(line.sku)
-        if keys is not None and line.unit_price > 0:
+        if keys is None:  # list every missing SKU at once, not only this one
+            raise MissingFiscalKeysError(missing_fiscal_keys([order], issuer))
+        if line.unit_price > 0:
             gross = GrossLine(
                 line.quantity, line.quantity * line.unit_price, line.discount, keys.tax
             )
