@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-# Mexico City has had no daylight saving time since 2022.
-MEXICO_CITY = timezone(timedelta(hours=-6), "CST")
+from postventa.cfdi.timezones import MEXICO_CITY
+
 _MONTHS = [
     "enero",
     "febrero",

@@ -16,8 +16,14 @@ from lxml import etree
 
 from postventa.cfdi import seal, xsd
 from postventa.cfdi.build import PlainReceptor, build_invoice, plan_invoice
-from postventa.cfdi.errors import InvoiceBuildError, MissingFiscalKeysError
+from postventa.cfdi.errors import (
+    BorderVatError,
+    InvoiceBuildError,
+    MissingFiscalKeysError,
+    UnknownPaymentMethodError,
+)
 from postventa.cfdi.issuer import CsdCredentials, Issuer, ProductKeys, TaxTreatment
+from postventa.cfdi.relations import Relacion, relacion_nota_de_credito, relacion_sustitucion
 from postventa.cfdi.totals import audit_amounts
 from postventa.domain.orders import Order
 
@@ -35,6 +41,9 @@ ISSUER = Issuer(
         for t in TaxTreatment
     },
 )
+
+# Tijuana carries the border-stimulus mark in c_CodigoPostal: IVA 8 % may apply there
+BORDER_ISSUER = ISSUER.model_copy(update={"lugar_expedicion": "22000"})
 
 
 @cache
@@ -125,7 +134,7 @@ def test_mixed_tax_rates_produce_one_summary_traslado_per_rate() -> None:
         {"sku": f"SKU-{t}", "description": t, "quantity": "1", "unit_price": "100"}
         for t in ("iva16", "iva8", "iva0", "exento", "no_objeto")
     ]
-    root = sealed_xml(make_order(lines, D("500.00")))
+    root = sealed_xml(make_order(lines, D("500.00")), BORDER_ISSUER)
     summary = root.findall(f"{NS}Impuestos/{NS}Traslados/{NS}Traslado")
     kinds = {(t.get("TipoFactor"), t.get("TasaOCuota")) for t in summary}
     assert kinds == {
@@ -192,12 +201,42 @@ def test_usd_order_carries_tipo_cambio() -> None:
     )
 
 
-def test_unknown_payment_method_uses_the_fallback_and_overrides_win() -> None:
-    issuer = ISSUER.model_copy(update={"payment_forms": {"credit_card": "28"}})
+def test_the_sellers_mapping_wins_over_ours() -> None:
+    issuer = ISSUER.model_copy(update={"payment_forms": {"Credit_Card": "28"}})
     assert issuer.forma_pago("credit_card") == "28"
     assert issuer.forma_pago("SPEI") == "03"
-    assert issuer.forma_pago("bitcoin") == "31"
-    assert issuer.forma_pago(None) == "31"
+
+
+@pytest.mark.parametrize("method", ["bitcoin", None, "  "])
+def test_an_unknown_payment_method_stops_the_invoice_naming_the_method(
+    method: str | None,
+) -> None:
+    # PUE carries the real instrument: never a silent 31 "Intermediario pagos"
+    order = make_order(
+        [{"sku": "SKU-iva16", "description": "a", "quantity": "1", "unit_price": "100"}],
+        D("100"),
+        payment_method=method,
+    )
+    with pytest.raises(UnknownPaymentMethodError) as raised:
+        build_invoice(order, ISSUER, RECEPTOR, folio=1, fecha=datetime(2024, 5, 1, 12))
+    assert raised.value.code == "forma_pago_sin_asignar"
+    assert raised.value.details == {"payment_method": method}
+    if method == "bitcoin":
+        assert "«bitcoin»" in raised.value.message
+    assert "fallback_forma_pago" in raised.value.message
+
+
+def test_mapping_the_method_or_an_explicit_fallback_lets_the_invoice_through() -> None:
+    order = make_order(
+        [{"sku": "SKU-iva16", "description": "a", "quantity": "1", "unit_price": "100"}],
+        D("100"),
+        payment_method="bitcoin",
+    )
+    mapped = ISSUER.model_copy(update={"payment_forms": {"bitcoin": "06"}})
+    fallback = ISSUER.model_copy(update={"fallback_forma_pago": "31"})
+    for issuer, forma in ((mapped, "06"), (fallback, "31")):
+        cfdi = build_invoice(order, issuer, RECEPTOR, folio=1, fecha=datetime(2024, 5, 1, 12))
+        assert cfdi["FormaPago"] == forma
 
 
 def test_free_lines_are_left_out_of_the_invoice() -> None:
@@ -259,7 +298,7 @@ def baskets(draw: st.DrawFn) -> Order:
 def test_random_baskets_total_equals_paid_xsd_valid_and_every_importe_consistent(
     order: Order,
 ) -> None:
-    root = sealed_xml(order)  # raises on XSD errors
+    root = sealed_xml(order, BORDER_ISSUER)  # raises on XSD errors
     assert D(root.get("Total")) == order.total_paid
     assert audit_amounts(root) == []
     assert seal.verify_seal(etree.tostring(root))
@@ -312,3 +351,103 @@ def test_an_invalid_document_is_rejected_every_time_it_is_validated() -> None:
     for _ in range(2):
         with pytest.raises(xsd.XsdValidationError):
             xsd.validate_document(bad)
+
+
+def test_iva_8_away_from_the_border_stops_the_invoice_saying_why() -> None:
+    order = make_order(
+        [{"sku": "SKU-iva8", "description": "a", "quantity": "1", "unit_price": "108"}], D("108")
+    )
+    with pytest.raises(BorderVatError) as raised:
+        build_invoice(order, ISSUER, RECEPTOR, folio=1, fecha=datetime(2024, 5, 1, 12))
+    assert "42501" in raised.value.message and "región fronteriza" in raised.value.message
+    assert raised.value.details == {"sku": "SKU-iva8"}
+    cfdi = build_invoice(order, BORDER_ISSUER, RECEPTOR, folio=1, fecha=datetime(2024, 5, 1, 12))
+    assert cfdi["Total"] == D("108.00")
+
+
+def test_an_order_to_publico_en_general_is_a_one_order_global_invoice() -> None:
+    order = make_order(
+        [{"sku": "SKU-iva16", "description": "Laptop", "quantity": "1", "unit_price": "1160"}],
+        D("1160"),
+        order_number="#77",
+    )
+    publico = PlainReceptor("XAXX010101000", "PUBLICO EN GENERAL", "616", "42501", "S01")
+    root = sealed_xml(order.model_copy(update={"paid_at": datetime(2024, 4, 30, 23, 0)}))
+    assert root.find(f"{NS}InformacionGlobal") is None  # a named buyer: no global node
+    global_root = etree.fromstring(
+        build_invoice(order, ISSUER, publico, folio=3, fecha=datetime(2024, 5, 1, 12)).xml_bytes()
+    )
+    info = global_root.find(f"{NS}InformacionGlobal")
+    assert info is not None
+    # daily, for the day the order was paid (2024-05-01 00:00 UTC is April 30 in Hidalgo)
+    assert dict(info.attrib) == {"Periodicidad": "01", "Meses": "04", "Año": "2024"}
+    concepto = global_root.find(f"{NS}Conceptos/{NS}Concepto")
+    assert concepto is not None
+    assert (concepto.get("ClaveProdServ"), concepto.get("NoIdentificacion")) == ("01010101", "#77")
+    assert global_root.get("Total") == "1160.00"
+
+
+def test_a_foreign_buyers_residence_and_tax_id_reach_the_receptor_node() -> None:
+    order = make_order(
+        [{"sku": "SKU-iva16", "description": "a", "quantity": "1", "unit_price": "116"}], D("116")
+    )
+    foreign = PlainReceptor("XEXX010101000", "JOHN DOE", "616", "42501", "S01", "USA", "123456789")
+    cfdi = build_invoice(order, ISSUER, foreign, folio=1, fecha=datetime(2024, 5, 1, 12))
+    seal.seal(cfdi, signer())
+    raw = cfdi.xml_bytes(include_schema_location=True)
+    xsd.validate(raw)
+    receptor = etree.fromstring(raw).find(f"{NS}Receptor")
+    assert receptor is not None
+    assert (receptor.get("ResidenciaFiscal"), receptor.get("NumRegIdTrib")) == (
+        "USA",
+        "123456789",
+    )
+    named = etree.fromstring(
+        build_invoice(order, ISSUER, RECEPTOR, folio=1, fecha=datetime(2024, 5, 1)).xml_bytes()
+    ).find(f"{NS}Receptor")
+    assert named is not None and "ResidenciaFiscal" not in named.attrib
+
+
+def test_the_builder_emits_cfdi_relacionados_one_node_per_type() -> None:
+    old = "5fb2822e-396a-4bf4-a5b3-4b0c4a7d9f01"
+    other = "AD6A2F4B-2E4D-4F31-9B7E-0C1A7E3B5D22"
+    order = make_order(
+        [{"sku": "SKU-iva16", "description": "a", "quantity": "1", "unit_price": "116"}], D("116")
+    )
+    cfdi = build_invoice(
+        order,
+        ISSUER,
+        RECEPTOR,
+        folio=2,
+        fecha=datetime(2024, 5, 1, 12),
+        relacionados=[
+            relacion_sustitucion(old),
+            Relacion("07", (other,)),
+            Relacion("04", (other,)),
+        ],
+    )
+    seal.seal(cfdi, signer())
+    raw = cfdi.xml_bytes(include_schema_location=True)
+    xsd.validate(raw)
+    nodes = etree.fromstring(raw).findall(f"{NS}CfdiRelacionados")
+    found = {
+        n.get("TipoRelacion"): [r.get("UUID") for r in n.findall(f"{NS}CfdiRelacionado")]
+        for n in nodes
+    }
+    assert found == {"04": [old.upper(), other], "07": [other]}
+
+
+@pytest.mark.parametrize(
+    ("tipo", "uuids"),
+    [("08", ("5FB2822E-396A-4BF4-A5B3-4B0C4A7D9F01",)), ("04", ()), ("01", ("no-es-uuid",))],
+)
+def test_a_relation_outside_the_catalog_or_without_uuids_is_refused(
+    tipo: str, uuids: tuple[str, ...]
+) -> None:
+    with pytest.raises(InvoiceBuildError):
+        Relacion(tipo, uuids)
+
+
+def test_a_credit_note_relates_with_tipo_01() -> None:
+    uuid = "5FB2822E-396A-4BF4-A5B3-4B0C4A7D9F01"
+    assert relacion_nota_de_credito([uuid]) == Relacion("01", (uuid,))

@@ -10,13 +10,16 @@ import pytest
 from lxml import etree
 
 from postventa.cfdi.cancel import (
+    CancellationDeadlineError,
     CancellationRequestError,
     CancellationState,
+    GlobalOnlyMotivoError,
     NoAcceptanceReason,
     StateSource,
     add_business_days,
     advance,
     build_cancellation_request,
+    cancellation_deadline,
     cancellation_request,
     cff_holidays,
     is_business_day,
@@ -105,6 +108,7 @@ def test_cancellation_request_validates_and_signs(signer):
         rfc_receptor="ICV060329BY0",
         total=Decimal("1740.00"),
         motivo="02",
+        issued_at=datetime(2024, 6, 1, 12, 0),
         signer=signer,
         requested_at=datetime(2024, 6, 13, 9, 0),
     )
@@ -120,6 +124,7 @@ def test_a_csd_of_another_rfc_cannot_sign(signer):
             rfc_receptor="ICV060329BY0",
             total=Decimal("1"),
             motivo="02",
+            issued_at=datetime.now(UTC),
             signer=signer,
         )
 
@@ -219,6 +224,7 @@ def pending_state() -> CancellationState:
         rfc_receptor="ICV060329BY0",
         total=Decimal("5000"),
         motivo="02",
+        issued_at=datetime.now(UTC),
     )
     result = CancellationResult(
         uuid=UUID, status=CancellationStatus.PENDING, requires_acceptance=True
@@ -243,6 +249,7 @@ def test_start_is_pending_unless_the_pac_cancelled_at_once():
         rfc_receptor="XAXX010101000",
         total=Decimal("10"),
         motivo="03",
+        issued_at=datetime.now(UTC),
     )
     done = start_cancellation(
         request, CancellationResult(UUID, CancellationStatus.ACCEPTED, False), REQUESTED
@@ -298,3 +305,58 @@ def test_an_answer_for_another_uuid_is_refused():
     other = StatusResult(uuid=SUBSTITUTE, state=CfdiState.CANCELLED)
     with pytest.raises(ValueError):
         advance(pending_state(), other, datetime(2025, 6, 3))
+
+
+@pytest.mark.parametrize(
+    ("rfc", "last_day"),
+    [("EKU9003173C9", date(2026, 3, 31)), ("XIQB891116QE4", date(2026, 4, 30))],
+)
+def test_the_deadline_is_the_month_of_the_annual_return_of_the_issuing_year(
+    rfc: str, last_day: date
+) -> None:
+    # CFF 29-A: personas morales file in March, personas físicas in April of the next year
+    for issued in (datetime(2025, 1, 1, 0, 0), datetime(2025, 12, 31, 23, 59)):
+        assert cancellation_deadline(issued, rfc) == last_day
+
+
+def test_a_cancellation_past_the_deadline_is_refused_with_the_date() -> None:
+    issued = datetime(2025, 6, 1, 12, 0)
+    on_time = datetime(2026, 3, 31, 23, 0, tzinfo=timezone(timedelta(hours=-6)))
+    request = cancellation_request(
+        uuid=UUID,
+        rfc_emisor="EKU9003173C9",
+        rfc_receptor="ICV060329BY0",
+        total=Decimal("5000"),
+        motivo="02",
+        issued_at=issued,
+        requested_at=on_time,
+    )
+    assert request.motivo is CancellationMotivo.WITHOUT_RELATION
+    with pytest.raises(CancellationDeadlineError) as info:
+        cancellation_request(
+            uuid=UUID,
+            rfc_emisor="EKU9003173C9",
+            rfc_receptor="ICV060329BY0",
+            total=Decimal("5000"),
+            motivo="02",
+            issued_at=issued,
+            requested_at=on_time + timedelta(hours=2),  # April 1st in Mexico City
+        )
+    assert "31/03/2026" in info.value.message
+    assert info.value.code == "cancelacion_fuera_de_plazo"
+
+
+def test_motivo_04_is_only_for_a_global_invoice() -> None:
+    kwargs = {
+        "uuid": UUID,
+        "rfc_emisor": "EKU9003173C9",
+        "rfc_receptor": "XAXX010101000",
+        "total": Decimal("5000"),
+        "motivo": "04",
+        "issued_at": datetime.now(UTC),
+    }
+    with pytest.raises(GlobalOnlyMotivoError):
+        cancellation_request(**kwargs)
+    assert cancellation_request(**kwargs, es_global=True).motivo is (
+        CancellationMotivo.GLOBAL_NOMINATIVE
+    )

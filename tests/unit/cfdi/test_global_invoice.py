@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -138,3 +138,44 @@ def test_missing_keys_across_orders_are_reported_together() -> None:
     with pytest.raises(MissingFiscalKeysError) as err:
         build_global_invoices(bad, ISSUER, GlobalPeriod.for_month(2024, 4), 1, NOW)
     assert err.value.skus == ["Z1", "Z2"]
+
+
+def test_bimonthly_is_only_for_the_incorporacion_fiscal_regime() -> None:
+    bimonthly = GlobalPeriod.for_month(2024, 4, Periodicidad.BIMESTRAL)
+    with pytest.raises(InvoiceBuildError, match="621"):
+        build_global_invoices(orders(1), ISSUER, bimonthly, 1, NOW)
+    rif = ISSUER.model_copy(
+        update={"rfc": "XIQB891116QE4", "nombre": "KARLA FUENTE NOLASCO", "regimen_fiscal": "621"}
+    )
+    [draft] = build_global_invoices(orders(1), rif, bimonthly, 1, NOW)
+    assert draft.comprobante["InformacionGlobal"]["Meses"] == "14"
+
+
+@pytest.mark.parametrize(("ano", "ok"), [(2030, True), (2025, True), (2024, False), (2031, False)])
+def test_the_year_is_that_of_fecha_or_up_to_five_before(ano: int, ok: bool) -> None:
+    fecha = datetime(2030, 5, 1, 18, 0, tzinfo=UTC)
+    period = GlobalPeriod.for_month(ano, 1)
+    if ok:
+        assert build_global_invoices(orders(1), ISSUER, period, 1, fecha)
+    else:
+        with pytest.raises(InvoiceBuildError, match="año"):
+            build_global_invoices(orders(1), ISSUER, period, 1, fecha)
+
+
+def test_a_daily_period_takes_the_month_of_its_day() -> None:
+    period = GlobalPeriod.for_day(datetime(2024, 2, 29, 23, 0))
+    assert period.as_dict() == {"Periodicidad": "01", "Meses": "02", "Año": 2024}
+
+
+def test_a_one_order_global_is_stamped_by_the_sandbox() -> None:
+    from postventa.cfdi.global_invoice import one_order_global
+    from postventa.cfdi.stamping import seal_and_validate
+
+    [order] = orders(1)
+    comprobante = one_order_global(order, ISSUER, 5, NOW - timedelta(minutes=1))
+    csd = CsdCredentials.from_files(
+        CSD / "eku9003173c9_csd.cer", CSD / "eku9003173c9_csd.key", "12345678a"
+    )
+    pac = SandboxPac(clock=lambda: NOW, check_certificate_validity=False)
+    xml = pac.stamp(seal_and_validate(comprobante, csd)).xml
+    assert b'Periodicidad="01"' in xml and b'Meses="05"' in xml

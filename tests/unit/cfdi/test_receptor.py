@@ -15,6 +15,7 @@ from postventa.cfdi.catalogs import regimenes_fiscales, usos_cfdi
 from postventa.cfdi.errors import ReceptorInvalidError
 from postventa.cfdi.receptor import (
     FIELDS,
+    RFC_DIGITO_VERIFICADOR,
     Receptor,
     ReceptorResult,
     receptor_publico_en_general,
@@ -171,14 +172,41 @@ class TestRfcThroughTheValidator:
             "El RFC tiene 11 caracteres; debe tener 12 (persona moral) o 13 (persona física)."
         ]
 
-    def test_check_digit_message(self) -> None:
-        assert errors(moral(rfc="EKU9003173C8"))["rfc"][0].startswith(
-            "El dígito verificador del RFC no corresponde."
+    def test_a_wrong_check_digit_is_a_warning_under_rfc_with_its_own_code(self) -> None:
+        result = validate_receptor(moral(rfc="EKU9003173C8"))
+        assert result.errores == {}
+        [warning] = result.advertencias["rfc"]
+        assert warning.codigo == RFC_DIGITO_VERIFICADOR == "rfc_digito_verificador"
+        assert warning.mensaje.startswith("El dígito verificador del RFC no corresponde")
+        assert not warning.confirmada
+        # it blocks until the buyer confirms: no Receptor to invoice with yet
+        assert not result.valido and result.requiere_confirmacion and result.receptor is None
+        assert result.to_dict()["advertencias"]["rfc"][0]["codigo"] == "rfc_digito_verificador"
+
+    def test_the_buyer_confirms_the_rfc_and_the_receptor_is_accepted(self) -> None:
+        result = validate_receptor(moral(rfc="EKU9003173C8"), rfc_confirmado=True)
+        assert result.valido and not result.requiere_confirmacion
+        assert result.receptor is not None and result.receptor.rfc == "EKU9003173C8"
+        assert result.advertencias["rfc"][0].confirmada  # still reported, now confirmed
+
+    def test_an_unconfirmed_warning_makes_require_receptor_raise_with_it(self) -> None:
+        with pytest.raises(ReceptorInvalidError) as raised:
+            require_receptor(moral(rfc="EKU9003173C8"))
+        assert "rfc" in raised.value.problems
+        assert require_receptor(moral(rfc="EKU9003173C8"), rfc_confirmado=True).rfc == (
+            "EKU9003173C8"
         )
 
-    def test_persona_type_checks_still_run_when_only_the_digit_is_wrong(self) -> None:
-        found = errors(moral(rfc="EKU9003173C8", regimen_fiscal="612"))
-        assert set(found) == {"rfc", "regimen_fiscal"}
+    def test_confirming_does_not_hide_real_errors(self) -> None:
+        result = validate_receptor(
+            moral(rfc="EKU9003173C8", regimen_fiscal="612"), rfc_confirmado=True
+        )
+        assert set(result.errores) == {"regimen_fiscal"} and not result.valido
+
+    def test_a_decomposed_enye_is_one_letter_through_the_validator(self) -> None:
+        result = validate_receptor(fisica(rfc="MUN\u0303O800101AB1"))
+        assert result.normalizado["rfc"] == "MUÑO800101AB1"
+        assert "rfc" not in result.errores
 
 
 class TestGenericRfcs:
@@ -484,3 +512,46 @@ def test_receptor_module_does_not_import_satcfdi_or_boto3() -> None:
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+class TestGenericNamesAndForeignTaxIds:
+    def test_a_real_rfc_named_publico_en_general_is_refused(self) -> None:
+        # no taxpayer is registered as PUBLICO EN GENERAL: the PAC's name check would fail
+        for nombre in ("PUBLICO EN GENERAL", "Público en General"):
+            found = errors(fisica(nombre=nombre))
+            assert list(found) == ["nombre"], nombre
+            assert "XAXX010101000" in found["nombre"][0]
+
+    @pytest.mark.parametrize("pais", ["USA", "CAN"])
+    def test_num_reg_id_trib_follows_the_format_c_pais_publishes(self, pais: str) -> None:
+        base = {"rfc": "XEXX010101000", "nombre": "JOHN DOE", "residencia_fiscal": pais}
+        ok = validate_receptor({**base, "num_reg_id_trib": "123456789"}, lugar_expedicion="06600")
+        assert ok.valido and ok.receptor is not None
+        assert ok.receptor.num_reg_id_trib == "123456789"
+        bad = errors({**base, "num_reg_id_trib": "12345678"}, lugar_expedicion="06600")
+        assert list(bad) == ["num_reg_id_trib"]
+        assert "9 dígitos" in bad["num_reg_id_trib"][0]
+
+    def test_separators_typed_in_a_digits_only_tax_id_are_dropped(self) -> None:
+        result = validate_receptor(
+            {
+                "rfc": "XEXX010101000",
+                "nombre": "ACME INC",
+                "residencia_fiscal": "USA",
+                "num_reg_id_trib": "12-3456789",
+            },
+            lugar_expedicion="06600",
+        )
+        assert result.valido and result.normalizado["num_reg_id_trib"] == "123456789"
+
+    def test_a_country_without_a_published_format_takes_any_tax_id(self) -> None:
+        result = validate_receptor(
+            {
+                "rfc": "XEXX010101000",
+                "nombre": "HANS MULLER",
+                "residencia_fiscal": "DEU",
+                "num_reg_id_trib": "DE 123/456/78901",
+            },
+            lugar_expedicion="06600",
+        )
+        assert result.valido

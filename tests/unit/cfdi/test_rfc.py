@@ -11,6 +11,7 @@ from postventa.cfdi.rfc import (
     RFC_GENERICO_NACIONAL,
     TipoPersona,
     check_digit,
+    check_digit_mismatch,
     has_valid_check_digit,
     is_generic,
     is_valid_rfc,
@@ -168,10 +169,26 @@ class TestFormat:
     def test_empty_rfc_is_required(self) -> None:
         assert rfc_problems("") == ["El RFC es obligatorio."]
 
-    def test_wrong_check_digit_message(self) -> None:
-        problems = rfc_problems("EKU9003173C8")
-        assert len(problems) == 1
-        assert problems[0].startswith("El dígito verificador del RFC no corresponde.")
+    def test_a_wrong_check_digit_is_not_a_format_problem_but_a_mismatch(self) -> None:
+        # SAT has assigned RFCs that fail its own algorithm: the caller warns, the PAC decides
+        assert rfc_problems("EKU9003173C8") == []
+        assert check_digit_mismatch("EKU9003173C8")
+        assert not check_digit_mismatch("EKU9003173C9")
+        assert not is_valid_rfc("EKU9003173C8")
+
+    def test_generic_rfcs_and_malformed_ones_are_no_check_digit_mismatch(self) -> None:
+        assert not check_digit_mismatch("XAXX010101000")
+        assert not check_digit_mismatch("EKU9003173")  # a format error, reported as such
+
+    def test_a_pasted_decomposed_enye_is_one_letter(self) -> None:
+        decomposed = "MUN\u0303O800101AB1"  # N + COMBINING TILDE, as some PDFs paste it
+        assert len(decomposed) == 14
+        rfc = normalize_rfc(decomposed)
+        assert rfc == "MUÑO800101AB1" and len(rfc) == 13
+        assert rfc_problems(rfc) == []
+
+    def test_invisible_characters_pasted_with_the_rfc_are_dropped(self) -> None:
+        assert normalize_rfc("\u200bEKU9003173C9\ufeff") == "EKU9003173C9"
 
     @pytest.mark.parametrize("rfc", ["E1U9003173C9", "CAC17605101P8", "EK#9003173C9"])
     def test_non_letters_in_the_name_part_are_reported(self, rfc: str) -> None:

@@ -57,6 +57,7 @@ def order(total: str = "2320.00", oid: str = "1") -> Order:
         paid_at=NOW,
         lines=[{"sku": "A", "description": "Silla", "quantity": 1, "unit_price": total}],
         total_paid=D(total),
+        payment_method="account_money",
     )
 
 

@@ -31,6 +31,7 @@ ORDER = Order(
     paid_at=datetime(2024, 1, 2),
     lines=[{"sku": "A", "description": "Teclado", "quantity": 1, "unit_price": "580"}],
     total_paid=D("580"),
+    payment_method="credit_card",
 )
 RECEPTOR = PlainReceptor("XAXX010101000", "PUBLICO EN GENERAL", "616", "42501", "S01")
 

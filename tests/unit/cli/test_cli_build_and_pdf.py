@@ -49,9 +49,9 @@ RECEPTOR = {
 }
 
 
-def _write(tmp_path: Path, order: dict) -> list[str]:
+def _write(tmp_path: Path, order: dict, tenant: dict = TENANT) -> list[str]:
     (tmp_path / "order.json").write_text(json.dumps(order), encoding="utf-8")
-    (tmp_path / "tenant.json").write_text(json.dumps(TENANT), encoding="utf-8")
+    (tmp_path / "tenant.json").write_text(json.dumps(tenant), encoding="utf-8")
     return [
         "cfdi", "build",
         "--order", str(tmp_path / "order.json"),
@@ -88,6 +88,57 @@ def test_build_with_invalid_receptor_lists_each_field(
     assert main(_write(tmp_path, {**ORDER, "receptor": bad})) == 1
     error = json.loads(capsys.readouterr().err)
     assert set(error["details"]) >= {"rfc", "codigo_postal"}
+
+
+def test_a_confirmed_rfc_with_a_check_digit_that_does_not_match_is_invoiced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unconfirmed = {**RECEPTOR, "rfc": "XIQB891116QE5"}
+    assert main(_write(tmp_path, {**ORDER, "receptor": unconfirmed})) == 1
+    assert "dígito verificador" in json.loads(capsys.readouterr().err)["details"]["rfc"][0]
+    confirmed = {**unconfirmed, "rfc_confirmado": True}
+    assert main(_write(tmp_path, {**ORDER, "receptor": confirmed})) == 0
+    xml = Path(json.loads(capsys.readouterr().out)["xml"]).read_bytes()
+    assert b'Rfc="XIQB891116QE5"' in xml
+
+
+def test_build_usage_shows_the_receptor_file_it_needs(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["cfdi", "build", "--help"])
+    usage = capsys.readouterr().out.splitlines()[0]
+    assert "--receptor receptor.json" in usage and "--tenant tenant.json" in usage
+
+
+def test_a_real_pac_without_its_account_is_refused_not_stamped_by_the_sandbox(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tenant = {**TENANT, "issuer": {**TENANT["issuer"], "pac": {"name": "finkok"}}}
+    assert main(_write(tmp_path, {**ORDER, "receptor": RECEPTOR}, tenant)) == 1
+    error = json.loads(capsys.readouterr().err)
+    assert error["error"] == "pac_autenticacion"
+    assert '"finkok"' in error["message"] and "pac_credentials" in error["message"]
+    assert "usuario y la contraseña de Finkok" in error["message"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_pac_of_tenant_json_is_built_with_its_account_and_environment() -> None:
+    from postventa.cfdi.issuer import TenantConfig
+    from postventa.cfdi.pac.finkok import FinkokPac
+    from postventa.cfdi.pac.sandbox import SandboxPac
+    from postventa.cfdi.stamping import pac_for_tenant
+
+    finkok = TenantConfig.model_validate(
+        {
+            **TENANT,
+            "issuer": {**TENANT["issuer"], "pac": {"name": "finkok", "test_environment": False}},
+            "pac_credentials": {"user": "cuenta@example.com", "password": "secreto"},
+        }
+    )
+    pac = pac_for_tenant(finkok)
+    assert isinstance(pac, FinkokPac)
+    assert pac.credentials.environment.value == "production"
+    assert pac.credentials.user == "cuenta@example.com"
+    assert isinstance(pac_for_tenant(TenantConfig.model_validate(TENANT)), SandboxPac)
 
 
 def test_pdf_renders_a_stamped_xml_next_to_it(

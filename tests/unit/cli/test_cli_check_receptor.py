@@ -67,6 +67,24 @@ def test_invalid_receptor_exits_1_with_spanish_messages(capsys: pytest.CaptureFi
     assert body["receptor"]["nombre"] == "XÓCHITL"
 
 
+def test_a_wrong_check_digit_is_reported_under_rfc_with_its_code_until_confirmed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    wrong_digit = [a if a != "eku9003173c9" else "EKU9003173C8" for a in VALID_MORAL]
+    code, body = run(wrong_digit, capsys)
+    assert code == 1
+    assert body["valido"] is False and body["errores"] == {}
+    assert body["requiere_confirmacion"] is True
+    [warning] = body["advertencias"]["rfc"]
+    assert warning["codigo"] == "rfc_digito_verificador" and warning["confirmada"] is False
+
+    code, body = run([*wrong_digit, "--confirmar-rfc"], capsys)
+    assert code == 0
+    assert body["valido"] is True and body["requiere_confirmacion"] is False
+    assert body["advertencias"]["rfc"][0]["confirmada"] is True
+    assert body["receptor"]["rfc"] == "EKU9003173C8"
+
+
 def test_output_keeps_accents_unescaped(capsys: pytest.CaptureFixture[str]) -> None:
     main(["cfdi", "check-receptor", "--rfc", "X"])
     out = capsys.readouterr().out

@@ -11,13 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
-from postventa.cfdi.errors import InvoiceBuildError, MissingFiscalKeysError
-from postventa.cfdi.issuer import Issuer, ProductKeys, TaxTreatment
+from postventa.cfdi.errors import BorderVatError, InvoiceBuildError, MissingFiscalKeysError
+from postventa.cfdi.issuer import Issuer, ProductKeys, TaxTreatment, border_vat_refusal
+from postventa.cfdi.relations import Relacion, nodos_relacionados
+from postventa.cfdi.rfc import RFC_GENERICO_NACIONAL
+from postventa.cfdi.timezones import local_fecha
 from postventa.cfdi.totals import ConceptAmounts, GrossLine, decimals_of, net_concept, reconcile
-from postventa.domain.orders import Order
+from postventa.domain.orders import Order, OrderLine
 
 if TYPE_CHECKING:
     from satcfdi.create.cfd.cfdi40 import Comprobante
@@ -41,6 +43,10 @@ class ReceptorData(Protocol):
     def codigo_postal(self) -> str: ...
     @property
     def uso_cfdi(self) -> str: ...
+    @property
+    def residencia_fiscal(self) -> str | None: ...
+    @property
+    def num_reg_id_trib(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +58,8 @@ class PlainReceptor:
     regimen_fiscal: str
     codigo_postal: str
     uso_cfdi: str
+    residencia_fiscal: str | None = None
+    num_reg_id_trib: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +82,7 @@ class InvoicePlan:
     omitted_free_lines: list[str]  # SKUs with price 0 (or < half a cent): not a concepto
 
 
-def _clean_text(text: str, limit: int) -> str:
+def clean_text(text: str, limit: int) -> str:
     """XSD: no '|' and collapsed whitespace."""
     return " ".join(text.replace("|", "/").split())[:limit] or "-"
 
@@ -94,63 +102,86 @@ def check_currency(order: Order) -> Decimal | None:
     return rate
 
 
-def _missing_keys(order: Order, issuer: Issuer) -> list[str]:
-    missing: list[str] = []
+def missing_fiscal_keys(orders: Sequence[Order], issuer: Issuer) -> list[str]:
+    """SKUs (each once, in order of appearance) that have no SAT keys in the issuer setup."""
+    missing: dict[str, None] = {}
+    for order in orders:
+        for line in order.lines:
+            if issuer.keys_for(line.sku) is None:
+                missing[line.sku] = None
+    return list(missing)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedLine:
+    """One invoiced line of an order (or its shipping, `line` None) with its SAT keys."""
+
+    line: OrderLine | None
+    keys: ProductKeys
+    gross: GrossLine
+
+
+def keyed_lines(order: Order, issuer: Issuer) -> list[KeyedLine]:
+    """The order's priced lines and its shipping with their keys; MissingFiscalKeysError first.
+
+    Lines priced 0 (gifts) are left out: a concepto's ValorUnitario must be greater than zero."""
+    keyed: list[KeyedLine] = []
     for line in order.lines:
-        if issuer.keys_for(line.sku) is None and line.sku not in missing:
-            missing.append(line.sku)
-    return missing
+        keys = issuer.keys_for(line.sku)
+        if keys is None:  # list every missing SKU at once, not only this one
+            raise MissingFiscalKeysError(missing_fiscal_keys([order], issuer))
+        if line.unit_price > 0:
+            gross = GrossLine(
+                line.quantity, line.quantity * line.unit_price, line.discount, keys.tax
+            )
+            keyed.append(KeyedLine(line, keys, gross))
+    if order.shipping > 0:
+        shipping = GrossLine(Decimal(1), order.shipping, Decimal(0), issuer.shipping.tax)
+        keyed.append(KeyedLine(None, issuer.shipping, shipping))
+    return keyed
+
+
+def check_border_vat(issuer: Issuer, item: KeyedLine) -> None:
+    """IVA 8 % only where the border stimulus applies (BorderVatError names why not)."""
+    if item.keys.tax is not TaxTreatment.IVA8:
+        return
+    refusal = border_vat_refusal(issuer.lugar_expedicion, item.keys)
+    if refusal is not None:
+        what = item.line.sku if item.line is not None else "envío"
+        raise BorderVatError(refusal, details={"sku": what})
 
 
 def plan_invoice(order: Order, issuer: Issuer) -> InvoicePlan:
     """Validate the order against the issuer setup and compute the conceptos' net amounts."""
-    missing = _missing_keys(order, issuer)
-    if missing:
-        raise MissingFiscalKeysError(missing)
+    keyed = keyed_lines(order, issuer)
     exchange_rate = check_currency(order)
     for line in order.lines:
         if decimals_of(line.quantity.normalize()) > _MAX_QUANTITY_DECIMALS:
             raise InvoiceBuildError(
                 f"La cantidad {line.quantity} de {line.sku} tiene más de 6 decimales."
             )
-
-    sold = [line for line in order.lines if line.unit_price > 0]
     omitted = [line.sku for line in order.lines if line.unit_price == 0]
-    keys = [issuer.keys_for(line.sku) for line in sold]
-    gross_lines = [
-        GrossLine(line.quantity, line.quantity * line.unit_price, line.discount, k.tax)
-        for line, k in zip(sold, keys, strict=True)
-        if k is not None
-    ]
-    if order.shipping > 0:
-        gross_lines.append(GrossLine(Decimal(1), order.shipping, Decimal(0), issuer.shipping.tax))
-    if not gross_lines:
+    if not keyed:
         raise InvoiceBuildError("El pedido no tiene importes que facturar.")
-    amounts = reconcile(gross_lines, order.total_paid)
+    for item in keyed:
+        check_border_vat(issuer, item)
+    amounts = reconcile([k.gross for k in keyed], order.total_paid)
 
     concepts: list[PlannedConcept] = []
-    for line, k, gl, (gross, paid) in zip(sold, keys, gross_lines, amounts, strict=False):
-        assert k is not None
-        if gross == 0:  # worth less than half a cent (e.g. 0.001 x 0.01): nothing to invoice
-            omitted.append(line.sku)
+    for item, (gross, paid) in zip(keyed, amounts, strict=True):
+        if item.line is None:
+            description, no_identificacion = "Envío", None
+        elif gross == 0:  # worth less than half a cent (e.g. 0.001 x 0.01): nothing to invoice
+            omitted.append(item.line.sku)
             continue
-        concepts.append(
-            PlannedConcept(
-                keys=k,
-                description=_clean_text(line.description, 1000),
-                no_identificacion=_clean_text(line.sku, 100),
-                amounts=net_concept(gl.cantidad.normalize(), gross, paid, gl.tax),
-            )
+        else:
+            description = clean_text(item.line.description, 1000)
+            no_identificacion = clean_text(item.line.sku, 100)
+        amounts_of_concept = net_concept(
+            item.gross.cantidad.normalize(), gross, paid, item.gross.tax
         )
-    if order.shipping > 0:
-        gross, paid = amounts[-1]
         concepts.append(
-            PlannedConcept(
-                keys=issuer.shipping,
-                description="Envío",
-                no_identificacion=None,
-                amounts=net_concept(Decimal(1), gross, paid, issuer.shipping.tax),
-            )
+            PlannedConcept(item.keys, description, no_identificacion, amounts_of_concept)
         )
     if not concepts:
         raise InvoiceBuildError("El pedido no tiene importes que facturar.")
@@ -174,29 +205,28 @@ _TASA = {
 }
 
 
+def concepto_impuestos(a: ConceptAmounts) -> dict[str, Any] | None:
+    """The concepto's Impuestos node: an IVA traslado (Tasa or Exento), none for ObjetoImp 01."""
+    if a.tax is TaxTreatment.NO_OBJETO:
+        return None
+    if a.tax is TaxTreatment.EXENTO:
+        traslado = {"Base": a.base, "Impuesto": "002", "TipoFactor": "Exento", "TasaOCuota": None}
+    else:
+        traslado = {
+            "Base": a.base,
+            "Impuesto": "002",
+            "TipoFactor": "Tasa",
+            "TasaOCuota": _TASA[a.tax],
+            "Importe": a.tax_amount,
+        }
+    return {"Traslados": [traslado]}
+
+
 def concept_dict(
     keys: ProductKeys, description: str, no_identificacion: str | None, a: ConceptAmounts
 ) -> dict[str, Any]:
-    """satcfdi's Concepto as a plain dict (cheaper than the ScalarMap class, same result)."""
-    impuestos: dict[str, Any] | None = None
-    if a.tax is TaxTreatment.EXENTO:
-        impuestos = {
-            "Traslados": [
-                {"Base": a.base, "Impuesto": "002", "TipoFactor": "Exento", "TasaOCuota": None}
-            ]
-        }
-    elif a.tax is not TaxTreatment.NO_OBJETO:
-        impuestos = {
-            "Traslados": [
-                {
-                    "Base": a.base,
-                    "Impuesto": "002",
-                    "TipoFactor": "Tasa",
-                    "TasaOCuota": _TASA[a.tax],
-                    "Importe": a.tax_amount,
-                }
-            ]
-        }
+    """satcfdi's Concepto as a plain dict (cheaper than the ScalarMap class, same result); the one
+    concepto builder of the per-order and the global invoice."""
     return {
         "ClaveProdServ": keys.clave_prod_serv,
         "Cantidad": a.cantidad,
@@ -207,30 +237,8 @@ def concept_dict(
         "NoIdentificacion": no_identificacion,
         "Unidad": keys.unidad,
         "Descuento": a.descuento if a.descuento > 0 else None,
-        "Impuestos": impuestos,
+        "Impuestos": concepto_impuestos(a),
     }
-
-
-@lru_cache(maxsize=4096)
-def timezone_for_cp(codigo_postal: str) -> Any:
-    """Time zone of a CP (SAT's c_CodigoPostal); Mexico City when unknown. Cached: the catalog
-    is a read-only SQLite file and each look-up costs a query."""
-    from satcfdi.transform import MEXICO_TZ, get_timezone
-
-    try:
-        return get_timezone(codigo_postal)
-    except (KeyError, TypeError):
-        return MEXICO_TZ
-
-
-def local_fecha(issuer: Issuer, fecha: datetime | None) -> datetime:
-    """CFDI Fecha: naive local time of LugarExpedicion, to the second."""
-    tz = timezone_for_cp(issuer.lugar_expedicion)
-    if fecha is None:
-        fecha = datetime.now(tz=tz)
-    elif fecha.tzinfo is not None:
-        fecha = fecha.astimezone(tz)
-    return fecha.replace(tzinfo=None, microsecond=0)
 
 
 def comprobante_from_concepts(
@@ -244,6 +252,7 @@ def comprobante_from_concepts(
     currency: str = "MXN",
     exchange_rate: Decimal | None = None,
     informacion_global: dict[str, Any] | None = None,
+    relacionados: Sequence[Relacion] = (),
     serie: str | None = None,
 ) -> Comprobante:
     from satcfdi.create.cfd.cfdi40 import Comprobante
@@ -266,15 +275,21 @@ def comprobante_from_concepts(
         tipo_cambio=exchange_rate,
         metodo_pago=METODO_PAGO_PUE,
         informacion_global=informacion_global,
+        cfdi_relacionados=nodos_relacionados(relacionados),
         fecha=fecha,
     )
 
 
 def receptor_dict(receptor: ReceptorData) -> dict[str, Any]:
+    """The Receptor node. ResidenciaFiscal and NumRegIdTrib go in when the buyer gave them (a
+    resident abroad, XEXX010101000): Guía de llenado, Receptor: NumRegIdTrib is registered for a
+    foreign resident, and ResidenciaFiscal is required whenever NumRegIdTrib is present."""
     return {
         "Rfc": receptor.rfc.strip().upper(),
         "Nombre": receptor.nombre,
         "DomicilioFiscalReceptor": receptor.codigo_postal,
+        "ResidenciaFiscal": receptor.residencia_fiscal or None,
+        "NumRegIdTrib": receptor.num_reg_id_trib or None,
         "RegimenFiscalReceptor": receptor.regimen_fiscal,
         "UsoCFDI": receptor.uso_cfdi,
     }
@@ -286,8 +301,19 @@ def build_invoice(
     receptor: ReceptorData,
     folio: int,
     fecha: datetime | None = None,
+    *,
+    relacionados: Sequence[Relacion] = (),
 ) -> Comprobante:
-    """Unsealed CFDI 4.0 Ingreso (PUE) for a paid order; Total == order.total_paid to the cent."""
+    """Unsealed CFDI 4.0 Ingreso (PUE) for a paid order; Total == order.total_paid to the cent.
+
+    To XAXX010101000 (público en general) it is a global invoice of this one order: SAT requires
+    InformacionGlobal on every Ingreso to that RFC and name (matrix CFDI40130), see
+    global_invoice.one_order_global. `relacionados`: CfdiRelacionados, e.g.
+    relations.relacion_sustitucion(uuid) when this invoice replaces one cancelled with motivo 01."""
+    if receptor.rfc.strip().upper() == RFC_GENERICO_NACIONAL:
+        from postventa.cfdi.global_invoice import one_order_global
+
+        return one_order_global(order, issuer, folio, fecha, relacionados=relacionados)
     plan = plan_invoice(order, issuer)
     concepts = [
         concept_dict(c.keys, c.description, c.no_identificacion, c.amounts) for c in plan.concepts
@@ -297,10 +323,11 @@ def build_invoice(
         receptor=receptor_dict(receptor),
         concepts=concepts,
         folio=folio,
-        fecha=local_fecha(issuer, fecha),
+        fecha=local_fecha(issuer.lugar_expedicion, fecha),
         forma_pago=plan.forma_pago,
         currency=plan.currency,
         exchange_rate=plan.exchange_rate,
+        relacionados=relacionados,
     )
     check_totals(comprobante, plan.total, [c.amounts for c in plan.concepts])
     return comprobante

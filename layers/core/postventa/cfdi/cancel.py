@@ -15,6 +15,14 @@ acceptance is NOT needed for:
   IX.   cancellation no later than the business day after issuance;
   plus fractions for the sector primario and the financial system (not modelled).
 Otherwise the receptor has 3 business days to answer; silence counts as acceptance (CFF 29-A).
+Deadline: CFF art. 29-A, fourth paragraph (text in force since 2026; before, LIF 2025 art. 22
+fr. VI and RMF 2025 regla 2.7.1.46, numbered 2.7.1.47 in RMF 2022-2024): a CFDI can be cancelled
+at the latest in the month in which the annual ISR return of the year it was issued is due, to
+that month's last day: March of the next year for personas morales (LISR art. 76, fr. V) and April
+for personas físicas (LISR art. 150). The RFC's length tells which (12 moral, 13 física).
+Motivo 04 ("operación nominativa relacionada en una factura global") only cancels a global
+invoice (SAT's cancellation guide, Anexo 20 catálogo c_Motivo / Guía de llenado del CFDI global).
+
 Doubts: the exact scope of the "2.7.1.34 third paragraph" exception (we treat any tipo I above the
 threshold as needing acceptance, which is the safe side), and which days the SAT counts as
 inhábiles beyond CFF art. 12 (SAT vacation periods are declared each year in regla 2.1.6: pass them
@@ -24,7 +32,7 @@ as `extra_holidays`).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from functools import cache
@@ -39,6 +47,8 @@ from postventa.cfdi.pac.base import (
     CfdiState,
     StatusResult,
 )
+from postventa.cfdi.relations import is_uuid
+from postventa.cfdi.timezones import mexico_city_local
 
 ACCEPTANCE_THRESHOLD_MXN = Decimal("1000.00")
 RECEPTOR_PUBLICO_EN_GENERAL = "XAXX010101000"
@@ -53,32 +63,27 @@ class CancellationRequestError(CfdiError):
     code = "cancelacion_invalida"
 
 
+class CancellationDeadlineError(CancellationRequestError):
+    """CFF 29-A: past the month the issuing year's annual return is due."""
+
+    code = "cancelacion_fuera_de_plazo"
+
+
+class GlobalOnlyMotivoError(CancellationRequestError):
+    """Motivo 04 asked for a CFDI that is not a global invoice."""
+
+    code = "motivo_04_solo_factura_global"
+
+
 # ---------------------------------------------------------------------------------------------
 # Mexico time
 # ---------------------------------------------------------------------------------------------
 
 
-@cache
-def mexico_tz() -> tzinfo:
-    """America/Mexico_City from the system database, else from pytz (shipped with satcfdi)."""
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo("America/Mexico_City")
-    except Exception:  # no tz database on the image
-        try:
-            import pytz
-
-            return pytz.timezone("America/Mexico_City")
-        except ImportError:  # since 2022 Central Mexico has no DST: fixed UTC-6
-            return timezone(timedelta(hours=-6), "CST")
-
-
 def mexico_local(moment: datetime) -> datetime:
-    """Aware -> naive Mexico-local wall time; a naive datetime is taken as Mexico-local already."""
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(mexico_tz()).replace(tzinfo=None)
+    """Aware -> naive Mexico City wall time (SAT's cancellation service runs on it); a naive
+    datetime is taken as Mexico City's already."""
+    return mexico_city_local(moment)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -130,9 +135,14 @@ def add_business_days(day: date, count: int, extra_holidays: frozenset[date] = f
 
 
 def validate_motivo(
-    uuid: str, motivo: CancellationMotivo | str, folio_sustitucion: str | None
+    uuid: str,
+    motivo: CancellationMotivo | str,
+    folio_sustitucion: str | None,
+    *,
+    es_global: bool | None = None,
 ) -> CancellationMotivo:
-    """Motivo 01 needs the UUID that replaces the cancelled CFDI; 02-04 must not carry one."""
+    """Motivo 01 needs the UUID that replaces the cancelled CFDI; 02-04 must not carry one;
+    motivo 04 only for a global invoice (`es_global`; None: not known here, not checked)."""
     try:
         motivo = CancellationMotivo(motivo)
     except ValueError as exc:
@@ -148,7 +158,7 @@ def validate_motivo(
                 "emite primero el CFDI de reemplazo.",
                 details={"folio_sustitucion": ["Requerido para el motivo 01."]},
             )
-        if not _looks_like_uuid(sustituto):
+        if not is_uuid(sustituto):
             raise CancellationRequestError(
                 "El folio fiscal sustituto no tiene formato de UUID.",
                 details={"folio_sustitucion": ["Formato de UUID inválido."]},
@@ -163,13 +173,41 @@ def validate_motivo(
             f"Solo el motivo 01 lleva folio sustituto; el motivo {motivo.value} no debe llevarlo.",
             details={"folio_sustitucion": ["No aplica para este motivo."]},
         )
+    if motivo is CancellationMotivo.GLOBAL_NOMINATIVE and es_global is False:
+        raise GlobalOnlyMotivoError(
+            "El motivo 04 (operación nominativa relacionada en una factura global) solo cancela "
+            "una factura global; para este CFDI usa el motivo 01, 02 o 03.",
+            details={"motivo": ["Solo para factura global."]},
+        )
     return motivo
 
 
-def _looks_like_uuid(value: str) -> bool:
-    import re
+def cancellation_deadline(issued_at: datetime | date, rfc_emisor: str) -> date:
+    """Last day a CFDI can be cancelled (CFF 29-A): the end of the month the issuer's annual
+    return for the year of issue is due: March 31 (persona moral) or April 30 (persona física)
+    of the following year. `issued_at` is the CFDI's Fecha."""
+    year = issued_at.year + 1
+    if len(rfc_emisor.strip()) == 12:  # persona moral
+        return date(year, 3, 31)
+    return date(year, 4, 30)
 
-    return re.fullmatch(r"[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}", value) is not None
+
+def check_cancellation_deadline(
+    issued_at: datetime | date, rfc_emisor: str, requested_at: datetime
+) -> None:
+    """CancellationDeadlineError when `requested_at` (Mexico City's calendar day) is past the
+    deadline of the CFDI issued at `issued_at`."""
+    deadline = cancellation_deadline(issued_at, rfc_emisor)
+    if mexico_local(requested_at).date() <= deadline:
+        return
+    quien = "las personas morales" if len(rfc_emisor.strip()) == 12 else "las personas físicas"
+    raise CancellationDeadlineError(
+        f"Ya no se puede cancelar este CFDI de {issued_at.year}: el plazo venció el "
+        f"{deadline:%d/%m/%Y}, el último día del mes de la "
+        f"declaración anual de {quien} (CFF art. 29-A). Si la operación cambió, emite un CFDI "
+        "de egreso (nota de crédito) relacionado.",
+        details={"plazo": deadline.isoformat()},
+    )
 
 
 def load_signer(certificate: bytes, key: bytes, password: bytes | str) -> Any:
@@ -191,12 +229,13 @@ def build_cancellation_request(
     folio_sustitucion: str | None,
     *,
     requested_at: datetime,
+    es_global: bool | None = None,
 ) -> bytes:
     """The SAT Cancelacion XML signed with the CSD. `requested_at` is converted to Mexico-local
     time explicitly (satcfdi would otherwise stamp the machine's local time, UTC on Lambda)."""
     from satcfdi.create.cancela import cancelacion
 
-    motivo = validate_motivo(uuid, motivo, folio_sustitucion)
+    motivo = validate_motivo(uuid, motivo, folio_sustitucion, es_global=es_global)
     folio = cancelacion.Folio(
         uuid.upper(),
         motivo.value,
@@ -213,12 +252,19 @@ def cancellation_request(
     rfc_receptor: str,
     total: Decimal,
     motivo: CancellationMotivo | str,
+    issued_at: datetime,
+    es_global: bool = False,
     folio_sustitucion: str | None = None,
     signer: Any = None,
     requested_at: datetime | None = None,
 ) -> CancellationRequest:
-    """A validated CancellationRequest for the Pac port; signed when a Signer is given."""
-    motivo = validate_motivo(uuid, motivo, folio_sustitucion)
+    """A validated CancellationRequest for the Pac port; signed when a Signer is given.
+
+    `issued_at`: the CFDI's Fecha, for the deadline of CFF 29-A; `es_global`: the CFDI is a
+    global invoice (only those take motivo 04)."""
+    requested_at = requested_at or datetime.now(UTC)
+    motivo = validate_motivo(uuid, motivo, folio_sustitucion, es_global=es_global)
+    check_cancellation_deadline(issued_at, rfc_emisor, requested_at)
     if signer is not None and signer.rfc.upper() != rfc_emisor.upper():
         raise CancellationRequestError("El CSD no pertenece al RFC emisor del CFDI.")
     signed = None
@@ -228,7 +274,8 @@ def cancellation_request(
             uuid,
             motivo,
             folio_sustitucion,
-            requested_at=requested_at or datetime.now(UTC),
+            requested_at=requested_at,
+            es_global=es_global,
         )
     return CancellationRequest(
         uuid=uuid.upper(),

@@ -39,6 +39,36 @@ class MissingFiscalKeysError(InvoiceBuildError):
         self.skus = skus
 
 
+class UnknownPaymentMethodError(InvoiceBuildError):
+    """The order's payment method has no c_FormaPago in the issuer setup: PUE needs the real
+    instrument, so the invoice waits until the seller maps the method (or sets a fallback)."""
+
+    code = "forma_pago_sin_asignar"
+
+    def __init__(self, payment_method: str | None) -> None:
+        if payment_method:
+            message = (
+                f"El método de pago «{payment_method}» del pedido no tiene asignada una forma de "
+                "pago del SAT (c_FormaPago). Asígnala en la configuración del emisor "
+                f"(payment_forms: «{payment_method}») o define una forma de pago por omisión "
+                "(fallback_forma_pago)."
+            )
+        else:
+            message = (
+                "El pedido no indica con qué se pagó, y la factura (PUE) debe llevar la forma de "
+                "pago real. Define una forma de pago por omisión en la configuración del emisor "
+                "(fallback_forma_pago) o registra el método de pago del pedido."
+            )
+        super().__init__(message, details={"payment_method": payment_method})
+        self.payment_method = payment_method
+
+
+class BorderVatError(InvoiceBuildError):
+    """IVA 8 % (estímulo fiscal de la región fronteriza) asked where it does not apply."""
+
+    code = "iva_fronterizo_no_aplica"
+
+
 class PacError(CfdiError):
     """Base of every PAC failure; adapters map their provider's errors onto the subclasses."""
 

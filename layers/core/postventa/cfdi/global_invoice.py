@@ -16,6 +16,16 @@ Choices (documented, adjustable):
 * FormaPago of each CFDI is the one that paid the largest amount in it (Guía de llenado: with
   several payment forms, record the one with the greatest amount). MetodoPago PUE.
 * Only MXN orders: a global invoice has one Moneda; foreign-currency sales need their own CFDI.
+
+InformacionGlobal rules checked here, as SAT's validation matrix words them: Periodicidad 05
+(bimestral) only for an issuer in régimen 621 (CFDI40132); Meses 01-12 for Periodicidad 01-04 and
+13-18 for 05 (CFDI40134, CFDI40135); Año the year of Fecha or up to five years before it
+(CFDI40136 in the matrix of December 2024; the 2023 Guía de llenado said "the year of Fecha or the
+one before", and the matrix is what the PAC enforces: a global re-issued after a motivo-04
+cancellation may concern an older period). docs/decisions/0007-fiscal-rules.md.
+
+A per-order invoice to PUBLICO EN GENERAL is a global invoice too (`one_order_global`): SAT
+requires InformacionGlobal on every Ingreso to XAXX010101000 named PUBLICO EN GENERAL (CFDI40130).
 """
 
 from __future__ import annotations
@@ -28,11 +38,20 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from postventa.cfdi.build import comprobante_from_concepts, local_fecha
+from postventa.cfdi.build import (
+    check_border_vat,
+    clean_text,
+    comprobante_from_concepts,
+    concept_dict,
+    keyed_lines,
+    missing_fiscal_keys,
+)
 from postventa.cfdi.errors import InvoiceBuildError, MissingFiscalKeysError
 from postventa.cfdi.issuer import CsdCredentials, Issuer, ProductKeys, TaxTreatment
 from postventa.cfdi.pac.base import Pac
-from postventa.cfdi.totals import GrossLine, net_concept, reconcile
+from postventa.cfdi.relations import Relacion
+from postventa.cfdi.timezones import local_fecha
+from postventa.cfdi.totals import net_concept, reconcile
 from postventa.domain.orders import Order
 
 PUBLICO_EN_GENERAL = {
@@ -44,6 +63,8 @@ PUBLICO_EN_GENERAL = {
 GLOBAL_KEYS = ProductKeys(clave_prod_serv="01010101", clave_unidad="ACT")
 DEFAULT_MAX_CONCEPTS = 250
 ZERO = Decimal(0)
+REGIMEN_RIF = "621"  # Incorporación Fiscal: the only régimen that may report bimonthly
+ANO_YEARS_BACK = 5  # CFDI40136, matrix of December 2024
 
 
 class Periodicidad(StrEnum):
@@ -70,8 +91,24 @@ class GlobalPeriod:
             raise InvoiceBuildError(
                 "Meses inválido para la periodicidad: use 01-12, o 13-18 para bimestral."
             )
-        if not 2021 <= self.ano <= 2100:
+        if self.ano < 2021:  # the CFDI 4.0 schema's lower bound for Año
             raise InvoiceBuildError("Año inválido para la factura global.")
+
+    def check(self, issuer: Issuer, fecha: datetime) -> None:
+        """The rules that depend on who issues and when (CFDI40132, CFDI40136)."""
+        if self.periodicidad is Periodicidad.BIMESTRAL and issuer.regimen_fiscal != REGIMEN_RIF:
+            raise InvoiceBuildError(
+                "La periodicidad bimestral (05) de la factura global solo es para el régimen "
+                f"621 (Incorporación Fiscal); el emisor está en el régimen "
+                f"{issuer.regimen_fiscal}. Usa diaria, semanal, quincenal o mensual.",
+                details={"periodicidad": [self.periodicidad.value]},
+            )
+        if not fecha.year - ANO_YEARS_BACK <= self.ano <= fecha.year:
+            raise InvoiceBuildError(
+                f"El año {self.ano} de la factura global debe ser el de la fecha de emisión "
+                f"({fecha.year}) o uno de los {ANO_YEARS_BACK} anteriores.",
+                details={"ano": [str(self.ano)]},
+            )
 
     @classmethod
     def for_month(
@@ -81,50 +118,13 @@ class GlobalPeriod:
             return cls(periodicidad, str(12 + (month + 1) // 2), year)
         return cls(periodicidad, f"{month:02d}", year)
 
+    @classmethod
+    def for_day(cls, day: datetime) -> GlobalPeriod:
+        """A daily period (Periodicidad 01): Meses is the day's month."""
+        return cls(Periodicidad.DIARIA, f"{day.month:02d}", day.year)
+
     def as_dict(self) -> dict[str, Any]:
         return {"Periodicidad": self.periodicidad.value, "Meses": self.meses, "Año": self.ano}
-
-
-_TASA = {
-    TaxTreatment.IVA16: Decimal("0.160000"),
-    TaxTreatment.IVA8: Decimal("0.080000"),
-    TaxTreatment.IVA0: Decimal("0.000000"),
-}
-
-
-def _concept(number: str, tax: TaxTreatment, paid: Decimal) -> tuple[dict[str, Any], Decimal]:
-    a = net_concept(Decimal(1), paid, paid, tax)
-    if a.tax is TaxTreatment.NO_OBJETO:
-        impuestos = None
-    elif a.tax is TaxTreatment.EXENTO:
-        impuestos = {
-            "Traslados": [
-                {"Base": a.base, "Impuesto": "002", "TipoFactor": "Exento", "TasaOCuota": None}
-            ]
-        }
-    else:
-        impuestos = {
-            "Traslados": [
-                {
-                    "Base": a.base,
-                    "Impuesto": "002",
-                    "TipoFactor": "Tasa",
-                    "TasaOCuota": _TASA[a.tax],
-                    "Importe": a.tax_amount,
-                }
-            ]
-        }
-    concept = {
-        "ClaveProdServ": GLOBAL_KEYS.clave_prod_serv,
-        "Cantidad": a.cantidad,
-        "ClaveUnidad": GLOBAL_KEYS.clave_unidad,
-        "Descripcion": "Venta",
-        "ValorUnitario": a.valor_unitario,
-        "ObjetoImp": a.tax.objeto_imp,
-        "NoIdentificacion": number,
-        "Impuestos": impuestos,
-    }
-    return concept, a.total
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,41 +143,26 @@ def order_concepts(order: Order, issuer: Issuer) -> OrderConcepts:
             f"El pedido {order.display_number} está en {order.currency}: la factura global "
             "solo incluye ventas en MXN."
         )
-    lines: list[GrossLine] = []
-    for line in order.lines:
-        keys = issuer.keys_for(line.sku)
-        assert keys is not None  # checked for the whole period first
-        lines.append(
-            GrossLine(line.quantity, line.quantity * line.unit_price, line.discount, keys.tax)
-        )
-    if order.shipping > 0:
-        lines.append(GrossLine(Decimal(1), order.shipping, ZERO, issuer.shipping.tax))
+    keyed = keyed_lines(order, issuer)
+    for item in keyed:
+        check_border_vat(issuer, item)
+    lines = [item.gross for item in keyed]
     per_tax: dict[TaxTreatment, Decimal] = defaultdict(Decimal)
     for gl, (_, paid) in zip(lines, reconcile(lines, order.total_paid), strict=True):
         per_tax[gl.tax] += paid
     concepts: list[dict[str, Any]] = []
     total = ZERO
-    number = " ".join(order.display_number.replace("|", "/").split())[:100]
+    number = clean_text(order.display_number, 100)
     for tax, paid in per_tax.items():
         if paid > 0:
-            concept, concept_total = _concept(number, tax, paid)
-            concepts.append(concept)
-            total += concept_total
+            amounts = net_concept(Decimal(1), paid, paid, tax)
+            concepts.append(concept_dict(GLOBAL_KEYS, "Venta", number, amounts))
+            total += amounts.total
     if total != order.total_paid:
         raise InvoiceBuildError(f"El pedido {number} no cuadra: {total} != {order.total_paid}")
     return OrderConcepts(
         order.key, number, issuer.forma_pago(order.payment_method), total, concepts
     )
-
-
-def _check_keys(orders: Sequence[Order], issuer: Issuer) -> None:
-    missing: dict[str, None] = {}
-    for order in orders:
-        for line in order.lines:
-            if issuer.keys_for(line.sku) is None:
-                missing[line.sku] = None
-    if missing:
-        raise MissingFiscalKeysError(list(missing))
 
 
 def chunk_orders(
@@ -221,13 +206,17 @@ def build_global_invoices(
     fecha: datetime | None = None,
     *,
     max_concepts: int = DEFAULT_MAX_CONCEPTS,
+    relacionados: Sequence[Relacion] = (),
 ) -> list[GlobalInvoiceDraft]:
     """Unsealed global CFDIs (folios first_folio, first_folio + 1, ...) covering every order."""
     if not orders:
         raise InvoiceBuildError("No hay pedidos para la factura global.")
-    _check_keys(orders, issuer)
+    when = local_fecha(issuer.lugar_expedicion, fecha)
+    period.check(issuer, when)
+    missing = missing_fiscal_keys(orders, issuer)
+    if missing:
+        raise MissingFiscalKeysError(missing)
     items = [order_concepts(o, issuer) for o in orders]
-    when = local_fecha(issuer, fecha)
     receptor = dict(PUBLICO_EN_GENERAL, DomicilioFiscalReceptor=issuer.lugar_expedicion)
     drafts: list[GlobalInvoiceDraft] = []
     for n, batch in enumerate(chunk_orders(items, max_concepts)):
@@ -241,6 +230,7 @@ def build_global_invoices(
             fecha=when,
             forma_pago=_forma_pago(batch),
             informacion_global=period.as_dict(),
+            relacionados=relacionados,
         )
         if comprobante["Total"] != expected:
             raise InvoiceBuildError(
@@ -248,6 +238,26 @@ def build_global_invoices(
             )
         drafts.append(GlobalInvoiceDraft(comprobante, [i.order_key for i in batch], expected))
     return drafts
+
+
+def one_order_global(
+    order: Order,
+    issuer: Issuer,
+    folio: int,
+    fecha: datetime | None = None,
+    *,
+    relacionados: Sequence[Relacion] = (),
+) -> Any:
+    """The unsealed invoice of one order to PUBLICO EN GENERAL: a daily global invoice
+    (Periodicidad 01, Meses and Año of the day the order was paid, at LugarExpedicion) whose
+    conceptos follow the global rules. Whoever stamps it must keep the order out of the
+    periodic global invoice, as for any invoiced order."""
+    paid_day = local_fecha(issuer.lugar_expedicion, order.paid_at)
+    period = GlobalPeriod.for_day(paid_day)
+    [draft] = build_global_invoices(
+        [order], issuer, period, folio, fecha, relacionados=relacionados
+    )
+    return draft.comprobante
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from postventa.cfdi import catalogs
+from postventa.cfdi.errors import UnknownPaymentMethodError
+from postventa.cfdi.names import normalize_nombre
+from postventa.cfdi.pac._http import PacCredentials, PacEnvironment
+from postventa.cfdi.pac.factory import PacConfig, PacProvider
+from postventa.cfdi.rfc import TipoPersona, tipo_persona
 from postventa.domain.orders import Order
 
 _RFC = re.compile(r"^[A-ZÑ&]{3,4}[0-9]{6}[A-Z0-9]{3}$")
@@ -64,8 +71,17 @@ DEFAULT_SHIPPING_KEYS = ProductKeys(
     tax=TaxTreatment.IVA16,
 )
 
+# c_FormaPago (catCFDI_V_4) without 99 "Por definir": a paid order is PUE, and 99 goes with PPD
+# only (Anexo 20, Guía de llenado: FormaPago; matrix CFDI40104/CFDI40105).
+FORMAS_PAGO_PUE = frozenset(
+    {"01", "02", "03", "04", "05", "06", "08", "12", "13", "14", "15", "17"}
+    | {"23", "24", "25", "26", "27", "28", "29", "30", "31"}
+)
+
 # Channel payment method (normalized lower-case) -> c_FormaPago. Paid orders are PUE, so the
-# FormaPago must be the real instrument, never 99 (99 "Por definir" goes with PPD only).
+# FormaPago must be the real instrument, never 99 (99 "Por definir" goes with PPD only). A method
+# not listed here nor in the seller's `payment_forms` stops the invoice (UnknownPaymentMethodError)
+# unless the seller chose a `fallback_forma_pago`.
 DEFAULT_PAYMENT_FORMS: dict[str, str] = {
     "cash": "01",
     "efectivo": "01",
@@ -88,12 +104,18 @@ DEFAULT_PAYMENT_FORMS: dict[str, str] = {
     "paypal": "31",
 }
 
-PacName = Literal["sandbox", "finkok", "swsapien", "facturama"]
-
 
 class PacChoice(BaseModel):
-    name: PacName = "sandbox"
+    """tenant.json's "pac": which provider stamps and whether on its test endpoint."""
+
+    name: PacProvider = PacProvider.SANDBOX
     test_environment: bool = True  # the PAC's demo endpoint, for real adapters
+
+    def config(self) -> PacConfig:
+        return PacConfig(
+            provider=self.name,
+            environment=PacEnvironment.TEST if self.test_environment else PacEnvironment.PRODUCTION,
+        )
 
 
 class Issuer(BaseModel):
@@ -112,8 +134,10 @@ class Issuer(BaseModel):
     payment_forms: dict[str, str] = Field(
         default_factory=dict, description="overrides of DEFAULT_PAYMENT_FORMS"
     )
-    fallback_forma_pago: str = Field(
-        "31", pattern=r"^[0-9]{2}$", description="FormaPago when the method is unknown"
+    fallback_forma_pago: str | None = Field(
+        None,
+        pattern=r"^[0-9]{2}$",
+        description="FormaPago for a method nobody mapped; None stops such invoices",
     )
     pac: PacChoice = Field(default_factory=PacChoice)
 
@@ -134,12 +158,207 @@ class Issuer(BaseModel):
         return self.products.get(sku) or self.default_product_keys
 
     def forma_pago(self, payment_method: str | None) -> str:
-        """c_FormaPago for a channel payment method; the fallback when unknown."""
-        if not payment_method:
-            return self.fallback_forma_pago
-        key = payment_method.strip().lower()
-        overrides = {k.lower(): v for k, v in self.payment_forms.items()}
-        return overrides.get(key) or DEFAULT_PAYMENT_FORMS.get(key) or self.fallback_forma_pago
+        """c_FormaPago of a channel payment method: the seller's mapping, ours, or the fallback
+        the seller chose; UnknownPaymentMethodError (naming the method) when there is none."""
+        key = (payment_method or "").strip().lower()
+        overrides = {k.strip().lower(): v for k, v in self.payment_forms.items()}
+        forma = (overrides.get(key) or DEFAULT_PAYMENT_FORMS.get(key)) if key else None
+        forma = forma or self.fallback_forma_pago
+        if forma is None:
+            raise UnknownPaymentMethodError(payment_method)
+        return forma
+
+    def iter_keys(self) -> Iterator[tuple[str, ProductKeys]]:
+        """Every configured ProductKeys with where it is set (for checks over the whole setup)."""
+        for sku, keys in self.products.items():
+            yield f"products.{sku}", keys
+        if self.default_product_keys is not None:
+            yield "default_product_keys", self.default_product_keys
+        yield "shipping", self.shipping
+
+
+def border_vat_refusal(lugar_expedicion: str, keys: ProductKeys) -> str | None:
+    """Why IVA 8 % cannot apply to a product sold from this place, in Spanish; None when it can.
+
+    Decreto de estímulos fiscales región fronteriza norte (DOF 2018-12-31) and región fronteriza
+    sur (DOF 2020-12-30), both extended since (last in December 2024): the 8 % IVA applies to
+    sales in the region, which c_CodigoPostal marks in "Estímulo Franja Fronteriza" (1 norte,
+    2 sur), and not to real estate or intangibles, which c_ClaveProdServ marks 0 in its own
+    "Estímulo Franja Fronteriza" column."""
+    place = catalogs.datos_codigo_postal(lugar_expedicion)
+    if place is None or not place.region_fronteriza:
+        return (
+            f"La tasa de IVA del 8 % (estímulo de la región fronteriza) no aplica: el lugar de "
+            f"expedición {lugar_expedicion} no está en la región fronteriza según el catálogo "
+            "c_CodigoPostal del SAT. Usa la tasa del 16 %."
+        )
+    if not catalogs.clave_con_estimulo_frontera(keys.clave_prod_serv):
+        return (
+            f"La tasa de IVA del 8 % (estímulo de la región fronteriza) no aplica a la clave "
+            f"{keys.clave_prod_serv}: el catálogo c_ClaveProdServ del SAT la excluye del "
+            "estímulo (inmuebles, software e intangibles). Usa la tasa del 16 %."
+        )
+    return None
+
+
+class IssuerProblem(BaseModel):
+    """One problem of an issuer setup: the field, a stable code, a Spanish message for the seller
+    and, when a real PAC would reject it, the SAT matrix code it would answer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    campo: str
+    codigo: str
+    mensaje: str
+    sat: str | None = None
+
+
+_FIELD_MESSAGES = {
+    "rfc": "El RFC del emisor no tiene el formato de un RFC (12 caracteres persona moral, 13 "
+    "persona física).",
+    "nombre": "El nombre o razón social del emisor es obligatorio (máximo 254 caracteres).",
+    "regimen_fiscal": "El régimen fiscal del emisor debe ser una clave de 3 dígitos del catálogo "
+    "c_RegimenFiscal, por ejemplo 601 o 612.",
+    "lugar_expedicion": "El lugar de expedición debe ser un código postal de 5 dígitos.",
+    "fallback_forma_pago": "La forma de pago por omisión debe ser una clave de 2 dígitos del "
+    "catálogo c_FormaPago.",
+}
+
+
+def validate_issuer(data: Issuer | Mapping[str, Any]) -> list[IssuerProblem]:
+    """Every problem of an issuer setup, in Spanish, to show when a tenant is configured rather
+    than at its first stamp; an empty list means the setup can invoice.
+
+    Checks what SAT would refuse for the emisor and what the invoices built from this setup would
+    carry: the name without the régimen societario (SAT's register holds it without; CFDI40139),
+    the régimen in c_RegimenFiscal (CFDI40140) and for the RFC's persona type (CFDI40141),
+    LugarExpedicion in c_CodigoPostal (CFDI40126), IVA 8 % only where the border stimulus applies,
+    and payment forms from c_FormaPago other than 99 (a paid order is PUE)."""
+    if isinstance(data, Issuer):
+        issuer = data
+    else:
+        try:
+            issuer = Issuer.model_validate(data)
+        except ValidationError as exc:
+            return [_problem_from_validation(error) for error in exc.errors()]
+    return [
+        *_nombre_problems(issuer),
+        *_regimen_problems(issuer),
+        *_lugar_problems(issuer),
+        *_border_vat_problems(issuer),
+        *_forma_pago_problems(issuer),
+    ]
+
+
+def _problem_from_validation(error: Any) -> IssuerProblem:
+    campo = ".".join(str(part) for part in error["loc"]) or "emisor"
+    mensaje = _FIELD_MESSAGES.get(campo) or f"El campo {campo} del emisor no es válido."
+    return IssuerProblem(campo=campo, codigo="formato", mensaje=mensaje)
+
+
+def _nombre_problems(issuer: Issuer) -> list[IssuerProblem]:
+    tipo = tipo_persona(issuer.rfc)
+    if tipo is not TipoPersona.MORAL:
+        return []
+    sin_regimen = normalize_nombre(issuer.nombre, TipoPersona.MORAL)
+    if sin_regimen == normalize_nombre(issuer.nombre):  # nothing but spacing or a final dot
+        return []
+    return [
+        IssuerProblem(
+            campo="nombre",
+            codigo="nombre_con_regimen_societario",
+            mensaje=(
+                f"El nombre del emisor debe escribirse sin el régimen societario, como aparece "
+                f"en la Constancia de Situación Fiscal: «{sin_regimen}» en lugar de "
+                f"«{issuer.nombre}»."
+            ),
+            sat="CFDI40139",
+        )
+    ]
+
+
+def _regimen_problems(issuer: Issuer) -> list[IssuerProblem]:
+    row = catalogs.regimenes_fiscales().get(issuer.regimen_fiscal)
+    if row is None:
+        return [
+            IssuerProblem(
+                campo="regimen_fiscal",
+                codigo="regimen_no_existe",
+                mensaje=(
+                    f"El régimen fiscal {issuer.regimen_fiscal} no existe en el catálogo "
+                    "c_RegimenFiscal de CFDI 4.0."
+                ),
+                sat="CFDI40140",
+            )
+        ]
+    tipo = tipo_persona(issuer.rfc)
+    if tipo is None or (row.fisica if tipo is TipoPersona.FISICA else row.moral):
+        return []
+    return [
+        IssuerProblem(
+            campo="regimen_fiscal",
+            codigo="regimen_no_corresponde_a_persona",
+            mensaje=(
+                f"El régimen {issuer.regimen_fiscal} ({row.descripcion}) no es de "
+                f"{tipo.etiqueta_plural}, y el RFC {issuer.rfc} es de {tipo.etiqueta}."
+            ),
+            sat="CFDI40141",
+        )
+    ]
+
+
+def _lugar_problems(issuer: Issuer) -> list[IssuerProblem]:
+    if catalogs.codigo_postal_existe(issuer.lugar_expedicion):
+        return []
+    return [
+        IssuerProblem(
+            campo="lugar_expedicion",
+            codigo="lugar_expedicion_no_existe",
+            mensaje=(
+                f"El lugar de expedición {issuer.lugar_expedicion} no es un código postal del "
+                "catálogo c_CodigoPostal del SAT."
+            ),
+            sat="CFDI40126",
+        )
+    ]
+
+
+def _border_vat_problems(issuer: Issuer) -> list[IssuerProblem]:
+    problems = []
+    for campo, keys in issuer.iter_keys():
+        if keys.tax is not TaxTreatment.IVA8:
+            continue
+        refusal = border_vat_refusal(issuer.lugar_expedicion, keys)
+        if refusal is not None:
+            problems.append(
+                IssuerProblem(
+                    campo=f"{campo}.tax", codigo="iva_fronterizo_no_aplica", mensaje=refusal
+                )
+            )
+    return problems
+
+
+def _forma_pago_problems(issuer: Issuer) -> list[IssuerProblem]:
+    forms = [(f"payment_forms.{method}", forma) for method, forma in issuer.payment_forms.items()]
+    if issuer.fallback_forma_pago is not None:
+        forms.append(("fallback_forma_pago", issuer.fallback_forma_pago))
+    problems = []
+    for campo, forma in forms:
+        if forma in FORMAS_PAGO_PUE:
+            continue
+        if forma == "99":
+            mensaje = (
+                "La forma de pago 99 (Por definir) solo se usa con el método PPD; un pedido "
+                "pagado se factura PUE con la forma de pago real."
+            )
+        else:
+            mensaje = f"La forma de pago {forma} no existe en el catálogo c_FormaPago del SAT."
+        problems.append(
+            IssuerProblem(
+                campo=campo, codigo="forma_pago_invalida", mensaje=mensaje, sat="CFDI40104"
+            )
+        )
+    return problems
 
 
 class CsdCredentials(BaseModel):
@@ -162,12 +381,14 @@ class CsdCredentials(BaseModel):
 
 
 class TenantConfig(BaseModel):
-    """tenant.json (docs/formats/order-and-tenant-json.md): issuer + CSD file paths + password."""
+    """tenant.json (docs/formats/order-and-tenant-json.md): issuer + CSD file paths + password,
+    and the PAC account when issuer.pac names a real provider."""
 
     issuer: Issuer
     csd_certificate_path: str
     csd_key_path: str
     csd_password: SecretStr
+    pac_credentials: PacCredentials | None = None
 
     def credentials(self, base_dir: Path | None = None) -> CsdCredentials:
         base = base_dir or Path.cwd()

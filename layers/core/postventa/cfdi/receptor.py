@@ -2,8 +2,13 @@
 
 `validate_receptor` normalizes the data a buyer typed and reports every problem at once, as
 {field: [Spanish messages]}; `require_receptor` raises ReceptorInvalidError instead. It covers
-what can be checked offline (format, check digit, SAT catalogs and their cross rules); whether
-the RFC, name, CP and régimen match SAT's register (CFDI40143/40145/40148/40157) only the PAC knows.
+what can be checked offline (format, SAT catalogs and their cross rules); whether the RFC, name,
+CP and régimen match SAT's register (CFDI40143/40145/40148/40157) only the PAC knows.
+
+A check digit that does not match SAT's algorithm is a warning, not an error: SAT has assigned
+RFCs that fail it. It comes back in `advertencias["rfc"]` with code RFC_DIGITO_VERIFICADOR and
+blocks the result (`valido` False, no Receptor) until the caller passes `rfc_confirmado=True`
+after the buyer confirmed ("mi RFC es correcto").
 
 Light on purpose: no satcfdi, no boto3 (the billing-form function imports it).
 """
@@ -29,6 +34,7 @@ from postventa.cfdi.rfc import (
     RFC_GENERICO_EXTRANJERO,
     RFC_GENERICO_NACIONAL,
     TipoPersona,
+    check_digit_mismatch,
     is_generic,
     normalize_rfc,
     rfc_problems,
@@ -38,7 +44,9 @@ from postventa.cfdi.rfc import (
 __all__ = [
     "FIELDS",
     "REGIMEN_SIN_OBLIGACIONES",
+    "RFC_DIGITO_VERIFICADOR",
     "USO_SIN_EFECTOS",
+    "Advertencia",
     "Receptor",
     "ReceptorResult",
     "TipoComprobante",
@@ -52,6 +60,7 @@ USO_SIN_EFECTOS = "S01"
 USO_PAGOS = "CP01"
 USO_NOMINA = "CN01"
 EMAIL_MAX = 254
+RFC_DIGITO_VERIFICADOR = "rfc_digito_verificador"
 
 TipoComprobante = Literal["I", "E", "T", "N", "P"]
 
@@ -96,6 +105,17 @@ class Receptor(BaseModel):
         return self.rfc == RFC_GENERICO_EXTRANJERO
 
 
+class Advertencia(BaseModel):
+    """Something the buyer may know better than the algorithm: shown with its own code, it blocks
+    until the buyer confirms it (then `confirmada` is True and it no longer blocks)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    codigo: str
+    mensaje: str
+    confirmada: bool = False
+
+
 class ReceptorResult(BaseModel):
     """Outcome of a validation: normalized values (even when invalid) and every problem."""
 
@@ -103,22 +123,49 @@ class ReceptorResult(BaseModel):
 
     normalizado: dict[str, str | None]
     errores: dict[str, list[str]]
+    advertencias: dict[str, list[Advertencia]] = Field(default_factory=dict)
     tipo_persona: TipoPersona | None = None
     receptor: Receptor | None = None
 
     @property
+    def requiere_confirmacion(self) -> bool:
+        """True while a warning waits for the buyer's confirmation."""
+        return bool(self.pendientes())
+
+    @property
     def valido(self) -> bool:
-        return not self.errores
+        return not self.errores and not self.requiere_confirmacion
+
+    def pendientes(self) -> dict[str, list[str]]:
+        """{field: [messages]} of the warnings the buyer has not confirmed yet."""
+        pending = {
+            field: [w.mensaje for w in warnings if not w.confirmada]
+            for field, warnings in self.advertencias.items()
+        }
+        return {field: messages for field, messages in pending.items() if messages}
 
     def to_dict(self) -> dict[str, Any]:
-        """The public JSON shape: {"valido", "receptor": normalized values, "errores"}."""
+        """The public JSON shape: {"valido", "receptor": normalized values, "errores",
+        "advertencias": {field: [{"codigo", "mensaje", "confirmada"}]}, "requiere_confirmacion"}."""
         receptor: dict[str, Any] = dict(self.normalizado)
         receptor["tipo_persona"] = self.tipo_persona.value if self.tipo_persona else None
-        return {"valido": self.valido, "receptor": receptor, "errores": self.errores}
+        return {
+            "valido": self.valido,
+            "receptor": receptor,
+            "errores": self.errores,
+            "advertencias": {
+                field: [w.model_dump() for w in warnings]
+                for field, warnings in self.advertencias.items()
+            },
+            "requiere_confirmacion": self.requiere_confirmacion,
+        }
 
     def raise_if_invalid(self) -> Receptor:
         if self.receptor is None:
-            raise ReceptorInvalidError(self.errores)
+            problems = {field: list(messages) for field, messages in self.errores.items()}
+            for field, messages in self.pendientes().items():
+                problems.setdefault(field, []).extend(messages)
+            raise ReceptorInvalidError(problems)
         return self.receptor
 
 
@@ -128,6 +175,7 @@ def validate_receptor(
     es_global: bool = False,
     lugar_expedicion: str | None = None,
     tipo_comprobante: TipoComprobante = "I",
+    rfc_confirmado: bool = False,
 ) -> ReceptorResult:
     """Validate buyer fiscal data for a CFDI 4.0 Receptor; never raises for bad data.
 
@@ -135,12 +183,14 @@ def validate_receptor(
     residencia_fiscal, num_reg_id_trib. `es_global`: the invoice is a global (público en general)
     invoice. `lugar_expedicion`: the issuer's LugarExpedicion CP, which generic RFCs must repeat.
     With a generic RFC, empty régimen/uso/CP (and the name, for XAXX) take their only valid value.
+    `rfc_confirmado`: the buyer confirmed an RFC whose check digit does not match ("mi RFC es
+    correcto"); the warning stays in the result, marked confirmed, and no longer blocks.
     """
     if tipo_comprobante not in ("I", "E", "T", "N", "P"):
         raise ValueError(f"unknown TipoDeComprobante {tipo_comprobante!r}")
     raw = {name: _text(value) for name, value in _as_mapping(data).items() if name in FIELDS}
     check = _Check(raw, es_global, _text(lugar_expedicion).strip() or None, tipo_comprobante)
-    return check.run()
+    return check.run(rfc_confirmado=rfc_confirmado)
 
 
 def require_receptor(
@@ -149,13 +199,16 @@ def require_receptor(
     es_global: bool = False,
     lugar_expedicion: str | None = None,
     tipo_comprobante: TipoComprobante = "I",
+    rfc_confirmado: bool = False,
 ) -> Receptor:
-    """Like validate_receptor, but returns the Receptor or raises ReceptorInvalidError."""
+    """Like validate_receptor, but returns the Receptor or raises ReceptorInvalidError (which
+    also lists the warnings not confirmed yet)."""
     return validate_receptor(
         data,
         es_global=es_global,
         lugar_expedicion=lugar_expedicion,
         tipo_comprobante=tipo_comprobante,
+        rfc_confirmado=rfc_confirmado,
     ).raise_if_invalid()
 
 
@@ -198,6 +251,12 @@ def _clave(value: str) -> str:
     return match.group(1).upper() if match else value.strip().upper()
 
 
+def _describe_format(formato: str) -> str:
+    """c_Pais formats as a person reads them ("[0-9]{9}" -> "9 dígitos")."""
+    digits = re.fullmatch(r"\[0-9\]\{(\d+)\}", formato)
+    return f"{digits.group(1)} dígitos" if digits else f"el patrón {formato}"
+
+
 def _label(clave: str, descripcion: str) -> str:
     return f"{clave} ({descripcion.rstrip('.')})"
 
@@ -217,13 +276,17 @@ class _Check:
         self.lugar = lugar_expedicion
         self.tipo_comprobante = tipo_comprobante
         self.errors: dict[str, list[str]] = {}
+        self.warnings: dict[str, list[Advertencia]] = {}
         self.values: dict[str, str | None] = {}
 
     def error(self, field: str, message: str) -> None:
         self.errors.setdefault(field, []).append(message)
 
-    def run(self) -> ReceptorResult:
-        rfc = self.check_rfc()
+    def warn(self, field: str, warning: Advertencia) -> None:
+        self.warnings.setdefault(field, []).append(warning)
+
+    def run(self, *, rfc_confirmado: bool = False) -> ReceptorResult:
+        rfc = self.check_rfc(rfc_confirmado)
         tipo = tipo_persona(rfc)
         self.check_lugar()
         self.check_nombre(rfc, tipo)
@@ -232,25 +295,40 @@ class _Check:
         self.check_uso(rfc, tipo, regimen)
         self.check_email()
         self.check_extranjero(rfc)
-        receptor = None
-        if not self.errors:
-            receptor = Receptor.model_validate({name: self.values.get(name) for name in FIELDS})
-        return ReceptorResult(
+        result = ReceptorResult(
             normalizado={name: self.values.get(name) for name in FIELDS},
             errores=self.errors,
+            advertencias=self.warnings,
             tipo_persona=tipo,
-            receptor=receptor,
         )
+        if not result.valido:
+            return result
+        receptor = Receptor.model_validate({name: self.values.get(name) for name in FIELDS})
+        return result.model_copy(update={"receptor": receptor})
 
     # -- fields ---------------------------------------------------------------------------------
 
-    def check_rfc(self) -> str:
+    def check_rfc(self, confirmado: bool) -> str:
         rfc = normalize_rfc(self.raw.get("rfc"))
         if self.es_global and not rfc:
             rfc = RFC_GENERICO_NACIONAL
         self.values["rfc"] = rfc
         for message in rfc_problems(rfc):
             self.error("rfc", message)
+        if check_digit_mismatch(rfc):
+            self.warn(
+                "rfc",
+                Advertencia(
+                    codigo=RFC_DIGITO_VERIFICADOR,
+                    mensaje=(
+                        "El dígito verificador del RFC no corresponde al cálculo del SAT. Revisa "
+                        "que esté escrito exactamente como en tu Constancia de Situación Fiscal; "
+                        "si es correcto, confírmalo (el SAT ha asignado algunos RFC que no siguen "
+                        "ese cálculo)."
+                    ),
+                    confirmada=confirmado,
+                ),
+            )
         if self.es_global and rfc and rfc != RFC_GENERICO_NACIONAL:
             self.error(
                 "rfc",
@@ -292,6 +370,15 @@ class _Check:
                     "Con el RFC genérico XAXX010101000 el nombre debe ser exactamente "
                     '"PUBLICO EN GENERAL".',
                 )
+        elif sin_acentos(nombre) == NOMBRE_PUBLICO_EN_GENERAL:
+            # no taxpayer is registered under that name: the PAC's name check (CFDI40145) fails
+            self.error(
+                "nombre",
+                '"PUBLICO EN GENERAL" es el nombre del RFC genérico XAXX010101000, no el de un '
+                "contribuyente: escribe el nombre o razón social de tu Constancia de Situación "
+                "Fiscal. Si no necesitas factura a tu nombre, tu compra se incluye en la factura "
+                "global.",
+            )
         self.values["nombre"] = nombre
         for message in nombre_problems(nombre):
             self.error("nombre", message)
@@ -496,3 +583,24 @@ class _Check:
                     "Indica la residencia fiscal (país) del número de registro de identidad "
                     "fiscal.",
                 )
+            else:
+                self.check_registro_format(residencia, registro)
+
+    def check_registro_format(self, residencia: str, registro: str) -> None:
+        """NumRegIdTrib in the format c_Pais publishes for the country (CFDI40156); separators
+        typed in a digits-only number (an EIN's dash) are dropped."""
+        formato = catalogs.formato_registro_tributario(residencia)
+        if formato is None:
+            return
+        if re.fullmatch(formato, registro):
+            return
+        compact = re.sub(r"[\s.-]", "", registro)
+        if re.fullmatch(formato, compact):
+            self.values["num_reg_id_trib"] = compact
+            return
+        pais = catalogs.paises().get(residencia, residencia)
+        self.error(
+            "num_reg_id_trib",
+            f"Para {pais} el número de registro de identidad fiscal debe tener el formato del "
+            f"catálogo c_Pais del SAT: {_describe_format(formato)}.",
+        )

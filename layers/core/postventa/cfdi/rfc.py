@@ -1,5 +1,8 @@
 """RFC (Registro Federal de Contribuyentes): normalization, format, date and SAT check digit.
 
+A format or date problem is an error; a check digit that does not match is only a warning
+(`check_digit_mismatch`), because SAT has assigned RFCs that fail its own algorithm.
+
 Pure and dependency-free. The format follows the CFDI 4.0 XSD type t_RFC; the check digit is
 SAT's modulo-11 algorithm over the 12 leading characters (a persona moral's 11 are left-padded
 with a space), with the character values below.
@@ -8,6 +11,7 @@ with a space), with the character values below.
 from __future__ import annotations
 
 import re
+import unicodedata
 from enum import StrEnum
 
 __all__ = [
@@ -15,6 +19,7 @@ __all__ = [
     "RFC_GENERICO_NACIONAL",
     "TipoPersona",
     "check_digit",
+    "check_digit_mismatch",
     "has_valid_check_digit",
     "is_generic",
     "is_valid_rfc",
@@ -50,10 +55,14 @@ class TipoPersona(StrEnum):
 
 
 def normalize_rfc(value: str | None) -> str:
-    """Uppercase, without spaces, dashes, dots or underscores (as people often type it)."""
+    """Unicode NFC first (a pasted decomposed Ñ, N + U+0303, is one letter), then uppercase
+    without spaces, dashes, dots, underscores or invisible format characters (as people type or
+    paste it)."""
     if not value:
         return ""
-    return _SEPARATORS.sub("", value).upper()
+    text = unicodedata.normalize("NFC", value)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return unicodedata.normalize("NFC", _SEPARATORS.sub("", text).upper())
 
 
 def tipo_persona(rfc: str) -> TipoPersona | None:
@@ -141,14 +150,21 @@ def rfc_problems(rfc: str) -> list[str]:
         problems.append(
             "El último carácter del RFC (dígito verificador) debe ser un número o la letra A."
         )
-    if not problems and not has_valid_check_digit(rfc):
-        problems.append(
-            "El dígito verificador del RFC no corresponde. Revisa que esté escrito exactamente "
-            "como en tu Constancia de Situación Fiscal."
-        )
     return problems
+
+
+def check_digit_mismatch(rfc: str) -> bool:
+    """True for a well-formed RFC whose last character is not SAT's published check digit.
+
+    Not an error: SAT has assigned RFCs that fail the algorithm (python-stdnum's mx.rfc documents
+    it) and the PAC judges against SAT's register, so callers warn and let the buyer confirm."""
+    return not is_generic(rfc) and not rfc_problems(rfc) and not has_valid_check_digit(rfc)
 
 
 def is_valid_rfc(rfc: str) -> bool:
     """True for a normalized RFC with valid format, date and check digit (or a generic RFC)."""
-    return _RFC_RE.fullmatch(rfc) is not None and not rfc_problems(rfc)
+    return (
+        _RFC_RE.fullmatch(rfc) is not None
+        and not rfc_problems(rfc)
+        and not check_digit_mismatch(rfc)
+    )

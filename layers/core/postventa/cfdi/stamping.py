@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from postventa.cfdi.build import ReceptorData, build_invoice
-from postventa.cfdi.issuer import CsdCredentials, Issuer
+from postventa.cfdi.issuer import CsdCredentials, Issuer, TenantConfig
 from postventa.cfdi.pac.base import Pac, StampResult
 from postventa.domain.orders import Order
 
@@ -73,6 +73,27 @@ def stamp_order(
     )
 
 
+def pac_for_tenant(tenant: TenantConfig) -> Pac:
+    """The PAC tenant.json names, built by the factory: the local sandbox, or a real provider with
+    the account in tenant.json's pac_credentials; never a silent fallback to the sandbox."""
+    from postventa.cfdi.errors import PacAuthError
+    from postventa.cfdi.pac.factory import PacCredentials, PacProvider, get_pac
+
+    choice = tenant.issuer.pac
+    if choice.name is PacProvider.SANDBOX:
+        # SAT's public test CSDs expired in 2023: the local sandbox skips the validity check
+        return get_pac(choice.config(), sandbox_options={"check_certificate_validity": False})
+    try:  # an empty account lets the adapter say which fields its provider needs
+        return get_pac(choice.config(), tenant.pac_credentials or PacCredentials())
+    except PacAuthError as exc:
+        raise PacAuthError(
+            f'tenant.json pide el PAC "{choice.name.value}", pero falta su cuenta: {exc.message} '
+            'Agrégala en "pac_credentials" ("user" y "password"; SW Sapien acepta "token") o '
+            'usa "pac": {"name": "sandbox"} para timbrar en local sin validez fiscal.',
+            pac_code=exc.pac_code,
+        ) from exc
+
+
 def build_from_files(
     order_path: str,
     tenant_path: str,
@@ -81,15 +102,14 @@ def build_from_files(
     folio: int = 1,
 ) -> dict[str, Any]:
     """`postventa cfdi build`: order.json (+ its `receptor`, or a separate receptor.json) and
-    tenant.json -> sealed, sandbox-stamped XML and its PDF in out_dir; returns the JSON summary.
-    Formats: docs/formats/order-and-tenant-json.md. The sandbox PAC stamps: a real PAC needs the
-    service's credentials."""
+    tenant.json -> sealed XML stamped by the PAC tenant.json names (the local sandbox unless it
+    says otherwise) and its PDF in out_dir; returns the JSON summary.
+    Formats: docs/formats/order-and-tenant-json.md."""
     import json
     from pathlib import Path
 
     from postventa.cfdi.errors import InvoiceBuildError
     from postventa.cfdi.issuer import load_order_json, load_tenant_json
-    from postventa.cfdi.pac.sandbox import SandboxPac
     from postventa.cfdi.pdf import render_pdf
     from postventa.cfdi.receptor import require_receptor
 
@@ -109,11 +129,9 @@ def build_from_files(
         raw,
         es_global=str(raw.get("rfc", "")).upper() == "XAXX010101000",
         lugar_expedicion=issuer.lugar_expedicion,
+        rfc_confirmado=raw.get("rfc_confirmado") is True,  # the buyer's "mi RFC es correcto"
     )
-    # SAT's public test CSDs expired in 2023: the local sandbox skips the validity check
-    stamped = stamp_order(
-        order, issuer, receptor, csd, SandboxPac(check_certificate_validity=False), folio
-    )
+    stamped = stamp_order(order, issuer, receptor, csd, pac_for_tenant(tenant), folio)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     name = f"{stamped.serie}{stamped.folio}"

@@ -16,7 +16,7 @@ Guía de llenado, "límites" of the PAC validations):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -221,6 +221,19 @@ def _tax_range(base: Decimal, half: Decimal, rate: Decimal) -> tuple[Decimal, De
     return low, ((base + half) * rate).quantize(CENT, rounding=ROUND_CEILING)
 
 
+@dataclass(slots=True)
+class _Sums:
+    """What the conceptos add up to, for the comprobante's own totals to be checked against."""
+
+    subtotal: Decimal = ZERO
+    descuento: Decimal = ZERO
+    traslados: Decimal = ZERO  # Importe of the conceptos' Tasa traslados
+    retenidos: Decimal = ZERO
+    # (Impuesto, TipoFactor, TasaOCuota) -> [sum of Base, sum of Importe]
+    by_traslado: dict[tuple[str, str, str], list[Decimal]] = field(default_factory=dict)
+    by_retencion: dict[str, Decimal] = field(default_factory=dict)  # Impuesto -> sum of Importe
+
+
 def audit_amounts(comprobante: Any) -> list[str]:
     """Check a CFDI 4.0 (lxml element) against SAT's arithmetic rules; return the problems as
     (code, Spanish text) strings. Used by the sandbox PAC and by tests as an independent oracle.
@@ -230,125 +243,146 @@ def audit_amounts(comprobante: Any) -> list[str]:
     differ between matrix versions. One pass over the tree, each attribute read once.
     """
     problems: list[str] = []
-    subtotal = descuento = traslados_total = retenidos_total = ZERO
-    # (Impuesto, TipoFactor, TasaOCuota) -> [sum of Base, sum of Importe]
-    grouped: dict[tuple[str, str, str], list[Decimal]] = {}
-    retained: dict[str, Decimal] = {}  # Impuesto -> sum of Importe
+    sums = _Sums()
     conceptos = comprobante.find(f"{_NS}Conceptos")
     children = conceptos.iterchildren(_CONCEPTO) if conceptos is not None else ()
     for n, concepto in enumerate(children, start=1):
-        get = concepto.get
-        cantidad, half_c = _number(get("Cantidad"))
-        valor, half_v = _number(get("ValorUnitario"))
-        importe = Decimal(get("Importe") or 0)
-        raw_desc = get("Descuento")
-        desc = Decimal(raw_desc) if raw_desc else ZERO
-        low = ((cantidad - half_c) * (valor - half_v)).quantize(CENT, rounding=ROUND_DOWN)
-        high = ((cantidad + half_c) * (valor + half_v)).quantize(CENT, rounding=ROUND_CEILING)
-        if not low <= importe <= high:
-            problems.append(f"CFDI40154: concepto {n}: Importe {importe} fuera de [{low}, {high}]")
-        if valor <= 0:
-            problems.append(f"CFDI40153: concepto {n}: ValorUnitario debe ser mayor que cero")
-        if desc > importe:
-            problems.append(f"CFDI40155: concepto {n}: Descuento mayor que Importe")
-        subtotal += importe
-        descuento += desc
-        impuestos = None
-        for child in concepto:  # find() parses its path on every call: ~10x slower
-            if child.tag == _IMPUESTOS:
-                impuestos = child
-                break
-        objeto = get("ObjetoImp")
-        if objeto == "02" and impuestos is None:
-            problems.append(f"CFDI40157: concepto {n}: ObjetoImp 02 requiere Impuestos")
-        if objeto == "01" and impuestos is not None:
-            problems.append(f"CFDI40157: concepto {n}: ObjetoImp 01 no admite Impuestos")
-        if impuestos is None:
-            continue
-        for group in impuestos:  # Traslados / Retenciones
-            for tax in group:
-                if tax.tag == _TRASLADO:
-                    get = tax.get
-                    base, half_b = _number(get("Base"))
-                    factor = get("TipoFactor") or ""
-                    tasa = get("TasaOCuota") or ""
-                    raw_amount = get("Importe")
-                    amount = Decimal(raw_amount) if raw_amount is not None else None
-                    if base <= 0:
-                        problems.append(f"CFDI40161: concepto {n}: Base debe ser mayor que cero")
-                    if base != importe - desc:
-                        problems.append(
-                            f"CFDI40161: concepto {n}: Base {base} != Importe - Descuento"
-                        )
-                    if factor == "Tasa" and amount is not None and tasa:
-                        low, high = _tax_range(base, half_b, Decimal(tasa))
-                        if not low <= amount <= high:
-                            problems.append(
-                                f"CFDI40167: concepto {n}: Importe de traslado {amount} fuera "
-                                f"de [{low}, {high}]"
-                            )
-                        traslados_total += amount
-                    key = (get("Impuesto") or "", factor, tasa)
-                    sums = grouped.get(key)
-                    if sums is None:
-                        sums = grouped[key] = [ZERO, ZERO]
-                    sums[0] += base
-                    sums[1] += amount or ZERO
-                elif tax.tag == _RETENCION:
-                    get = tax.get
-                    base, half_b = _number(get("Base"))
-                    amount = Decimal(get("Importe") or 0)
-                    tasa = get("TasaOCuota") or ""
-                    if base <= 0:
-                        problems.append(
-                            f"CFDI40168: concepto {n}: Base de retención debe ser mayor que cero"
-                        )
-                    if get("TipoFactor") == "Tasa" and tasa:
-                        low, high = _tax_range(base, half_b, Decimal(tasa))
-                        if not low <= amount <= high:
-                            problems.append(
-                                f"CFDI40173: concepto {n}: Importe de retención {amount} fuera "
-                                f"de [{low}, {high}]"
-                            )
-                    retenidos_total += amount
-                    impuesto = get("Impuesto") or ""
-                    retained[impuesto] = retained.get(impuesto, ZERO) + amount
+        _audit_concepto(n, concepto, sums, problems)
+    _audit_comprobante(comprobante, sums, problems)
+    return problems
+
+
+def _audit_concepto(n: int, concepto: Any, sums: _Sums, problems: list[str]) -> None:
+    """Importe inside SAT's range, ValorUnitario > 0, Descuento <= Importe, ObjetoImp vs its
+    Impuestos node, then each of its traslados and retenciones."""
+    get = concepto.get
+    cantidad, half_c = _number(get("Cantidad"))
+    valor, half_v = _number(get("ValorUnitario"))
+    importe = Decimal(get("Importe") or 0)
+    raw_desc = get("Descuento")
+    desc = Decimal(raw_desc) if raw_desc else ZERO
+    low = ((cantidad - half_c) * (valor - half_v)).quantize(CENT, rounding=ROUND_DOWN)
+    high = ((cantidad + half_c) * (valor + half_v)).quantize(CENT, rounding=ROUND_CEILING)
+    if not low <= importe <= high:
+        problems.append(f"CFDI40154: concepto {n}: Importe {importe} fuera de [{low}, {high}]")
+    if valor <= 0:
+        problems.append(f"CFDI40153: concepto {n}: ValorUnitario debe ser mayor que cero")
+    if desc > importe:
+        problems.append(f"CFDI40155: concepto {n}: Descuento mayor que Importe")
+    sums.subtotal += importe
+    sums.descuento += desc
+    impuestos = None
+    for child in concepto:  # find() parses its path on every call: ~10x slower
+        if child.tag == _IMPUESTOS:
+            impuestos = child
+            break
+    objeto = get("ObjetoImp")
+    if objeto == "02" and impuestos is None:
+        problems.append(f"CFDI40157: concepto {n}: ObjetoImp 02 requiere Impuestos")
+    if objeto == "01" and impuestos is not None:
+        problems.append(f"CFDI40157: concepto {n}: ObjetoImp 01 no admite Impuestos")
+    if impuestos is None:
+        return
+    for group in impuestos:  # Traslados / Retenciones
+        for tax in group:
+            if tax.tag == _TRASLADO:
+                _audit_traslado(n, tax, importe - desc, sums, problems)
+            elif tax.tag == _RETENCION:
+                _audit_retencion(n, tax, sums, problems)
+
+
+def _audit_traslado(
+    n: int, tax: Any, expected_base: Decimal, sums: _Sums, problems: list[str]
+) -> None:
+    """Base > 0 and == Importe - Descuento; a Tasa's Importe inside SAT's range of Base x Tasa."""
+    get = tax.get
+    base, half_b = _number(get("Base"))
+    factor = get("TipoFactor") or ""
+    tasa = get("TasaOCuota") or ""
+    raw_amount = get("Importe")
+    amount = Decimal(raw_amount) if raw_amount is not None else None
+    if base <= 0:
+        problems.append(f"CFDI40161: concepto {n}: Base debe ser mayor que cero")
+    if base != expected_base:
+        problems.append(f"CFDI40161: concepto {n}: Base {base} != Importe - Descuento")
+    if factor == "Tasa" and amount is not None and tasa:
+        low, high = _tax_range(base, half_b, Decimal(tasa))
+        if not low <= amount <= high:
+            problems.append(
+                f"CFDI40167: concepto {n}: Importe de traslado {amount} fuera de [{low}, {high}]"
+            )
+        sums.traslados += amount
+    key = (get("Impuesto") or "", factor, tasa)
+    group = sums.by_traslado.get(key)
+    if group is None:
+        group = sums.by_traslado[key] = [ZERO, ZERO]
+    group[0] += base
+    group[1] += amount or ZERO
+
+
+def _audit_retencion(n: int, tax: Any, sums: _Sums, problems: list[str]) -> None:
+    """Base > 0; a Tasa's Importe inside SAT's range of Base x Tasa."""
+    get = tax.get
+    base, half_b = _number(get("Base"))
+    amount = Decimal(get("Importe") or 0)
+    tasa = get("TasaOCuota") or ""
+    if base <= 0:
+        problems.append(f"CFDI40168: concepto {n}: Base de retención debe ser mayor que cero")
+    if get("TipoFactor") == "Tasa" and tasa:
+        low, high = _tax_range(base, half_b, Decimal(tasa))
+        if not low <= amount <= high:
+            problems.append(
+                f"CFDI40173: concepto {n}: Importe de retención {amount} fuera de [{low}, {high}]"
+            )
+    sums.retenidos += amount
+    impuesto = get("Impuesto") or ""
+    sums.by_retencion[impuesto] = sums.by_retencion.get(impuesto, ZERO) + amount
+
+
+def _audit_comprobante(comprobante: Any, sums: _Sums, problems: list[str]) -> None:
+    """SubTotal, Descuento, the Impuestos summary and Total against what the conceptos add up to."""
     totals = comprobante.attrib
-    if Decimal(totals.get("SubTotal", "0")) != subtotal:
-        problems.append(f"CFDI40108: SubTotal {totals.get('SubTotal')} != suma {subtotal}")
-    if Decimal(totals.get("Descuento", "0")) != descuento:
-        problems.append(f"CFDI40110: Descuento {totals.get('Descuento')} != suma {descuento}")
-    impuestos_root = comprobante.find(_IMPUESTOS)
+    if Decimal(totals.get("SubTotal", "0")) != sums.subtotal:
+        problems.append(f"CFDI40108: SubTotal {totals.get('SubTotal')} != suma {sums.subtotal}")
+    if Decimal(totals.get("Descuento", "0")) != sums.descuento:
+        problems.append(f"CFDI40110: Descuento {totals.get('Descuento')} != suma {sums.descuento}")
+    _audit_impuestos_summary(comprobante.find(_IMPUESTOS), sums, problems)
+    expected_total = sums.subtotal - sums.descuento + sums.traslados - sums.retenidos
+    if Decimal(totals.get("Total", "0")) != expected_total:
+        problems.append(f"CFDI40119: Total {totals.get('Total')} != {expected_total}")
+
+
+def _audit_impuestos_summary(summary: Any, sums: _Sums, problems: list[str]) -> None:
+    """The comprobante's Impuestos node: one row per traslado group and per retained tax, each
+    equal to the conceptos' sum, and the two declared totals."""
     declared_traslados = declared_retenidos = ZERO
-    if impuestos_root is not None:
-        declared_traslados = Decimal(impuestos_root.get("TotalImpuestosTrasladados", "0"))
-        declared_retenidos = Decimal(impuestos_root.get("TotalImpuestosRetenidos", "0"))
-        for traslado in impuestos_root.iter(_TRASLADO):
+    pending_traslados = dict(sums.by_traslado)
+    pending_retenciones = dict(sums.by_retencion)
+    if summary is not None:
+        declared_traslados = Decimal(summary.get("TotalImpuestosTrasladados", "0"))
+        declared_retenidos = Decimal(summary.get("TotalImpuestosRetenidos", "0"))
+        for traslado in summary.iter(_TRASLADO):
             t = traslado.attrib
             key = (t.get("Impuesto") or "", t.get("TipoFactor") or "", t.get("TasaOCuota") or "")
-            bases, amounts = grouped.pop(key, (ZERO, ZERO))
+            bases, amounts = pending_traslados.pop(key, (ZERO, ZERO))
             if Decimal(t.get("Base", "0")) != bases:
                 problems.append(f"CFDI40188: Base del traslado {key} != suma de conceptos {bases}")
             if t.get("Importe") is not None and Decimal(t.get("Importe")) != amounts:
                 problems.append(f"CFDI40189: Importe del traslado {key} != suma {amounts}")
-        for retencion in impuestos_root.iter(_RETENCION):
+        for retencion in summary.iter(_RETENCION):
             impuesto = retencion.get("Impuesto") or ""
-            amount = retained.pop(impuesto, ZERO)
+            amount = pending_retenciones.pop(impuesto, ZERO)
             if Decimal(retencion.get("Importe", "0")) != amount:
                 problems.append(f"CFDI40185: Importe de la retención {impuesto} != suma {amount}")
-    if grouped:
+    if pending_traslados:
         problems.append("CFDI40187: faltan traslados en el resumen de impuestos")
-    if retained:
+    if pending_retenciones:
         problems.append("CFDI40184: faltan retenciones en el resumen de impuestos")
-    if declared_traslados != traslados_total:
+    if declared_traslados != sums.traslados:
         problems.append(
-            f"CFDI40181: TotalImpuestosTrasladados {declared_traslados} != {traslados_total}"
+            f"CFDI40181: TotalImpuestosTrasladados {declared_traslados} != {sums.traslados}"
         )
-    if declared_retenidos != retenidos_total:
+    if declared_retenidos != sums.retenidos:
         problems.append(
-            f"CFDI40180: TotalImpuestosRetenidos {declared_retenidos} != {retenidos_total}"
+            f"CFDI40180: TotalImpuestosRetenidos {declared_retenidos} != {sums.retenidos}"
         )
-    expected_total = subtotal - descuento + traslados_total - retenidos_total
-    if Decimal(totals.get("Total", "0")) != expected_total:
-        problems.append(f"CFDI40119: Total {totals.get('Total')} != {expected_total}")
-    return problems

@@ -50,7 +50,10 @@ def _register_check_receptor(sub: Any) -> None:
         help="Valida los datos fiscales de un receptor (RFC, nombre, régimen, CP, uso)",
         description=(
             "Valida los datos fiscales de un receptor de CFDI 4.0 e imprime JSON "
-            '{"valido", "receptor", "errores"}. Sale con 0 si son válidos y 1 si no.'
+            '{"valido", "receptor", "errores", "advertencias", "requiere_confirmacion"}. '
+            "Un dígito verificador del RFC que no coincide es una advertencia (código "
+            "rfc_digito_verificador bajo rfc) que se acepta con --confirmar-rfc. Sale con 0 si "
+            "son válidos y 1 si no."
         ),
     )
     parser.add_argument("--rfc", default="", help="RFC del receptor")
@@ -74,6 +77,12 @@ def _register_check_receptor(sub: Any) -> None:
     parser.add_argument(
         "--num-reg-id-trib", default="", help="Registro fiscal extranjero con XEXX010101000"
     )
+    parser.add_argument(
+        "--confirmar-rfc",
+        action="store_true",
+        help="El comprador confirma que su RFC es correcto aunque el dígito verificador no "
+        "coincida (el SAT ha asignado RFC así)",
+    )
     parser.set_defaults(func=check_receptor)
 
 
@@ -94,6 +103,7 @@ def check_receptor(args: argparse.Namespace) -> int:
         },
         es_global=args.es_global,
         lugar_expedicion=args.lugar_expedicion,
+        rfc_confirmado=args.confirmar_rfc,
     )
     print_json(result.to_dict())
     return 0 if result.valido else 1
@@ -105,19 +115,25 @@ def check_receptor(args: argparse.Namespace) -> int:
 def _register_build(sub: Any) -> None:
     parser = sub.add_parser(
         "build",
-        help="Genera, sella y timbra (PAC de pruebas) el CFDI de un pedido",
+        help="Genera, sella y timbra el CFDI de un pedido (PAC de tenant.json)",
+        usage=(
+            "postventa cfdi build --order order.json --tenant tenant.json "
+            "--receptor receptor.json --out DIR [--folio N]"
+        ),
         description=(
-            "Lee order.json (con sus datos fiscales en receptor, o --receptor receptor.json) y "
-            "tenant.json (docs/formats/order-and-tenant-json.md), "
-            "escribe el XML timbrado (y el PDF) en --out e imprime un resumen JSON. Sale con 1 "
-            "si los datos no permiten facturar."
+            "Lee order.json, receptor.json (los datos fiscales del comprador; pueden ir también "
+            'en la clave "receptor" de order.json) y tenant.json '
+            "(docs/formats/order-and-tenant-json.md), timbra con el PAC que indica tenant.json "
+            "(el de pruebas, sandbox, si no indica otro), escribe el XML timbrado y su PDF en "
+            "--out e imprime un resumen JSON. Sale con 1 si los datos no permiten facturar."
         ),
     )
     parser.add_argument("--order", required=True, help="order.json")
     parser.add_argument("--tenant", required=True, help="tenant.json (emisor, CSD, PAC)")
     parser.add_argument(
         "--receptor",
-        help="receptor.json (datos fiscales); si falta, se usa la clave receptor de order.json",
+        help="receptor.json: datos fiscales del comprador (si falta, la clave receptor de "
+        "order.json)",
     )
     parser.add_argument("--out", required=True, help="carpeta de salida")
     parser.add_argument("--folio", type=int, default=1, help="folio del CFDI (por defecto 1)")

@@ -38,6 +38,10 @@ def check(values: Mapping[str, str]) -> tuple[dict[str, str], dict[str, list[str
     result = validate_receptor({f: values.get(f, "") for f in FIELDS})
     normalized = {f: str(result.normalizado.get(f) or values.get(f) or "") for f in FIELDS}
     problems = {k: list(v) for k, v in result.errores.items() if k in FIELDS and v}
+    # A check digit that does not match is a warning the buyer may confirm; until the form
+    # offers "mi RFC es correcto" (validate_receptor(rfc_confirmado=True)) it stays blocking.
+    for field, messages in result.pendientes().items():
+        problems.setdefault(field, []).extend(messages)
     email = normalized["email"]
     if "email" not in problems:
         if not email:

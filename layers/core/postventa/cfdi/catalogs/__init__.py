@@ -16,10 +16,14 @@ from types import MappingProxyType
 from typing import Any
 
 __all__ = [
+    "CodigoPostal",
     "RegimenFiscal",
     "UsoCfdi",
+    "clave_con_estimulo_frontera",
     "codigo_postal_existe",
+    "datos_codigo_postal",
     "estado_de_codigo_postal",
+    "formato_registro_tributario",
     "paises",
     "regimenes_fiscales",
     "usos_cfdi",
@@ -84,24 +88,39 @@ def usos_cfdi() -> Mapping[str, UsoCfdi]:
 
 
 @dataclass(frozen=True, slots=True)
+class CodigoPostal:
+    """What c_CodigoPostal says about one code (besides municipio and localidad)."""
+
+    estado: str  # c_Estado: "CMX", "BCN" ...
+    huso: str  # "Descripción del Huso Horario", e.g. "Tiempo del Noroeste"
+    estimulo_frontera: str  # "Estímulo Franja Fronteriza": "0" none, "1" norte, "2" sur
+
+    @property
+    def region_fronteriza(self) -> bool:
+        return self.estimulo_frontera in ("1", "2")
+
+
+@dataclass(frozen=True, slots=True)
 class _PostalCodes:
     present: bytes  # one byte per code 00000..99999: 1 if the code is in c_CodigoPostal
     starts: tuple[int, ...]
-    estados: tuple[str, ...]
+    rows: tuple[CodigoPostal, ...]  # what every code of the run starting at starts[i] shares
 
 
 @cache
 def _postal_codes() -> _PostalCodes:
+    data = _load("codigos_postales.json")
+    husos: dict[str, str] = data["husos"]
     present = bytearray(100_000)
     starts: list[int] = []
-    estados: list[str] = []
-    for rango in _load("codigos_postales.json")["rangos"]:
-        span, estado = rango.split(" ")
+    rows: list[CodigoPostal] = []
+    for rango in data["rangos"]:
+        span, estado, huso, estimulo = rango.split(" ")
         first, last = (int(part) for part in span.split("-"))
         present[first : last + 1] = b"\x01" * (last - first + 1)
         starts.append(first)
-        estados.append(estado)
-    return _PostalCodes(bytes(present), tuple(starts), tuple(estados))
+        rows.append(CodigoPostal(estado, husos[huso], estimulo))
+    return _PostalCodes(bytes(present), tuple(starts), tuple(rows))
 
 
 def _as_number(codigo_postal: str) -> int | None:
@@ -116,16 +135,46 @@ def codigo_postal_existe(codigo_postal: str) -> bool:
     return number is not None and _postal_codes().present[number] == 1
 
 
-def estado_de_codigo_postal(codigo_postal: str) -> str | None:
-    """c_Estado key ("CMX", "JAL" ...) of a code in c_CodigoPostal, else None."""
+def datos_codigo_postal(codigo_postal: str) -> CodigoPostal | None:
+    """State, time-zone description and border mark of a code in c_CodigoPostal, else None."""
     number = _as_number(codigo_postal)
     table = _postal_codes()
     if number is None or not table.present[number]:
         return None
-    return table.estados[bisect_right(table.starts, number) - 1]
+    return table.rows[bisect_right(table.starts, number) - 1]
+
+
+def estado_de_codigo_postal(codigo_postal: str) -> str | None:
+    """c_Estado key ("CMX", "JAL" ...) of a code in c_CodigoPostal, else None."""
+    row = datos_codigo_postal(codigo_postal)
+    return row.estado if row is not None else None
+
+
+@cache
+def _paises() -> dict[str, Any]:
+    return _load("paises.json")
 
 
 @cache
 def paises() -> Mapping[str, str]:
     """c_Pais: ISO 3166-1 alpha-3 key -> Spanish name."""
-    return MappingProxyType(dict(_load("paises.json")["paises"]))
+    return MappingProxyType(dict(_paises()["paises"]))
+
+
+def formato_registro_tributario(pais: str) -> str | None:
+    """c_Pais "Formato de Registro de Identidad Tributaria" (a regular expression) of a country,
+    None when SAT publishes none for it."""
+    formato: str | None = _paises()["registro_tributario"].get(pais)
+    return formato
+
+
+@cache
+def _sin_estimulo_frontera() -> tuple[tuple[str, str], ...]:
+    rangos = _load("claves_sin_estimulo_frontera.json")["rangos"]
+    return tuple((r[:8], r[9:]) for r in rangos)
+
+
+def clave_con_estimulo_frontera(clave_prod_serv: str) -> bool:
+    """True when c_ClaveProdServ marks the key 1 in "Estímulo Franja Fronteriza" (the border IVA
+    stimulus may apply to it); False for the keys marked 0 (real estate, intangibles...)."""
+    return not any(first <= clave_prod_serv <= last for first, last in _sin_estimulo_frontera())

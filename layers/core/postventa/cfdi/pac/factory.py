@@ -48,12 +48,8 @@ def get_pac(
     """Build the adapter for `config`. Real providers need `credentials` already loaded;
     `sandbox_options` go to SandboxPac (e.g. a persistent `store`, a `clock`)."""
     if config.provider is PacProvider.SANDBOX:
-        try:
-            from postventa.cfdi.pac.sandbox import SandboxPac
-        except ImportError as exc:
-            raise PacUnsupportedOperationError(
-                "El PAC de pruebas (sandbox) no está disponible en esta instalación."
-            ) from exc
+        from postventa.cfdi.pac.sandbox import SandboxPac
+
         return SandboxPac(**(sandbox_options or {}))
 
     if credentials is None:

@@ -16,7 +16,6 @@ POST may leave an invoice stamped there that we never saw (see docs/decisions/00
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from postventa.cfdi.errors import (
@@ -27,13 +26,11 @@ from postventa.cfdi.errors import (
 )
 from postventa.cfdi.pac._http import (
     ErrorRule,
-    PacCredentials,
+    PacAdapter,
     Transport,
     classify,
     fold,
     parse_cfdi,
-    sat_status,
-    satcfdi_environment,
     stamp_result_from_xml,
 )
 from postventa.cfdi.pac.base import (
@@ -41,7 +38,6 @@ from postventa.cfdi.pac.base import (
     CancellationResult,
     CancellationStatus,
     StampResult,
-    StatusResult,
 )
 
 # Facturama answers errors as HTTP 4xx with {"Message": "...", "ModelState": {field: [texts]}};
@@ -146,35 +142,23 @@ def _client_class() -> Any:
     return BoundedFacturama
 
 
-class FacturamaPac:
+class FacturamaPac(PacAdapter):
     """Pac port over Facturama Multiemisor (stamp via JSON issuance, cancel; status via SAT)."""
 
     name = "facturama"
+    display_name = "Facturama"
 
-    def __init__(self, credentials: PacCredentials, *, transport: Transport | None = None) -> None:
-        if not credentials.user or credentials.password is None:
-            raise PacAuthError("Faltan el usuario y la contraseña de Facturama.")
-        self.credentials = credentials
-        self.transport = transport or Transport(provider=self.name)
-        client_cls = _client_class()
-        self.client = client_cls(
-            username=credentials.user,
-            password=credentials.password_value(),
-            environment=satcfdi_environment(credentials.environment),
-        )
-        self.client.transport = self.transport
+    def client_class(self) -> Any:
+        return _client_class()
 
     def stamp(self, cfdi_xml: bytes) -> StampResult:
         cfdi = plain_codes(parse_cfdi(cfdi_xml))
         try:
-            document = self.client.issue(cfdi)
+            with self.incomplete_answer():
+                document = self.client.issue(cfdi)
         except (NotImplementedError, ValueError) as exc:  # the mapper cannot express this CFDI
             raise PacDataRejectedError(
                 f"Facturama no admite este comprobante: {exc}", pac_code="facturama_mapeo"
-            ) from exc
-        except (KeyError, TypeError) as exc:
-            raise PacTransientError(
-                "Facturama devolvió una respuesta incompleta; se reintentará.", pac_code="respuesta"
             ) from exc
         return stamp_result_from_xml(document.xml)
 
@@ -202,11 +186,6 @@ class FacturamaPac:
             requires_acceptance=status is CancellationStatus.PENDING,
             acknowledgement=ack.acuse,
             detail={"Status": raw},
-        )
-
-    def status(self, uuid: str, rfc_emisor: str, rfc_receptor: str, total: Decimal) -> StatusResult:
-        return sat_status(
-            self.transport, self.credentials.environment, uuid, rfc_emisor, rfc_receptor, total
         )
 
 

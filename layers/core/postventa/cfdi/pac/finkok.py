@@ -21,14 +21,13 @@ from postventa.cfdi.errors import (
 from postventa.cfdi.pac._http import (
     SAT_CANCEL_RULES,
     ErrorRule,
-    PacCredentials,
+    PacAdapter,
     SignedXml,
     Transport,
     cancellation_status_from,
     classify,
     fold,
     parse_cfdi,
-    satcfdi_environment,
     stamp_result_from_xml,
     status_from_sat_answer,
 )
@@ -133,23 +132,14 @@ def _client_class() -> Any:
     return BoundedFinkok
 
 
-class FinkokPac:
+class FinkokPac(PacAdapter):
     """Pac port over Finkok (stamp, cancel, status)."""
 
     name = "finkok"
+    display_name = "Finkok"
 
-    def __init__(self, credentials: PacCredentials, *, transport: Transport | None = None) -> None:
-        if not credentials.user or credentials.password is None:
-            raise PacAuthError("Faltan el usuario y la contraseña de Finkok.")
-        self.credentials = credentials
-        self.transport = transport or Transport(provider=self.name)
-        client_cls = _client_class()
-        self.client = client_cls(
-            username=credentials.user,
-            password=credentials.password_value(),
-            environment=satcfdi_environment(credentials.environment),
-        )
-        self.client.transport = self.transport
+    def client_class(self) -> Any:
+        return _client_class()
 
     # -- stamp ------------------------------------------------------------------------------
     def stamp(self, cfdi_xml: bytes) -> StampResult:
@@ -227,7 +217,8 @@ class FinkokPac:
         from satcfdi.exceptions import DocumentNotFoundError, ResponseError
 
         try:
-            return method(*args)
+            with self.incomplete_answer(AttributeError):  # answer without the expected nodes
+                return method(*args)
         except PacError:
             raise
         except DocumentNotFoundError as exc:
@@ -238,10 +229,6 @@ class FinkokPac:
             text = str(exc.response)
             code = text.split(" - ", 1)[0].strip() if " - " in text else None
             raise classify(FINKOK_RULES, code, text) from exc
-        except (AttributeError, TypeError) as exc:  # answer without the expected nodes
-            raise PacTransientError(
-                "Finkok devolvió una respuesta incompleta; se reintentará.", pac_code="respuesta"
-            ) from exc
 
 
 def _requires_acceptance_from_answer(status: CancellationStatus, text: str) -> bool:

@@ -4,8 +4,11 @@ TimbreFiscalDigital 1.1 signed by a self-signed PAC test certificate.
 What it checks, in the order a PAC answers: well-formed XML and XSD (301), a stamp already issued
 for the same sello (returns the same UUID and XML, like Finkok's 307), the sello against the
 certificate (CFDI40102), certificate RFC == Emisor Rfc (303), certificate valid at Fecha (305),
-Fecha inside the 72-hour window and not in the future (401), SAT arithmetic (CFDI401xx, see
-`postventa.cfdi.totals.audit_amounts`), forced rejections, and the folio balance.
+Fecha inside the 72-hour window and not in the future at LugarExpedicion's local time (401), then
+a list of rule checks (`rules`, by default `sandbox_rules.DEFAULT_RULES`: SAT arithmetic, emisor
+name and régimen, generic and foreign receptors, InformacionGlobal, border IVA; each with its
+CFDI40xxx code), forced rejections, and the folio balance. Cancellation refuses motivo 04 for a
+CFDI that is not a global invoice and any request after the deadline of CFF 29-A.
 
 Error codes: 301/303/305/401 are the classic SAT stamping validation codes that PACs still return
 next to the CFDI 4.0 matrix codes (CFDI40xxx); CFDI40102 is the 4.0 matrix code for "the digest
@@ -29,7 +32,7 @@ import hashlib
 import random
 import threading
 import uuid as uuid_lib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -51,6 +54,7 @@ from postventa.cfdi.pac.base import (
 
 if TYPE_CHECKING:
     from postventa.cfdi.certs import TestCertificate
+    from postventa.cfdi.pac.sandbox_rules import RuleCheck
     from postventa.cfdi.seal import CertificateInfo
 
 NS_CFDI = "http://www.sat.gob.mx/cfd/4"
@@ -71,6 +75,7 @@ class SandboxRecord:
     total_mxn: Decimal
     tipo_comprobante: str
     fecha_emision: datetime  # naive, local time of LugarExpedicion
+    es_global: bool = False  # carries InformacionGlobal (may be cancelled with motivo 04)
     state: CfdiState = CfdiState.VALID
     cancellation: CancellationStatus | None = None
     cancel_requested_at: datetime | None = None
@@ -168,7 +173,10 @@ class SandboxPac:
         future_tolerance: timedelta = timedelta(minutes=10),
         check_certificate_validity: bool = True,
         extra_holidays: Iterable[Any] = (),
+        rules: Sequence[RuleCheck] | None = None,
     ) -> None:
+        """`rules`: the checks run on every CFDI after its sello and dates; None means
+        sandbox_rules.DEFAULT_RULES (SAT's full matrix will plug in here as more checks)."""
         self.store: SandboxStore = store if store is not None else InMemorySandboxStore()
         self.faults = faults or FaultInjection()
         self._rng = random.Random(self.faults.seed)
@@ -177,6 +185,7 @@ class SandboxPac:
         self._check_validity = check_certificate_validity
         self._extra_holidays = frozenset(extra_holidays)
         self._pac_certificate = pac_certificate
+        self._rules = rules
         self._signer: Any = None
         self._identity: tuple[str, str] | None = None
 
@@ -225,7 +234,6 @@ class SandboxPac:
             raise _reject("307", "El CFDI ya contiene un timbre fiscal digital.")
 
         from postventa.cfdi import xsd
-        from postventa.cfdi.totals import audit_amounts
 
         try:
             xsd.validate_document(cfdi_xml, root)
@@ -235,7 +243,8 @@ class SandboxPac:
         certificate = self._check_sello(cfdi_xml, root)
         emisor = root.find(f"{{{NS_CFDI}}}Emisor")
         receptor = root.find(f"{{{NS_CFDI}}}Receptor")
-        assert emisor is not None and receptor is not None  # guaranteed by the XSD
+        if emisor is None or receptor is None:  # the XSD requires both; never trust it blindly
+            raise _reject("301", "XML mal formado: faltan los nodos Emisor o Receptor.")
         rfc_emisor = emisor.get("Rfc") or ""
         rfc_receptor = receptor.get("Rfc") or ""
         if certificate.rfc != rfc_emisor:
@@ -247,12 +256,7 @@ class SandboxPac:
         fecha = datetime.fromisoformat(root.get("Fecha") or "")
         self._check_dates(fecha, root.get("LugarExpedicion") or "", certificate)
 
-        problems = audit_amounts(root)
-        if problems:
-            code = problems[0].split(":", 1)[0]
-            raise _reject(
-                code, "Importes inconsistentes: " + problems[0].split(":", 1)[1].strip(), problems
-            )
+        self._check_rules(root, fecha)
         self._forced_rejection(rfc_receptor)
         if not self.store.consume_folio():
             raise PacNoCreditError(
@@ -262,6 +266,15 @@ class SandboxPac:
         record = self._seal_tfd(root, sello, rfc_emisor, rfc_receptor, fecha)
         self.store.save(fingerprint, record)
         return _result(record)
+
+    def _check_rules(self, root: Any, fecha: datetime) -> None:
+        from postventa.cfdi.pac.sandbox_rules import DEFAULT_RULES, RuleContext, run_rules
+
+        rules = DEFAULT_RULES if self._rules is None else self._rules
+        violations = run_rules(rules, root, RuleContext(now=self._clock(), fecha=fecha))
+        if violations:
+            first = violations[0]
+            raise _reject(first.code, first.message, [f"{v.code}: {v.message}" for v in violations])
 
     def _maybe_fail(self) -> None:
         if self.faults.outage:
@@ -295,9 +308,16 @@ class SandboxPac:
         return certificate
 
     def _check_dates(self, fecha: datetime, lugar: str, certificate: CertificateInfo) -> None:
-        from postventa.cfdi.build import timezone_for_cp
+        from postventa.cfdi.timezones import UnknownPlaceOfIssueError, zone_for_codigo_postal
 
-        now_local = self._clock().astimezone(timezone_for_cp(lugar)).replace(tzinfo=None)
+        try:
+            place = zone_for_codigo_postal(lugar)
+        except UnknownPlaceOfIssueError as exc:
+            raise _reject(
+                "CFDI40126",
+                "El campo LugarExpedicion no contiene un valor del catálogo c_CodigoPostal.",
+            ) from exc
+        now_local = self._clock().astimezone(place).replace(tzinfo=None)
         if fecha < now_local - STAMP_WINDOW:
             raise _reject(
                 "401",
@@ -311,10 +331,8 @@ class SandboxPac:
                 "emisión es posterior a la hora actual.",
             )
         if self._check_validity:
-            fecha_utc = fecha.replace(tzinfo=timezone_for_cp(lugar))
-            if hasattr(fecha_utc.tzinfo, "localize"):  # pytz
-                fecha_utc = fecha_utc.tzinfo.localize(fecha)  # type: ignore[union-attr]
-            if not certificate.not_before <= fecha_utc <= certificate.not_after:
+            issued = fecha.replace(tzinfo=place)
+            if not certificate.not_before <= issued <= certificate.not_after:
                 raise _reject(
                     "305", "La fecha de emisión no está dentro de la vigencia del CSD del emisor."
                 )
@@ -333,11 +351,11 @@ class SandboxPac:
         from lxml import etree
         from satcfdi.cfdi import CFDI
         from satcfdi.create.cfd.tfd11 import TimbreFiscalDigital
-        from satcfdi.transform import MEXICO_TZ
 
         from postventa.cfdi.seal import cadena_original_of_element
+        from postventa.cfdi.timezones import mexico_city_local
 
-        stamped_at = self._clock().astimezone(MEXICO_TZ).replace(tzinfo=None, microsecond=0)
+        stamped_at = mexico_city_local(self._clock()).replace(microsecond=0)
         if self.faults.seed is None:
             uuid = str(uuid_lib.uuid4()).upper()
         else:
@@ -382,15 +400,29 @@ class SandboxPac:
             total_mxn=total,
             tipo_comprobante=root.get("TipoDeComprobante") or "I",
             fecha_emision=fecha,
+            es_global=root.find(f"{{{NS_CFDI}}}InformacionGlobal") is not None,
         )
 
     # -- cancel / status --------------------------------------------------------------------
     def cancel(self, request: CancellationRequest) -> CancellationResult:
-        from postventa.cfdi.cancel import requires_acceptance, validate_motivo
+        from postventa.cfdi.cancel import (
+            CancellationRequestError,
+            check_cancellation_deadline,
+            validate_motivo,
+        )
 
         self._maybe_fail()
-        validate_motivo(request.uuid, request.motivo, request.folio_sustitucion)
         record = self._find(request.uuid, request.rfc_emisor)
+        try:
+            validate_motivo(
+                request.uuid,
+                request.motivo,
+                request.folio_sustitucion,
+                es_global=record.es_global,
+            )
+            check_cancellation_deadline(record.fecha_emision, record.rfc_emisor, self._clock())
+        except CancellationRequestError as exc:
+            raise PacDataRejectedError(exc.message, pac_code=exc.code, details=exc.details) from exc
         if record.state is CfdiState.CANCELLED:
             return CancellationResult(
                 record.uuid,
@@ -406,15 +438,7 @@ class SandboxPac:
                 detail={"codigo": "202", "mensaje": "En proceso"},
             )
         now = self._clock()
-        needs = requires_acceptance(
-            record.total_mxn,
-            record.tipo_comprobante,
-            record.rfc_receptor,
-            record.fecha_emision,
-            now,
-            extra_holidays=self._extra_holidays,
-        )
-        if needs:
+        if self._needs_acceptance(record, now):
             updated = replace(
                 record, cancellation=CancellationStatus.PENDING, cancel_requested_at=now
             )
@@ -456,7 +480,7 @@ class SandboxPac:
         self.store.update(record)
 
     def status(self, uuid: str, rfc_emisor: str, rfc_receptor: str, total: Decimal) -> StatusResult:
-        from postventa.cfdi.cancel import requires_acceptance, response_deadline
+        from postventa.cfdi.cancel import response_deadline
 
         record = self.store.by_uuid(uuid)
         if record is None or record.rfc_emisor != rfc_emisor or record.rfc_receptor != rfc_receptor:
@@ -473,16 +497,21 @@ class SandboxPac:
                 self.store.update(record)
         cancellable = None
         if record.state is CfdiState.VALID:
-            needs = requires_acceptance(
-                record.total_mxn,
-                record.tipo_comprobante,
-                record.rfc_receptor,
-                record.fecha_emision,
-                now,
-                extra_holidays=self._extra_holidays,
-            )
+            needs = self._needs_acceptance(record, now)
             cancellable = "Cancelable con aceptación" if needs else "Cancelable sin aceptación"
         return StatusResult(record.uuid, record.state, record.cancellation, cancellable)
+
+    def _needs_acceptance(self, record: SandboxRecord, now: datetime) -> bool:
+        from postventa.cfdi.cancel import requires_acceptance
+
+        return requires_acceptance(
+            record.total_mxn,
+            record.tipo_comprobante,
+            record.rfc_receptor,
+            record.fecha_emision,
+            now,
+            extra_holidays=self._extra_holidays,
+        )
 
     def _find(self, uuid: str, rfc_emisor: str) -> SandboxRecord:
         record = self.store.by_uuid(uuid)

@@ -14,7 +14,6 @@ satcfdi 26.10.1 bugs worked around here: with user/password it never initialises
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Any
 
 from postventa.cfdi.errors import (
@@ -27,14 +26,13 @@ from postventa.cfdi.errors import (
 from postventa.cfdi.pac._http import (
     SAT_CANCEL_RULES,
     ErrorRule,
+    PacAdapter,
     PacCredentials,
     SignedXml,
     Transport,
     cancellation_status_from,
     classify,
     parse_cfdi,
-    sat_status,
-    satcfdi_environment,
     stamp_result_from_xml,
 )
 from postventa.cfdi.pac.base import (
@@ -42,7 +40,6 @@ from postventa.cfdi.pac.base import (
     CancellationResult,
     CancellationStatus,
     StampResult,
-    StatusResult,
 )
 
 ALREADY_STAMPED = "307"
@@ -132,30 +129,31 @@ def _client_class() -> Any:
     return BoundedSWSapien
 
 
-class SWSapienPac:
+class SWSapienPac(PacAdapter):
     """Pac port over SW Sapien (stamp, cancel; status through SAT's public service)."""
 
     name = "swsapien"
+    display_name = "SW Sapien"
 
-    def __init__(self, credentials: PacCredentials, *, transport: Transport | None = None) -> None:
-        token = credentials.token_value()
-        if not token and not credentials.user:
+    def check_credentials(self, credentials: PacCredentials) -> None:
+        if not credentials.token_value() and not credentials.user:
             raise PacAuthError("Faltan el token o el usuario y contraseña de SW Sapien.")
-        self.credentials = credentials
-        self.transport = transport or Transport(provider=self.name)
-        client_cls = _client_class()
-        self.client = client_cls(
-            token=token,
-            user=credentials.user,
-            password=credentials.password_value(),
-            environment=satcfdi_environment(credentials.environment),
-        )
-        self.client.transport = self.transport
+
+    def client_class(self) -> Any:
+        return _client_class()
+
+    def client_arguments(self, credentials: PacCredentials) -> dict[str, Any]:
+        return {
+            "token": credentials.token_value(),
+            "user": credentials.user,
+            "password": credentials.password_value(),
+        }
 
     def stamp(self, cfdi_xml: bytes) -> StampResult:
         cfdi = parse_cfdi(cfdi_xml)
         try:
-            document = self.client.stamp(cfdi)
+            with self.incomplete_answer():
+                document = self.client.stamp(cfdi)
         except PacAlreadyStampedError as exc:
             data = (exc.details or {}).get("data") if isinstance(exc.details, dict) else None
             previous = data.get("cfdi") if isinstance(data, dict) else None
@@ -165,17 +163,13 @@ class SWSapienPac:
                 "El CFDI ya fue timbrado antes y SW Sapien no devolvió el timbre.",
                 pac_code=ALREADY_STAMPED,
             ) from exc
-        except (KeyError, TypeError) as exc:
-            raise PacTransientError(
-                "SW Sapien devolvió una respuesta incompleta; se reintentará.", pac_code="respuesta"
-            ) from exc
         return stamp_result_from_xml(document.xml)
 
     def cancel(self, request: CancellationRequest) -> CancellationResult:
         from satcfdi.pacs import CancelReason
 
         uuid = request.uuid.upper()
-        try:
+        with self.incomplete_answer():
             if request.signed_request is not None:
                 ack = self.client.cancel_comprobante(SignedXml(request.signed_request))
                 codes = ack.code if isinstance(ack.code, dict) else {uuid: ack.code}
@@ -187,10 +181,6 @@ class SWSapienPac:
                 reason = CancelReason[_MOTIVO_REASON[request.motivo.value]]
                 ack = self.client.cancel(stub, reason, request.folio_sustitucion)
                 codes = {uuid: ack.code}
-        except (KeyError, TypeError) as exc:
-            raise PacTransientError(
-                "SW Sapien devolvió una respuesta incompleta; se reintentará.", pac_code="respuesta"
-            ) from exc
         folio_code = str({k.upper(): v for k, v in codes.items()}.get(uuid) or "")
         if folio_code not in ("201", "202"):
             raise classify(SAT_CANCEL_RULES, folio_code, folio_code or "sin estatus")
@@ -202,11 +192,6 @@ class SWSapienPac:
             requires_acceptance=status is CancellationStatus.PENDING,
             acknowledgement=acuse,
             detail={"EstatusUUID": folio_code},
-        )
-
-    def status(self, uuid: str, rfc_emisor: str, rfc_receptor: str, total: Decimal) -> StatusResult:
-        return sat_status(
-            self.transport, self.credentials.environment, uuid, rfc_emisor, rfc_receptor, total
         )
 
 
