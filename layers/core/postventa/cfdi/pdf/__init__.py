@@ -1,0 +1,43 @@
+"""The CFDI's printed representation ("representación impresa"): a readable Spanish PDF.
+
+render_pdf(xml) takes ANY stamped CFDI 4.0 (Ingreso, Egreso, Traslado, global invoice with
+InformacionGlobal and thousands of conceptos) and returns PDF bytes drawn with reportlab (pure
+Python, no system libraries): emisor/receptor, comprobante data with catalog descriptions, the
+conceptos table (header repeated on every page), taxes by rate, totals in figures and in words, the
+TimbreFiscalDigital (sellos, cadena original del complemento de certificación) and SAT's
+verification QR. Footer on every page: "Página X de N".
+
+One module per part of the page: `header` (emisor, receptor, comprobante data, global and related
+CFDI), `conceptos`, `totals` (taxes and totals), `stamp` (TFD, QR, page furniture); `document`
+puts them together. Those modules import reportlab; this one does not, so importing
+`postventa.cfdi.pdf` costs nothing until a PDF is drawn.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from postventa.cfdi.parse import Cfdi, parse_cfdi
+from postventa.cfdi.pdf.catalogs import CATALOGS, describe
+from postventa.cfdi.pdf.format import money
+
+__all__ = ["CATALOGS", "describe", "money", "qr_flowable", "render_cfdi", "render_pdf"]
+
+
+def qr_flowable(url: str, side: float) -> Any:
+    """A square flowable of `side` points holding SAT's verification QR for `url`."""
+    from postventa.cfdi.pdf.stamp import QrFlowable
+
+    return QrFlowable(url, side)
+
+
+def render_pdf(xml: bytes) -> bytes:
+    """Render a stamped CFDI 4.0 XML as its printed representation (PDF bytes, Letter size)."""
+    return render_cfdi(parse_cfdi(xml))
+
+
+def render_cfdi(cfdi: Cfdi, *, qr_factory: Any = qr_flowable) -> bytes:
+    """Render an already parsed CFDI; qr_factory(url, side) builds the QR flowable."""
+    from postventa.cfdi.pdf.document import render
+
+    return render(cfdi, qr_factory)

@@ -1,0 +1,54 @@
+"""Assembles the printed CFDI from its sections and lays it out on Letter pages."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from reportlab.lib.pagesizes import LETTER
+from reportlab.lib.units import mm
+from reportlab.platypus import SimpleDocTemplate
+
+from postventa.cfdi.parse import Cfdi
+from postventa.cfdi.pdf.conceptos import conceptos_table
+from postventa.cfdi.pdf.header import additional_information, document_title, header, parties
+from postventa.cfdi.pdf.stamp import LEGEND, QrFactory, numbered_canvas, timbre
+from postventa.cfdi.pdf.theme import MARGIN
+from postventa.cfdi.pdf.totals import totals
+
+
+def story(cfdi: Cfdi, qr_factory: QrFactory) -> list[Any]:
+    """Every flowable of the document, top to bottom."""
+    return [
+        *header(cfdi),
+        *parties(cfdi),
+        *additional_information(cfdi),
+        *conceptos_table(cfdi),
+        *totals(cfdi),
+        *timbre(cfdi, qr_factory),
+    ]
+
+
+def render(cfdi: Cfdi, qr_factory: QrFactory) -> bytes:
+    title = document_title(cfdi)
+    emisor, uuid = cfdi.emisor, cfdi.timbre.uuid
+    running_head = f"{title} {cfdi.serie_folio}".strip() + f" · {emisor.rfc} · {uuid}"
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=LETTER,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=13 * mm,
+        bottomMargin=15 * mm,
+        title=f"{title} {cfdi.serie_folio} {uuid}".replace("  ", " "),
+        author=emisor.nombre or emisor.rfc,
+        subject=LEGEND,
+        creator="Postventa",
+        invariant=True,
+    )
+    doc.build(
+        story(cfdi, qr_factory),
+        canvasmaker=numbered_canvas(emisor.nombre or emisor.rfc, running_head),
+    )
+    return buffer.getvalue()
