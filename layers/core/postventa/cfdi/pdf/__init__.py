@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from postventa.cfdi.parse import Cfdi, parse_cfdi
+from postventa.cfdi.parse import Cfdi, no_fiscal_validity_reason, parse_cfdi
 from postventa.cfdi.pdf.catalogs import CATALOGS, describe
 from postventa.cfdi.pdf.format import money
 
@@ -31,13 +31,21 @@ def qr_flowable(url: str, side: float) -> Any:
     return QrFlowable(url, side)
 
 
-def render_pdf(xml: bytes) -> bytes:
-    """Render a stamped CFDI 4.0 XML as its printed representation (PDF bytes, Letter size)."""
-    return render_cfdi(parse_cfdi(xml))
+FORCED_TEST_MARK = "representación de prueba: marcada a petición de quien la generó"
 
 
-def render_cfdi(cfdi: Cfdi, *, qr_factory: Any = qr_flowable) -> bytes:
+def render_pdf(xml: bytes, *, sin_validez: bool = False) -> bytes:
+    """Render a stamped CFDI 4.0 XML as its printed representation (PDF bytes, Letter size).
+
+    A test stamp (`parse.no_fiscal_validity_reason`) is marked "SIN VALIDEZ FISCAL" on every page;
+    `sin_validez=True` marks any document so.
+    """
+    return render_cfdi(parse_cfdi(xml), sin_validez=sin_validez)
+
+
+def render_cfdi(cfdi: Cfdi, *, qr_factory: Any = qr_flowable, sin_validez: bool = False) -> bytes:
     """Render an already parsed CFDI; qr_factory(url, side) builds the QR flowable."""
     from postventa.cfdi.pdf.document import render
 
-    return render(cfdi, qr_factory)
+    mark = no_fiscal_validity_reason(cfdi) or (FORCED_TEST_MARK if sin_validez else None)
+    return render(cfdi, qr_factory, mark)

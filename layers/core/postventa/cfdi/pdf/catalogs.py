@@ -7,6 +7,8 @@ anything else prints its key alone.
 
 from __future__ import annotations
 
+from postventa.cfdi.parse import Nodo
+
 CATALOGS: dict[str, dict[str, str]] = {
     "RegimenFiscal": {
         "601": "General de Ley Personas Morales",
@@ -180,6 +182,53 @@ CATALOGS: dict[str, dict[str, str]] = {
         "07": "CFDI por aplicación de anticipo",
     },
 }
+
+# Complements by namespace (SAT's "Complementos al CFDI" and "Complementos concepto" pages).
+COMPLEMENT_NAMES = {
+    "http://www.sat.gob.mx/Pagos20": "Complemento para recepción de pagos",
+    "http://www.sat.gob.mx/implocal": "Impuestos locales",
+    "http://www.sat.gob.mx/nomina12": "Complemento de nómina",
+    "http://www.sat.gob.mx/CartaPorte20": "Complemento Carta Porte",
+    "http://www.sat.gob.mx/CartaPorte30": "Complemento Carta Porte",
+    "http://www.sat.gob.mx/CartaPorte31": "Complemento Carta Porte",
+    "http://www.sat.gob.mx/ComercioExterior11": "Complemento de comercio exterior",
+    "http://www.sat.gob.mx/ComercioExterior20": "Complemento de comercio exterior",
+    "http://www.sat.gob.mx/ine": "Complemento INE",
+    "http://www.sat.gob.mx/leyendasFiscales": "Leyendas fiscales",
+    "http://www.sat.gob.mx/donat": "Donatarias",
+    "http://www.sat.gob.mx/divisas": "Divisas",
+    "http://www.sat.gob.mx/iedu": "Instituciones educativas privadas",
+    "http://www.sat.gob.mx/ventavehiculos": "Venta de vehículos nuevos",
+    "http://www.sat.gob.mx/terceros": "Por cuenta de terceros",
+    "http://www.sat.gob.mx/servicioparcialconstruccion": "Servicios parciales de construcción",
+    "http://www.sat.gob.mx/vehiculousado": "Vehículo usado",
+    "http://www.sat.gob.mx/EstadoDeCuentaCombustible12": "Estado de cuenta de combustibles",
+    "http://www.sat.gob.mx/ConsumoDeCombustibles11": "Consumo de combustibles",
+    "http://www.sat.gob.mx/pfic": "Persona física integrante de coordinado",
+    "http://www.sat.gob.mx/TuristaPasajeroExtranjero": "Turista pasajero extranjero",
+    "http://www.sat.gob.mx/registrofiscal": "CFDI registro fiscal",
+    "http://www.sat.gob.mx/pagoenespecie": "Pago en especie",
+    "http://www.sat.gob.mx/valesdedespensa": "Vales de despensa",
+    "http://www.sat.gob.mx/aerolineas": "Aerolíneas",
+    "http://www.sat.gob.mx/notariospublicos": "Notarios públicos",
+    "http://www.sat.gob.mx/arteantiguedades": "Obras de artes plásticas y antigüedades",
+    "http://www.sat.gob.mx/certificadodestruccion": "Certificado de destrucción",
+    "http://www.sat.gob.mx/renovacionysustitucionvehiculos": (
+        "Renovación y sustitución de vehículos"
+    ),
+    "http://www.sat.gob.mx/GastosHidrocarburos10": "Gastos de hidrocarburos",
+    "http://www.sat.gob.mx/IngresosHidrocarburos10": "Ingresos de hidrocarburos",
+}
+
+
+def complement_title(node: Nodo) -> str:
+    """'Complemento de nómina 1.2'; an unknown complement is named by its element and namespace."""
+    version = node.get("Version") or node.get("version")
+    name = COMPLEMENT_NAMES.get(node.namespace)
+    if name is None:
+        name = f"Complemento {node.name} ({node.namespace})" if node.namespace else node.name
+    return f"{name} {version}" if version else name
+
 
 DOCUMENT_TITLES = {
     "I": "FACTURA",

@@ -1,19 +1,19 @@
-"""The conceptos table: one row per concepto, its header repeated on every page."""
+"""The conceptos table: one row per concepto, and under it a detail line with its taxes (every
+traslado and retención with base, rate and importe), the third party it is billed for, customs
+and property numbers, its partes and its concept-level complements."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from reportlab.lib import colors
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Spacer
 
-from postventa.cfdi.parse import Cfdi, Concepto
-from postventa.cfdi.pdf.catalogs import CATALOGS
-from postventa.cfdi.pdf.format import money, quantity
-from postventa.cfdi.pdf.theme import WIDTH, text, theme
+from postventa.cfdi.parse import Concepto, Impuesto, Nodo, Parte
+from postventa.cfdi.pdf.catalogs import CATALOGS, complement_title, describe
+from postventa.cfdi.pdf.format import money, quantity, tax_label
+from postventa.cfdi.pdf.tables import Item, item_table
+from postventa.cfdi.pdf.theme import WIDTH
 
 HEADINGS = (
     "Clave prod./serv.",
@@ -27,72 +27,83 @@ HEADINGS = (
     "Obj. imp.",
 )
 NUMERIC = frozenset({2, 5, 6, 7})
-DESCRIPTION = 4
-CELL_FONT, CELL_SIZE, CELL_LEADING, CELL_PADDING = "Helvetica", 7, 8.6, 3
 
 
 def column_widths() -> list[float]:
     """Fixed widths in points; the description takes what the others leave."""
-    widths_mm = [16.0, 27.0, 13.0, 22.0, 0.0, 21.0, 16.0, 21.0, 9.0]
-    widths_mm[DESCRIPTION] = WIDTH / mm - sum(widths_mm)
+    widths_mm = [16.0, 25.0, 15.0, 22.0, 0.0, 21.0, 16.0, 21.0, 9.0]
+    widths_mm[4] = WIDTH / mm - sum(widths_mm)
     return [w * mm for w in widths_mm]
 
 
-class _Cells:
-    """Builds cells: a plain string when the text fits on one line (much faster to lay out than a
-    Paragraph), else a wrapping Paragraph."""
-
-    def __init__(self, widths: list[float]) -> None:
-        self.inner = [w - 2 * CELL_PADDING for w in widths]
-
-    def __call__(self, value: str, column: int, style: ParagraphStyle | None = None) -> Any:
-        if stringWidth(value, CELL_FONT, CELL_SIZE) <= self.inner[column]:
-            return value
-        return Paragraph(text(value), style or theme().small)
-
-
-def _row(c: Concepto, cell: _Cells) -> list[Any]:
-    right = theme().right
-    unit_name = c.unidad or CATALOGS["ClaveUnidad"].get(c.clave_unidad, "")
-    return [
-        cell(c.clave_prod_serv, 0),
-        cell(c.no_identificacion or "", 1),
-        cell(quantity(c.cantidad), 2, right),
-        cell(f"{c.clave_unidad} {unit_name}".strip(), 3),
-        cell(c.descripcion, DESCRIPTION),
-        cell(money(c.valor_unitario), 5, right),
-        cell(money(c.descuento) if c.descuento else "", 6, right),
-        cell(money(c.importe), 7, right),
-        cell(c.objeto_imp, 8),
-    ]
+def tax_lines(traslados: tuple[Impuesto, ...], retenciones: tuple[Impuesto, ...]) -> list[str]:
+    """'Traslado IVA 16%: base $100.00, importe $16.00' for each tax of a concepto or document."""
+    lines = []
+    for kind, taxes in (("Traslado", traslados), ("Retención", retenciones)):
+        for tax in taxes:
+            parts = [f"base {money(tax.base)}"] if tax.base is not None else []
+            if tax.importe is not None:
+                parts.append(f"importe {money(tax.importe)}")
+            lines.append(f"{kind} {tax_label(tax, retained=False)}: {', '.join(parts)}")
+    return lines
 
 
-def conceptos_table(cfdi: Cfdi) -> list[Any]:
-    t = theme()
-    widths = column_widths()
-    cell = _Cells(widths)
-    rows: list[list[Any]] = [
-        [Paragraph(text(h), t.head_r if i in NUMERIC else t.head) for i, h in enumerate(HEADINGS)]
-    ]
-    rows += [_row(c, cell) for c in cfdi.conceptos]
-    table = Table(rows, colWidths=widths, repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, 0), t.accent),
-                ("FONT", (0, 1), (-1, -1), CELL_FONT, CELL_SIZE, CELL_LEADING),
-                ("TEXTCOLOR", (0, 1), (-1, -1), t.ink),
-                *[("ALIGN", (i, 1), (i, -1), "RIGHT") for i in sorted(NUMERIC)],
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
-                ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, t.zebra]),
-                ("LINEBELOW", (0, 1), (-1, -1), 0.25, t.rule),
-                ("BOX", (0, 0), (-1, -1), 0.5, t.accent),
-                ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
-                ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
-                ("TOPPADDING", (0, 0), (-1, -1), 2),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-            ]
+def attributes_line(node: Nodo) -> str:
+    return " · ".join(f"{k}: {v}" for k, v in node.attributes)
+
+
+def _parte(p: Parte) -> str:
+    pieces = [f"{quantity(p.cantidad)} {p.unidad or ''}".strip(), p.clave_prod_serv]
+    if p.no_identificacion:
+        pieces.append(f"No. {p.no_identificacion}")
+    pieces.append(p.descripcion)
+    if p.valor_unitario is not None:
+        pieces.append(f"valor unitario {money(p.valor_unitario)}")
+    if p.importe is not None:
+        pieces.append(f"importe {money(p.importe)}")
+    pieces += [f"pedimento {n}" for n in p.pedimentos]
+    return "Parte: " + ", ".join(pieces)
+
+
+def concepto_details(c: Concepto) -> list[str]:
+    lines = tax_lines(c.traslados, c.retenciones)
+    if c.a_cuenta_terceros is not None:
+        t = c.a_cuenta_terceros
+        lines.append(
+            f"A cuenta de terceros: {t.nombre}, RFC {t.rfc}, régimen "
+            f"{describe('RegimenFiscal', t.regimen_fiscal)}, domicilio fiscal (C.P.) "
+            f"{t.domicilio_fiscal}"
         )
+    lines += [f"Pedimento: {n}" for n in c.pedimentos]
+    lines += [f"Cuenta predial: {n}" for n in c.cuentas_prediales]
+    lines += [_parte(p) for p in c.partes]
+    for node in c.complementos:
+        lines += [
+            f"{complement_title(node)} · {element.name}: {attributes_line(element)}"
+            for _, element in node.walk()
+            if element.attributes
+        ]
+    return lines
+
+
+def _item(c: Concepto) -> Item:
+    unit_name = c.unidad or CATALOGS["ClaveUnidad"].get(c.clave_unidad, "")
+    return Item(
+        cells=(
+            c.clave_prod_serv,
+            c.no_identificacion or "",
+            quantity(c.cantidad),
+            f"{c.clave_unidad} {unit_name}".strip(),
+            c.descripcion,
+            money(c.valor_unitario),
+            money(c.descuento) if c.descuento else "",
+            money(c.importe),
+            c.objeto_imp,
+        ),
+        details=concepto_details(c),
     )
-    return [table, Spacer(1, 3 * mm)]
+
+
+def conceptos_table(conceptos: tuple[Concepto, ...]) -> list[Any]:
+    items = [_item(c) for c in conceptos]
+    return [item_table(HEADINGS, column_widths(), NUMERIC, items), Spacer(1, 3 * mm)]

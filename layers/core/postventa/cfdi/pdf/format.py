@@ -50,7 +50,7 @@ def tax_label(tax: Impuesto, *, retained: bool) -> str:
         return f"{name} exento"
     if tax.tipo_factor == "Cuota":
         return f"{name} cuota {tax.tasa_o_cuota}"
-    return f"{name} {rate(tax.tasa_o_cuota)}"
+    return f"{name} {rate(tax.tasa_o_cuota)}".strip()
 
 
 def retention_rates(cfdi: Cfdi) -> dict[str, Decimal]:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer
 
 from postventa.cfdi.parse import Cfdi
 from postventa.cfdi.pdf.catalogs import DOCUMENT_TITLES, describe
 from postventa.cfdi.pdf.format import when
-from postventa.cfdi.pdf.theme import GAP, WIDTH, box, field, para, side_by_side, text, theme
+from postventa.cfdi.pdf.theme import GAP, WIDTH, box, field, grid, para, side_by_side, text, theme
 
 IDENTITY_WIDTH = 88 * mm
 
@@ -31,6 +31,10 @@ def header(cfdi: Cfdi) -> list[Any]:
         field("Régimen fiscal", describe("RegimenFiscal", emisor.regimen_fiscal)),
         field("Lugar de expedición (C.P.)", cfdi.lugar_expedicion),
     ]
+    if emisor.fac_atr_adquirente:
+        left.append(
+            field("Factura a cuenta del adquirente (FacAtrAdquirente)", emisor.fac_atr_adquirente)
+        )
     ident_rows = [
         [Paragraph(f"<b>{text(document_title(cfdi))}</b>", t.head), ""],
         [para("Serie y folio", t.label), para(cfdi.serie_folio or "—", t.right)],
@@ -38,29 +42,27 @@ def header(cfdi: Cfdi) -> list[Any]:
         [para("Fecha de emisión", t.label), para(when(cfdi.fecha), t.right)],
         [para("Fecha de certificación", t.label), para(when(timbre.fecha_timbrado), t.right)],
     ]
-    ident = Table(ident_rows, colWidths=[30 * mm, 58 * mm])
-    ident.setStyle(
-        TableStyle(
-            [
-                ("SPAN", (0, 0), (1, 0)),
-                ("BACKGROUND", (0, 0), (1, 0), t.accent),
-                ("BOX", (0, 0), (-1, -1), 0.6, t.accent),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("TOPPADDING", (0, 0), (-1, -1), 2.2),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.2),
-                ("LINEBELOW", (0, 1), (-1, -2), 0.3, t.rule),
-            ]
-        )
+    ident = grid(
+        ident_rows,
+        [30 * mm, 58 * mm],
+        [
+            ("SPAN", (0, 0), (1, 0)),
+            ("BACKGROUND", (0, 0), (1, 0), t.accent),
+            ("BOX", (0, 0), (-1, -1), 0.6, t.accent),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("TOPPADDING", (0, 0), (-1, -1), 2.2),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2.2),
+            ("LINEBELOW", (0, 1), (-1, -2), 0.3, t.rule),
+        ],
     )
-    table = Table([[left, ident]], colWidths=[WIDTH - IDENTITY_WIDTH, IDENTITY_WIDTH])
-    table.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("RIGHTPADDING", (-1, 0), (-1, 0), 0),
-            ]
-        )
+    table = grid(
+        [[left, ident]],
+        [WIDTH - IDENTITY_WIDTH, IDENTITY_WIDTH],
+        [
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("RIGHTPADDING", (-1, 0), (-1, 0), 0),
+        ],
     )
     return [table, Spacer(1, 4 * mm)]
 
@@ -100,7 +102,8 @@ def parties(cfdi: Cfdi) -> list[Any]:
 
 
 def additional_information(cfdi: Cfdi) -> list[Any]:
-    """InformacionGlobal and CfdiRelacionados, when the CFDI carries them."""
+    """InformacionGlobal, CfdiRelacionados (each UUID on its own line) and a note when the XML
+    carries an Addenda."""
     rows: list[tuple[str, str]] = []
     if cfdi.informacion_global is not None:
         g = cfdi.informacion_global
@@ -113,9 +116,15 @@ def additional_information(cfdi: Cfdi) -> list[Any]:
         )
     for rel in cfdi.cfdi_relacionados:
         rows.append(
+            ("CFDI relacionados, tipo de relación", describe("TipoRelacion", rel.tipo_relacion))
+        )
+        rows += [("Folio fiscal (UUID) relacionado", uuid) for uuid in rel.uuids]
+    if cfdi.addenda:
+        rows.append(
             (
-                "CFDI relacionados",
-                f"{describe('TipoRelacion', rel.tipo_relacion)}: {', '.join(rel.uuids)}",
+                "Addenda",
+                f"el XML trae una Addenda ({', '.join(cfdi.addenda)}): datos comerciales que no "
+                "forman parte del CFDI timbrado y no se imprimen",
             )
         )
     if not rows:

@@ -7,17 +7,32 @@ from collections.abc import Callable
 from typing import Any
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, Spacer
 from reportlab.platypus.flowables import Flowable
 
 from postventa.cfdi.parse import Cfdi
+from postventa.cfdi.pdf.fonts import BOLD, TEXT, draw_string
 from postventa.cfdi.pdf.format import when
-from postventa.cfdi.pdf.theme import MARGIN, PAGE_H, PAGE_W, WIDTH, field, para, text, theme
+from postventa.cfdi.pdf.theme import (
+    MARGIN,
+    PAGE_H,
+    PAGE_W,
+    WARNING,
+    WIDTH,
+    field,
+    grid,
+    para,
+    text,
+    theme,
+)
 
 QR_SIDE_MM = 30  # Anexo 20: the QR square's side is at least 2.75 cm
 LEGEND = "Este documento es una representación impresa de un CFDI"
+TEST_MARK = "SIN VALIDEZ FISCAL"
+WARNING_COLOR = colors.HexColor(WARNING)
 
 QrFactory = Callable[[str, float], Any]
 
@@ -67,7 +82,7 @@ class QrFlowable(Flowable):
 
 def _certification_data(cfdi: Cfdi, width: float) -> Any:
     timbre = cfdi.timbre
-    table = Table(
+    table = grid(
         [
             [field("No. de serie del certificado del emisor", cfdi.no_certificado)],
             [field("No. de serie del certificado del SAT", timbre.no_certificado_sat)],
@@ -75,16 +90,12 @@ def _certification_data(cfdi: Cfdi, width: float) -> Any:
             [field("Fecha y hora de certificación", when(timbre.fecha_timbrado))],
             [field("Folio fiscal (UUID)", timbre.uuid)],
         ],
-        colWidths=[width],
-    )
-    table.setStyle(
-        TableStyle(
-            [
-                ("TOPPADDING", (0, 0), (-1, -1), 0.8),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 0.8),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-            ]
-        )
+        [width],
+        [
+            ("TOPPADDING", (0, 0), (-1, -1), 0.8),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 0.8),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ],
     )
     return table
 
@@ -109,7 +120,7 @@ def timbre(cfdi: Cfdi, qr_factory: QrFactory) -> list[Any]:
     t = theme()
     qr_side = QR_SIDE_MM * mm
     data_width = WIDTH - qr_side - 6 * mm
-    head = Table(
+    head = grid(
         [
             [
                 qr_factory(cfdi.verification_url, qr_side),
@@ -120,29 +131,44 @@ def timbre(cfdi: Cfdi, qr_factory: QrFactory) -> list[Any]:
                 ],
             ]
         ],
-        colWidths=[qr_side + 6 * mm, data_width],
+        [qr_side + 6 * mm, data_width],
+        [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)],
     )
-    head.setStyle(
-        TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
-    )
-    block = Table([[head], [_long_strings(cfdi)]], colWidths=[WIDTH])
-    block.setStyle(
-        TableStyle(
-            [
-                ("BOX", (0, 0), (-1, -1), 0.5, t.rule),
-                ("LINEBELOW", (0, 0), (-1, 0), 0.3, t.rule),
-                ("TOPPADDING", (0, 0), (-1, -1), 3),
-                ("LEFTPADDING", (0, 0), (-1, -1), 4),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-            ]
-        )
+    block = grid(
+        [[head], [_long_strings(cfdi)]],
+        [WIDTH],
+        [
+            ("BOX", (0, 0), (-1, -1), 0.5, t.rule),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.3, t.rule),
+            ("TOPPADDING", (0, 0), (-1, -1), 3),
+            ("LEFTPADDING", (0, 0), (-1, -1), 4),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ],
     )
     return [KeepTogether([block])]
 
 
-def numbered_canvas(title: str, running_head: str) -> type[Canvas]:
+def _test_mark(canvas: Canvas, reason: str) -> None:
+    """'SIN VALIDEZ FISCAL' across the page, translucent, and a banner with the reason on top."""
+    canvas.saveState()
+    canvas.setFillColor(WARNING_COLOR, alpha=0.13)
+    canvas.setFont(BOLD, 64)
+    canvas.translate(PAGE_W / 2, PAGE_H / 2)
+    canvas.rotate(38)
+    canvas.drawCentredString(0, -22, TEST_MARK)
+    canvas.restoreState()
+    canvas.saveState()
+    canvas.setFillColor(WARNING_COLOR)
+    canvas.setFont(BOLD, 7.5)
+    canvas.drawString(MARGIN, PAGE_H - 5.5 * mm, TEST_MARK)
+    draw_string(canvas, PAGE_W - MARGIN, PAGE_H - 5.5 * mm, reason, TEXT, 6.5, right=True)
+    canvas.restoreState()
+
+
+def numbered_canvas(title: str, running_head: str, test_mark: str | None = None) -> type[Canvas]:
     """A canvas class that defers each page until save() so every footer knows the page count;
-    later pages get a running head (`title` left, `running_head` right)."""
+    later pages get a running head (`title` left, `running_head` right); with `test_mark` (the
+    reason), every page is marked SIN VALIDEZ FISCAL."""
     t = theme()
 
     class NumberedCanvas(Canvas):
@@ -168,17 +194,19 @@ def numbered_canvas(title: str, running_head: str) -> type[Canvas]:
             self.setLineWidth(0.5)
             self.line(MARGIN, 11 * mm, PAGE_W - MARGIN, 11 * mm)
             self.setFillColor(t.muted)
-            self.setFont("Helvetica", 6.5)
+            self.setFont(TEXT, 6.5)
             self.drawString(MARGIN, 7.5 * mm, LEGEND)
             self.drawRightString(PAGE_W - MARGIN, 7.5 * mm, f"Página {number} de {total}")
             if number > 1:
-                self.setFont("Helvetica-Bold", 7)
                 self.setFillColor(t.accent)
-                self.drawString(MARGIN, PAGE_H - 9 * mm, title)
-                self.setFont("Helvetica", 7)
+                draw_string(self, MARGIN, PAGE_H - 9 * mm, title, BOLD, 7)
                 self.setFillColor(t.muted)
-                self.drawRightString(PAGE_W - MARGIN, PAGE_H - 9 * mm, running_head)
+                draw_string(
+                    self, PAGE_W - MARGIN, PAGE_H - 9 * mm, running_head, TEXT, 7, right=True
+                )
                 self.line(MARGIN, PAGE_H - 10.5 * mm, PAGE_W - MARGIN, PAGE_H - 10.5 * mm)
             self.restoreState()
+            if test_mark:
+                _test_mark(self, test_mark)
 
     return NumberedCanvas

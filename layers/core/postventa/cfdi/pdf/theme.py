@@ -6,11 +6,10 @@ inside `postventa.cfdi.pdf.render_cfdi`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
@@ -19,6 +18,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Table, TableStyle
 
+from postventa.cfdi.pdf.fonts import BOLD, TEXT, markup, text_coverage
+
 # Colors (hex) and geometry in points.
 INK = "#1B2430"
 ACCENT = "#1F3A5F"
@@ -26,6 +27,7 @@ MUTED = "#5B6675"
 RULE = "#C9D1DB"
 SHADE = "#EEF2F6"
 ZEBRA = "#F7F9FB"
+WARNING = "#B42318"  # the test-stamp mark
 
 PAGE_W, PAGE_H = LETTER
 MARGIN = 14 * mm
@@ -54,18 +56,19 @@ class Theme:
     seal: ParagraphStyle
     total_label: ParagraphStyle
     total_value: ParagraphStyle
+    detail: ParagraphStyle
+    warning: ParagraphStyle
 
 
 @cache
 def theme() -> Theme:
+    text_coverage()  # registers the fonts the styles name
     base = ParagraphStyle(
-        "base", fontName="Helvetica", fontSize=8, leading=10, textColor=colors.HexColor(INK)
+        "base", fontName=TEXT, fontSize=8, leading=10, textColor=colors.HexColor(INK)
     )
     small = ParagraphStyle("small", parent=base, fontSize=7, leading=8.6)
     right = ParagraphStyle("right", parent=small, alignment=TA_RIGHT)
-    head = ParagraphStyle(
-        "head", parent=small, fontName="Helvetica-Bold", textColor=colors.white, leading=8
-    )
+    head = ParagraphStyle("head", parent=small, fontName=BOLD, textColor=colors.white, leading=8)
     accent = colors.HexColor(ACCENT)
     return Theme(
         ink=colors.HexColor(INK),
@@ -77,34 +80,39 @@ def theme() -> Theme:
         base=base,
         small=small,
         label=ParagraphStyle(
-            "label", parent=small, textColor=colors.HexColor(MUTED), fontName="Helvetica"
+            "label", parent=small, textColor=colors.HexColor(MUTED), fontName=TEXT
         ),
         right=right,
         head=head,
         head_r=ParagraphStyle("head_r", parent=head, alignment=TA_RIGHT),
-        section=ParagraphStyle(
-            "section", parent=base, fontName="Helvetica-Bold", fontSize=8, textColor=accent
-        ),
+        section=ParagraphStyle("section", parent=base, fontName=BOLD, fontSize=8, textColor=accent),
         title=ParagraphStyle(
             "title",
             parent=base,
-            fontName="Helvetica-Bold",
+            fontName=BOLD,
             fontSize=14,
             leading=17,
             textColor=accent,
         ),
         # Base64 sellos have no spaces: CJK wrapping breaks them at any character.
         seal=ParagraphStyle(
-            "seal", parent=base, fontName="Courier", fontSize=6, leading=7.2, wordWrap="CJK"
+            "seal", parent=base, fontName=TEXT, fontSize=6, leading=7.2, wordWrap="CJK"
         ),
         total_label=ParagraphStyle("tl", parent=right),
         total_value=ParagraphStyle("tv", parent=right, fontSize=9, leading=11),
+        detail=ParagraphStyle(
+            "detail", parent=small, fontSize=6.5, leading=8, textColor=colors.HexColor(MUTED)
+        ),
+        warning=ParagraphStyle(
+            "warning", parent=small, fontName=BOLD, textColor=colors.HexColor(WARNING)
+        ),
     )
 
 
 def text(value: object) -> str:
-    """Paragraph markup for a literal value ('<', '&' and '>' printed as they are)."""
-    return escape(str(value)) if value is not None else ""
+    """Paragraph markup for a literal value ('<', '&' and '>' printed as they are), every
+    character in a font that has it."""
+    return markup(value)
 
 
 def para(value: object, style: ParagraphStyle | None = None) -> Any:
@@ -116,35 +124,47 @@ def field(name: str, value: object) -> Any:
     return Paragraph(f'<font color="{MUTED}">{text(name)}:</font> {text(value)}', theme().small)
 
 
+def grid(
+    rows: Sequence[Sequence[Any]],
+    widths: Sequence[float],
+    commands: Sequence[tuple[Any, ...]],
+    *,
+    repeat_rows: int = 0,
+) -> Any:
+    """A reportlab Table styled by `commands`, its cells in the text font by default (reportlab's
+    default, Helvetica, would be referenced by the PDF even where nothing is written in it)."""
+    table = Table(rows, colWidths=list(widths), repeatRows=repeat_rows)
+    table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), TEXT, 7, 8.6), *commands]))
+    return table
+
+
 def box(heading: str, rows: Iterable[tuple[str, object]], width: float) -> Any:
     """A framed, headed list of 'name: value' lines; rows without a value are left out."""
     t = theme()
     cells = [[Paragraph(text(heading), t.section)]]
     cells += [[field(k, v)] for k, v in rows if v not in (None, "")]
-    table = Table(cells, colWidths=[width])
-    table.setStyle(
-        TableStyle(
-            [
-                ("BOX", (0, 0), (-1, -1), 0.5, t.rule),
-                ("BACKGROUND", (0, 0), (-1, 0), t.shade),
-                ("TOPPADDING", (0, 0), (-1, -1), 1.6),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.6),
-            ]
-        )
+    table = grid(
+        cells,
+        [width],
+        [
+            ("BOX", (0, 0), (-1, -1), 0.5, t.rule),
+            ("BACKGROUND", (0, 0), (-1, 0), t.shade),
+            ("TOPPADDING", (0, 0), (-1, -1), 1.6),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 1.6),
+        ],
     )
     return table
 
 
 def side_by_side(left: Any, right: Any, left_width: float, right_width: float) -> Any:
     """Two flowables in one row, top-aligned, without outer padding."""
-    pair = Table([[left, right]], colWidths=[left_width, right_width])
-    pair.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-            ]
-        )
+    pair = grid(
+        [[left, right]],
+        [left_width, right_width],
+        [
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+        ],
     )
     return pair
