@@ -82,7 +82,7 @@ def test_shopify_fixture_lines_discounts_shipping_and_buyer_are_normalized() -> 
 def test_foreign_currency_without_exchange_rate_is_a_clear_payload_error() -> None:
     from postventa.channels.base import ChannelPayloadError
 
-    with pytest.raises(ChannelPayloadError):
+    with pytest.raises(ChannelPayloadError, match=r"está en USD: .*tipo de cambio"):
         normalize_order("t1", shopify_fixture()["body"])
 
 

@@ -210,6 +210,9 @@ class Pago:
     rfc_emisor_cta_ben: str | None = None
     cta_beneficiario: str | None = None
     tipo_cad_pago: str | None = None
+    cert_pago: str | None = None  # CertPago, CadPago, SelloPago: the SPEI transfer's proof
+    cad_pago: str | None = None
+    sello_pago: str | None = None
     documentos: tuple[DoctoRelacionado, ...] = ()
     traslados: tuple[Impuesto, ...] = ()
     retenciones: tuple[Impuesto, ...] = ()
@@ -498,6 +501,9 @@ def _pago(p: _Element) -> Pago:
         rfc_emisor_cta_ben=p.get("RfcEmisorCtaBen"),
         cta_beneficiario=p.get("CtaBeneficiario"),
         tipo_cad_pago=p.get("TipoCadPago"),
+        cert_pago=p.get("CertPago"),
+        cad_pago=p.get("CadPago"),
+        sello_pago=p.get("SelloPago"),
         documentos=tuple(_docto(d) for d in p.iterfind(f"{_P}DoctoRelacionado")),
         traslados=traslados,
         retenciones=retenciones,

@@ -92,6 +92,18 @@ def sign_base64_hmac(raw_body: bytes, secret: str) -> str:
     ).decode("ascii")
 
 
+def refuse_foreign_currency(channel: str, currency: str) -> None:
+    """No adapter sets Order.exchange_rate yet (an exchange-rate source is still to come), and a
+    CFDI in another currency needs one: refuse such an order here, saying why, instead of letting
+    Order's validation fail behind a generic message."""
+    if currency.strip().upper() != "MXN":
+        raise ChannelPayloadError(
+            f"El pedido de {channel} está en {currency.strip().upper() or 'otra moneda'}: para "
+            "facturar en moneda extranjera el CFDI necesita el tipo de cambio (pesos por unidad), "
+            "y Postventa todavía no lo obtiene. Este pedido no se puede facturar por ahora."
+        )
+
+
 def money(value: Any, field: str) -> Decimal:
     try:
         amount = Decimal(str(value if value not in (None, "") else "0"))

@@ -12,7 +12,13 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from postventa.channels.base import ChannelPayloadError, Delivery, QueuedWebhook, money
+from postventa.channels.base import (
+    ChannelPayloadError,
+    Delivery,
+    QueuedWebhook,
+    money,
+    refuse_foreign_currency,
+)
 from postventa.domain.orders import BuyerContact, Channel, Order, OrderLine
 from postventa.errors import UnauthorizedError
 
@@ -84,6 +90,7 @@ class MercadoLibreAdapter:
 
 
 def normalize_order(tenant_id: str, body: dict[str, Any]) -> Order:
+    refuse_foreign_currency("Mercado Libre", str(body.get("currency_id") or "MXN"))
     lines = []
     for entry in body.get("order_items") or []:
         item = entry.get("item") or {}

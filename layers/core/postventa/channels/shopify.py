@@ -15,6 +15,7 @@ from postventa.channels.base import (
     QueuedWebhook,
     header,
     money,
+    refuse_foreign_currency,
     verify_base64_hmac,
 )
 from postventa.domain.orders import BuyerContact, Channel, Order, OrderLine
@@ -54,6 +55,7 @@ class ShopifyAdapter:
 
 def normalize_order(tenant_id: str, body: dict[str, Any]) -> Order:
     """A Shopify order JSON (REST webhook shape) as the product's Order, amounts IVA included."""
+    refuse_foreign_currency("Shopify", str(body.get("currency") or "MXN"))
     taxes_included = bool(body.get("taxes_included", True))
     lines = []
     for item in body.get("line_items") or []:

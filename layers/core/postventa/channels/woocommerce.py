@@ -16,6 +16,7 @@ from postventa.channels.base import (
     QueuedWebhook,
     header,
     money,
+    refuse_foreign_currency,
     verify_base64_hmac,
 )
 from postventa.domain.orders import BuyerContact, Channel, Order, OrderLine
@@ -52,6 +53,7 @@ class WooCommerceAdapter:
 
 
 def normalize_order(tenant_id: str, body: dict[str, Any]) -> Order:
+    refuse_foreign_currency("WooCommerce", str(body.get("currency") or "MXN"))
     lines = []
     for item in body.get("line_items") or []:
         quantity = money(item.get("quantity"), "line_items.quantity")

@@ -110,6 +110,13 @@ def _pago(number: int, count: int, pago: Pago) -> list[Any]:
     if pago.documentos:
         items = [_document(d) for d in pago.documentos]
         flow.append(item_table(DOCUMENT_HEADINGS, _document_widths(), DOCUMENT_NUMERIC, items))
+    for name, value in (
+        ("Certificado del pago (CertPago)", pago.cert_pago),
+        ("Cadena original del pago (CadPago)", pago.cad_pago),
+        ("Sello del pago (SelloPago)", pago.sello_pago),
+    ):
+        if value:
+            flow += [Paragraph(text(name), t.label), Paragraph(text(value), t.seal)]
     taxes = tax_lines(pago.traslados, pago.retenciones)
     if taxes:
         flow += [

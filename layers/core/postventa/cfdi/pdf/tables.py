@@ -82,18 +82,43 @@ class ItemCell(Flowable):
             y -= DETAIL_LEADING
 
 
+class FittedText(Flowable):
+    """A figure too wide for its column, drawn on one line in a type small enough to fit: a
+    number must never wrap (a Paragraph would split '52,990.234907' across lines)."""
+
+    def __init__(self, value: str, *, right: bool) -> None:
+        super().__init__()
+        self.value, self.right = value, right
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        self.width, self.height = available_width, CELL_LEADING
+        return self.width, self.height
+
+    def draw(self) -> None:
+        natural = stringWidth(self.value, TEXT, CELL_SIZE)
+        size = CELL_SIZE * min(1.0, self.width / natural) if natural else CELL_SIZE
+        self.canv.setFillColor(theme().ink)
+        x = self.width if self.right else 0
+        draw_string(
+            self.canv, x, CELL_LEADING - CELL_SIZE, self.value, TEXT, size, right=self.right
+        )
+
+
 class _Cells:
     """Builds cells: a plain string when the text font draws it on one line (much faster to lay
     out than a Paragraph), else a wrapping Paragraph (which also switches to fallback fonts)."""
 
-    def __init__(self, widths: Sequence[float]) -> None:
+    def __init__(self, widths: Sequence[float], numeric: frozenset[int]) -> None:
         self.inner = [w - 2 * CELL_PADDING for w in widths]
+        self.numeric = numeric
 
     def __call__(self, value: str, column: int, style: Any) -> tuple[Any, float]:
         """The cell and the height of its content."""
         inner = self.inner[column]
         if is_plain(value) and stringWidth(value, CELL_FONT, CELL_SIZE) <= inner:
             return value, CELL_LEADING
+        if column in self.numeric:
+            return FittedText(value, right=True), CELL_LEADING
         paragraph = Paragraph(text(value), style)
         return paragraph, paragraph.wrap(inner, 1e6)[1]
 
@@ -106,7 +131,7 @@ def item_table(
 ) -> Any:
     """Rows of `items` under `headings`, numeric columns right-aligned, alternate rows shaded."""
     t = theme()
-    cell = _Cells(widths)
+    cell = _Cells(widths, numeric)
     offset = -sum(widths[1:-1])  # from the last cell's content edge back to the second cell's
     detail_width = sum(widths[1:]) - 2 * CELL_PADDING
     rows: list[list[Any]] = [
