@@ -1,15 +1,17 @@
 """The CFDI's printed representation ("representación impresa"): a readable Spanish PDF.
 
-render_pdf(xml) takes ANY stamped CFDI 4.0 (Ingreso, Egreso, Traslado, global invoice with
-InformacionGlobal and thousands of conceptos) and returns PDF bytes drawn with reportlab (pure
-Python, no system libraries): emisor/receptor, comprobante data with catalog descriptions, the
-conceptos table (header repeated on every page), taxes by rate, totals in figures and in words, the
-TimbreFiscalDigital (sellos, cadena original del complemento de certificación) and SAT's
-verification QR. Footer on every page: "Página X de N".
+render_pdf(xml) takes ANY stamped CFDI 4.0 (Ingreso, Egreso, Traslado, Nómina, Pago, global
+invoice with thousands of conceptos) and returns PDF bytes drawn with reportlab (pure Python, no
+system libraries): emisor/receptor, comprobante data with catalog descriptions, related CFDI, the
+conceptos table (every tax of every concepto; header repeated on every page), totals that add up
+(local taxes included) in figures and in words, Pagos 2.0 (each payment, its documents and
+balances), every other complement's data, the TimbreFiscalDigital (sellos, cadena original del
+complemento de certificación) and SAT's verification QR. Footer on every page: "Página X de N";
+a test stamp says SIN VALIDEZ FISCAL on every page. Embedded fonts print every character
+(fonts/README.md). Decisions: docs/decisions/0009-pdf-and-conformance.md.
 
-One module per part of the page: `header` (emisor, receptor, comprobante data, global and related
-CFDI), `conceptos`, `totals` (taxes and totals), `stamp` (TFD, QR, page furniture); `document`
-puts them together. Those modules import reportlab; this one does not, so importing
+One module per part of the page: `header`, `conceptos`, `totals`, `complements`, `stamp`;
+`document` puts them together. Those modules import reportlab; this one does not, so importing
 `postventa.cfdi.pdf` costs nothing until a PDF is drawn.
 """
 
