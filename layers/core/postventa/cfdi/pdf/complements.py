@@ -151,14 +151,14 @@ def _indented(depth: int) -> ParagraphStyle:
 
 
 def _node_rows(node: Nodo) -> tuple[list[list[Any]], int]:
-    """One row per node that carries data: its name (indented by depth) and its attributes; the
-    count of nodes left out beyond MAX_NODES."""
+    """One row per node that carries data or holds nodes: its name (indented by depth) and its
+    attributes; the count of nodes left out beyond MAX_NODES."""
     t = theme()
     rows: list[list[Any]] = []
     left_out = 0
     for depth, element in node.walk():
-        if not element.attributes:
-            continue
+        if not element.attributes and not element.children:
+            continue  # a container without data still prints: it says whose nodes follow
         if len(rows) >= MAX_NODES:
             left_out += 1
             continue
