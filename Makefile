@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check bench demo lock clean setup
+.PHONY: run test check bench demo lock clean setup conformance
 
 setup: $(STAMP)
 
@@ -32,6 +32,11 @@ bench: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/postventa demo
+
+# The product against the real-world corpus beside the repository (not part of `make test`).
+CORPUS ?= ../shared/fixtures/real
+conformance: $(STAMP)
+	$(BIN)/postventa conformance --corpus $(CORPUS)
 
 # Re-pin every package after changing pyproject.toml.
 lock:

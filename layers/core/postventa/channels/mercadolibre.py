@@ -12,7 +12,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from postventa.channels.base import ChannelPayloadError, Delivery, QueuedWebhook, money
+from postventa.channels.base import (
+    ChannelPayloadError,
+    Delivery,
+    QueuedWebhook,
+    money,
+)
 from postventa.domain.orders import BuyerContact, Channel, Order, OrderLine
 from postventa.errors import UnauthorizedError
 

@@ -9,7 +9,13 @@ import sys
 from collections.abc import Sequence
 
 # Command-group modules, in help order. Each exposes register(subparsers) -> None.
-_GROUPS = ("postventa.cli.local", "postventa.cli.demo", "postventa.cli.cfdi", "postventa.cli.dlq")
+_GROUPS = (
+    "postventa.cli.local",
+    "postventa.cli.demo",
+    "postventa.cli.cfdi",
+    "postventa.cli.dlq",
+    "postventa.cli.conformance",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -169,6 +169,11 @@ def _register_pdf(sub: Any) -> None:
     )
     parser.add_argument("xml", help="CFDI timbrado (.xml)")
     parser.add_argument("--out", help="ruta del PDF (por defecto, la del XML con .pdf)")
+    parser.add_argument(
+        "--sin-validez",
+        action="store_true",
+        help='marca cada página "SIN VALIDEZ FISCAL" (los timbres de prueba se marcan siempre)',
+    )
     parser.set_defaults(func=pdf)
 
 
@@ -181,7 +186,7 @@ def pdf(args: argparse.Namespace) -> int:
     source = Path(args.xml)
     target = Path(args.out) if args.out else source.with_suffix(".pdf")
     try:
-        data = render_pdf(source.read_bytes())
+        data = render_pdf(source.read_bytes(), sin_validez=args.sin_validez)
     except PostventaError as exc:
         sys.stderr.write(json.dumps(exc.to_dict(), ensure_ascii=False, default=str) + "\n")
         return 1
