@@ -98,7 +98,7 @@ def test_a_paid_mxn_order_normalises_to_what_was_paid(tmp_path: Path) -> None:
     assert "total_paid 232.00 MXN, pagado 230 MXN" in wrong.reason
 
 
-def test_a_foreign_currency_order_is_refused_naming_the_exchange_rate(tmp_path: Path) -> None:
+def test_a_foreign_currency_order_normalizes_in_its_currency(tmp_path: Path) -> None:
     expectation = {
         "channel": "shopify",
         "currency": "USD",
@@ -106,8 +106,8 @@ def test_a_foreign_currency_order_is_refused_naming_the_exchange_rate(tmp_path: 
         "outcomes": ["normalize", "refuse"],
     }
     result = check_payload(_payload(tmp_path, shopify_order("USD", "232.00")), expectation)
-    assert (result.outcome, result.ok) == ("refuse", True)
-    assert "está en USD" in result.reason and "tipo de cambio" in result.reason
+    assert (result.outcome, result.ok) == ("normalize", True)
+    assert "232.00 USD" in result.reason  # the rate is ingest's (the FIX of the payment day)
     not_allowed = check_payload(
         _payload(tmp_path, shopify_order("USD", "232.00")), {**expectation, "outcomes": ["x"]}
     )

@@ -339,6 +339,7 @@ def test_an_invoice_stamped_by_our_sandbox_pac_is_marked_sin_validez() -> None:
             {"sku": "T", "description": "Taza «Ñandú» 陶瓷", "quantity": 1, "unit_price": "116"}
         ],
         total_paid=Decimal("116.00"),
+        payment_method="credit_card",
     )
     receptor = PlainReceptor("URE180429TM6", "UNIVERSIDAD ROBOTICA ESPAÑOLA", "601", "65000", "G03")
     stamped = stamp_order(

@@ -131,7 +131,7 @@ def test_a_place_outside_the_catalog_is_refused_in_spanish() -> None:
 
 
 def test_mexico_city_is_the_one_definition_for_the_rest_of_the_product() -> None:
-    from postventa.services import formatting
+    from postventa import formatting
 
     assert formatting.MEXICO_CITY is MEXICO_CITY
     assert mexico_city_local(SUMMER) == datetime(2025, 7, 15, 12, 0)

@@ -50,6 +50,7 @@ BUYER_MORAL = PlainReceptor("URE180429TM6", "UNIVERSIDAD ROBOTICA ESPAÑOLA", "6
 
 
 def order(oid: str, lines: list[dict[str, Any]], total: str, **extra: Any) -> Order:
+    extra.setdefault("payment_method", "credit_card")  # PUE with the real instrument (04)
     return Order(
         tenant_id="t",
         channel="shopify",
