@@ -53,7 +53,7 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = ""
     raise AssertionError(f"no llegó a tiempo: {what}")
 
 
-def _seed_short_deadline_tenant(env: dict[str, str]) -> None:
+def _seed_short_deadline_tenant() -> None:
     from postventa.services.demo import seed_demo_tenant
     from postventa.storage.secrets import put_tenant_secrets
     from postventa.storage.tenants import Tenant, get_tenant, put_api_key, put_tenant
@@ -79,14 +79,15 @@ def _seed_short_deadline_tenant(env: dict[str, str]) -> None:
 # so it must be gone before the integration tier starts its own).
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[Any]:
-    from postventa.local.runner import LocalCloud
+    from localcloud import LocalCloud
+    from postventa.cli.local import cloud_hooks
 
     with LocalCloud(
         template=ROOT / "template.yaml",
         port=0,
         speedup=1.0,
-        seed_demo=False,  # the seeder below seeds the demo tenant too
-        seeders=[_seed_short_deadline_tenant],
+        # the seeder below seeds the demo tenant too
+        **cloud_hooks(_seed_short_deadline_tenant, demo=False),
     ) as running:
         yield running
 

@@ -195,7 +195,7 @@ class Cloud:
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.ses.models import ses_backends
 
-        from postventa.local.mailbox import parse_mime
+        from localcloud.mailbox import parse_mime
 
         sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
         now = dt.datetime.now(dt.UTC)

@@ -1,4 +1,9 @@
-"""`postventa local up|fire|health`: the embedded local cloud from template.yaml."""
+"""`postventa local up|fire|health`: the embedded local cloud from template.yaml.
+
+The local cloud is its own package (`localcloud`, infra/localcloud), not part of the CoreLayer:
+this module is the one place of the product that imports it, lazily inside `up`, and the one
+place that tells it about the product (`cloud_hooks`). No Lambda imports `postventa.cli`.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,29 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from typing import Any
+
+
+def _env_port() -> str:
+    """As a string: argparse converts it with `type`, so a bad value is a usage error."""
+    return os.environ.get("POSTVENTA_PORT") or "3000"
+
+
+def cloud_hooks(*seeders: Callable[[], object], demo: bool = True) -> dict[str, Any]:
+    """The product's side of the local cloud's hooks, as `LocalCloud(**cloud_hooks())` takes them:
+    seed the demo tenant (unless `demo=False`) and then `seeders`; re-read settings whenever the
+    environment changes; drop settings, AWS clients and cached secrets on every reset."""
+    from postventa.aws import reset_clients
+    from postventa.services.demo import seed_demo_tenant
+    from postventa.settings import reset_settings
+    from postventa.storage.secrets import clear_cache
+
+    return {
+        "seeders": [*([seed_demo_tenant] if demo else []), *seeders],
+        "on_env_change": [reset_settings],
+        "on_reset": [reset_settings, reset_clients, clear_cache],
+    }
 
 
 def register(subparsers: Any) -> None:
@@ -20,9 +47,28 @@ def register(subparsers: Any) -> None:
     sub = parser.add_subparsers(dest="local_command", metavar="ACCION")
 
     up = sub.add_parser("up", help="levanta la nube local a partir de template.yaml")
-    up.add_argument("--port", type=int, default=int(os.environ.get("POSTVENTA_PORT", "3000")))
+    up.add_argument("--port", type=int, default=_env_port())
     up.add_argument("--moto-port", type=int, default=None, help="puerto de moto (libre si no)")
-    up.add_argument("--speedup", type=float, default=None, help="acelera el reloj de las reglas")
+    up.add_argument(
+        "--speedup",
+        type=float,
+        default=os.environ.get("POSTVENTA_CLOCK_SPEEDUP") or "1",
+        help="acelera el reloj de las reglas (POSTVENTA_CLOCK_SPEEDUP)",
+    )
+    up.add_argument(
+        "--lambda-concurrency",
+        type=int,
+        default=os.environ.get("POSTVENTA_LAMBDA_CONCURRENCY") or "3",
+        help="procesos por función como máximo (POSTVENTA_LAMBDA_CONCURRENCY)",
+    )
+    up.add_argument(
+        "--no-lambda-workers",
+        dest="lambda_workers",
+        action="store_false",
+        default=os.environ.get("POSTVENTA_LAMBDA_WORKERS", "1") != "0",
+        help="corre las funciones en este proceso, p. ej. para breakpoint() "
+        "(POSTVENTA_LAMBDA_WORKERS=0)",
+    )
     up.add_argument("--template", default="template.yaml")
     up.add_argument("--param", action="append", default=[], metavar="CLAVE=VALOR", help="parámetro")
     up.add_argument(
@@ -38,11 +84,11 @@ def register(subparsers: Any) -> None:
 
     fire = sub.add_parser("fire", help="dispara ya una regla programada de la nube corriendo")
     fire.add_argument("rule", help="nombre o id lógico de la regla")
-    fire.add_argument("--port", type=int, default=int(os.environ.get("POSTVENTA_PORT", "3000")))
+    fire.add_argument("--port", type=int, default=_env_port())
     fire.set_defaults(func=_fire)
 
     health = sub.add_parser("health", help="estado de la nube local corriendo")
-    health.add_argument("--port", type=int, default=int(os.environ.get("POSTVENTA_PORT", "3000")))
+    health.add_argument("--port", type=int, default=_env_port())
     health.set_defaults(func=_health)
     parser.set_defaults(func=lambda _args: parser.print_help() or 2)
 
@@ -65,7 +111,7 @@ def _load_seeder(spec: str) -> Any:
 
 
 def _up(args: argparse.Namespace) -> int:
-    from postventa.local.runner import LocalCloud
+    from localcloud import LocalCloud
 
     started = time.monotonic()
     cloud = LocalCloud(
@@ -75,8 +121,9 @@ def _up(args: argparse.Namespace) -> int:
         speedup=args.speedup,
         parameters=_pairs(args.param),
         substitutions=_pairs(args.subst),
-        seed_demo=not args.no_seed,
-        seeders=[_load_seeder(s) for s in args.seed],
+        lambda_workers=args.lambda_workers,
+        lambda_concurrency=args.lambda_concurrency,
+        **cloud_hooks(*(_load_seeder(s) for s in args.seed), demo=not args.no_seed),
     )
     stop = threading.Event()
 
