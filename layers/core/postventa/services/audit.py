@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
 from postventa.storage import orders
 
 _ORDER_FIELDS = ("tenant_id", "channel", "order_id")
 
 
-class OrderEvent(BaseModel):
-    """The EventBridge envelope fields we keep (detail identifies the order, no personal data).
+class OrderEvent(EventBridgeModel):
+    """An order domain event as EventBridge delivers it: Powertools' envelope, every field
+    required (version, id, detail-type, source, account, time, region, resources); the detail
+    identifies the order and carries no personal data."""
 
-    Parsed leniently (not Powertools' EventBridgeModel): moto's events lack `account`."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    id: str
-    detail_type: str = Field(alias="detail-type")
-    time: str
     detail: dict[str, Any]
 
 
@@ -33,7 +29,7 @@ def record_order_event(event: OrderEvent) -> bool:
         channel,
         order_id,
         event_type=event.detail_type,
-        at=event.time,
+        at=event.time.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         event_id=event.id,
         detail=extra,
     )
