@@ -126,20 +126,6 @@ class TargetDispatcher:
 
 
 # ---------------------------------------------------------------------- moto patch
-def _rule_class() -> type:
-    from moto.events.models import Rule
-
-    return Rule
-
-
-def install(dispatcher: TargetDispatcher) -> None:
-    _PATCH.install(dispatcher)
-
-
-def uninstall(dispatcher: TargetDispatcher | None = None) -> None:
-    _PATCH.uninstall(dispatcher)
-
-
 def _send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
     if self.scheduled_expression and not self.event_pattern.get_pattern():
         return  # a schedule-only rule never matches events
@@ -147,7 +133,7 @@ def _send_to_targets(self: Any, original_event: Any, transform_input: bool = Tru
         return
     if not self.event_pattern.matches_event(original_event):
         return
-    dispatcher = _PATCH.owner
+    dispatcher = PATCH.owner
     ours = [t for t in self.targets if t["Arn"].split(":")[2] in TargetDispatcher.SERVICES]
     if ours and dispatcher is not None:
         event = envelope(
@@ -166,7 +152,10 @@ def _send_to_targets(self: Any, original_event: Any, transform_input: bool = Tru
     if rest:
         shallow = copy.copy(self)
         shallow.targets = rest
-        _PATCH.original(shallow, original_event, transform_input)
+        PATCH.original(shallow, original_event, transform_input)
 
 
-_PATCH: MotoPatch[TargetDispatcher] = MotoPatch(_rule_class, "send_to_targets", _send_to_targets)
+#: Installed by LocalCloud with its TargetDispatcher as owner.
+PATCH: MotoPatch[TargetDispatcher] = MotoPatch(
+    "moto.events.models:Rule", "send_to_targets", _send_to_targets
+)

@@ -43,14 +43,12 @@ Hook = Callable[[], object]
 MODULE_PREFIX = "localcloud_fn_"
 
 __all__ = [
+    "PATCH",
     "InvokeResult",
     "LambdaContext",
     "LambdaRuntime",
     "LocalRuntimeBusyError",
     "WorkerPools",
-    "active_runtime",
-    "install",
-    "uninstall",
 ]
 
 
@@ -314,35 +312,17 @@ def _error_result(exc: BaseException, request_id: str) -> InvokeResult:
 
 
 # ---------------------------------------------------------------------- the moto hook
-def _lambda_function_class() -> type:
-    from moto.awslambda.models import LambdaFunction
-
-    return LambdaFunction
-
-
-def install(runtime: LambdaRuntime) -> None:
-    """Route moto's Lambda invocations (Invoke API, Step Functions, ...) to `runtime`."""
-    _PATCH.install(runtime)
-
-
-def uninstall(runtime: LambdaRuntime | None = None) -> None:
-    _PATCH.uninstall(runtime)
-
-
-def active_runtime() -> LambdaRuntime | None:
-    return _PATCH.owner
-
-
 def _moto_invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
-    runtime = _PATCH.owner
+    runtime = PATCH.owner
     if runtime is None or runtime.find(self.function_name) is None:
-        return _PATCH.original(self, event)
+        return PATCH.original(self, event)
     if isinstance(event, (str, bytes)):
         event = json.loads(event) if event else {}
     result = runtime.invoke(self.function_name, {} if event is None else event)
     return result.payload, result.errored, result.logs
 
 
-_PATCH: MotoPatch[LambdaRuntime] = MotoPatch(
-    _lambda_function_class, "_invoke_lambda", _moto_invoke_lambda
+#: Installed by LocalCloud with its LambdaRuntime as owner.
+PATCH: MotoPatch[LambdaRuntime] = MotoPatch(
+    "moto.awslambda.models:LambdaFunction", "_invoke_lambda", _moto_invoke_lambda
 )

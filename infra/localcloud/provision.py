@@ -39,6 +39,8 @@ from localcloud.template import Resolver, Template, TemplateError, merged_functi
 log = logging.getLogger(__name__)
 
 ClientFactory = Callable[[str], Any]
+Props = Mapping[str, Any]  # a resource's Properties
+Attributes = dict[str, Any]  # "Ref" and GetAtt names -> values
 
 #: One role for every function and state machine: moto's APIs ask for a role ARN and check nothing.
 EXECUTION_ROLE = "localcloud-execution"
@@ -103,9 +105,7 @@ class ResourceKind:
 
     resource_type: ClassVar[str]
 
-    def attributes(
-        self, naming: Naming, logical_id: str, props: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    def attributes(self, naming: Naming, logical_id: str, props: Props) -> Attributes:
         """Ref and GetAtt values, from the template alone (`props` are not resolved yet)."""
         raise NotImplementedError
 
@@ -128,9 +128,7 @@ class LayerKind(ResourceKind):
 
     resource_type = "AWS::Serverless::LayerVersion"
 
-    def attributes(
-        self, naming: Naming, logical_id: str, props: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    def attributes(self, naming: Naming, logical_id: str, props: Props) -> Attributes:
         name = naming.name(logical_id, props, "LayerName", 140)
         return {"Ref": naming.arn("lambda", f"layer:{name}:1")}
 
@@ -152,9 +150,7 @@ class HttpApiKind(ResourceKind):
 
     resource_type = "AWS::Serverless::HttpApi"
 
-    def attributes(
-        self, naming: Naming, logical_id: str, props: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    def attributes(self, naming: Naming, logical_id: str, props: Props) -> Attributes:
         return _api_attributes(logical_id.lower()[:10], naming.template.region)
 
 
@@ -165,9 +161,7 @@ def _api_attributes(api_id: str, region: str) -> dict[str, Any]:
 class TableKind(ResourceKind):
     resource_type = "AWS::DynamoDB::Table"
 
-    def attributes(
-        self, naming: Naming, logical_id: str, props: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    def attributes(self, naming: Naming, logical_id: str, props: Props) -> Attributes:
         name = naming.name(logical_id, props, "TableName", 255)
         table_arn = naming.arn("dynamodb", f"table/{name}")
         return {"Ref": name, "Arn": table_arn, "StreamArn": f"{table_arn}/stream/local"}
@@ -185,9 +179,7 @@ class TableKind(ResourceKind):
 class BucketKind(ResourceKind):
     resource_type = "AWS::S3::Bucket"
 
-    def attributes(
-        self, naming: Naming, logical_id: str, props: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    def attributes(self, naming: Naming, logical_id: str, props: Props) -> Attributes:
         name = naming.name(logical_id, props, "BucketName", 63, lower=True)
         region = naming.template.region
         return {
@@ -229,9 +221,7 @@ class QueueKind(ResourceKind):
         "FifoThroughputLimit",
     )
 
-    def attributes(
-        self, naming: Naming, logical_id: str, props: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    def attributes(self, naming: Naming, logical_id: str, props: Props) -> Attributes:
         name = naming.name(logical_id, props, "QueueName", 80)
         if props.get("FifoQueue") in (True, "true") and not name.endswith(".fifo"):
             name = name[:75] + ".fifo"
@@ -276,9 +266,7 @@ class QueueKind(ResourceKind):
 class EventBusKind(ResourceKind):
     resource_type = "AWS::Events::EventBus"
 
-    def attributes(
-        self, naming: Naming, logical_id: str, props: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    def attributes(self, naming: Naming, logical_id: str, props: Props) -> Attributes:
         name = naming.name(logical_id, props, "Name")
         return {"Ref": name, "Name": name, "Arn": naming.arn("events", f"event-bus/{name}")}
 
@@ -294,9 +282,7 @@ class EventBusKind(ResourceKind):
 class FunctionKind(ResourceKind):
     resource_type = "AWS::Serverless::Function"
 
-    def attributes(
-        self, naming: Naming, logical_id: str, props: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    def attributes(self, naming: Naming, logical_id: str, props: Props) -> Attributes:
         name = naming.name(logical_id, props, "FunctionName")
         return {"Ref": name, "Arn": naming.arn("lambda", f"function:{name}")}
 
@@ -369,9 +355,7 @@ class StateMachineKind(ResourceKind):
 
     resource_type = "AWS::Serverless::StateMachine"
 
-    def attributes(
-        self, naming: Naming, logical_id: str, props: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    def attributes(self, naming: Naming, logical_id: str, props: Props) -> Attributes:
         name = naming.name(logical_id, props, "Name", 80)
         arn = naming.arn("states", f"stateMachine:{name}")
         return {"Ref": arn, "Arn": arn, "Name": name}

@@ -288,9 +288,9 @@ class LocalCloud:
             substitution_overrides=subs,
             env_overrides=self.env_overrides,
         )
-        lambda_runtime.install(self.runtime)
+        lambda_runtime.PATCH.install(self.runtime)
         self.dispatcher = local_events.TargetDispatcher(self.runtime, self.client)
-        local_events.install(self.dispatcher)
+        local_events.PATCH.install(self.dispatcher)
         provision(self.stack, self.client)
         self.runtime.functions = dict(self.stack.functions)  # as provisioned (moto's queue URLs)
 
@@ -346,8 +346,8 @@ class LocalCloud:
         self.runtime.wait_idle(timeout=5)
         self.runtime.shutdown()  # server mode: every worker process terminated and joined
         if self.dispatcher is not None:
-            local_events.uninstall(self.dispatcher)
-        lambda_runtime.uninstall(self.runtime)
+            local_events.PATCH.uninstall(self.dispatcher)
+        lambda_runtime.PATCH.uninstall(self.runtime)
         if self._moto_server is not None:
             try:  # forget everything, as a fresh process would
                 reset = urllib.request.Request(  # noqa: S310 - our own local server

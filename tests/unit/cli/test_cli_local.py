@@ -9,34 +9,32 @@ from postventa.cli import build_parser
 from postventa.cli.local import cloud_hooks
 
 
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        ({}, (3000, 1.0, 3, True)),  # port 3000, real time, worker processes
+        (
+            {
+                "PORT": "3917",
+                "CLOCK_SPEEDUP": "60",
+                "LAMBDA_CONCURRENCY": "4",
+                "LAMBDA_WORKERS": "0",
+            },
+            (3917, 60.0, 4, False),
+        ),
+    ],
+)
 def test_up_takes_its_defaults_from_the_postventa_variables(
     monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("POSTVENTA_PORT", "3917")
-    monkeypatch.setenv("POSTVENTA_CLOCK_SPEEDUP", "60")
-    monkeypatch.setenv("POSTVENTA_LAMBDA_CONCURRENCY", "4")
-    monkeypatch.setenv("POSTVENTA_LAMBDA_WORKERS", "0")
-    args = build_parser().parse_args(["local", "up"])
-    assert (args.port, args.speedup, args.lambda_concurrency, args.lambda_workers) == (
-        3917,
-        60.0,
-        4,
-        False,
-    )
-
-
-def test_up_without_variables_uses_port_3000_real_time_and_worker_processes(
-    monkeypatch: pytest.MonkeyPatch,
+    variables: dict[str, str],
+    expected: tuple[int, float, int, bool],
 ) -> None:
     for name in ("PORT", "CLOCK_SPEEDUP", "LAMBDA_CONCURRENCY", "LAMBDA_WORKERS"):
         monkeypatch.delenv(f"POSTVENTA_{name}", raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(f"POSTVENTA_{name}", value)
     args = build_parser().parse_args(["local", "up"])
-    assert (args.port, args.speedup, args.lambda_concurrency, args.lambda_workers) == (
-        3000,
-        1.0,
-        3,
-        True,
-    )
+    assert (args.port, args.speedup, args.lambda_concurrency, args.lambda_workers) == expected
 
 
 def test_a_bad_variable_is_a_usage_error_not_a_traceback(
