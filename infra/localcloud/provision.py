@@ -86,9 +86,7 @@ class Naming:
         name = f"{self.template.stack_name}-{logical_id}"[:limit]
         return name.lower() if lower else name
 
-    def name(
-        self, logical_id: str, props: Mapping[str, Any], key: str, limit: int = 64, **kw: bool
-    ) -> str:
+    def name(self, logical_id: str, props: Props, key: str, limit: int = 64, **kw: bool) -> str:
         """The name the template gives in `props[key]`, or the deterministic physical name."""
         if key in props:
             return str(self.resolver.resolve(props[key]))
