@@ -88,29 +88,42 @@ def _measure_concurrent(cloud, clients: int, per_client: int, first_id: int) -> 
 
 
 def run() -> str:
-    from postventa.local.runner import LocalCloud
+    from localcloud import LocalCloud
+    from postventa.cli.local import cloud_hooks
 
     workers = os.environ.get("POSTVENTA_LAMBDA_WORKERS", "1") != "0"
+    concurrency = int(os.environ.get("POSTVENTA_LAMBDA_CONCURRENCY") or 3)
     lines = [__doc__.strip().splitlines()[0], ""]
     lines.append(
         "Lambda runtime: "
         + (
-            f"worker processes per function (up to "
-            f"{os.environ.get('POSTVENTA_LAMBDA_CONCURRENCY') or 3} each)"
+            f"worker processes per function (up to {concurrency} each)"
             if workers
             else "in-process, one handler at a time (POSTVENTA_LAMBDA_WORKERS=0)"
         )
     )
-    with LocalCloud(template=ROOT / "template.yaml", port=0, pollers=False, scheduler=False) as c:
+
+    def cloud(**options: bool) -> LocalCloud:
+        return LocalCloud(
+            template=ROOT / "template.yaml",
+            port=0,
+            scheduler=False,
+            lambda_workers=workers,
+            lambda_concurrency=concurrency,
+            **options,
+            **cloud_hooks(),
+        )
+
+    with cloud(pollers=False) as c:
         hooks, health = _measure(c, N, 8_000_000)
     base = statistics.median(health)
     lines.append(_row("baseline: GET /_local/health (same gateway)", health))
     lines.append(_row("A. webhook ack, pollers off", hooks, base))
-    with LocalCloud(template=ROOT / "template.yaml", port=0, scheduler=False) as c:
+    with cloud() as c:
         hooks, health = _measure(c, N_BUSY, 9_000_000)
         c.drain_queues(timeout=120)
     lines.append(_row("B. webhook ack, whole product busy", hooks, base))
-    with LocalCloud(template=ROOT / "template.yaml", port=0, pollers=False, scheduler=False) as c:
+    with cloud(pollers=False) as c:
         hooks = _measure_concurrent(c, CLIENTS, max(1, N_BUSY // CLIENTS * 2), 10_000_000)
     lines.append(_row(f"C. webhook ack, {CLIENTS} concurrent clients", hooks, base))
     lines.append("")

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from postventa.bootstrap import bootstrap
 from postventa.observability import logger, metrics, redact_errors, tracer
-from postventa.services.audit import record_order_event
+from postventa.services.audit import OrderEvent, record_order_event
 
 
 @tracer.capture_lambda_handler
@@ -18,5 +17,5 @@ from postventa.services.audit import record_order_event
 @metrics.log_metrics
 @redact_errors
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    recorded = record_order_event(parse(event=event, model=EventBridgeModel), bootstrap())
+    recorded = record_order_event(parse(event=event, model=OrderEvent), bootstrap())
     return {"recorded": recorded}

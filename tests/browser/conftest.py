@@ -60,9 +60,12 @@ def chromium() -> Path:
 # and it must be gone before the next module (e2e, integration) starts its own.
 @pytest.fixture(scope="module")
 def cloud(chromium: Path) -> Iterator[Any]:
-    from postventa.local.runner import LocalCloud
+    from localcloud import LocalCloud
+    from postventa.cli.local import cloud_hooks
 
-    with LocalCloud(template=ROOT / "template.yaml", port=0, speedup=1.0) as running:
+    with LocalCloud(
+        template=ROOT / "template.yaml", port=0, speedup=1.0, **cloud_hooks()
+    ) as running:
         yield running
 
 

@@ -15,12 +15,12 @@ SHORT_DEADLINE_TENANT = "plazo-corto"
 SHORT_DEADLINE_SECONDS = 4
 
 
-def _seed_short_deadline_tenant(env: dict[str, str]) -> None:
-    from postventa.bootstrap import build_adapters
-    from postventa.services.demo import seed_demo_tenant
+def _seed_short_deadline_tenant() -> None:
+    from postventa.bootstrap import bootstrap
+    from postventa.cli.local import seed_local_demo
 
-    adapters = build_adapters(env)
-    seed_demo_tenant(adapters)
+    seed_local_demo()
+    adapters = bootstrap()
     demo = adapters.tenants.get("demo")
     assert demo is not None
     adapters.secrets.put(SHORT_DEADLINE_TENANT, {"shopify": {"webhook_secret": "corto-secret"}})
@@ -40,14 +40,14 @@ def _seed_short_deadline_tenant(env: dict[str, str]) -> None:
 # so it must be gone before the integration tier starts its own).
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[Any]:
-    from postventa.local.runner import LocalCloud
+    from localcloud import LocalCloud
+    from postventa.cli.local import cloud_hooks
 
     with LocalCloud(
         template=ROOT / "template.yaml",
         port=0,
         speedup=1.0,
-        seed_demo=False,  # the seeder below seeds the demo tenant too
-        seeders=[_seed_short_deadline_tenant],
+        **cloud_hooks(_seed_short_deadline_tenant, demo=False),
     ) as running:
         yield running
 

@@ -159,7 +159,7 @@ class App:
 
     def emails(self) -> list[Any]:
         """What SES sent, parsed as a mail client would (subject, to, text, html, files)."""
-        from postventa.local.mailbox import Mailbox
+        from localcloud.mailbox import Mailbox
 
         return list(Mailbox().messages())
 
@@ -177,17 +177,18 @@ class App:
         return [h.event_type for h in self.adapters.orders.history(ref)]
 
 
-def _seed(env: dict[str, str]) -> None:
-    from postventa.bootstrap import build_adapters
+def _seed() -> None:
+    from postventa.bootstrap import bootstrap
     from postventa.services.demo import seed_demo_tenant
 
-    seed_demo_tenant(build_adapters(env), with_csd=False)  # CSD generation: tested once
+    seed_demo_tenant(bootstrap(), with_csd=False)  # CSD generation: tested once
 
 
 @pytest.fixture
 def app_factory() -> Iterator[Callable[..., App]]:
     """Start the product from the template; `substitutions` shorten the state machine's waits."""
-    from postventa.local.testing import local_cloud_inprocess
+    from localcloud import local_cloud_inprocess
+    from postventa.cli.local import cloud_hooks
 
     stack: list[Any] = []
 
@@ -197,7 +198,7 @@ def app_factory() -> Iterator[Callable[..., App]]:
             gateway=False,
             parameters={"PublicBaseUrl": PUBLIC, "MailFrom": "facturas@tienda-demo.example"},
             substitutions={"BillingDeadlineSeconds": "3600", **substitutions},
-            seeders=[_seed],
+            **cloud_hooks(_seed, demo=False),
         )
         stack.append(context)
         return App(context.__enter__())

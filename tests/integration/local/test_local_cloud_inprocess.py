@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -13,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
-from postventa.local.runner import LocalCloud
-from postventa.local.testing import local_cloud_inprocess
+from localcloud import LocalCloud
+from localcloud.testing import local_cloud_inprocess
 
 pytestmark = pytest.mark.integration
 
@@ -23,9 +25,39 @@ BASIC_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "templates" / "ba
 BASIC = BASIC_DIR / "template.yaml"
 
 
+class Hooks:
+    """What the cloud told the application: its seeder's view, how often caches were dropped."""
+
+    def __init__(self) -> None:
+        self.seeded_table: str | None = None
+        self.env_changes = 0
+        self.resets = 0
+
+    def seed(self) -> None:
+        import boto3
+
+        self.seeded_table = os.environ["TABLE_NAME"]  # the functions' environment is applied
+        boto3.resource("dynamodb").Table(self.seeded_table).put_item(Item={"pk": "seeded#1"})
+
+    def env_changed(self) -> None:
+        self.env_changes += 1
+
+    def reset(self) -> None:
+        self.resets += 1
+
+
+HOOKS = Hooks()
+
+
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[LocalCloud]:
-    with local_cloud_inprocess(BASIC, substitutions={"WaitSeconds": "0"}) as c:
+    with local_cloud_inprocess(
+        BASIC,
+        substitutions={"WaitSeconds": "0"},
+        seeders=[HOOKS.seed],
+        on_env_change=[HOOKS.env_changed],
+        on_reset=[HOOKS.reset],
+    ) as c:
         yield c
 
 
@@ -74,7 +106,7 @@ def test_provisioning_creates_every_resource_of_the_template(cloud: LocalCloud) 
     queues = cloud.client("sqs").list_queues()["QueueUrls"]
     assert sorted(u.rsplit("/", 1)[-1] for u in queues) == [
         "basic-test-work-dlq",
-        "postventa-WorkQueue",
+        "local-WorkQueue",
     ]  # ProdOnlyQueue's condition is false
     attrs = cloud.client("sqs").get_queue_attributes(
         QueueUrl=cloud.stack.queues["WorkQueue"], AttributeNames=["All"]
@@ -85,32 +117,51 @@ def test_provisioning_creates_every_resource_of_the_template(cloud: LocalCloud) 
         "maxReceiveCount": 2,
     }
     ddb = cloud.client("dynamodb")
-    table = ddb.describe_table(TableName="postventa-Table")["Table"]
+    table = ddb.describe_table(TableName="local-Table")["Table"]
     assert [g["IndexName"] for g in table["GlobalSecondaryIndexes"]] == ["gsi1"]
-    ttl = ddb.describe_time_to_live(TableName="postventa-Table")["TimeToLiveDescription"]
+    ttl = ddb.describe_time_to_live(TableName="local-Table")["TimeToLiveDescription"]
     assert ttl["AttributeName"] == "expires_at"
-    assert "postventa-bucket" in [b["Name"] for b in cloud.client("s3").list_buckets()["Buckets"]]
+    assert "local-bucket" in [b["Name"] for b in cloud.client("s3").list_buckets()["Buckets"]]
     buses = [b["Name"] for b in cloud.client("events").list_event_buses()["EventBuses"]]
     assert "basic-test" in buses
     functions = {f["FunctionName"] for f in cloud.client("lambda").list_functions()["Functions"]}
-    assert functions == {
-        f"postventa-{n}Function" for n in ("Http", "Worker", "Tick", "Task", "Mail")
-    }
+    assert functions == {f"local-{n}Function" for n in ("Http", "Worker", "Tick", "Task", "Mail")}
     machines = cloud.client("stepfunctions").list_state_machines()["stateMachines"]
-    assert [m["name"] for m in machines] == ["postventa-Flow"]
-    sched = cloud.client("events").describe_rule(Name="postventa-TickFunctionEveryMinute")
+    assert [m["name"] for m in machines] == ["local-Flow"]
+    sched = cloud.client("events").describe_rule(Name="local-TickFunctionEveryMinute")
     assert sched["ScheduleExpression"] == "rate(1 minute)"
 
 
+def test_seeders_run_once_provisioned_with_the_functions_environment(cloud: LocalCloud) -> None:
+    assert HOOKS.seeded_table == "local-Table"
+    assert item(cloud, "seeded#1") is not None
+    assert "TABLE_NAME" not in os.environ  # applied for the seeders only
+
+
 # ---------------------------------------------------------------------- lambda
+def test_each_in_process_call_tells_the_application_its_environment_changed(
+    cloud: LocalCloud,
+) -> None:
+    env_changes, resets = HOOKS.env_changes, HOOKS.resets
+    assert not cloud.invoke("TaskFunction", {"mode": "double", "x": 1}).errored
+    assert HOOKS.env_changes == env_changes + 2  # applied, then restored
+    assert HOOKS.resets == resets  # same AWS connection: clients stay
+
+
+def test_a_functions_layer_is_importable_during_its_call_only(cloud: LocalCloud) -> None:
+    result = cloud.invoke("TaskFunction", {"mode": "layer"})
+    assert (result.errored, result.value()) == (False, {"greeting": "hola desde la capa"})
+    assert str(BASIC_DIR / "task_layer") not in sys.path
+
+
 def test_functions_run_in_process_with_only_their_own_environment(cloud: LocalCloud) -> None:
     status, headers, body = http(cloud, "POST", "/echo", b'{"a": 1}')
     assert status == 201
     doc = json.loads(body)
     assert doc["work_queue_url"] == cloud.stack.queues["WorkQueue"]  # type: ignore[union-attr]
-    assert doc["public_url"] == cloud.gateway_url  # Metadata Postventa::Local parameter
+    assert doc["public_url"] == cloud.gateway_url  # Metadata LocalCloud parameter
     assert 0 < doc["remaining_ms"] <= 10_000
-    assert headers["x-function"] == "postventa-HttpFunction"
+    assert headers["x-function"] == "local-HttpFunction"
     assert "WORK_QUEUE_URL" not in os.environ
     task = cloud.invoke("TaskFunction", {"mode": "double", "x": 4})
     assert (task.errored, task.value()) == (False, {"doubled": 8})
@@ -118,7 +169,7 @@ def test_functions_run_in_process_with_only_their_own_environment(cloud: LocalCl
 
 def test_lambda_invoke_api_reports_handler_errors(cloud: LocalCloud) -> None:
     resp = cloud.client("lambda").invoke(
-        FunctionName="postventa-TaskFunction", Payload=json.dumps({"mode": "nope"})
+        FunctionName="local-TaskFunction", Payload=json.dumps({"mode": "nope"})
     )
     assert resp["FunctionError"] == "Handled"
     error = json.loads(resp["Payload"].read())
@@ -187,7 +238,7 @@ def test_schedule_fires_on_demand_with_a_scheduled_event(cloud: LocalCloud) -> N
     scheduled = [t for t in ticks if t["detail-type"] == "Scheduled Event"]
     assert scheduled and scheduled[-1]["source"] == "aws.events"
     assert scheduled[-1]["resources"] == [
-        "arn:aws:events:us-east-1:123456789012:rule/postventa-TickFunctionEveryMinute"
+        "arn:aws:events:us-east-1:123456789012:rule/local-TickFunctionEveryMinute"
     ]
 
 
@@ -219,6 +270,39 @@ def test_eventbridge_pattern_rule_invokes_its_lambda_target(cloud: LocalCloud) -
     hits = [json.loads(i["event"]["S"]) for i in scan(cloud, "tick#") if marker in i["event"]["S"]]
     assert len(hits) == 1
     assert hits[0]["source"] == "test.app" and hits[0]["detail"] == {"marker": marker}
+    parsed = EventBridgeModel.model_validate(hits[0])  # the envelope AWS delivers, in full
+    assert (parsed.account, parsed.region) == ("123456789012", "us-east-1")
+    assert parsed.detail_type == "OrderPlaced" and parsed.version == "0"
+
+
+def test_an_sqs_target_receives_the_whole_eventbridge_envelope(cloud: LocalCloud) -> None:
+    sqs, events = cloud.client("sqs"), cloud.client("events")
+    url = sqs.create_queue(QueueName="event-tap")["QueueUrl"]
+    events.put_rule(
+        Name="tap", EventBusName="basic-test", EventPattern=json.dumps({"source": ["test.tap"]})
+    )
+    events.put_targets(
+        Rule="tap",
+        EventBusName="basic-test",
+        Targets=[{"Id": "q", "Arn": "arn:aws:sqs:us-east-1:123456789012:event-tap"}],
+    )
+    events.put_events(
+        Entries=[
+            {
+                "Source": "test.tap",
+                "DetailType": "Tapped",
+                "Detail": json.dumps({"n": 1}),
+                "EventBusName": "basic-test",
+            }
+        ]
+    )
+    (message,) = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1)["Messages"]
+    parsed = EventBridgeModel.model_validate_json(message["Body"])
+    assert (parsed.account, parsed.detail_type, parsed.detail) == (
+        "123456789012",
+        "Tapped",
+        {"n": 1},
+    )
 
 
 # ---------------------------------------------------------------------- step functions

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from localcloud import LocalCloud
 from postventa.cli import main
-from postventa.local.runner import LocalCloud
 
 pytestmark = pytest.mark.integration
 
@@ -25,9 +25,7 @@ BASIC = Path(__file__).resolve().parents[2] / "fixtures" / "templates" / "basic"
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[LocalCloud]:
     # rate(1 minute) at 120x: one tick every 0.5 s of wall time.
-    with LocalCloud(
-        BASIC, port=0, speedup=120, substitutions={"WaitSeconds": "0"}, seed_demo=False
-    ) as c:
+    with LocalCloud(BASIC, port=0, speedup=120, substitutions={"WaitSeconds": "0"}) as c:
         yield c
 
 
@@ -42,7 +40,7 @@ def wait_for(predicate: Any, timeout: float = 10.0) -> Any:
 
 
 def table_items(cloud: LocalCloud, prefix: str) -> list[dict[str, Any]]:
-    items = cloud.client("dynamodb").scan(TableName="postventa-Table")["Items"]
+    items = cloud.client("dynamodb").scan(TableName="local-Table")["Items"]
     return [i for i in items if i["pk"]["S"].startswith(prefix)]
 
 
@@ -82,7 +80,7 @@ def test_cli_fire_reaches_the_running_stack(
     assert (
         main(["local", "fire", "TickFunctionEveryMinute", "--port", str(cloud.gateway.port)]) == 0
     )
-    assert "postventa-TickFunction: ok" in capsys.readouterr().out
+    assert "local-TickFunction: ok" in capsys.readouterr().out
     assert len(cloud.scheduler.fired) > fired_before
     assert main(["local", "fire", "NoSuchRule", "--port", str(cloud.gateway.port)]) == 1
 
@@ -105,7 +103,7 @@ def test_functions_run_in_their_own_worker_process_with_only_their_own_environme
     req = urllib.request.Request(cloud.gateway_url + "/echo", data=b'{"a": 1}', method="POST")
     with urllib.request.urlopen(req, timeout=10) as resp:
         doc = json.loads(resp.read())
-        assert resp.headers["x-function"] == "postventa-HttpFunction"
+        assert resp.headers["x-function"] == "local-HttpFunction"
     assert doc["work_queue_url"] == cloud.stack.queues["WorkQueue"]  # type: ignore[union-attr]
     assert doc["public_url"] == cloud.gateway_url
     assert "WORK_QUEUE_URL" not in os.environ

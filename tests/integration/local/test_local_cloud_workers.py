@@ -1,4 +1,4 @@
-"""Server mode runs each Lambda function in its own worker processes (postventa.local.workers):
+"""Server mode runs each Lambda function in its own worker processes (localcloud.workers):
 concurrency across and within functions, exact per-function environments, Lambda's timeout and
 init errors, recycling on edit, synchronous Lambda-to-Lambda calls, and no process left after stop.
 """
@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from postventa.local.runner import LocalCloud
+from localcloud import LocalCloud
 
 pytestmark = pytest.mark.integration
 
 WORKERS = Path(__file__).resolve().parents[2] / "fixtures" / "templates" / "workers"
-PARENT_ONLY = "POSTVENTA_TEST_PARENT_ONLY"
+PARENT_ONLY = "LOCALCLOUD_TEST_PARENT_ONLY"
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,6 @@ def cloud(code: Path) -> Iterator[LocalCloud]:
             port=0,
             pollers=False,
             scheduler=False,
-            seed_demo=False,
             prewarm=False,
             lambda_concurrency=2,
         ) as c:
@@ -91,7 +90,7 @@ def test_a_function_sees_exactly_its_own_environment(cloud: LocalCloud, code: Pa
     assert "ONLY_B" not in env and "TARGET" not in env  # other functions' variables
     assert PARENT_ONLY not in env and "MOTO_PORT" not in env  # nothing of the parent process
     assert env["AWS_ENDPOINT_URL"] == cloud.moto_url
-    assert env["AWS_LAMBDA_FUNCTION_NAME"] == "postventa-SlowAFunction"
+    assert env["AWS_LAMBDA_FUNCTION_NAME"] == "local-SlowAFunction"
     assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "128"
     assert env["AWS_ACCOUNT_ID_ENDPOINT_MODE"] == "disabled"
     assert env["LAMBDA_TASK_ROOT"] == a["cwd"] == str(code / "fn_slow")
@@ -122,19 +121,19 @@ def test_an_unimportable_handler_is_a_lambda_init_error(cloud: LocalCloud) -> No
     assert result.errored
     error = result.value()
     assert error["errorType"] == "Runtime.ImportModuleError"
-    assert "postventa_module_that_does_not_exist" in error["errorMessage"]
+    assert "a_module_that_does_not_exist" in error["errorMessage"]
 
 
 def test_a_synchronous_lambda_to_lambda_call_through_the_api_completes(cloud: LocalCloud) -> None:
     assert ok(cloud, "CallerFunction", {}) == {
         "status": 200,
-        "answered_by": "postventa-SlowBFunction",
+        "answered_by": "local-SlowBFunction",
     }
 
 
 def test_errors_keep_lambdas_shape_through_the_invoke_api(cloud: LocalCloud) -> None:
     resp = cloud.client("lambda").invoke(
-        FunctionName="postventa-SlowAFunction", Payload=json.dumps({"sleep": "no es número"})
+        FunctionName="local-SlowAFunction", Payload=json.dumps({"sleep": "no es número"})
     )
     assert resp["FunctionError"] == "Handled"
     error = json.loads(resp["Payload"].read())
@@ -152,6 +151,25 @@ def test_an_edited_handler_is_recycled_on_the_next_invoke(cloud: LocalCloud, cod
     os.utime(handler, (stamp, stamp))
     after = ok(cloud, "SlowBFunction", {})
     assert after["version"] == 2 and after["pid"] != before["pid"]
+
+
+def test_a_layer_is_on_the_functions_path_and_an_edit_of_it_recycles_the_worker(
+    cloud: LocalCloud, code: Path
+) -> None:
+    layer = code / "shared_layer" / "python"
+    before = ok(cloud, "SlowAFunction", {})
+    assert before["layer_word"] == "uno"  # imported from the layer, as from /opt/python
+    assert before["env"]["PYTHONPATH"].split(os.pathsep)[0] == str(layer)
+    module = layer / "shared_words.py"
+    module.write_text(module.read_text().replace('"uno"', '"dos"'))
+    stamp = time.time() + 1
+    os.utime(module, (stamp, stamp))
+    deadline = time.monotonic() + 5  # layers are scanned for edits at most once a second
+    after = ok(cloud, "SlowAFunction", {})
+    while after["layer_word"] != "dos" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        after = ok(cloud, "SlowAFunction", {})
+    assert after["layer_word"] == "dos" and after["pid"] != before["pid"]
 
 
 # Last in this module on purpose: it stops the module's cloud.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from postventa.local.testing import local_cloud_inprocess
+from localcloud.testing import local_cloud_inprocess
 
 pytestmark = pytest.mark.integration
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from postventa.local.lambda_runtime import InvokeResult
-from postventa.local.pollers import settle_batch, sqs_event
-from postventa.local.provision import SqsSource
+from localcloud.lambda_runtime import InvokeResult
+from localcloud.pollers import settle_batch, sqs_event
+from localcloud.provision import SqsSource
 
 MSGS = [{"MessageId": m, "ReceiptHandle": f"rh-{m}", "Body": m} for m in ("a", "b", "c")]
 

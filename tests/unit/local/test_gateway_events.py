@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from postventa.local.gateway import BadLambdaResponseError, Router, build_event, map_response
-from postventa.local.provision import HttpRoute
+from localcloud.gateway import BadLambdaResponseError, Router, build_event, map_response
+from localcloud.provision import HttpRoute
 
 ROUTES = [
     HttpRoute("GET", "/items/{id}", "Item"),

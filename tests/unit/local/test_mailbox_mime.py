@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from email.message import EmailMessage
 
-from postventa.local.mailbox import MailMessage, parse_mime, render_page
+from localcloud.mailbox import MailMessage, parse_mime, render_page
 
 SEEN = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
@@ -59,7 +59,7 @@ def test_page_escapes_message_content() -> None:
 def test_mailbox_page_makes_links_in_the_text_clickable_and_escapes_the_rest() -> None:
     import datetime as dt
 
-    from postventa.local.mailbox import MailMessage, render_page
+    from localcloud.mailbox import MailMessage, render_page
 
     msg = MailMessage("1", "Factura", ["a@b.mx"], "f@p.local", dt.datetime.now(dt.UTC))
     msg.text = 'Tu enlace: http://127.0.0.1:3000/facturar/abc_123 <script>x</script> "fin"'

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from postventa.local.scheduler import (
+from localcloud.scheduler import (
     Clock,
     Cron,
     Rate,

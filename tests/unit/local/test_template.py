@@ -6,14 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from postventa.local.provision import assign_attributes, build_stack
-from postventa.local.template import (
+from localcloud.provision import assign_attributes, build_stack
+from localcloud.template import (
     NO_VALUE,
     Resolver,
     TemplateError,
     load_template,
     load_yaml,
     merged_function_properties,
+    read_local_metadata,
 )
 
 BASIC = Path(__file__).resolve().parents[2] / "fixtures" / "templates" / "basic" / "template.yaml"
@@ -102,9 +103,9 @@ def test_function_environment_is_globals_plus_its_own_resolved() -> None:
     stack = build_stack(tpl, assign_attributes(tpl, "http://moto:1"))
     http_env = stack.functions["HttpFunction"].environment
     worker_env = stack.functions["WorkerFunction"].environment
-    assert http_env["WORK_QUEUE_URL"] == "http://moto:1/123456789012/postventa-WorkQueue"
+    assert http_env["WORK_QUEUE_URL"] == "http://moto:1/123456789012/local-WorkQueue"
     assert "WORK_QUEUE_URL" not in worker_env
-    assert worker_env["TABLE_NAME"] == "postventa-Table"
+    assert worker_env["TABLE_NAME"] == "local-Table"
     assert worker_env["BUS_NAME"] == "basic-test"
     assert worker_env["PUBLIC_URL"] == "http://127.0.0.1:9"
     assert stack.functions["WorkerFunction"].timeout == 10
@@ -131,10 +132,97 @@ def test_events_become_routes_sources_schedules_and_substituted_definitions() ->
     }
     (source,) = stack.sqs_sources
     assert source.function == "WorkerFunction" and source.report_batch_item_failures
-    assert source.queue_arn == "arn:aws:sqs:us-east-1:123456789012:postventa-WorkQueue"
+    assert source.queue_arn == "arn:aws:sqs:us-east-1:123456789012:local-WorkQueue"
     assert stack.schedules["TickFunctionEveryMinute"].expression == "rate(1 minute)"
     (rule,) = stack.pattern_rules
     assert rule.event_bus == "basic-test" and rule.pattern["source"] == ["test.app"]
     definition = stack.state_machines["Flow"].definition
     assert '"Seconds": 5,' in definition
-    assert "function:postventa-TaskFunction" in definition and "${" not in definition
+    assert "function:local-TaskFunction" in definition and "${" not in definition
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "template.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_a_layer_is_its_python_dir_when_prebuilt_else_its_content_uri(tmp_path: Path) -> None:
+    (tmp_path / "built" / "python").mkdir(parents=True)
+    (tmp_path / "source").mkdir()
+    (tmp_path / "fn").mkdir()
+    path = _write(
+        tmp_path,
+        """
+Globals:
+  Function: {Runtime: python3.11, Handler: app.handler, Layers: [!Ref Built]}
+Resources:
+  Built: {Type: AWS::Serverless::LayerVersion, Properties: {ContentUri: built}}
+  Source: {Type: AWS::Serverless::LayerVersion, Properties: {ContentUri: source}}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: fn, Layers: [!Ref Source]}
+""",
+    )
+    tpl = load_template(path)
+    stack = build_stack(tpl, assign_attributes(tpl, "http://moto:1"))
+    # Globals' layers first, then the function's own, as SAM merges lists
+    assert stack.functions["Fn"].layers == (tmp_path / "built" / "python", tmp_path / "source")
+
+
+def test_basic_template_function_gets_its_layer_directory() -> None:
+    tpl = load_template(BASIC)
+    stack = build_stack(tpl, assign_attributes(tpl, "http://moto:1"))
+    assert stack.functions["TaskFunction"].layers == (BASIC.parent / "task_layer",)
+    assert stack.functions["HttpFunction"].layers == ()
+
+
+def test_local_metadata_gives_stack_name_parameters_and_substitutions(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """
+Metadata:
+  LocalCloud:
+    StackName: tienda
+    Parameters: {Url: "${Local::GatewayUrl}", Port: 8080}
+    DefinitionSubstitutions: {WaitSeconds: 5}
+Resources: {}
+""",
+    )
+    meta = read_local_metadata(path)
+    assert meta.stack_name == "tienda"
+    assert meta.parameters == {"Url": "${Local::GatewayUrl}", "Port": "8080"}
+    assert meta.substitutions == {"WaitSeconds": "5"}
+    assert read_local_metadata(BASIC).stack_name is None  # physical names then use "local"
+
+
+def test_unknown_local_metadata_keys_are_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, "Metadata:\n  LocalCloud:\n    Parametres: {A: b}\nResources: {}\n")
+    with pytest.raises(TemplateError, match="Parametres"):
+        read_local_metadata(path)
+
+
+def test_a_resource_type_the_local_cloud_does_not_run_is_an_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n")
+    with pytest.raises(TemplateError, match="Topic: recursos AWS::SNS::Topic sin soporte"):
+        assign_attributes(load_template(path), "http://moto:1")
+
+
+def test_a_function_event_the_local_cloud_does_not_serve_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "fn").mkdir()
+    path = _write(
+        tmp_path,
+        """
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn
+      Handler: app.handler
+      Events:
+        Changes: {Type: DynamoDB, Properties: {Stream: arn:stream, StartingPosition: LATEST}}
+""",
+    )
+    tpl = load_template(path)
+    with pytest.raises(TemplateError, match=r"Fn\.Changes: eventos DynamoDB sin soporte"):
+        build_stack(tpl, assign_attributes(tpl, "http://moto:1"))

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from postventa.local.workers import WorkerFunction, WorkerPools, layer_root
+from localcloud.specs import FunctionSpec
+from localcloud.workers import WorkerPools
 
-FN = WorkerFunction(
+FN = FunctionSpec(
     logical_id="AFunction",
     name="stack-AFunction",
     arn="arn:aws:lambda:us-east-1:123456789012:function:stack-AFunction",
@@ -19,6 +20,7 @@ FN = WorkerFunction(
     timeout=7,
     memory_size=256,
     environment={"TABLE_NAME": "t", "AWS_ENDPOINT_URL_SES": "http://ses", "_HANDLER": "evil.x"},
+    layers=(Path("/layers/core"), Path("/layers/extra/python")),
 )
 
 
@@ -33,6 +35,7 @@ def test_worker_environment_is_base_then_function_then_lambda_reserved(
     pools: WorkerPools, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SOMETHING_OF_THE_PARENT", "x")
+    monkeypatch.delenv("PYTHONPATH", raising=False)
     env = pools.environment_for(FN)
     assert "SOMETHING_OF_THE_PARENT" not in env
     assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:1"
@@ -42,15 +45,5 @@ def test_worker_environment_is_base_then_function_then_lambda_reserved(
     assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256"
     assert env["LAMBDA_TASK_ROOT"] == "/code/a"
     assert env["TZ"] == ":UTC"
-    assert env["PYTHONPATH"].split(":")[0] == str(layer_root())  # the layer, as /opt/python
-
-
-def test_concurrency_comes_from_the_environment_when_not_given(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("POSTVENTA_LAMBDA_CONCURRENCY", "4")
-    pools = WorkerPools({})
-    try:
-        assert pools.max_workers == 4
-    finally:
-        pools.stop()
+    # the function's layers, in the template's order, as Lambda's /opt/python
+    assert env["PYTHONPATH"] == "/layers/core:/layers/extra/python"

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-
-from postventa.services.audit import record_order_event
+from postventa.services.audit import OrderEvent, record_order_event
 from tests.support import builders
 from tests.support.fakes import FakeAdapters
 
 
-def event(event_id: str, detail_type: str, occurred_at: str | None) -> EventBridgeModel:
+def event(event_id: str, detail_type: str, occurred_at: str | None) -> OrderEvent:
     detail = {"tenant_id": "tienda", "channel": "shopify", "order_id": "1001", "total": "599.00"}
     if occurred_at:
         detail["occurred_at"] = occurred_at
-    return EventBridgeModel.model_validate(
+    return OrderEvent.model_validate(
         {
             "version": "0",
             "id": event_id,

@@ -1,4 +1,9 @@
-"""`postventa local up|fire|health`: the embedded local cloud from template.yaml."""
+"""`postventa local up|fire|health`: the embedded local cloud from template.yaml.
+
+The local cloud is its own package (`localcloud`, infra/localcloud), not part of the CoreLayer:
+this module is the one place of the product that imports it, lazily inside `up`, and the one
+place that tells it about the product (`cloud_hooks`). No Lambda imports `postventa.cli`.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,26 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from typing import Any
+
+
+def _env_port() -> str:
+    """As a string: argparse converts it with `type`, so a bad value is a usage error."""
+    return os.environ.get("POSTVENTA_PORT") or "3000"
+
+
+def cloud_hooks(*seeders: Callable[[], object], demo: bool = True) -> dict[str, Any]:
+    """The product's side of the local cloud's hooks, as `LocalCloud(**cloud_hooks())` takes them:
+    seed the demo tenant (unless `demo=False`) and then `seeders`; rebuild the adapters whenever
+    the environment changes; drop adapters and AWS clients (and cached secrets) on every reset."""
+    from postventa import bootstrap
+
+    return {
+        "seeders": [*([seed_local_demo] if demo else []), *seeders],
+        "on_env_change": [bootstrap.bootstrap.cache_clear],
+        "on_reset": [bootstrap.reset],
+    }
 
 
 def register(subparsers: Any) -> None:
@@ -20,9 +44,28 @@ def register(subparsers: Any) -> None:
     sub = parser.add_subparsers(dest="local_command", metavar="ACCION")
 
     up = sub.add_parser("up", help="levanta la nube local a partir de template.yaml")
-    up.add_argument("--port", type=int, default=int(os.environ.get("POSTVENTA_PORT", "3000")))
+    up.add_argument("--port", type=int, default=_env_port())
     up.add_argument("--moto-port", type=int, default=None, help="puerto de moto (libre si no)")
-    up.add_argument("--speedup", type=float, default=None, help="acelera el reloj de las reglas")
+    up.add_argument(
+        "--speedup",
+        type=float,
+        default=os.environ.get("POSTVENTA_CLOCK_SPEEDUP") or "1",
+        help="acelera el reloj de las reglas (POSTVENTA_CLOCK_SPEEDUP)",
+    )
+    up.add_argument(
+        "--lambda-concurrency",
+        type=int,
+        default=os.environ.get("POSTVENTA_LAMBDA_CONCURRENCY") or "3",
+        help="procesos por función como máximo (POSTVENTA_LAMBDA_CONCURRENCY)",
+    )
+    up.add_argument(
+        "--no-lambda-workers",
+        dest="lambda_workers",
+        action="store_false",
+        default=os.environ.get("POSTVENTA_LAMBDA_WORKERS", "1") != "0",
+        help="corre las funciones en este proceso, p. ej. para breakpoint() "
+        "(POSTVENTA_LAMBDA_WORKERS=0)",
+    )
     up.add_argument("--template", default="template.yaml")
     up.add_argument("--param", action="append", default=[], metavar="CLAVE=VALOR", help="parámetro")
     up.add_argument(
@@ -38,11 +81,11 @@ def register(subparsers: Any) -> None:
 
     fire = sub.add_parser("fire", help="dispara ya una regla programada de la nube corriendo")
     fire.add_argument("rule", help="nombre o id lógico de la regla")
-    fire.add_argument("--port", type=int, default=int(os.environ.get("POSTVENTA_PORT", "3000")))
+    fire.add_argument("--port", type=int, default=_env_port())
     fire.set_defaults(func=_fire)
 
     health = sub.add_parser("health", help="estado de la nube local corriendo")
-    health.add_argument("--port", type=int, default=int(os.environ.get("POSTVENTA_PORT", "3000")))
+    health.add_argument("--port", type=int, default=_env_port())
     health.set_defaults(func=_health)
     parser.set_defaults(func=lambda _args: parser.print_help() or 2)
 
@@ -65,7 +108,7 @@ def _load_seeder(spec: str) -> Any:
 
 
 def _up(args: argparse.Namespace) -> int:
-    from postventa.local.runner import LocalCloud
+    from localcloud import LocalCloud
 
     started = time.monotonic()
     cloud = LocalCloud(
@@ -75,8 +118,9 @@ def _up(args: argparse.Namespace) -> int:
         speedup=args.speedup,
         parameters=_pairs(args.param),
         substitutions=_pairs(args.subst),
-        seed_demo=not args.no_seed,
-        seeders=[_load_seeder(s) for s in args.seed],
+        lambda_workers=args.lambda_workers,
+        lambda_concurrency=args.lambda_concurrency,
+        **cloud_hooks(*(_load_seeder(s) for s in args.seed), demo=not args.no_seed),
     )
     stop = threading.Event()
 
@@ -150,14 +194,15 @@ def _health(args: argparse.Namespace) -> int:
     return 0 if status == 200 else 1
 
 
-def seed_local_demo(env: dict[str, str]) -> Any:
-    """The local cloud's seeder: the demo tenant, with the secrets the operator may override
-    (POSTVENTA_DEMO_SECRET, POSTVENTA_DEMO_API_KEY), on the cloud's own resources (`env`)."""
-    from postventa.bootstrap import build_adapters
+def seed_local_demo() -> Any:
+    """The demo tenant on the running cloud's resources (the seeders run with the functions'
+    environment applied), with the secrets the operator may override (POSTVENTA_DEMO_SECRET,
+    POSTVENTA_DEMO_API_KEY)."""
+    from postventa.bootstrap import bootstrap
     from postventa.services.demo import DEFAULT_API_KEY, DEFAULT_SECRET, seed_demo_tenant
 
     return seed_demo_tenant(
-        build_adapters(env),
+        bootstrap(),
         secret=os.environ.get("POSTVENTA_DEMO_SECRET") or DEFAULT_SECRET,
         api_key=os.environ.get("POSTVENTA_DEMO_API_KEY") or DEFAULT_API_KEY,
     )

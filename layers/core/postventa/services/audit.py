@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
 from postventa.domain.clock import iso
@@ -11,13 +13,19 @@ from postventa.domain.ports import Adapters, HistoryEntry
 _ORDER_FIELDS = ("tenant_id", "channel", "order_id")
 
 
-def record_order_event(event: EventBridgeModel, adapters: Adapters) -> bool:
+class OrderEvent(EventBridgeModel):
+    """An order domain event as EventBridge delivers it: Powertools' envelope, every field
+    required (version, id, detail-type, source, account, time, region, resources); the detail
+    identifies the order and carries no personal data."""
+
+    detail: dict[str, Any]
+
+
+def record_order_event(event: OrderEvent, adapters: Adapters) -> bool:
     """Append the event to its order's history; False for a redelivered event.
 
     The entry's time is the moment the publisher says it happened (`occurred_at`, milliseconds,
     or the state machine's EnteredTime), falling back to the event's own one-second time."""
-    if not isinstance(event.detail, dict):
-        raise ValueError("an order event's detail is a JSON object")
     detail = dict(event.detail)
     ref = OrderRef(**{k: str(detail[k]) for k in _ORDER_FIELDS})
     at = str(detail.pop("occurred_at", "") or iso(event.time))

@@ -17,9 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from postventa.local.lambda_runtime import InvokeResult
-from postventa.local.mailbox import Mailbox, render_page
-from postventa.local.provision import HttpRoute
+from localcloud.lambda_runtime import InvokeResult
+from localcloud.mailbox import Mailbox, render_page
+from localcloud.specs import HttpRoute
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +243,7 @@ class Gateway:
 class _RequestHandler(BaseHTTPRequestHandler):
     owner: Gateway
     protocol_version = "HTTP/1.1"
-    server_version = "postventa-local"
+    server_version = "localcloud"
     # Headers and body leave in separate writes; with Nagle on, a keep-alive client's delayed
     # ACK holds the body back ~40 ms per response.
     disable_nagle_algorithm = True

@@ -1,5 +1,11 @@
-"""EventBridge pieces moto does not do: deliver to Lambda / Step Functions targets, and keep
-schedule-only rules from matching every event (moto bug)."""
+"""EventBridge pieces moto does not do: deliver to Lambda and Step Functions targets, deliver the
+whole event envelope (moto's SQS targets lose `account`), and keep schedule-only rules from
+matching every event (moto bug).
+
+Every event a target receives from here has the envelope AWS gives it, so parsers such as
+Powertools' `EventBridgeModel` accept it: version, id, detail-type, source, account, time (ISO
+8601, seconds), region, resources, detail.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +17,44 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from postventa.local.lambda_runtime import LambdaRuntime
-from postventa.local.patching import MotoPatch
+from localcloud.lambda_runtime import LambdaRuntime
+from localcloud.patching import MotoPatch
 
 ClientFactory = Callable[[str], Any]
 
 
-def _iso(value: Any) -> str:
+def iso_time(value: Any) -> str:
+    """EventBridge's `time`: UTC, to the second, with a Z."""
+    if isinstance(value, (int, float)):
+        value = dt.datetime.fromtimestamp(float(value), dt.UTC)
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, (int, float)):
-        return dt.datetime.fromtimestamp(float(value), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return str(value)
+
+
+def envelope(
+    *,
+    source: str,
+    detail_type: str,
+    detail: Any,
+    account: str,
+    region: str,
+    time: Any,
+    resources: list[str] | None = None,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """An EventBridge event as AWS delivers it to a target."""
+    return {
+        "version": "0",
+        "id": event_id or str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": source,
+        "account": account,
+        "time": iso_time(time),
+        "region": region,
+        "resources": list(resources or []),
+        "detail": detail,
+    }
 
 
 def _json_path(doc: Any, path: str) -> Any:
@@ -58,7 +90,10 @@ def target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
 
 
 class TargetDispatcher:
-    """Delivers an event to a rule target ARN (Lambda, Step Functions, SQS, event bus)."""
+    """Delivers an event to a rule target: Lambda and Step Functions asynchronously (as AWS
+    does), SQS by SendMessage."""
+
+    SERVICES = ("lambda", "states", "sqs")
 
     def __init__(self, runtime: LambdaRuntime, client: ClientFactory) -> None:
         self.runtime = runtime
@@ -66,31 +101,21 @@ class TargetDispatcher:
         self.delivered: list[tuple[str, Any]] = []
         self._lock = threading.Lock()
 
-    def deliver(self, arn: str, payload: Any) -> None:
+    def deliver(self, target: dict[str, Any], payload: Any) -> None:
+        arn = target["Arn"]
         with self._lock:
             self.delivered.append((arn, payload))
-        service = arn.split(":")[2] if arn.count(":") >= 5 else ""
+        service = arn.split(":")[2]
         if service == "lambda":
             self.runtime.invoke_async(arn, payload)
         elif service == "states":
             self.runtime.submit(self._start_execution, arn, payload)
         elif service == "sqs":
-            name = arn.rsplit(":", 1)[-1]
             sqs = self.client("sqs")
-            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(payload))
-        elif service == "events":
-            bus = arn.rsplit("/", 1)[-1]
-            self.client("events").put_events(
-                Entries=[
-                    {
-                        "Source": payload.get("source", "local"),
-                        "DetailType": payload.get("detail-type", "local"),
-                        "Detail": json.dumps(payload.get("detail", {})),
-                        "EventBusName": bus,
-                    }
-                ]
-            )
+            url = sqs.get_queue_url(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"]
+            group = (target.get("SqsParameters") or {}).get("MessageGroupId")
+            extra = {"MessageGroupId": group} if group else {}
+            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(payload), **extra)
         else:
             raise NotImplementedError(f"destino de regla sin soporte local: {arn}")
 
@@ -101,23 +126,6 @@ class TargetDispatcher:
 
 
 # ---------------------------------------------------------------------- moto patch
-_OURS = ("lambda", "states")
-
-
-def _rule_class() -> type:
-    from moto.events.models import Rule
-
-    return Rule
-
-
-def install(dispatcher: TargetDispatcher) -> None:
-    _PATCH.install(dispatcher)
-
-
-def uninstall(dispatcher: TargetDispatcher | None = None) -> None:
-    _PATCH.uninstall(dispatcher)
-
-
 def _send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
     if self.scheduled_expression and not self.event_pattern.get_pattern():
         return  # a schedule-only rule never matches events
@@ -125,19 +133,29 @@ def _send_to_targets(self: Any, original_event: Any, transform_input: bool = Tru
         return
     if not self.event_pattern.matches_event(original_event):
         return
-    dispatcher = _PATCH.owner
-    ours = [t for t in self.targets if t["Arn"].split(":")[2] in _OURS]
+    dispatcher = PATCH.owner
+    ours = [t for t in self.targets if t["Arn"].split(":")[2] in TargetDispatcher.SERVICES]
     if ours and dispatcher is not None:
-        event = copy.deepcopy(original_event)
-        event.pop("ingestion-time", None)
-        event["time"] = _iso(event.get("time"))
+        event = envelope(
+            source=original_event["source"],
+            detail_type=original_event["detail-type"],
+            detail=original_event["detail"],
+            account=original_event.get("account") or self.account_id,
+            region=original_event.get("region") or self.region_name,
+            time=original_event.get("time") or dt.datetime.now(dt.UTC),
+            resources=original_event.get("resources"),
+            event_id=original_event.get("id"),
+        )
         for target in ours:
-            dispatcher.deliver(target["Arn"], target_input(target, event))
-    rest = [t for t in self.targets if t not in ours]
+            dispatcher.deliver(target, target_input(target, event))
+    rest = [t for t in self.targets if dispatcher is None or t not in ours]
     if rest:
         shallow = copy.copy(self)
         shallow.targets = rest
-        _PATCH.original(shallow, original_event, transform_input)
+        PATCH.original(shallow, original_event, transform_input)
 
 
-_PATCH: MotoPatch[TargetDispatcher] = MotoPatch(_rule_class, "send_to_targets", _send_to_targets)
+#: Installed by LocalCloud with its TargetDispatcher as owner.
+PATCH: MotoPatch[TargetDispatcher] = MotoPatch(
+    "moto.events.models:Rule", "send_to_targets", _send_to_targets
+)

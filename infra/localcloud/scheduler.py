@@ -1,7 +1,7 @@
 """Scheduled rules: parse rate()/cron() expressions and fire them from a (speedable) clock.
 
 moto stores scheduled rules but never fires them. Here a thread computes each rule's next fire
-time in *virtual* time (real time multiplied by POSTVENTA_CLOCK_SPEEDUP since start) and delivers
+time in *virtual* time (real time since start multiplied by `LocalCloud(speedup=)`) and delivers
 an "aws.events" Scheduled Event (or the target's Input) to the rule's targets.
 """
 
@@ -14,12 +14,12 @@ import logging
 import re
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from postventa.local.provision import ScheduleSpec
+from localcloud.events import envelope
+from localcloud.specs import ScheduleSpec
 
 log = logging.getLogger(__name__)
 
@@ -215,17 +215,15 @@ class Clock:
 def scheduled_event(
     spec: ScheduleSpec, when: dt.datetime, region: str, account: str
 ) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": account,
-        "time": when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": region,
-        "resources": [spec.arn],
-        "detail": {},
-    }
+    return envelope(
+        source="aws.events",
+        detail_type="Scheduled Event",
+        detail={},
+        account=account,
+        region=region,
+        time=when,
+        resources=[spec.arn],
+    )
 
 
 Deliver = Callable[[str, Any], Any]  # (target arn, payload) -> result

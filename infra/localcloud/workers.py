@@ -5,7 +5,7 @@ Parent side (`WorkerPools`): one pool per function, up to `max_workers` processe
 demand when every worker of the function is busy. A worker serves one invocation at a time
 (Lambda's concurrency unit), so different functions and concurrent requests run in parallel and
 none waits for another's lock. Each worker is a fresh interpreter started with
-`subprocess.Popen([python, "-u", "-m", "postventa.local.workers", <fd>], env=<exactly the
+`subprocess.Popen([python, "-u", "-m", "localcloud.workers", <fd>], env=<exactly the
 function's environment>, cwd=<CodeUri>)`: no fork of this multithreaded process, no re-import of
 the parent's `__main__` (what multiprocessing's spawn/forkserver contexts do), and nothing of the
 parent's environment leaks in. Invocations travel as JSON over a socketpair framed by
@@ -15,13 +15,15 @@ Lambda semantics kept: cold start on first use (init errors as `Runtime.ImportMo
 warm reuse afterwards, errors as {errorMessage, errorType, stackTrace}, the function timeout
 enforced by killing the worker ("Task timed out after N seconds", `Sandbox.Timedout`), a worker
 that dies mid-invocation reported as `Runtime.ExitError`. Workers are recycled on the next invoke
-after an edit of the function's code directory or of the `postventa` package (the layer).
+after an edit of the function's code directory or of one of its layers.
 
-Child side (`_worker_main`): imports the handler by its real module name with CodeUri on sys.path
-(as Lambda does from /var/task), answers `{"ready": true}` or the init error, then serves events
-until its connection closes.
+Child side (`_worker_main`): imports the handler by its real module name with CodeUri first on
+sys.path (as Lambda does from /var/task) and its layers' directories after it (Lambda's
+/opt/python), answers `{"ready": true}` or the init error, then serves events until its
+connection closes.
 
-Only the standard library is imported at module level: the child must start fast.
+Only the standard library (and `localcloud.specs`, which is only dataclasses) is imported at module
+level: the child must start fast.
 """
 
 from __future__ import annotations
@@ -44,13 +46,17 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger("postventa.local")
+from localcloud.specs import FunctionSpec
+
+log = logging.getLogger("localcloud")
 
 #: Lambda's own limit for the init phase (importing the handler module) is 10 s.
 INIT_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_WORKERS = 3
-CONCURRENCY_ENV = "POSTVENTA_LAMBDA_CONCURRENCY"
-_LAYER_CHECK_INTERVAL = 1.0  # seconds between scans of the postventa package for edits
+_LAYER_CHECK_INTERVAL = 1.0  # seconds between scans of a layer's directory for edits
+#: The directory holding the `localcloud` package: on a worker's path so that `-m
+#: localcloud.workers` starts even where localcloud is not installed.
+_PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
 
 #: Imported by spare workers before they are given a function: the slow, generic part of a cold
 #: start (~2/3 of it for our functions). Only libraries that read no configuration from the
@@ -148,9 +154,8 @@ def _worker_main(argv: list[str]) -> int:
     spare_cwd = os.getcwd()
     os.chdir(code_dir)
     if sys.path and sys.path[0] in (spare_cwd, ""):  # `-m` put the spare's cwd there
-        sys.path[0] = code_dir
-    else:
-        sys.path.insert(0, code_dir)
+        del sys.path[0]
+    sys.path[0:0] = [code_dir, *config["layers"]]
     module_name, _, func_name = config["handler"].rpartition(".")
     try:
         module = importlib.import_module(module_name)
@@ -193,21 +198,6 @@ def _worker_main(argv: list[str]) -> int:
 
 
 # ====================================================================== parent side
-@dataclass(frozen=True)
-class WorkerFunction:
-    """What a worker needs to know about its function (FunctionSpec without the import)."""
-
-    logical_id: str
-    name: str
-    arn: str
-    code_dir: Path
-    handler: str
-    runtime: str
-    timeout: int
-    memory_size: int
-    environment: dict[str, str]
-
-
 @dataclass
 class WorkerOutcome:
     payload: str
@@ -219,11 +209,10 @@ class _WorkerGone(Exception):
     """The worker process ended or closed its connection."""
 
 
-def layer_root() -> Path:
-    """The directory that holds the `postventa` package (the layer's python/ path on Lambda)."""
-    import postventa
-
-    return Path(postventa.__file__).resolve().parent.parent
+def _python_path(entries: list[str]) -> str:
+    """PYTHONPATH for a worker: `entries`, then whatever this process was given."""
+    inherited = os.environ.get("PYTHONPATH")
+    return os.pathsep.join(entries + ([inherited] if inherited else []))
 
 
 def _tree_mtime(root: Path, pattern: str) -> int:
@@ -243,7 +232,7 @@ class _Spare:
         parent_sock, child_sock = socket.socketpair()
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-u", "-m", "postventa.local.workers", str(child_sock.fileno())],
+                [sys.executable, "-u", "-m", "localcloud.workers", str(child_sock.fileno())],
                 env=env,
                 cwd=cwd,
                 stdin=subprocess.DEVNULL,
@@ -270,7 +259,7 @@ class _Spare:
 
 class _Worker:
     def __init__(
-        self, fn: WorkerFunction, env: dict[str, str], fingerprint: tuple[int, int], spare: _Spare
+        self, fn: FunctionSpec, env: dict[str, str], fingerprint: tuple[int, int], spare: _Spare
     ) -> None:
         self.fn = fn
         self.fingerprint = fingerprint
@@ -286,6 +275,7 @@ class _Worker:
                     "env": {**env, "AWS_LAMBDA_LOG_STREAM_NAME": self.stream},
                     "handler": fn.handler,
                     "code_dir": str(fn.code_dir),
+                    "layers": [str(d) for d in fn.layers],
                     "function_name": fn.name,
                     "arn": fn.arn,
                     "memory_size": fn.memory_size,
@@ -369,7 +359,7 @@ class _Throttled(Exception):
 class _Pool:
     """The workers of one function: at most `max_workers`, one invocation each at a time."""
 
-    def __init__(self, owner: WorkerPools, fn: WorkerFunction) -> None:
+    def __init__(self, owner: WorkerPools, fn: FunctionSpec) -> None:
         self.owner = owner
         self.fn = fn
         self.env = owner.environment_for(fn)
@@ -448,20 +438,16 @@ class WorkerPools:
         self,
         base_env: dict[str, str],
         *,
-        max_workers: int | None = None,
+        max_workers: int = DEFAULT_MAX_WORKERS,
         init_timeout: float = INIT_TIMEOUT_SECONDS,
     ) -> None:
-        if max_workers is None:
-            max_workers = int(os.environ.get(CONCURRENCY_ENV) or DEFAULT_MAX_WORKERS)
         self.max_workers = max(1, max_workers)
         self.base_env = dict(base_env)
         self.init_timeout = init_timeout
         self.stopping = False
         self._pools: dict[str, _Pool] = {}
         self._lock = threading.Lock()
-        self._layer = layer_root()
-        self._layer_mtime = 0
-        self._layer_checked = 0.0
+        self._layer_mtimes: dict[Path, tuple[float, int]] = {}  # dir -> (checked at, newest)
         self._prewarm_thread: threading.Thread | None = None
         self._spare: _Spare | None = None
         self._spare_lock = threading.Lock()
@@ -471,8 +457,7 @@ class WorkerPools:
     def spare_environment(self) -> dict[str, str]:
         """A spare's environment until it is given a function (then replaced entirely)."""
         env = {k: os.environ[k] for k in _PASSTHROUGH if k in os.environ}
-        inherited = os.environ.get("PYTHONPATH")
-        env["PYTHONPATH"] = str(self._layer) + (os.pathsep + inherited if inherited else "")
+        env["PYTHONPATH"] = _python_path([_PACKAGE_PARENT])
         env["TZ"] = ":UTC"
         env["AWS_EXECUTION_ENV"] = f"AWS_Lambda_python{sys.version_info[0]}.{sys.version_info[1]}"
         env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand"
@@ -484,19 +469,19 @@ class WorkerPools:
         with self._spare_lock:
             spare = self._spare
             if spare is None or spare.proc.poll() is not None:
-                spare = _Spare(self.spare_environment(), str(self._layer))
+                spare = _Spare(self.spare_environment(), _PACKAGE_PARENT)
             self._spare = (
-                None if self.stopping else _Spare(self.spare_environment(), str(self._layer))
+                None if self.stopping else _Spare(self.spare_environment(), _PACKAGE_PARENT)
             )
             return spare
 
     def start_spare(self) -> None:
         with self._spare_lock:
             if self._spare is None and not self.stopping:
-                self._spare = _Spare(self.spare_environment(), str(self._layer))
+                self._spare = _Spare(self.spare_environment(), _PACKAGE_PARENT)
 
     # ------------------------------------------------------------------ environment
-    def environment_for(self, fn: WorkerFunction) -> dict[str, str]:
+    def environment_for(self, fn: FunctionSpec) -> dict[str, str]:
         """Exactly what the function's process sees: a few OS basics, the AWS connection (moto,
         dummy credentials, region), the function's resolved environment, Lambda's reserved
         variables. Nothing else of this process."""
@@ -512,6 +497,7 @@ class WorkerPools:
                 "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
                 "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.runtime}",
                 "LAMBDA_TASK_ROOT": str(fn.code_dir),
+                "PYTHONPATH": _python_path([str(d) for d in fn.layers]),
                 "_HANDLER": fn.handler,
                 # No X-Ray daemon here: with LAMBDA_TASK_ROOT set, a tracing function would load
                 # the SDK and print a "discarded" line for every subsegment (SAM local does the
@@ -522,15 +508,20 @@ class WorkerPools:
         )
         return env
 
-    def fingerprint(self, fn: WorkerFunction) -> tuple[int, int]:
-        """Newest mtime of the function's code dir and of the postventa package (throttled)."""
+    def fingerprint(self, fn: FunctionSpec) -> tuple[int, int]:
+        """Newest mtime of the function's code dir and of its layers (those at most once a
+        second: a layer is a whole package tree)."""
         now = time.monotonic()
-        if now - self._layer_checked > _LAYER_CHECK_INTERVAL:
-            self._layer_checked = now
-            self._layer_mtime = _tree_mtime(self._layer / "postventa", "**/*.py")
-        return (_tree_mtime(fn.code_dir, "*.py"), self._layer_mtime)
+        layers = 0
+        for layer in fn.layers:
+            checked, newest = self._layer_mtimes.get(layer, (-_LAYER_CHECK_INTERVAL, 0))
+            if now - checked >= _LAYER_CHECK_INTERVAL:
+                newest = _tree_mtime(layer, "**/*.py")
+                self._layer_mtimes[layer] = (now, newest)
+            layers = max(layers, newest)
+        return (_tree_mtime(fn.code_dir, "*.py"), layers)
 
-    def _pool(self, fn: WorkerFunction) -> _Pool:
+    def _pool(self, fn: FunctionSpec) -> _Pool:
         with self._lock:
             pool = self._pools.get(fn.logical_id)
             if pool is None or pool.fn != fn:
@@ -538,7 +529,7 @@ class WorkerPools:
             return pool
 
     # ------------------------------------------------------------------ invocation
-    def invoke(self, fn: WorkerFunction, event: Any, request_id: str) -> WorkerOutcome:
+    def invoke(self, fn: FunctionSpec, event: Any, request_id: str) -> WorkerOutcome:
         pool = self._pool(fn)
         started = time.monotonic()
         try:
@@ -578,7 +569,7 @@ class WorkerPools:
             pool.release(worker, healthy)
 
     # ------------------------------------------------------------------ warm-up and stop
-    def prewarm(self, functions: list[WorkerFunction]) -> None:
+    def prewarm(self, functions: list[FunctionSpec]) -> None:
         """Start one worker per function in the background, one cold start at a time."""
 
         def run() -> None:

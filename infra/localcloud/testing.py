@@ -1,6 +1,6 @@
 """Pytest-friendly helpers: the local cloud on moto.mock_aws, in this process.
 
-    from postventa.local.testing import local_cloud_inprocess
+    from localcloud.testing import local_cloud_inprocess
 
     def test_something():
         with local_cloud_inprocess("tests/fixtures/templates/basic/template.yaml") as cloud:
@@ -10,17 +10,19 @@
             cloud.client("sqs").send_message(...)
 
 Background pollers and the schedule clock are off by default so tests decide when queues are
-drained and rules fire; the gateway listens on a free port unless gateway=False.
+drained and rules fire; the gateway listens on a free port unless gateway=False. An application's
+hooks (seeders, on_reset, on_env_change) pass through to `LocalCloud`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from postventa.local.runner import LocalCloud
+from localcloud.lambda_runtime import Hook
+from localcloud.runner import LocalCloud
 
 
 @contextmanager
@@ -34,8 +36,10 @@ def local_cloud_inprocess(
     substitutions: Mapping[str, str] | None = None,
     env: Mapping[str, str] | None = None,
     speedup: float = 1.0,
-    seed_demo: bool = False,
-    seeders: list[Any] | None = None,
+    seeders: Sequence[Hook] = (),
+    on_reset: Sequence[Hook] = (),
+    on_env_change: Sequence[Hook] = (),
+    stack_name: str | None = None,
 ) -> Iterator[LocalCloud]:
     """Start mock_aws (Step Functions execution on), provision `template`, install the Lambda
     hook; yield the LocalCloud (invoke / drain_queues / fire_schedule / client)."""
@@ -49,8 +53,10 @@ def local_cloud_inprocess(
         substitutions=substitutions,
         env=env,
         speedup=speedup,
-        seed_demo=seed_demo,
         seeders=seeders,
+        on_reset=on_reset,
+        on_env_change=on_env_change,
+        stack_name=stack_name,
         poll_wait_seconds=1,
     )
     with cloud:

@@ -13,8 +13,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from postventa.local.lambda_runtime import InvokeResult
-from postventa.local.provision import SqsSource
+from localcloud.lambda_runtime import InvokeResult
+from localcloud.specs import SqsSource
 
 log = logging.getLogger(__name__)
 

@@ -21,6 +21,12 @@ import yaml
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
+#: Physical names are `<stack>-<LogicalId>`; the template's `Metadata: LocalCloud: StackName`
+#: or `LocalCloud(stack_name=)` choose another stack name.
+DEFAULT_STACK_NAME = "local"
+#: The template-level Metadata key the local cloud reads (AWS ignores it): local parameter values,
+#: state machine substitutions, the stack name.
+METADATA_KEY = "LocalCloud"
 
 _INTRINSIC_TAGS = {
     "Ref": "Ref",
@@ -105,7 +111,7 @@ class Template:
     parameters: dict[str, Any]
     region: str = REGION
     account_id: str = ACCOUNT_ID
-    stack_name: str = "postventa"
+    stack_name: str = DEFAULT_STACK_NAME
     conditions: dict[str, bool] = field(default_factory=dict)
 
     @property
@@ -134,10 +140,41 @@ class Template:
     def function_globals(self) -> dict[str, Any]:
         return dict((self.body.get("Globals") or {}).get("Function") or {})
 
-    @property
-    def local_metadata(self) -> dict[str, Any]:
-        """Template-level `Metadata: {Postventa::Local: {...}}` (local-only overrides)."""
-        return dict((self.body.get("Metadata") or {}).get("Postventa::Local") or {})
+
+@dataclass(frozen=True)
+class LocalMetadata:
+    """The template's `Metadata: LocalCloud` section: values for a run on one machine.
+
+    ```yaml
+    Metadata:
+      LocalCloud:
+        StackName: shop                 # physical names <StackName>-<LogicalId>
+        Parameters:                     # parameter values; ${Local::GatewayUrl} = the gateway
+          PublicBaseUrl: "${Local::GatewayUrl}"
+        DefinitionSubstitutions:        # state machine substitutions (e.g. shorter waits)
+          DeadlineSeconds: "120"
+    ```
+    """
+
+    stack_name: str | None = None
+    parameters: dict[str, str] = field(default_factory=dict)
+    substitutions: dict[str, str] = field(default_factory=dict)
+
+
+def read_local_metadata(path: str | Path) -> LocalMetadata:
+    body = load_yaml(Path(path).read_text(encoding="utf-8"))
+    section = (body.get("Metadata") or {}).get(METADATA_KEY) or {}
+    unknown = set(section) - {"StackName", "Parameters", "DefinitionSubstitutions"}
+    if unknown:
+        raise TemplateError(f"Metadata {METADATA_KEY}: claves desconocidas {sorted(unknown)}")
+    name = section.get("StackName")
+    return LocalMetadata(
+        stack_name=str(name) if name else None,
+        parameters={k: str(v) for k, v in (section.get("Parameters") or {}).items()},
+        substitutions={
+            k: str(v) for k, v in (section.get("DefinitionSubstitutions") or {}).items()
+        },
+    )
 
 
 def load_template(
@@ -146,7 +183,7 @@ def load_template(
     *,
     region: str = REGION,
     account_id: str = ACCOUNT_ID,
-    stack_name: str = "postventa",
+    stack_name: str = DEFAULT_STACK_NAME,
 ) -> Template:
     """Load a template, apply parameter defaults/overrides and evaluate its Conditions."""
     path = Path(path).resolve()
@@ -325,7 +362,9 @@ class Resolver:
 
 
 def merged_function_properties(template: Template, resource: dict[str, Any]) -> dict[str, Any]:
-    """A function's properties with Globals.Function merged in the way SAM does it."""
+    """A function's properties with Globals.Function merged in the way SAM does it
+    (samtranslator's globals plugin): maps merge, lists concatenate globals first (Layers too),
+    Architectures and scalars are replaced by the function's own."""
     props = copy.deepcopy(template.function_globals)
     own = copy.deepcopy(resource.get("Properties") or {})
     for key, value in own.items():
@@ -337,7 +376,9 @@ def merged_function_properties(template: Template, resource: dict[str, Any]) -> 
             merged = dict(props[key])
             merged.update(value)
             props[key] = merged
-        elif isinstance(value, list) and isinstance(props.get(key), list) and key != "Layers":
+        elif (
+            isinstance(value, list) and isinstance(props.get(key), list) and key != "Architectures"
+        ):
             props[key] = props[key] + value
         else:
             props[key] = value

@@ -1,13 +1,24 @@
 """`LocalCloud`: moto + provisioning + Lambda runtime + gateway + pollers + scheduler.
 
     with LocalCloud(template="template.yaml", port=0) as cloud:
-        requests.get(cloud.gateway_url + "/facturar")
+        urllib.request.urlopen(cloud.gateway_url + "/hello")
 
-Two modes: "server" (a ThreadedMotoServer on 127.0.0.1; what `postventa local up` runs; any
+Two modes: "server" (a ThreadedMotoServer on 127.0.0.1; what an operator's `up` command runs; any
 process can reach it through AWS_ENDPOINT_URL; each Lambda function runs in its own worker
-processes, see `postventa.local.workers`) and "inprocess" (moto.mock_aws; for integration tests,
+processes, see `localcloud.workers`) and "inprocess" (moto.mock_aws; for integration tests,
 ~4x faster, nothing listens except the optional gateway; handlers run in this process, one at a
 time).
+
+The cloud knows nothing of the application it runs beyond its template. What the application
+must do around it comes in as hooks, plain callables with no arguments:
+- `seeders`: run once provisioned, before "ready", in this process, with every function's
+  environment merged into os.environ (the names of tables, queues, ...); they call AWS as the
+  application does (boto3 reaches moto).
+- `on_reset`: forget whatever was cached of the environment and of AWS (clients, settings, secrets
+  read): run when the cloud starts and stops, around the seeders, and around an in-process
+  invocation whose environment changes the AWS connection.
+- `on_env_change`: forget what was read from the environment (cheap; e.g. settings): run around
+  every in-process invocation, since each applies its function's environment to os.environ.
 """
 
 from __future__ import annotations
@@ -19,29 +30,24 @@ import os
 import socket
 import time
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from postventa.local import events as local_events
-from postventa.local import lambda_runtime
-from postventa.local.gateway import Gateway
-from postventa.local.lambda_runtime import InvokeResult, LambdaRuntime
-from postventa.local.mailbox import Mailbox
-from postventa.local.pollers import SqsPoller
-from postventa.local.provision import LocalStack, assign_attributes, build_stack, provision
-from postventa.local.scheduler import Clock, Scheduler
-from postventa.local.template import Template, load_template
-from postventa.local.workers import WorkerPools
+from localcloud import events as local_events
+from localcloud import lambda_runtime
+from localcloud.gateway import Gateway, Router
+from localcloud.lambda_runtime import Hook, InvokeResult, LambdaRuntime, applied_environment
+from localcloud.mailbox import Mailbox
+from localcloud.pollers import SqsPoller
+from localcloud.provision import LocalStack, assign_attributes, build_stack, provision
+from localcloud.scheduler import Clock, Scheduler
+from localcloud.template import DEFAULT_STACK_NAME, Template, load_template, read_local_metadata
+from localcloud.workers import DEFAULT_MAX_WORKERS, WorkerPools
 
 log = logging.getLogger(__name__)
 
-Seeder = Callable[..., Any]  # seeder(env: dict[str, str]) or seeder()
-
-#: Callables run after provisioning, each with the merged function environment applied to
-#: os.environ and passed as a dict. Apps add theirs with `register_seeder`.
-SEEDERS: list[Seeder] = []
-
+DEFAULT_PORT = 3000
 GATEWAY_URL_PLACEHOLDER = "${Local::GatewayUrl}"
 
 _BASE_ENV = {  # dummy credentials: moto accepts anything
@@ -57,37 +63,23 @@ _BASE_ENV = {  # dummy credentials: moto accepts anything
 _active_cloud: LocalCloud | None = None  # moto's backends are process-global: one at a time
 
 
-def register_seeder(seeder: Seeder) -> Seeder:
-    """Add a seeder run by every LocalCloud start (usable as a decorator)."""
-    if seeder not in SEEDERS:
-        SEEDERS.append(seeder)
-    return seeder
-
-
-def _call_seeder(seeder: Callable[..., Any], env: dict[str, str]) -> Any:
-    """Seeders take the environment dict, or nothing (they can read os.environ, applied)."""
-    import inspect
-
-    try:
-        params = inspect.signature(seeder).parameters.values()
-    except (TypeError, ValueError):
-        return seeder(env)
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    varargs = any(p.kind == p.VAR_POSITIONAL for p in params)
-    return seeder(env) if positional or varargs else seeder()
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def _env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
+def console_logging() -> None:
+    """The cloud's own lines go to the operator's console (stderr), not to the root logger: an
+    application's JSON logger (Powertools) would stamp them with the context of whichever function
+    ran last in this process."""
+    root = logging.getLogger("localcloud")
+    root.propagate = False
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s local  %(message)s", "%H:%M:%S"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
 
 
 class LocalCloud:
@@ -95,21 +87,21 @@ class LocalCloud:
 
     Parameters
     - template: path to the SAM template.
-    - port: gateway port (0 = free port; default POSTVENTA_PORT or 3000). None: no gateway.
+    - port: gateway port (0 = a free port; None = no gateway).
     - moto_port: moto server port (server mode; default a free port).
-    - speedup: schedule clock speed (default POSTVENTA_CLOCK_SPEEDUP or 1).
-    - parameters: template parameter overrides (added to the template's
-      `Metadata: Postventa::Local: Parameters`); "${Local::GatewayUrl}" becomes the gateway URL.
+    - speedup: schedule clock speed (1 = real time).
+    - parameters: template parameter overrides, added to the template's
+      `Metadata: LocalCloud: Parameters`; "${Local::GatewayUrl}" becomes the gateway URL.
     - substitutions: state machine DefinitionSubstitutions overrides (e.g. shorter waits), added to
-      `Metadata: Postventa::Local: DefinitionSubstitutions`.
+      `Metadata: LocalCloud: DefinitionSubstitutions`.
     - env: environment variables added to every function (after the template's).
-    - seed_demo: also run postventa.services.demo.seed_demo_tenant(env) if that module exists.
-    - seeders: extra seeders for this instance (besides the module-level SEEDERS).
-    - lambda_workers: server mode, run each function in its own worker processes (default True
-      unless POSTVENTA_LAMBDA_WORKERS=0; False runs handlers in this process under one lock, as
-      in-process mode does: one at a time, but a `breakpoint()` in a handler works).
-    - lambda_concurrency: server mode, most worker processes per function (default
-      POSTVENTA_LAMBDA_CONCURRENCY or 3).
+    - seeders, on_reset, on_env_change: the application's hooks (see the module docstring).
+    - stack_name: physical names are `<stack>-<LogicalId>` (default the template's
+      `Metadata: LocalCloud: StackName`, else "local").
+    - lambda_workers: server mode, run each function in its own worker processes (False runs
+      handlers in this process under one lock, as in-process mode does: one at a time, but a
+      `breakpoint()` in a handler works).
+    - lambda_concurrency: server mode, most worker processes per function.
     - prewarm: server mode, start one worker per function in the background once ready (cold
       starts otherwise happen on first use, as in Lambda).
     """
@@ -118,50 +110,44 @@ class LocalCloud:
         self,
         template: str | Path = "template.yaml",
         *,
-        port: int | None = -1,
+        port: int | None = DEFAULT_PORT,
         moto_port: int | None = None,
-        speedup: float | None = None,
+        speedup: float = 1.0,
         parameters: Mapping[str, Any] | None = None,
         substitutions: Mapping[str, str] | None = None,
         env: Mapping[str, str] | None = None,
         mode: Literal["server", "inprocess"] = "server",
         pollers: bool = True,
         scheduler: bool = True,
-        seed_demo: bool = True,
-        seeders: list[Seeder] | None = None,
-        stack_name: str = "postventa",
+        seeders: Sequence[Hook] = (),
+        on_reset: Sequence[Hook] = (),
+        on_env_change: Sequence[Hook] = (),
+        stack_name: str | None = None,
         poll_wait_seconds: int = 1,
-        lambda_workers: bool | None = None,
-        lambda_concurrency: int | None = None,
+        lambda_workers: bool = True,
+        lambda_concurrency: int = DEFAULT_MAX_WORKERS,
         prewarm: bool = True,
     ) -> None:
         self.template_path = Path(template).resolve()
-        if port == -1:
-            port = int(os.environ.get("POSTVENTA_PORT", "3000"))
         self.port = port
         self.moto_port = moto_port
-        self.speedup = (
-            speedup if speedup is not None else _env_float("POSTVENTA_CLOCK_SPEEDUP", 1.0)
-        )
+        self.speedup = speedup
         self.parameter_overrides = dict(parameters or {})
         self.substitution_overrides = dict(substitutions or {})
         self.env_overrides = dict(env or {})
         self.mode = mode
         self.run_pollers = pollers
         self.run_scheduler = scheduler
-        self.seed_demo = seed_demo
-        self.extra_seeders = list(seeders or [])
+        self.seeders = list(seeders)
         self.stack_name = stack_name
         self.poll_wait_seconds = poll_wait_seconds
-        if lambda_workers is None:
-            lambda_workers = os.environ.get("POSTVENTA_LAMBDA_WORKERS", "1") != "0"
         self.lambda_workers = lambda_workers
         self.lambda_concurrency = lambda_concurrency
         self.prewarm = prewarm
 
         self.template: Template | None = None
         self.stack: LocalStack | None = None
-        self.runtime = LambdaRuntime()
+        self.runtime = LambdaRuntime(on_env_change=on_env_change, on_reset=on_reset)
         self.mailbox: Mailbox | None = None
         self.gateway: Gateway | None = None
         self.scheduler: Scheduler | None = None
@@ -175,7 +161,6 @@ class LocalCloud:
         self._clients: dict[str, Any] = {}
         self._session: Any = None
         self._running = False
-        self.seed_results: list[Any] = []
 
     # ------------------------------------------------------------------ urls
     @property
@@ -236,6 +221,7 @@ class LocalCloud:
         if _active_cloud is not None:
             raise RuntimeError("ya hay una nube local corriendo en este proceso")
         _active_cloud = self
+        console_logging()
         self._running = True
         self.started_at = dt.datetime.now(dt.UTC)
         self._set_env(_BASE_ENV)
@@ -268,7 +254,7 @@ class LocalCloud:
             self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             self._mock.start()
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
-        self._reset_app_caches()
+        self.runtime.run_hooks(reset=True)
 
         # Gateway first (its URL may be a parameter value), then the template.
         if self.port is not None:
@@ -281,18 +267,19 @@ class LocalCloud:
                 fire_schedule=self.fire_schedule,
                 health=self.health,
             )
-        tpl_meta = load_template(self.template_path, {}, stack_name=self.stack_name).local_metadata
-        params = {**(tpl_meta.get("Parameters") or {}), **self.parameter_overrides}
+        local = read_local_metadata(self.template_path)
+        params = {**local.parameters, **self.parameter_overrides}
         if self.gateway is not None:
             params = {
                 k: str(v).replace(GATEWAY_URL_PLACEHOLDER, self.gateway.url)
                 for k, v in params.items()
             }
-        subs = {
-            **{k: str(v) for k, v in (tpl_meta.get("DefinitionSubstitutions") or {}).items()},
-            **self.substitution_overrides,
-        }
-        self.template = load_template(self.template_path, params, stack_name=self.stack_name)
+        subs = {**local.substitutions, **self.substitution_overrides}
+        self.template = load_template(
+            self.template_path,
+            params,
+            stack_name=self.stack_name or local.stack_name or DEFAULT_STACK_NAME,
+        )
         queue_base = self.moto_url or f"https://sqs.{self.template.region}.amazonaws.com"
         attributes = assign_attributes(self.template, queue_base)
         self.stack = build_stack(
@@ -301,15 +288,13 @@ class LocalCloud:
             substitution_overrides=subs,
             env_overrides=self.env_overrides,
         )
-        self.runtime.functions = dict(self.stack.functions)
-        lambda_runtime.install(self.runtime)
+        lambda_runtime.PATCH.install(self.runtime)
         self.dispatcher = local_events.TargetDispatcher(self.runtime, self.client)
-        local_events.install(self.dispatcher)
+        local_events.PATCH.install(self.dispatcher)
         provision(self.stack, self.client)
+        self.runtime.functions = dict(self.stack.functions)  # as provisioned (moto's queue URLs)
 
         if self.gateway is not None:
-            from postventa.local.gateway import Router
-
             self.gateway.router = Router(self.stack.routes)
             self.gateway.start()
         self.scheduler = Scheduler(
@@ -361,8 +346,8 @@ class LocalCloud:
         self.runtime.wait_idle(timeout=5)
         self.runtime.shutdown()  # server mode: every worker process terminated and joined
         if self.dispatcher is not None:
-            local_events.uninstall(self.dispatcher)
-        lambda_runtime.uninstall(self.runtime)
+            local_events.PATCH.uninstall(self.dispatcher)
+        lambda_runtime.PATCH.uninstall(self.runtime)
         if self._moto_server is not None:
             try:  # forget everything, as a fresh process would
                 reset = urllib.request.Request(  # noqa: S310 - our own local server
@@ -383,16 +368,10 @@ class LocalCloud:
         self._saved_env.clear()
         self._clients.clear()
         self._session = None
-        self._reset_app_caches()
+        self.runtime.run_hooks(reset=True)
         global _active_cloud
         if _active_cloud is self:
             _active_cloud = None
-
-    @staticmethod
-    def _reset_app_caches() -> None:
-        from postventa.bootstrap import reset
-
-        reset()  # adapters (and their secrets cache) of an earlier cloud must not outlive its moto
 
     # ------------------------------------------------------------------ operations
     def invoke(self, function: str, event: Any) -> InvokeResult:
@@ -400,12 +379,9 @@ class LocalCloud:
         return self.runtime.invoke(function, event)
 
     def _deliver_sync(self, arn: str, payload: Any) -> dict[str, Any]:
-        if self.runtime.find(arn) is not None:
-            result = self.runtime.invoke(arn, payload)
-            return {"target": arn, "errored": result.errored, "payload": result.value()}
-        assert self.dispatcher is not None
-        self.dispatcher.deliver(arn, payload)
-        return {"target": arn}
+        """A schedule's target (a function of the template) runs now; its result is returned."""
+        result = self.runtime.invoke(arn, payload)
+        return {"target": arn, "errored": result.errored, "payload": result.value()}
 
     def fire_schedule(self, rule: str) -> list[Any]:
         """Fire a scheduled rule now (rule name or logical id); Lambda targets run synchronously."""
@@ -455,29 +431,16 @@ class LocalCloud:
         return merged
 
     def _run_seeders(self) -> None:
-        seeders = list(SEEDERS) + self.extra_seeders
-        if self.seed_demo:
-            from postventa.cli.local import seed_local_demo
-
-            if seed_local_demo not in seeders:
-                seeders.append(seed_local_demo)
-        if not seeders:
+        if not self.seeders:
             return
-        env = self.function_environment()
         with self.runtime.lock:
-            saved = {k: os.environ.get(k) for k in env}
-            os.environ.update(env)
-            self._reset_app_caches()
             try:
-                for seeder in seeders:
-                    self.seed_results.append(_call_seeder(seeder, dict(env)))
-            finally:
-                for key, value in saved.items():
-                    if value is None:
-                        os.environ.pop(key, None)
-                    else:
-                        os.environ[key] = value
-                self._reset_app_caches()
+                with applied_environment(self.function_environment()):
+                    self.runtime.run_hooks(reset=True)
+                    for seeder in self.seeders:
+                        seeder()
+            finally:  # nothing cached under the functions' environment outlives it
+                self.runtime.run_hooks(reset=True)
 
     def health(self) -> dict[str, Any]:
         stack = self.stack

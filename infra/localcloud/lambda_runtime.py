@@ -5,13 +5,15 @@ Step Functions `lambda:invoke` and the local gateway/pollers/schedules all land 
 `LambdaRuntime.invoke`.
 
 - With `workers` set (server mode, `LocalCloud(mode="server")`): each function runs in its own
-  worker processes started with exactly its environment (`postventa.local.workers`), concurrently
+  worker processes started with exactly its environment (`localcloud.workers`), concurrently
   with the others, with its timeout enforced, as Lambda runs each function in its own execution
   environment.
 - Without (in-process mode, for tests on moto's mock_aws, which a child process cannot reach):
   each function's handler module is imported from its CodeUri under a unique module name, and the
   function's own environment variables are applied around the call under a process-wide lock (so
-  functions never see each other's variables); one handler at a time.
+  functions never see each other's variables); one handler at a time. Code that caches what it
+  read from the environment is told through the hooks: `on_env_change` around every call,
+  `on_reset` too when the call's environment changes the AWS connection (endpoint, region, keys).
 """
 
 from __future__ import annotations
@@ -24,28 +26,29 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from postventa.local.patching import MotoPatch
-from postventa.local.provision import FunctionSpec
-from postventa.local.workers import LambdaContext, WorkerFunction, WorkerPools, error_payload
-from postventa.local.workers import json_default as _json_default
+from localcloud.patching import MotoPatch
+from localcloud.specs import FunctionSpec
+from localcloud.workers import LambdaContext, WorkerPools, error_payload
+from localcloud.workers import json_default as _json_default
+
+Hook = Callable[[], object]
+#: Handler modules are imported under this prefix + logical id (every function has an app.py).
+MODULE_PREFIX = "localcloud_fn_"
 
 __all__ = [
+    "PATCH",
     "InvokeResult",
     "LambdaContext",
     "LambdaRuntime",
     "LocalRuntimeBusyError",
     "WorkerPools",
-    "active_runtime",
-    "install",
-    "uninstall",
 ]
 
 
@@ -79,10 +82,14 @@ class LambdaRuntime:
         functions: dict[str, FunctionSpec] | None = None,
         *,
         workers: WorkerPools | None = None,
+        on_env_change: Sequence[Hook] = (),
+        on_reset: Sequence[Hook] = (),
     ) -> None:
         self.functions: dict[str, FunctionSpec] = dict(functions or {})
         #: Per-function worker processes (server mode); None runs handlers in this process.
         self.workers = workers
+        self.on_env_change = list(on_env_change)
+        self.on_reset = list(on_reset)
         self.lock = threading.RLock()  # held around every in-process call (env is per function)
         self._count_lock = threading.Lock()
         self._loaded: dict[str, _LoadedHandler] = {}
@@ -114,7 +121,7 @@ class LambdaRuntime:
         if self.workers is not None:
             with self._count_lock:
                 self.invocations += 1
-            out = self.workers.invoke(worker_function(spec), event, request_id)
+            out = self.workers.invoke(spec, event, request_id)
             return InvokeResult(out.payload, out.errored, out.logs)
         context = LambdaContext(
             function_name=spec.name,
@@ -135,7 +142,7 @@ class LambdaRuntime:
             )
         try:
             self.invocations += 1
-            with _function_environment(spec), self._module_scope(spec):
+            with self._function_environment(spec), self._module_scope(spec):
                 try:
                     handler = self._handler(spec)
                     result = handler(event, context)
@@ -179,7 +186,7 @@ class LambdaRuntime:
         if self.workers is None:
             return
         specs = [self.spec(n) for n in names] if names is not None else self.functions.values()
-        self.workers.prewarm([worker_function(s) for s in specs])
+        self.workers.prewarm(list(specs))
 
     def worker_pids(self) -> list[int]:
         return self.workers.pids() if self.workers is not None else []
@@ -191,16 +198,42 @@ class LambdaRuntime:
             self.workers.stop()
         self._executor.shutdown(wait=True, cancel_futures=True)
 
+    # ------------------------------------------------------------------ environment
+    def run_hooks(self, *, reset: bool) -> None:
+        """Tell code that caches what it read from the environment (and from AWS, with reset)."""
+        for hook in self.on_env_change + (self.on_reset if reset else []):
+            hook()
+
+    @contextmanager
+    def _function_environment(self, spec: FunctionSpec) -> Iterator[None]:
+        env = dict(spec.environment)
+        env.update(
+            {
+                "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_size),
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+                "_HANDLER": spec.handler,
+            }
+        )
+        reconnect = _changes_aws_connection(env)
+        try:
+            with applied_environment(env):
+                self.run_hooks(reset=reconnect)
+                yield
+        finally:
+            self.run_hooks(reset=reconnect)
+
     # ------------------------------------------------------------------ handler import
     def _handler(self, spec: FunctionSpec) -> Any:
-        module_path, _, func_name = spec.handler.rpartition(".")
-        file = spec.code_dir / (module_path.replace(".", "/") + ".py")
+        func_name = spec.handler.rpartition(".")[2]
+        file = spec.code_file
         mtime = file.stat().st_mtime
         loaded = self._loaded.get(spec.logical_id)
         if loaded is None or loaded.mtime != mtime:  # first call, or the file was edited
             for name in list(loaded.private_modules if loaded else ()):
                 sys.modules.pop(name, None)
-            unique = f"postventa_local_fn_{spec.logical_id}"
+            unique = f"{MODULE_PREFIX}{spec.logical_id}"
             module_spec = importlib.util.spec_from_file_location(unique, file)
             if module_spec is None or module_spec.loader is None:
                 raise ImportError(f"no se puede importar {file}")
@@ -213,55 +246,35 @@ class LambdaRuntime:
 
     @contextmanager
     def _module_scope(self, spec: FunctionSpec) -> Iterator[None]:
-        """Put the function's code dir and its own sibling modules in place for the call.
+        """Put the function's code dir, its layers and its own sibling modules in place.
 
         Every function has an `app.py` and may have siblings with common names; sibling modules
-        are kept per function and taken out of sys.modules between calls.
+        are kept per function and taken out of sys.modules between calls. Modules of the layers
+        stay loaded, shared by every function, as the virtualenv's packages are.
         """
         code_dir = str(spec.code_dir)
         loaded = self._loaded.get(spec.logical_id)
         if loaded:
             sys.modules.update(loaded.private_modules)
         before = set(sys.modules) - set(loaded.private_modules if loaded else ())
-        sys.path.insert(0, code_dir)
+        added = [code_dir, *(str(d) for d in spec.layers)]
+        sys.path[0:0] = added
         try:
             yield
         finally:
-            with suppress(ValueError):
-                sys.path.remove(code_dir)
+            for entry in added:
+                with suppress(ValueError):
+                    sys.path.remove(entry)
             loaded = self._loaded.get(spec.logical_id)
             prefix = code_dir + os.sep
             for name, module in list(sys.modules.items()):
                 if name in before:
                     continue
                 file = getattr(module, "__file__", None)
-                if file and file.startswith(prefix) and not name.startswith("postventa_local_fn_"):
+                if file and file.startswith(prefix) and not name.startswith(MODULE_PREFIX):
                     if loaded is not None:
                         loaded.private_modules[name] = module
                     del sys.modules[name]
-
-
-def worker_function(spec: FunctionSpec) -> WorkerFunction:
-    return WorkerFunction(
-        logical_id=spec.logical_id,
-        name=spec.name,
-        arn=spec.arn,
-        code_dir=spec.code_dir,
-        handler=spec.handler,
-        runtime=spec.runtime,
-        timeout=spec.timeout,
-        memory_size=spec.memory_size,
-        environment=dict(spec.environment),
-    )
-
-
-def _reset_app_caches(*, clients: bool = True) -> None:
-    from postventa import bootstrap
-    from postventa.aws import reset_clients
-
-    bootstrap.bootstrap.cache_clear()
-    if clients:
-        reset_clients()
 
 
 def _changes_aws_connection(env: dict[str, str]) -> bool:
@@ -277,21 +290,10 @@ def _changes_aws_connection(env: dict[str, str]) -> bool:
 
 
 @contextmanager
-def _function_environment(spec: FunctionSpec) -> Iterator[None]:
-    env = dict(spec.environment)
-    env.update(
-        {
-            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_size),
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
-            "_HANDLER": spec.handler,
-        }
-    )
+def applied_environment(env: Mapping[str, str]) -> Iterator[None]:
+    """`env` set in os.environ for the block, then every variable as it was."""
     saved = {k: os.environ.get(k) for k in env}
-    reconnect = _changes_aws_connection(env)
     os.environ.update(env)
-    _reset_app_caches(clients=reconnect)
     try:
         yield
     finally:
@@ -300,7 +302,6 @@ def _function_environment(spec: FunctionSpec) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = old
-        _reset_app_caches(clients=reconnect)
 
 
 def _error_result(exc: BaseException, request_id: str) -> InvokeResult:
@@ -311,40 +312,17 @@ def _error_result(exc: BaseException, request_id: str) -> InvokeResult:
 
 
 # ---------------------------------------------------------------------- the moto hook
-def _lambda_function_class() -> type:
-    from moto.awslambda.models import LambdaFunction
-
-    return LambdaFunction
-
-
-def install(runtime: LambdaRuntime) -> None:
-    """Route moto's Lambda invocations (Invoke API, Step Functions, ...) to `runtime`."""
-    _PATCH.install(runtime)
-
-
-def uninstall(runtime: LambdaRuntime | None = None) -> None:
-    _PATCH.uninstall(runtime)
-
-
-def active_runtime() -> LambdaRuntime | None:
-    return _PATCH.owner
-
-
 def _moto_invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
-    runtime = _PATCH.owner
+    runtime = PATCH.owner
     if runtime is None or runtime.find(self.function_name) is None:
-        return _PATCH.original(self, event)
+        return PATCH.original(self, event)
     if isinstance(event, (str, bytes)):
         event = json.loads(event) if event else {}
     result = runtime.invoke(self.function_name, {} if event is None else event)
     return result.payload, result.errored, result.logs
 
 
-_PATCH: MotoPatch[LambdaRuntime] = MotoPatch(
-    _lambda_function_class, "_invoke_lambda", _moto_invoke_lambda
+#: Installed by LocalCloud with its LambdaRuntime as owner.
+PATCH: MotoPatch[LambdaRuntime] = MotoPatch(
+    "moto.awslambda.models:LambdaFunction", "_invoke_lambda", _moto_invoke_lambda
 )
-
-
-def code_file(spec: FunctionSpec) -> Path:
-    module_path = spec.handler.rpartition(".")[0]
-    return spec.code_dir / (module_path.replace(".", "/") + ".py")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
-from postventa.local.template import ACCOUNT_ID, REGION
+from localcloud.template import ACCOUNT_ID, REGION
 
 
 @dataclass

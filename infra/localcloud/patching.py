@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
-from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 Owner = TypeVar("Owner")
 
 
 class MotoPatch(Generic[Owner]):
-    """Replaces `getattr(load_class(), name)` with `replacement` while an owner is installed.
+    """Replaces method `name` of moto's class `target` ("module:Class", imported on first
+    install: moto stays unimported until a cloud starts) with `replacement` while an owner is
+    installed.
 
     The original method is kept in `original` so the replacement can fall back to it; installing
     again swaps the owner, and only the current owner's uninstall restores moto.
     """
 
-    def __init__(self, load_class: Callable[[], type], name: str, replacement: Any) -> None:
-        self._load_class = load_class
+    def __init__(self, target: str, name: str, replacement: Any) -> None:
+        self._target = target
         self._name = name
         self._replacement = replacement
         self._lock = threading.Lock()
         self.owner: Owner | None = None
         self.original: Any = None
+
+    def _load_class(self) -> type:
+        module, _, cls = self._target.partition(":")
+        loaded: type = getattr(importlib.import_module(module), cls)
+        return loaded
 
     def install(self, owner: Owner) -> None:
         cls = self._load_class()

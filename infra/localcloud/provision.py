@@ -1,0 +1,630 @@
+"""Turn a loaded template into resources in moto (through boto3) plus the specs the local
+runtime needs (functions, HTTP routes, SQS sources, schedules, pattern rules, layers).
+
+One `ResourceKind` per supported resource type (`KINDS`) knows everything about its type: the
+resource's Ref/GetAtt values before anything exists, what the runtime keeps of it, and how it is
+created in moto. Function event sources likewise have one reader per event type
+(`EVENT_SOURCES`). A type in neither is an error: the local cloud would otherwise run another
+application than the template describes.
+
+Physical names are deterministic (`<stack>-<LogicalId>` unless the template names the resource),
+so every Ref/GetAtt resolves before anything is created; where moto answers with another value (a
+queue URL), the functions' environments and the state machines' definitions get moto's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import logging
+import re
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from localcloud.specs import (
+    FunctionSpec,
+    HttpRoute,
+    PatternRuleSpec,
+    RuleTarget,
+    ScheduleSpec,
+    SqsSource,
+    StateMachineSpec,
+)
+from localcloud.template import Resolver, Template, TemplateError, merged_function_properties
+
+log = logging.getLogger(__name__)
+
+ClientFactory = Callable[[str], Any]
+Props = Mapping[str, Any]  # a resource's Properties
+Attributes = dict[str, Any]  # "Ref" and GetAtt names -> values
+
+#: One role for every function and state machine: moto's APIs ask for a role ARN and check nothing.
+EXECUTION_ROLE = "localcloud-execution"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass
+class LocalStack:
+    """Everything the local runtime learned from the template, by logical id."""
+
+    template: Template
+    attributes: dict[str, dict[str, Any]]
+    substitution_overrides: dict[str, str] = field(default_factory=dict)
+    env_overrides: dict[str, str] = field(default_factory=dict)
+    properties: dict[str, dict[str, Any]] = field(default_factory=dict)  # resolved
+    functions: dict[str, FunctionSpec] = field(default_factory=dict)
+    routes: list[HttpRoute] = field(default_factory=list)
+    sqs_sources: list[SqsSource] = field(default_factory=list)
+    schedules: dict[str, ScheduleSpec] = field(default_factory=dict)
+    pattern_rules: list[PatternRuleSpec] = field(default_factory=list)
+    state_machines: dict[str, StateMachineSpec] = field(default_factory=dict)
+    layers: dict[str, Path] = field(default_factory=dict)  # layer ARN -> import directory
+    queues: dict[str, str] = field(default_factory=dict)  # logical id -> url
+    tables: dict[str, str] = field(default_factory=dict)
+    buckets: dict[str, str] = field(default_factory=dict)
+    event_buses: dict[str, str] = field(default_factory=dict)
+    renamed: dict[str, str] = field(default_factory=dict)  # predicted value -> moto's
+    role_arn: str | None = None
+
+    def logical_ids(self, kind: ResourceKind) -> list[str]:
+        return list(self.template.of_type(kind.resource_type))
+
+
+@dataclass
+class Naming:
+    """Physical names and ARNs, decided before anything is created."""
+
+    template: Template
+    resolver: Resolver
+    queue_base_url: str  # moto server's URL, or AWS's in-process (what moto answers there)
+
+    def physical(self, logical_id: str, limit: int = 64, *, lower: bool = False) -> str:
+        name = f"{self.template.stack_name}-{logical_id}"[:limit]
+        return name.lower() if lower else name
+
+    def name(self, logical_id: str, props: Props, key: str, limit: int = 64, **kw: bool) -> str:
+        """The name the template gives in `props[key]`, or the deterministic physical name."""
+        if key in props:
+            return str(self.resolver.resolve(props[key]))
+        return self.physical(logical_id, limit, **kw)
+
+    def arn(self, service: str, resource: str) -> str:
+        tpl = self.template
+        return f"arn:aws:{service}:{tpl.region}:{tpl.account_id}:{resource}"
+
+
+# ---------------------------------------------------------------------- one kind per type
+class ResourceKind:
+    """How the local cloud handles one resource type."""
+
+    resource_type: ClassVar[str]
+
+    def attributes(self, naming: Naming, logical_id: str, props: Props) -> Attributes:
+        """Ref and GetAtt values, from the template alone (`props` are not resolved yet)."""
+        raise NotImplementedError
+
+    def properties(self, stack: LocalStack, resolver: Resolver, resource: Mapping[str, Any]) -> Any:
+        return resolver.resolve(resource.get("Properties") or {})
+
+    def read(self, stack: LocalStack, logical_id: str, props: dict[str, Any]) -> None:
+        """Keep what the runtime needs of the resource (`props` resolved)."""
+
+    def create_all(self, stack: LocalStack, client: ClientFactory) -> None:
+        """Create every resource of this kind in moto."""
+
+
+class LayerKind(ResourceKind):
+    """A layer whose ContentUri is a local directory. Lambda mounts a layer at /opt and puts
+    /opt/python on the import path: a prebuilt layer (ContentUri holding `python/`) gives that
+    directory; a layer `sam build` builds (its source holds the packages directly, like
+    layers/core) gives ContentUri itself. Its requirements.txt is not installed: third-party
+    packages come from the interpreter's environment."""
+
+    resource_type = "AWS::Serverless::LayerVersion"
+
+    def attributes(self, naming: Naming, logical_id: str, props: Props) -> Attributes:
+        name = naming.name(logical_id, props, "LayerName", 140)
+        return {"Ref": naming.arn("lambda", f"layer:{name}:1")}
+
+    def read(self, stack: LocalStack, logical_id: str, props: dict[str, Any]) -> None:
+        uri = props.get("ContentUri")
+        if not isinstance(uri, str):
+            raise TemplateError(f"{logical_id}: ContentUri debe ser un directorio local")
+        content = (stack.template.base_dir / uri).resolve()
+        if not content.is_dir():
+            raise TemplateError(f"{logical_id}: ContentUri {uri} no es un directorio")
+        packaged = content / "python"
+        stack.layers[stack.attributes[logical_id]["Ref"]] = (
+            packaged if packaged.is_dir() else content
+        )
+
+
+class HttpApiKind(ResourceKind):
+    """The HTTP API itself: its routes come from the functions' HttpApi events."""
+
+    resource_type = "AWS::Serverless::HttpApi"
+
+    def attributes(self, naming: Naming, logical_id: str, props: Props) -> Attributes:
+        return _api_attributes(logical_id.lower()[:10], naming.template.region)
+
+
+def _api_attributes(api_id: str, region: str) -> dict[str, Any]:
+    return {"Ref": api_id, "ApiEndpoint": f"https://{api_id}.execute-api.{region}.amazonaws.com"}
+
+
+class TableKind(ResourceKind):
+    resource_type = "AWS::DynamoDB::Table"
+
+    def attributes(self, naming: Naming, logical_id: str, props: Props) -> Attributes:
+        name = naming.name(logical_id, props, "TableName", 255)
+        table_arn = naming.arn("dynamodb", f"table/{name}")
+        return {"Ref": name, "Arn": table_arn, "StreamArn": f"{table_arn}/stream/local"}
+
+    def read(self, stack: LocalStack, logical_id: str, props: dict[str, Any]) -> None:
+        stack.tables[logical_id] = stack.attributes[logical_id]["Ref"]
+
+    def create_all(self, stack: LocalStack, client: ClientFactory) -> None:
+        for logical_id in stack.logical_ids(self):
+            _create_table(
+                client("dynamodb"), stack.tables[logical_id], stack.properties[logical_id]
+            )
+
+
+class BucketKind(ResourceKind):
+    resource_type = "AWS::S3::Bucket"
+
+    def attributes(self, naming: Naming, logical_id: str, props: Props) -> Attributes:
+        name = naming.name(logical_id, props, "BucketName", 63, lower=True)
+        region = naming.template.region
+        return {
+            "Ref": name,
+            "Arn": f"arn:aws:s3:::{name}",
+            "DomainName": f"{name}.s3.amazonaws.com",
+            "RegionalDomainName": f"{name}.s3.{region}.amazonaws.com",
+        }
+
+    def read(self, stack: LocalStack, logical_id: str, props: dict[str, Any]) -> None:
+        stack.buckets[logical_id] = stack.attributes[logical_id]["Ref"]
+
+    def create_all(self, stack: LocalStack, client: ClientFactory) -> None:
+        s3 = client("s3")
+        for logical_id in stack.logical_ids(self):
+            props, name = stack.properties[logical_id], stack.buckets[logical_id]
+            s3.create_bucket(Bucket=name)
+            if (props.get("VersioningConfiguration") or {}).get("Status") == "Enabled":
+                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+            if props.get("CorsConfiguration"):
+                rules = props["CorsConfiguration"].get("CorsRules", [])
+                s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
+
+
+class QueueKind(ResourceKind):
+    resource_type = "AWS::SQS::Queue"
+
+    _ATTRIBUTES = (
+        "VisibilityTimeout",
+        "MessageRetentionPeriod",
+        "DelaySeconds",
+        "MaximumMessageSize",
+        "ReceiveMessageWaitTimeSeconds",
+        "FifoQueue",
+        "ContentBasedDeduplication",
+        "KmsMasterKeyId",
+        "SqsManagedSseEnabled",
+        "DeduplicationScope",
+        "FifoThroughputLimit",
+    )
+
+    def attributes(self, naming: Naming, logical_id: str, props: Props) -> Attributes:
+        name = naming.name(logical_id, props, "QueueName", 80)
+        if props.get("FifoQueue") in (True, "true") and not name.endswith(".fifo"):
+            name = name[:75] + ".fifo"
+        url = f"{naming.queue_base_url}/{naming.template.account_id}/{name}"
+        return {"Ref": url, "QueueUrl": url, "QueueName": name, "Arn": naming.arn("sqs", name)}
+
+    def read(self, stack: LocalStack, logical_id: str, props: dict[str, Any]) -> None:
+        stack.queues[logical_id] = stack.attributes[logical_id]["QueueUrl"]
+
+    def create_all(self, stack: LocalStack, client: ClientFactory) -> None:
+        sqs = client("sqs")
+        ids = stack.logical_ids(self)
+        for logical_id in ids:  # first pass: every queue exists, dead-letter queues included
+            attrs = stack.attributes[logical_id]
+            created = sqs.create_queue(
+                QueueName=attrs["QueueName"],
+                Attributes=self._queue_attributes(stack.properties[logical_id]),
+            )["QueueUrl"]
+            stack.renamed[attrs["QueueUrl"]] = created
+            attrs.update({"Ref": created, "QueueUrl": created})
+            stack.queues[logical_id] = created
+        for logical_id in ids:  # second pass: redrive policies point at queues that exist
+            props = stack.properties[logical_id]
+            extra = {
+                key: props[key] if isinstance(props[key], str) else json.dumps(props[key])
+                for key in ("RedrivePolicy", "RedriveAllowPolicy")
+                if key in props
+            }
+            if extra:
+                sqs.set_queue_attributes(QueueUrl=stack.queues[logical_id], Attributes=extra)
+        for source in stack.sqs_sources:
+            source.queue_url = stack.renamed.get(source.queue_url, source.queue_url)
+
+    def _queue_attributes(self, props: Mapping[str, Any]) -> dict[str, str]:
+        return {
+            key: str(props[key]).lower() if isinstance(props[key], bool) else str(props[key])
+            for key in self._ATTRIBUTES
+            if key in props
+        }
+
+
+class EventBusKind(ResourceKind):
+    resource_type = "AWS::Events::EventBus"
+
+    def attributes(self, naming: Naming, logical_id: str, props: Props) -> Attributes:
+        name = naming.name(logical_id, props, "Name")
+        return {"Ref": name, "Name": name, "Arn": naming.arn("events", f"event-bus/{name}")}
+
+    def read(self, stack: LocalStack, logical_id: str, props: dict[str, Any]) -> None:
+        stack.event_buses[logical_id] = stack.attributes[logical_id]["Name"]
+
+    def create_all(self, stack: LocalStack, client: ClientFactory) -> None:
+        events = client("events")
+        for name in stack.event_buses.values():
+            events.create_event_bus(Name=name)
+
+
+class FunctionKind(ResourceKind):
+    resource_type = "AWS::Serverless::Function"
+
+    def attributes(self, naming: Naming, logical_id: str, props: Props) -> Attributes:
+        name = naming.name(logical_id, props, "FunctionName")
+        return {"Ref": name, "Arn": naming.arn("lambda", f"function:{name}")}
+
+    def properties(self, stack: LocalStack, resolver: Resolver, resource: Mapping[str, Any]) -> Any:
+        return resolver.resolve(merged_function_properties(stack.template, resource))
+
+    def read(self, stack: LocalStack, logical_id: str, props: dict[str, Any]) -> None:
+        code = props.get("CodeUri")
+        if not isinstance(code, str):
+            raise TemplateError(f"{logical_id}: CodeUri debe ser un directorio local")
+        env = {
+            k: str(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()
+        }
+        env.update(stack.env_overrides)
+        spec = FunctionSpec(
+            logical_id=logical_id,
+            name=stack.attributes[logical_id]["Ref"],
+            arn=stack.attributes[logical_id]["Arn"],
+            code_dir=(stack.template.base_dir / code).resolve(),
+            handler=str(props.get("Handler", "app.handler")),
+            runtime=str(props.get("Runtime", "python3.11")),
+            timeout=int(props.get("Timeout", 3)),
+            memory_size=int(props.get("MemorySize", 128)),
+            environment=env,
+            layers=tuple(self._layer_dirs(stack, logical_id, props.get("Layers") or [])),
+        )
+        stack.functions[logical_id] = spec
+        for event_name, event in (props.get("Events") or {}).items():
+            event_type = event.get("Type")
+            if event_type not in EVENT_SOURCES:
+                raise TemplateError(
+                    f"{logical_id}.{event_name}: eventos {event_type} sin soporte en la nube local"
+                )
+            EVENT_SOURCES[event_type](stack, spec, event_name, event.get("Properties") or {})
+
+    @staticmethod
+    def _layer_dirs(stack: LocalStack, logical_id: str, arns: list[Any]) -> list[Path]:
+        dirs = []
+        for arn in arns:
+            if str(arn) in stack.layers:
+                dirs.append(stack.layers[str(arn)])
+            else:  # a published layer: nothing local to mount
+                log.warning(
+                    "%s: la capa %s no está en la plantilla; se usa el entorno", logical_id, arn
+                )
+        return dirs
+
+    def create_all(self, stack: LocalStack, client: ClientFactory) -> None:
+        for logical_id, spec in stack.functions.items():
+            env = {k: stack.renamed.get(v, v) for k, v in spec.environment.items()}
+            stack.functions[logical_id] = dataclasses.replace(spec, environment=env)
+        _verify_senders(stack, client("ses"))
+        lam, code = client("lambda"), _placeholder_zip()
+        for spec in stack.functions.values():
+            lam.create_function(
+                FunctionName=spec.name,
+                Runtime=spec.runtime,
+                Role=_execution_role(stack, client),
+                Handler=spec.handler,
+                Code={"ZipFile": code},
+                Timeout=spec.timeout,
+                MemorySize=spec.memory_size,
+                Environment={"Variables": spec.environment},
+            )
+
+
+class StateMachineKind(ResourceKind):
+    """Created through the Step Functions API (moto's CloudFormation path ignores
+    DefinitionSubstitutions), with DefinitionUri read and substitutions applied here."""
+
+    resource_type = "AWS::Serverless::StateMachine"
+
+    def attributes(self, naming: Naming, logical_id: str, props: Props) -> Attributes:
+        name = naming.name(logical_id, props, "Name", 80)
+        arn = naming.arn("states", f"stateMachine:{name}")
+        return {"Ref": arn, "Arn": arn, "Name": name}
+
+    def read(self, stack: LocalStack, logical_id: str, props: dict[str, Any]) -> None:
+        if props.get("Events"):
+            raise TemplateError(f"{logical_id}: eventos de máquina de estados sin soporte local")
+        if isinstance(props.get("DefinitionUri"), str):
+            definition = (stack.template.base_dir / props["DefinitionUri"]).read_text("utf-8")
+        elif "Definition" in props:
+            definition = json.dumps(props["Definition"])
+        else:
+            raise TemplateError(f"{logical_id}: se necesita DefinitionUri local o Definition")
+        subs = {k: str(v) for k, v in (props.get("DefinitionSubstitutions") or {}).items()}
+        subs.update({k: v for k, v in stack.substitution_overrides.items() if k in subs})
+        for key, value in subs.items():
+            definition = definition.replace("${" + key + "}", value)
+        attrs = stack.attributes[logical_id]
+        stack.state_machines[logical_id] = StateMachineSpec(
+            logical_id, attrs["Name"], attrs["Arn"], definition
+        )
+
+    def create_all(self, stack: LocalStack, client: ClientFactory) -> None:
+        sfn = client("stepfunctions")
+        for machine in stack.state_machines.values():
+            for old, new in stack.renamed.items():
+                machine.definition = machine.definition.replace(old, new)
+            sfn.create_state_machine(
+                name=machine.name,
+                definition=machine.definition,
+                roleArn=_execution_role(stack, client),
+            )
+
+
+#: Every supported resource type, in the order resources are read and created (what others
+#: point at first: layers before functions, queues before their consumers).
+ORDER: tuple[ResourceKind, ...] = (
+    LayerKind(),
+    HttpApiKind(),
+    TableKind(),
+    BucketKind(),
+    QueueKind(),
+    EventBusKind(),
+    FunctionKind(),
+    StateMachineKind(),
+)
+KINDS: dict[str, ResourceKind] = {kind.resource_type: kind for kind in ORDER}
+
+
+# ---------------------------------------------------------------------- function event sources
+def _bool(value: Any, default: bool = True) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.lower() in ("true", "enabled", "1")
+    return bool(value)
+
+
+def _input_str(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _http_route(stack: LocalStack, fn: FunctionSpec, _name: str, props: Mapping[str, Any]) -> None:
+    method = str(props.get("Method", "ANY")).upper()
+    stack.routes.append(HttpRoute(method, str(props.get("Path", "$default")), fn.logical_id))
+
+
+def _sqs_source(stack: LocalStack, fn: FunctionSpec, _name: str, props: Mapping[str, Any]) -> None:
+    queue_arn = str(props["Queue"])
+    queue_url = next(
+        (a["QueueUrl"] for a in stack.attributes.values() if a.get("Arn") == queue_arn),
+        "",
+    )
+    stack.sqs_sources.append(
+        SqsSource(
+            function=fn.logical_id,
+            queue_arn=queue_arn,
+            queue_url=queue_url,
+            batch_size=min(int(props.get("BatchSize", 10)), 10),
+            report_batch_item_failures="ReportBatchItemFailures"
+            in (props.get("FunctionResponseTypes") or []),
+            enabled=_bool(props.get("Enabled"), True),
+        )
+    )
+
+
+def _rule_arn(tpl: Template, bus: str, name: str) -> str:
+    prefix = "" if bus == "default" else f"{bus}/"
+    return f"arn:aws:events:{tpl.region}:{tpl.account_id}:rule/{prefix}{name}"
+
+
+def _schedule(stack: LocalStack, fn: FunctionSpec, name: str, props: Mapping[str, Any]) -> None:
+    rule_id = f"{fn.logical_id}{name}"
+    rule_name = str(props.get("Name") or f"{stack.template.stack_name}-{rule_id}"[:64])
+    stack.schedules[rule_id] = ScheduleSpec(
+        rule_id,
+        rule_name,
+        _rule_arn(stack.template, "default", rule_name),
+        str(props["Schedule"]),
+        "default",
+        [RuleTarget(fn.arn, f"{rule_id}Target", _input_str(props.get("Input")))],
+        _bool(props.get("Enabled"), True) and _bool(props.get("State", "ENABLED")),
+    )
+
+
+def _pattern_rule(stack: LocalStack, fn: FunctionSpec, name: str, props: Mapping[str, Any]) -> None:
+    rule_id = f"{fn.logical_id}{name}"
+    rule_name = str(props.get("RuleName") or f"{stack.template.stack_name}-{rule_id}"[:64])
+    bus = str(props.get("EventBusName", "default")).rsplit("/", 1)[-1]
+    target_id = str((props.get("Target") or {}).get("Id") or f"{rule_id}Target")
+    target = RuleTarget(fn.arn, target_id, _input_str(props.get("Input")), props.get("InputPath"))
+    stack.pattern_rules.append(PatternRuleSpec(rule_id, rule_name, props["Pattern"], bus, [target]))
+
+
+EventSource = Callable[[LocalStack, FunctionSpec, str, Mapping[str, Any]], None]
+
+#: Function event types the local cloud serves: HTTP API routes (gateway.py), SQS event sources
+#: (pollers.py), schedules (scheduler.py) and EventBridge pattern rules (events.py).
+EVENT_SOURCES: dict[str, EventSource] = {
+    "HttpApi": _http_route,
+    "SQS": _sqs_source,
+    "Schedule": _schedule,
+    "EventBridgeRule": _pattern_rule,
+}
+
+
+# ---------------------------------------------------------------------- the three steps
+def assign_attributes(tpl: Template, queue_base_url: str) -> dict[str, dict[str, Any]]:
+    """Deterministic Ref/GetAtt values for every resource (before anything exists)."""
+    attrs: dict[str, dict[str, Any]] = {}
+    naming = Naming(tpl, Resolver(tpl, attrs), queue_base_url)
+    for logical_id, res in tpl.resources.items():
+        kind = KINDS.get(res.get("Type", ""))
+        if kind is None:
+            raise TemplateError(
+                f"{logical_id}: recursos {res.get('Type')} sin soporte en la nube local "
+                f"(soportados: {', '.join(KINDS)})"
+            )
+        attrs[logical_id] = kind.attributes(naming, logical_id, res.get("Properties") or {})
+    # SAM's implicit HTTP API when HttpApi events have no ApiId
+    attrs.setdefault("ServerlessHttpApi", _api_attributes("localhttpapi", tpl.region))
+    return attrs
+
+
+def build_stack(
+    tpl: Template,
+    attributes: dict[str, dict[str, Any]],
+    *,
+    substitution_overrides: Mapping[str, str] | None = None,
+    env_overrides: Mapping[str, str] | None = None,
+) -> LocalStack:
+    """Read functions, routes, SQS sources, schedules, layers and state machines."""
+    stack = LocalStack(
+        tpl,
+        attributes,
+        substitution_overrides=dict(substitution_overrides or {}),
+        env_overrides=dict(env_overrides or {}),
+    )
+    resolver = Resolver(tpl, attributes)
+    for kind in ORDER:
+        for logical_id, res in tpl.of_type(kind.resource_type).items():
+            props = kind.properties(stack, resolver, res)
+            stack.properties[logical_id] = props
+            kind.read(stack, logical_id, props)
+    return stack
+
+
+def provision(stack: LocalStack, client: ClientFactory) -> None:
+    """Create every resource of the stack in moto, then the rules its events make."""
+    for kind in ORDER:
+        kind.create_all(stack, client)
+    events = client("events")
+    for sched in stack.schedules.values():
+        events.put_rule(
+            Name=sched.name,
+            ScheduleExpression=sched.expression,
+            State="ENABLED" if sched.enabled else "DISABLED",
+            EventBusName=sched.event_bus,
+        )
+        _put_targets(events, sched.name, sched.event_bus, sched.targets)
+    for rule in stack.pattern_rules:
+        pattern = rule.pattern
+        events.put_rule(
+            Name=rule.name,
+            EventPattern=pattern if isinstance(pattern, str) else json.dumps(pattern),
+            State="ENABLED",
+            EventBusName=rule.event_bus,
+        )
+        _put_targets(events, rule.name, rule.event_bus, rule.targets)
+
+
+# ---------------------------------------------------------------------- helpers
+def _put_targets(events: Any, rule: str, bus: str, targets: list[RuleTarget]) -> None:
+    payload = []
+    for t in targets:
+        item: dict[str, Any] = {"Id": t.id, "Arn": t.arn}
+        if t.input is not None:
+            item["Input"] = t.input
+        if t.input_path is not None:
+            item["InputPath"] = t.input_path
+        payload.append(item)
+    events.put_targets(Rule=rule, EventBusName=bus, Targets=payload)
+
+
+def _execution_role(stack: LocalStack, client: ClientFactory) -> str:
+    if stack.role_arn is None:
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        stack.role_arn = client("iam").create_role(
+            RoleName=EXECUTION_ROLE, AssumeRolePolicyDocument=json.dumps(trust)
+        )["Role"]["Arn"]
+    return stack.role_arn
+
+
+def _verify_senders(stack: LocalStack, ses: Any) -> None:
+    """SES (moto too) refuses to send from an unverified address: verify every address a
+    function's environment names (its sender), as an operator verifies it once in AWS."""
+    addresses = {v for spec in stack.functions.values() for v in spec.environment.values()}
+    for address in sorted(a for a in addresses if _EMAIL.match(a)):
+        ses.verify_email_identity(EmailAddress=address)
+        ses.verify_domain_identity(Domain=address.split("@", 1)[1])
+
+
+def _placeholder_zip() -> bytes:
+    """moto's CreateFunction wants code; the runtime runs CodeUri instead."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("README.txt", "El código corre desde CodeUri en la nube local.\n")
+    return buf.getvalue()
+
+
+def _create_table(ddb: Any, name: str, props: Mapping[str, Any]) -> None:
+    kwargs: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+    }
+    on_demand = props.get("BillingMode") == "PAY_PER_REQUEST" or not props.get(
+        "ProvisionedThroughput"
+    )
+    if on_demand:
+        kwargs["BillingMode"] = "PAY_PER_REQUEST"
+    else:
+        kwargs["ProvisionedThroughput"] = props["ProvisionedThroughput"]
+    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        if props.get(key):
+            indexes = [dict(index) for index in props[key]]
+            if on_demand:
+                for index in indexes:
+                    index.pop("ProvisionedThroughput", None)
+            kwargs[key] = indexes
+    stream = props.get("StreamSpecification")
+    if stream:
+        kwargs["StreamSpecification"] = {
+            "StreamEnabled": True,
+            "StreamViewType": stream["StreamViewType"],
+        }
+    ddb.create_table(**kwargs)
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl and _bool(ttl.get("Enabled"), False):
+        ddb.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
+        )

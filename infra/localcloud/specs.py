@@ -1,0 +1,88 @@
+"""What the local runtime learns from the template: functions, routes, queue sources, rules,
+state machines. Plain dataclasses on the standard library only (worker processes import this)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One Lambda function as the runtime runs it (environment resolved, layers as directories)."""
+
+    logical_id: str
+    name: str
+    arn: str
+    code_dir: Path
+    handler: str
+    runtime: str
+    timeout: int
+    memory_size: int
+    environment: dict[str, str]
+    #: Directories the function's layers put on its import path (Lambda's /opt/python), in the
+    #: template's order.
+    layers: tuple[Path, ...] = ()
+
+    @property
+    def code_file(self) -> Path:
+        module_path = self.handler.rpartition(".")[0]
+        return self.code_dir / (module_path.replace(".", "/") + ".py")
+
+
+@dataclass
+class HttpRoute:
+    method: str  # upper case or "ANY"
+    path: str  # "/a/{b}", "/{proxy+}" or "$default"
+    function: str  # logical id
+
+    @property
+    def route_key(self) -> str:
+        return "$default" if self.path == "$default" else f"{self.method} {self.path}"
+
+
+@dataclass
+class SqsSource:
+    function: str
+    queue_arn: str
+    queue_url: str
+    batch_size: int = 10
+    report_batch_item_failures: bool = False
+    enabled: bool = True
+
+
+@dataclass
+class RuleTarget:
+    arn: str
+    id: str
+    input: str | None = None
+    input_path: str | None = None
+
+
+@dataclass
+class ScheduleSpec:
+    logical_id: str
+    name: str
+    arn: str
+    expression: str
+    event_bus: str
+    targets: list[RuleTarget]
+    enabled: bool = True
+
+
+@dataclass
+class PatternRuleSpec:
+    logical_id: str
+    name: str
+    pattern: Any
+    event_bus: str
+    targets: list[RuleTarget]
+
+
+@dataclass
+class StateMachineSpec:
+    logical_id: str
+    name: str
+    arn: str
+    definition: str
