@@ -45,3 +45,11 @@ def test_a_redelivered_event_is_recorded_once(adapters: FakeAdapters) -> None:
     assert not record_order_event(event("e1", "OrderReceived", None), adapters)
     [entry] = adapters.orders.history(builders.order().ref)
     assert entry.at == "2026-11-20T16:00:05.000Z"
+
+
+def test_times_written_by_the_state_machine_are_stored_like_ours(adapters: FakeAdapters) -> None:
+    record_order_event(
+        event("sfn", "BillingDataReceived", "2026-11-20T16:00:05.231339+00:00"), adapters
+    )
+    [entry] = adapters.orders.history(builders.order().ref)
+    assert entry.at == "2026-11-20T16:00:05.231Z"

@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
-from postventa.domain.clock import iso
+from postventa.domain.clock import iso, parse_iso
 from postventa.domain.orders import OrderRef
 from postventa.domain.ports import Adapters, HistoryEntry
 
@@ -28,7 +28,10 @@ def record_order_event(event: OrderEvent, adapters: Adapters) -> bool:
     or the state machine's EnteredTime), falling back to the event's own one-second time."""
     detail = dict(event.detail)
     ref = OrderRef(**{k: str(detail[k]) for k in _ORDER_FIELDS})
-    at = str(detail.pop("occurred_at", "") or iso(event.time))
+    occurred = str(detail.pop("occurred_at", "") or "")
+    # One format for every entry (Step Functions writes microseconds and +00:00), so the history
+    # sorts by time whoever wrote it.
+    at = iso(parse_iso(occurred)) if occurred else iso(event.time)
     extra = {k: v for k, v in detail.items() if k not in _ORDER_FIELDS}
     entry = HistoryEntry(event_type=event.detail_type, at=at, event_id=event.id, detail=extra)
     return adapters.orders.record_event(ref, entry)
