@@ -13,7 +13,7 @@ from postventa.domain.ports import Adapters
 from postventa.errors import PostventaError, TooManyRequestsError
 from postventa.observability import logger, metrics, redact_errors, tracer
 from postventa.services import seller_api
-from postventa.web.http import JSON, error_body, query_model
+from postventa.web.http import JSON, body_model, error_body, query_model, raw_body
 
 app = APIGatewayHttpResolver()
 
@@ -30,7 +30,9 @@ def _signed_in() -> tuple[Adapters, str]:
 def list_orders() -> dict[str, Any]:
     adapters, tenant_id = _signed_in()
     query = query_model(seller_api.OrdersQuery, app.current_event.query_string_parameters)
-    return seller_api.list_orders(tenant_id, adapters, limit=query.limit, cursor=query.cursor)
+    return seller_api.list_orders(
+        tenant_id, adapters, limit=query.limit, cursor=query.cursor, status=query.status
+    )
 
 
 @app.get("/api/v1/rejected-webhooks")
@@ -44,6 +46,45 @@ def list_rejected() -> dict[str, Any]:
 def get_order(channel: str, order_id: str) -> dict[str, Any]:
     adapters, tenant_id = _signed_in()
     return seller_api.get_order(tenant_id, channel, order_id, adapters)
+
+
+@app.post("/api/v1/orders/<channel>/<order_id>/retry")
+def retry(channel: str, order_id: str) -> dict[str, Any]:
+    adapters, tenant_id = _signed_in()
+    return seller_api.retry_order(seller_api.order_ref(tenant_id, channel, order_id), adapters)
+
+
+@app.post("/api/v1/orders/<channel>/<order_id>/approve")
+def approve(channel: str, order_id: str) -> dict[str, Any]:
+    adapters, tenant_id = _signed_in()
+    return seller_api.approve(seller_api.order_ref(tenant_id, channel, order_id), adapters)
+
+
+@app.post("/api/v1/orders/<channel>/<order_id>/reject")
+def reject(channel: str, order_id: str) -> dict[str, Any]:
+    adapters, tenant_id = _signed_in()
+    body = body_model(seller_api.RejectBody, raw_body(app.current_event.raw_event))
+    return seller_api.reject(seller_api.order_ref(tenant_id, channel, order_id), body, adapters)
+
+
+@app.post("/api/v1/orders/<channel>/<order_id>/resend")
+def resend(channel: str, order_id: str) -> dict[str, Any]:
+    adapters, tenant_id = _signed_in()
+    ref = seller_api.order_ref(tenant_id, channel, order_id)
+    return seller_api.resend_invoice(ref, adapters)
+
+
+@app.get("/api/v1/folios")
+def folios() -> dict[str, Any]:
+    adapters, tenant_id = _signed_in()
+    return seller_api.folios(tenant_id, adapters)
+
+
+@app.post("/api/v1/folios")
+def add_folios() -> dict[str, Any]:
+    adapters, tenant_id = _signed_in()
+    body = body_model(seller_api.FoliosBody, raw_body(app.current_event.raw_event))
+    return seller_api.add_folios(tenant_id, body, adapters)
 
 
 @app.exception_handler(PostventaError)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -65,3 +66,30 @@ def tenant(tenant_id: str = "tienda", **changes: Any) -> Tenant:
     }
     values.update(changes)
     return Tenant(**values)
+
+
+@functools.cache
+def issuer_csd() -> Any:
+    """A test CSD for the builders' issuer (generated once per process: RSA keys are slow)."""
+    from postventa.cfdi.certs import generate_test_csd
+
+    return generate_test_csd("EKU9003173C9", "ESCUELA KEMPER URGATE")
+
+
+INVOICING = {
+    "serie": "T",
+    "products": {"TAZA-01": {"clave_prod_serv": "52151704", "clave_unidad": "H87"}},
+    "pac": {"name": "sandbox"},
+}
+
+
+def invoicing_tenant(tenant_id: str = "tienda", **changes: Any) -> Tenant:
+    """A tenant ready to invoice: fiscal identity, keys for the builders' SKU, the sandbox PAC,
+    a CSD reference (store the CSD with `issuer_csd().credentials()` under it)."""
+    values: dict[str, Any] = {
+        "invoicing": INVOICING,
+        "csd_secret_ref": f"postventa/tenants/{tenant_id}/csd",
+        "contact_email": "vendedor@tienda.example",
+    }
+    values.update(changes)
+    return tenant(tenant_id, **values)

@@ -16,6 +16,7 @@ from typing import Any
 
 from postventa.domain.billing_links import CLAIM_LEASE_SECONDS, BillingLink
 from postventa.domain.clock import iso
+from postventa.domain.invoices import FolioAccount, FolioReservation, FolioState
 from postventa.domain.orders import Order, OrderRecord, OrderRef
 from postventa.domain.ports import (
     Email,
@@ -87,6 +88,20 @@ class FakeOrders:
         more = start + limit < len(mine)
         return OrderPage(orders=page, next_cursor=str(start + limit) if more else None)
 
+    def list_in_status(
+        self, tenant_id: str, status: OrderStatus, limit: int, cursor: str | None = None
+    ) -> OrderPage:
+        mine = sorted(
+            (r for r in self.list_by_status(tenant_id, status)),
+            key=lambda r: r.status_changed_at,
+            reverse=True,
+        )
+        start = int(cursor or 0)
+        more = start + limit < len(mine)
+        return OrderPage(
+            orders=mine[start : start + limit], next_cursor=str(start + limit) if more else None
+        )
+
     def list_by_status(self, tenant_id: str, status: OrderStatus) -> Iterator[OrderRecord]:
         for record in list(self.records.values()):
             if record.ref.tenant_id == tenant_id and record.status is status:
@@ -104,7 +119,7 @@ class FakeOrders:
         at = iso(self.clock.now())
         self.records[ref] = record.model_copy(
             update={
-                **dict(extra or {}),
+                **_validated(record, dict(extra or {})),
                 "status": transition.target,
                 "status_changed_at": at,
                 "updated_at": at,
@@ -114,7 +129,7 @@ class FakeOrders:
 
     def note(self, ref: OrderRef, **fields: Any) -> None:
         record = self.records[ref]
-        self.records[ref] = record.model_copy(update=fields)
+        self.records[ref] = record.model_copy(update=_validated(record, fields))
 
     def claim_once(self, ref: OrderRef, marker: str, at: str) -> bool:
         record = self.records.get(ref)
@@ -134,12 +149,26 @@ class FakeOrders:
         return sorted(self.events.get(ref, {}).values(), key=lambda e: (e.at, e.event_id))
 
 
+def _validated(record: OrderRecord, fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields as the table would give them back (models round-trip through JSON)."""
+    merged = OrderRecord.model_validate(
+        {**record.model_dump(mode="json"), **{k: _json(v) for k, v in fields.items()}}
+    )
+    return {k: getattr(merged, k) for k in fields}
+
+
+def _json(value: Any) -> Any:
+    from pydantic import BaseModel
+
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+
+
 class FakeBillingLinks:
     def __init__(self) -> None:
         self.links: dict[str, BillingLink] = {}
         self.created: list[tuple[BillingLink, str]] = []
 
-    def create(self, ref: OrderRef, *, task_token: str, expires_at: int) -> str:
+    def create(self, ref: OrderRef, *, task_token: str, expires_at: int, round: int = 0) -> str:
         token = secrets.token_urlsafe(32)
         digest = hashlib.sha256(token.encode()).hexdigest()
         link = BillingLink(
@@ -148,6 +177,7 @@ class FakeBillingLinks:
             task_token=task_token,
             expires_at=expires_at,
             form_key=secrets.token_urlsafe(32),
+            round=round,
         )
         self.links[digest] = link
         self.created.append((link, token))
@@ -263,17 +293,23 @@ class FakeLifecycle:
         self.completed: list[tuple[str, dict[str, Any]]] = []
         self.closed_tokens: set[str] = set()
         self.statuses: dict[str, str] = {}  # execution name -> status other than RUNNING
+        self.with_data: dict[str, bool] = {}
 
-    def start(self, ref: OrderRef, deadline_seconds: int) -> bool:
-        if ref.execution_name in self.started:
+    def start(
+        self, ref: OrderRef, deadline_seconds: int, *, attempt: int = 0, with_data: bool = False
+    ) -> bool:
+        name = ref.execution_name_for(attempt)
+        if name in self.started:
             return False
-        self.started[ref.execution_name] = (ref, deadline_seconds)
+        self.started[name] = (ref, deadline_seconds)
+        self.with_data[name] = with_data
         return True
 
-    def status(self, ref: OrderRef) -> str | None:
-        if ref.execution_name not in self.started:
+    def status(self, ref: OrderRef, attempt: int = 0) -> str | None:
+        name = ref.execution_name_for(attempt)
+        if name not in self.started:
             return None
-        return self.statuses.get(ref.execution_name, "RUNNING")
+        return self.statuses.get(name, "RUNNING")
 
     def complete_task(self, task_token: str, output: Mapping[str, Any]) -> None:
         if task_token in self.closed_tokens:
@@ -373,6 +409,111 @@ class FakeLimiter:
         return self.hits[key]
 
 
+class FakeFolios:
+    """Folio accounts and reservations with the adapter's rules (one live reservation per order,
+    spent once, released once)."""
+
+    def __init__(self) -> None:
+        self.accounts: dict[str, FolioAccount] = {}
+        self.reservations: dict[OrderRef, FolioReservation] = {}
+        self.noticed_empty: set[str] = set()
+
+    def account(self, tenant_id: str) -> FolioAccount | None:
+        return self.accounts.get(tenant_id)
+
+    def reservation(self, ref: OrderRef) -> FolioReservation | None:
+        return self.reservations.get(ref)
+
+    def reserve(self, ref: OrderRef) -> FolioReservation | None:
+        current = self.reservations.get(ref)
+        if current is not None and current.state is not FolioState.RELEASED:
+            return current
+        account = self.accounts.get(ref.tenant_id)
+        if account is None or account.available <= 0:
+            return None
+        self.accounts[ref.tenant_id] = FolioAccount(
+            available=account.available - 1, next_number=account.next_number + 1
+        )
+        reservation = FolioReservation(number=account.next_number, state=FolioState.RESERVED)
+        self.reservations[ref] = reservation
+        return reservation
+
+    def spend(self, ref: OrderRef) -> None:
+        current = self.reservations.get(ref)
+        if current is None or current.state is FolioState.RELEASED:
+            raise ValueError("no folio reserved for this order")
+        self.reservations[ref] = current.model_copy(update={"state": FolioState.SPENT})
+
+    def release(self, ref: OrderRef) -> None:
+        current = self.reservations.get(ref)
+        if current is None or current.state is not FolioState.RESERVED:
+            return
+        self.reservations[ref] = current.model_copy(update={"state": FolioState.RELEASED})
+        account = self.accounts[ref.tenant_id]
+        self.accounts[ref.tenant_id] = account.model_copy(
+            update={"available": account.available + 1}
+        )
+
+    def add(self, tenant_id: str, count: int) -> FolioAccount:
+        account = self.accounts.get(tenant_id) or FolioAccount(available=0, next_number=1)
+        self.accounts[tenant_id] = account.model_copy(
+            update={"available": account.available + count}
+        )
+        self.noticed_empty.discard(tenant_id)
+        return self.accounts[tenant_id]
+
+    def notice_empty_once(self, tenant_id: str) -> bool:
+        if tenant_id in self.noticed_empty:
+            return False
+        self.noticed_empty.add(tenant_id)
+        return True
+
+    def spent(self, tenant_id: str) -> int:
+        return sum(
+            1
+            for ref, r in self.reservations.items()
+            if ref.tenant_id == tenant_id and r.state is FolioState.SPENT
+        )
+
+
+class FakeDocuments:
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str]] = {}
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.objects[key] = (data, content_type)
+
+    def get(self, key: str) -> bytes | None:
+        found = self.objects.get(key)
+        return found[0] if found else None
+
+    def download_url(self, key: str, filename: str, seconds: int) -> str:
+        return f"https://documentos.example.test/{key}?descarga={filename}&vence={seconds}"
+
+
+class FakePacs:
+    """The real sandbox PAC (offline), with its memory kept across calls as a PAC keeps it, and
+    the tenant's simulated faults; a test may set `outage` or swap `pac` for another fake."""
+
+    def __init__(self) -> None:
+        self._store: Any = None
+        self.pac: Any = None
+        self.calls = 0
+
+    def for_tenant(self, tenant: Tenant) -> Any:
+        from postventa.cfdi.pac.sandbox import FaultInjection, InMemorySandboxStore, SandboxPac
+
+        self.calls += 1
+        if self.pac is not None:
+            return self.pac
+        if self._store is None:
+            self._store = InMemorySandboxStore()
+        faults = dict(tenant.sandbox_faults or {})
+        if faults.get("reject_rfcs") is not None:
+            faults["reject_rfcs"] = frozenset(faults["reject_rfcs"])
+        return SandboxPac(store=self._store, faults=FaultInjection(**faults))
+
+
 @dataclass
 class FakeAdapters:
     """Every port, in memory; `settings` are the test values above."""
@@ -392,6 +533,9 @@ class FakeAdapters:
     rates: FakeRates = field(default_factory=FakeRates)
     rejections: FakeRejections = field(default_factory=FakeRejections)
     limiter: FakeLimiter = field(default_factory=FakeLimiter)
+    folios: FakeFolios = field(default_factory=FakeFolios)
+    documents: FakeDocuments = field(default_factory=FakeDocuments)
+    pacs: FakePacs = field(default_factory=FakePacs)
     orders: FakeOrders = field(init=False)
 
     def __post_init__(self) -> None:

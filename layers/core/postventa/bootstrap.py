@@ -21,9 +21,12 @@ if TYPE_CHECKING:
     from postventa.messaging.email import SesMailer
     from postventa.messaging.events import EventBridgePublisher
     from postventa.messaging.exchange_rates import BanxicoRates, SandboxRates
+    from postventa.messaging.pacs import AwsPacs
     from postventa.messaging.queue import SqsOrderQueue
     from postventa.storage.billing_links import DynamoBillingLinks
     from postventa.storage.credentials import SecretsManagerCredentials
+    from postventa.storage.documents import S3Documents
+    from postventa.storage.folios import DynamoFolios
     from postventa.storage.orders import DynamoOrders
     from postventa.storage.payloads import S3Payloads
     from postventa.storage.rate_limits import DynamoRateLimiter
@@ -148,6 +151,26 @@ class AwsAdapters:
         from postventa.storage.secrets import banxico_token
 
         return banxico_token(self._client("secretsmanager"))
+
+    @functools.cached_property
+    def folios(self) -> DynamoFolios:
+        from postventa.storage.folios import DynamoFolios
+
+        return DynamoFolios(self._table, self.clock)
+
+    @functools.cached_property
+    def documents(self) -> S3Documents:
+        from postventa.storage.documents import S3Documents
+
+        return S3Documents(self._client("s3"), self.settings.documents_bucket)
+
+    @functools.cached_property
+    def pacs(self) -> AwsPacs:
+        from postventa.messaging.pacs import AwsPacs
+
+        return AwsPacs(
+            self._table, self._client("secretsmanager"), self.credentials.load_pac_credentials
+        )
 
 
 def build_adapters(env: Mapping[str, str]) -> AwsAdapters:

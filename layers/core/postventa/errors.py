@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -97,3 +99,17 @@ class TooManyRequestsError(PostventaError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message, details={"reintentar_en_segundos": retry_after})
         self.retry_after = retry_after
+
+
+@contextmanager
+def retryable_as_transient() -> Iterator[None]:
+    """Inside a state machine task: an AWS or network error worth retrying leaves as
+    TransientError (what the state machine's Retry matches); anything else leaves unchanged."""
+    try:
+        yield
+    except TransientError:
+        raise
+    except Exception as exc:
+        if is_transient(exc):
+            raise TransientError(type(exc).__name__) from exc
+        raise

@@ -180,8 +180,9 @@ class App:
 def _seed() -> None:
     from postventa.bootstrap import bootstrap
     from postventa.services.demo import seed_demo_tenant
+    from tests.support.builders import issuer_csd
 
-    seed_demo_tenant(bootstrap(), with_csd=False)  # CSD generation: tested once
+    seed_demo_tenant(bootstrap(), csd=issuer_csd())  # one generated CSD for the whole session
 
 
 @pytest.fixture

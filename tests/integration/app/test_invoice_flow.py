@@ -36,11 +36,18 @@ def test_a_paid_order_reaches_the_buyer_and_their_data_completes_the_lifecycle(a
     assert done["statusCode"] == 200 and "Recibimos tus datos" in done["body"]
     [execution] = app.executions()
     assert app.execution_finished(execution["executionArn"]) == "SUCCEEDED"
-    record = app.wait_status("datos_recibidos")
+    record = app.wait_status("facturada")
     assert record.fiscal_data["rfc"] == "EKU9003173C9"
 
     # The bus's audit rule turned every step into the order's history, in order.
-    wanted = ["OrderReceived", "BillingRequested", "BillingDataReceived"]
+    wanted = [
+        "OrderReceived",
+        "BillingRequested",
+        "BillingDataReceived",
+        "FolioReserved",
+        "InvoiceStamped",
+        "InvoiceEmailed",
+    ]
     wait_for(lambda: app.history() == wanted, timeout=20, what=f"history {wanted}")
     # Only the hash of the token is stored; fiscal data never travels through the execution.
     table = app.cloud.stack.tables["Table"]
@@ -133,7 +140,7 @@ def test_the_reminder_schedule_sends_one_reminder_to_a_buyer_who_did_not_answer(
     second = app.link_token(0)
     assert second != first
     assert app.form_post(second, VALID_FORM)["statusCode"] == 200  # the reminder's link works
-    app.wait_status("datos_recibidos")
+    app.wait_status("facturada")
 
 
 def test_the_seller_api_shows_a_tenant_only_its_own_orders(app: App) -> None:
@@ -248,3 +255,100 @@ def test_the_sweep_restarts_a_lifecycle_that_never_started(app: App) -> None:
     assert result["payload"] == {"checked": 1, "restarted": 1, "flagged": 0}
     app.wait_status("solicitud_enviada", "9101")
     wait_for(lambda: len(app.emails()) == 1, what="the billing email, late but sent")
+
+
+# ------------------------------------------------------------------ the invoice
+def _invoiced(app: App, order_id: str = ORDER) -> Any:
+    record = app.wait_status("facturada", order_id)
+    wait_for(lambda: any(e.attachments for e in app.emails()), timeout=30, what="the invoice email")
+    return record
+
+
+def test_the_buyers_data_ends_as_a_stamped_invoice_emailed_with_its_xml_and_pdf(app: App) -> None:
+    from lxml import etree
+
+    app.post_webhook(sample())
+    app.drain()
+    app.form_post(app.link_token(), VALID_FORM)
+    record = _invoiced(app)
+    invoice = record.invoice
+    [mail] = [e for e in app.emails() if e.attachments]
+    assert mail.to == [VALID_FORM["email"]] and "sin validez fiscal" in mail.subject
+    xml = next(a for a in mail.attachments if a.filename.endswith(".xml")).data
+    root = etree.fromstring(xml)
+    assert root.get("Total") == "1057.10"  # what the buyer paid
+    tfd = root.find(".//{http://www.sat.gob.mx/TimbreFiscalDigital}TimbreFiscalDigital")
+    assert tfd is not None and tfd.get("UUID") == invoice.uuid
+    from postventa.cfdi.xsd import validate_document
+
+    validate_document(xml)
+    assert app.adapters.folios.account("demo").available == 99
+    [execution] = app.executions()
+    assert app.execution_finished(execution["executionArn"]) == "SUCCEEDED"
+    wanted = ["BillingDataReceived", "FolioReserved", "InvoiceStamped", "InvoiceEmailed"]
+    wait_for(lambda: all(w in app.history() for w in wanted), what=f"history has {wanted}")
+
+
+def test_without_folios_the_order_waits_and_is_invoiced_once_folios_are_added(app: App) -> None:
+    folios = app.adapters.folios
+    account = folios.account("demo")
+    assert account is not None
+    demo_table = app.cloud.stack.tables["Table"]
+    app.cloud.client("dynamodb").update_item(
+        TableName=demo_table,
+        Key={"pk": {"S": "T#demo"}, "sk": {"S": "FOLIOS"}},
+        UpdateExpression="SET available = :z",
+        ExpressionAttributeValues={":z": {"N": "0"}},
+    )
+    app.post_webhook(sample())
+    app.drain()
+    app.form_post(app.link_token(), VALID_FORM)
+    app.wait_status("sin_folios")
+    wait_for(lambda: app.order().waiting_token, what="the order parked for folios")
+    added = body_json(app.call("SellerApiFunction", _api_post("/api/v1/folios", {"cantidad": 3})))
+    assert added == {"disponibles": 3, "pedidos_reanudados": 1}
+    _invoiced(app)
+    assert app.adapters.folios.account("demo").available == 2
+
+
+def test_a_pac_refusing_the_buyers_name_sends_a_correction_link_and_the_fix_is_stamped(
+    app: App,
+) -> None:
+    demo = app.adapters.tenants.get("demo")
+    app.adapters.tenants.put(
+        demo.model_copy(
+            update={"sandbox_faults": {"reject_code": "CFDI40145", "reject_rfcs": ["EKU9003173C9"]}}
+        )
+    )
+    app.post_webhook(sample())
+    app.drain()
+    app.form_post(app.link_token(), VALID_FORM)
+    record = app.wait_status("correccion")
+    assert record.correction.field == "nombre"
+    correction_mail = wait_for(
+        lambda: next((e for e in app.emails() if "Corrige" in e.subject), None),
+        what="the correction email",
+    )
+    token = app.link_token(0)
+    page = app.form_get(token)
+    assert page["statusCode"] == 200 and record.correction.message in page["body"]
+    assert 'value="EKU9003173C9"' in page["body"]  # pre-filled
+    app.adapters.tenants.put(demo)  # the buyer's corrected name now matches the register
+    assert (
+        app.form_post(token, {**VALID_FORM, "nombre": "ESCUELA KEMPER URGATE"})["statusCode"] == 200
+    )
+    _invoiced(app)
+    assert correction_mail.to == [VALID_FORM["email"]]
+    assert app.adapters.folios.account("demo").available == 99  # one folio, after the fix
+
+
+def _api_post(path: str, body: dict[str, Any], key: str = "demo-api-key") -> dict[str, Any]:
+    from tests.support.events import http_event
+
+    return http_event(
+        "POST",
+        path,
+        body=json.dumps(body).encode(),
+        headers={"authorization": f"Bearer {key}", "content-type": "application/json"},
+        route="/api/v1/{proxy+}",
+    )

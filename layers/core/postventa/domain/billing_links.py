@@ -26,6 +26,7 @@ class LinkState(StrEnum):
     OPEN = "open"  # the buyer may submit fiscal data
     USED = "used"  # a submission with this link is being recorded right now
     ANSWERED = "answered"  # the order has the buyer's data
+    SUPERSEDED = "superseded"  # a newer link asks for corrected data; this one no longer works
     EXPIRED = "expired"  # too late: the link's time ran out or the order moved on without data
     ORDER_MISSING = "order_missing"  # the link names an order that does not exist
 
@@ -41,6 +42,7 @@ class BillingLink(BaseModel):
     expires_at: int  # epoch seconds
     used_at: int | None = None  # epoch seconds of the submission's claim
     form_key: str = Field(repr=False, min_length=32)  # random per link: signs its form's posts
+    round: int = Field(0, ge=0, description="0: the first request; n: the nth correction")
 
     def csrf_token(self) -> str:
         """The value the form page embeds and a post must send back: only a page we served
@@ -57,9 +59,15 @@ class BillingLink(BaseModel):
     def claimed(self, now: int) -> bool:
         return self.used_at is not None and now - self.used_at < CLAIM_LEASE_SECONDS
 
-    def state(self, order_status: OrderStatus | None, now: int) -> LinkState:
+    def state(
+        self, order_status: OrderStatus | None, now: int, current_round: int = 0
+    ) -> LinkState:
+        """`current_round`: the order's correction round (OrderRecord.correction_rounds); a link
+        of an earlier round was answered and replaced by a newer one."""
         if order_status is not None and order_status.has_buyer_data:
             return LinkState.ANSWERED
+        if self.round < current_round:
+            return LinkState.SUPERSEDED
         if order_status is None:
             if self.used_at is not None:
                 return LinkState.USED

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from postventa.domain.invoices import Correction, Invoice
 from postventa.domain.status import OrderStatus
 
 __all__ = [
@@ -50,18 +51,24 @@ class OrderRef(BaseModel):
 
     @property
     def execution_name(self) -> str:
-        """The Step Functions execution name: one lifecycle per order, ever (idempotency).
+        """The Step Functions execution name: one lifecycle per order (idempotency)."""
+        return self.execution_name_for(0)
+
+    def execution_name_for(self, attempt: int) -> str:
+        """The execution of the order's `attempt` (0: the first; n: the seller's nth retry).
 
         Names allow 80 characters of [A-Za-z0-9_-]. A readable prefix helps an operator; the
-        digest of the exact (tenant, channel, order) makes the name unique by construction, so
-        look-alike ids (`77.1`, `77_1`, `77:1`; tenants `acme.mx` and `acme_mx`) never share one.
+        digest of the exact (tenant, channel, order, attempt) makes the name unique by
+        construction, so look-alike ids (`77.1`, `77_1`, `77:1`; tenants `acme.mx` and
+        `acme_mx`) never share one.
         """
-        exact = "\0".join((self.tenant_id, self.channel, self.order_id)).encode("utf-8")
-        digest = hashlib.sha256(exact).hexdigest()[:24]
+        parts = [self.tenant_id, self.channel, self.order_id] + ([str(attempt)] if attempt else [])
+        digest = hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:24]
         readable = re.sub(
             r"[^A-Za-z0-9_-]", "_", f"{self.tenant_id}-{self.channel}-{self.order_id}"
         )
-        return f"{readable[: 80 - len(digest) - 1]}-{digest}"
+        suffix = f"-r{attempt}-{digest}" if attempt else f"-{digest}"
+        return f"{readable[: 80 - len(suffix)]}{suffix}"
 
 
 # Personal data must never reach a log or an execution's error through a validation message.
@@ -183,13 +190,21 @@ class OrderRecord(BaseModel):
     reminder_sent_at: str | None = None
     error_code: str | None = Field(None, description="why the order is in `error` (stable code)")
     error_reason: str | None = Field(None, description="the same, in Spanish for the seller")
+    error_action: str | None = Field(None, description="what the seller can do about it")
+    invoice: Invoice | None = None
+    correction: Correction | None = None
+    correction_rounds: int = 0
+    sealed_key: str | None = Field(None, description="the sealed XML sent (or to send) to the PAC")
+    invoice_emailed_at: str | None = None
+    waiting_token: str | None = Field(None, description="the lifecycle task waiting on the seller")
+    lifecycle_attempt: int = Field(0, ge=0, description="0: the first lifecycle; n: nth retry")
 
     @property
     def ref(self) -> OrderRef:
         return self.order.ref
 
     def public_view(self) -> dict[str, Any]:
-        """What the seller API returns (the seller's own data)."""
+        """What the seller API returns (the seller's own data; no internal keys or tokens)."""
         view: dict[str, Any] = {
             "tenant_id": self.order.tenant_id,
             "channel": self.order.channel.value,
@@ -197,17 +212,16 @@ class OrderRecord(BaseModel):
             "order_number": self.order.display_number,
             "status": self.status.value,
             "order": self.order.model_dump(mode="json"),
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
         }
-        for extra in (
-            "billing_data_at",
-            "billing_request_skipped",
-            "fiscal_data",
-            "error_code",
-            "error_reason",
-        ):
-            value = getattr(self, extra)
-            if value:
-                view[extra] = value
+        view.update(
+            self.model_dump(
+                mode="json",
+                exclude_none=True,
+                exclude={"order", "status", "sealed_key", "waiting_token", "reminder_sent_at"},
+            )
+        )
+        if self.invoice:
+            view["invoice"] = self.invoice.model_dump(exclude={"xml_key", "pdf_key"})
+        if not self.correction_rounds:
+            view.pop("correction_rounds")
         return view

@@ -17,13 +17,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import BaseModel
 
 from postventa.domain.billing_links import BillingLink
+from postventa.domain.invoices import FolioAccount, FolioReservation
 from postventa.domain.orders import Order, OrderRecord, OrderRef
 from postventa.domain.status import OrderStatus, Transition
 from postventa.domain.tenants import Tenant
 
-if TYPE_CHECKING:  # the CFDI engine's credential models; no import cost for other functions
+if TYPE_CHECKING:  # the CFDI engine's models; no import cost for other functions
     from postventa.cfdi.issuer import CsdCredentials
     from postventa.cfdi.pac._http import PacCredentials
+    from postventa.cfdi.pac.base import Pac
     from postventa.settings import Settings
 
 
@@ -72,6 +74,11 @@ class Orders(Protocol):
 
     def list_by_status(self, tenant_id: str, status: OrderStatus) -> Iterator[OrderRecord]: ...
 
+    def list_in_status(
+        self, tenant_id: str, status: OrderStatus, limit: int, cursor: str | None = None
+    ) -> OrderPage:
+        """The tenant's orders in `status`, most recently changed first, a page at a time."""
+
     def apply(
         self, ref: OrderRef, transition: Transition, *, extra: Mapping[str, Any] | None = None
     ) -> bool:
@@ -93,8 +100,9 @@ class Orders(Protocol):
 
 
 class BillingLinks(Protocol):
-    def create(self, ref: OrderRef, *, task_token: str, expires_at: int) -> str:
-        """Store a new link for the order; returns the raw token (only its hash is stored)."""
+    def create(self, ref: OrderRef, *, task_token: str, expires_at: int, round: int = 0) -> str:
+        """Store a new link for the order (`round`: its correction round); returns the raw
+        token (only its hash is stored)."""
 
     def find(self, token: str) -> BillingLink | None: ...
 
@@ -140,13 +148,16 @@ class EventPublisher(Protocol):
 
 
 class Lifecycle(Protocol):
-    def start(self, ref: OrderRef, deadline_seconds: int) -> bool:
-        """Start the order's one lifecycle; False when it already exists."""
+    def start(
+        self, ref: OrderRef, deadline_seconds: int, *, attempt: int = 0, with_data: bool = False
+    ) -> bool:
+        """Start the order's lifecycle (`attempt` n > 0: the seller's nth retry; `with_data`:
+        the buyer's data is in, go straight to invoicing); False when it already exists."""
 
     def complete_task(self, task_token: str, output: Mapping[str, Any]) -> None:
         """Answer a waiting task; raises TaskClosedError when nothing waits for it any more."""
 
-    def status(self, ref: OrderRef) -> str | None:
+    def status(self, ref: OrderRef, attempt: int = 0) -> str | None:
         """The order's execution status (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED), or
         None when it has none."""
 
@@ -200,6 +211,47 @@ class RateLimiter(Protocol):
 
     def hit(self, bucket: str, window_seconds: int, now: int) -> int:
         """Record one hit in `bucket`'s current window; returns the window's count."""
+
+
+class Folios(Protocol):
+    """A tenant's folio account and each order's claim on it (spent exactly once per invoice)."""
+
+    def account(self, tenant_id: str) -> FolioAccount | None: ...
+
+    def reservation(self, ref: OrderRef) -> FolioReservation | None: ...
+
+    def reserve(self, ref: OrderRef) -> FolioReservation | None:
+        """The order's live reservation (the same one on a retry), or a new one taken from the
+        account; None when the account has no folio left."""
+
+    def spend(self, ref: OrderRef) -> None:
+        """The reservation's invoice was stamped: the folio is gone for good (idempotent)."""
+
+    def release(self, ref: OrderRef) -> None:
+        """Give a reserved folio back to the account (idempotent; a spent one stays spent)."""
+
+    def add(self, tenant_id: str, count: int) -> FolioAccount:
+        """Add folios to the account (creating it if needed); returns the new balance. Also
+        re-arms the "no folios left" notice."""
+
+    def notice_empty_once(self, tenant_id: str) -> bool:
+        """True the first time it is asked since the account last received folios."""
+
+
+class Documents(Protocol):
+    """Invoice documents (sealed and stamped XML, PDF) in the documents bucket."""
+
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def download_url(self, key: str, filename: str, seconds: int) -> str:
+        """A link that downloads the document for `seconds`, then stops working."""
+
+
+class Pacs(Protocol):
+    def for_tenant(self, tenant: Tenant) -> Pac:
+        """The PAC the tenant stamps with: the sandbox, or its provider with its account."""
 
 
 class Clock(Protocol):
@@ -258,3 +310,9 @@ class Adapters(Protocol):
     def rejections(self) -> Rejections: ...
     @property
     def limiter(self) -> RateLimiter: ...
+    @property
+    def folios(self) -> Folios: ...
+    @property
+    def documents(self) -> Documents: ...
+    @property
+    def pacs(self) -> Pacs: ...

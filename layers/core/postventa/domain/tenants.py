@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 
@@ -22,4 +24,21 @@ class Tenant(BaseModel):
     reminder_after_seconds: int = Field(2 * 24 * 3600, gt=0)
     issuer: IssuerFiscalData | None = None
     csd_secret_ref: str | None = Field(None, description="Secrets Manager name of the CSD")
-    pac: str = "sandbox"
+    # The CFDI engine's issuer settings beyond the identity (postventa.cfdi.issuer.Issuer):
+    # serie, products (fiscal keys per SKU), default_product_keys, shipping, payment_forms,
+    # fallback_forma_pago, pac {name, test_environment}. Validated where invoices are built
+    # (services/invoicing.py), so functions that never invoice never import the engine.
+    invoicing: dict[str, Any] = Field(default_factory=dict)
+    pac_credentials_secret: str | None = Field(
+        None, description="Secrets Manager name of the PAC account (real PACs only)"
+    )
+    auto_invoice: bool = Field(True, description="off: orders wait in the seller's inbox")
+    correction_rounds: int = Field(
+        3, ge=1, le=10, description="times the buyer may correct data a PAC refused"
+    )
+    contact_email: str | None = Field(None, description="where the seller's notices go")
+    sandbox_faults: dict[str, Any] | None = Field(
+        None,
+        description="sandbox PAC only: simulate an outage or a data rejection "
+        "(postventa.cfdi.pac.sandbox.FaultInjection fields)",
+    )

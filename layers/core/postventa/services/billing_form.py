@@ -12,7 +12,7 @@ from postventa.domain.billing_links import BillingLink, LinkState
 from postventa.domain.clock import epoch, iso
 from postventa.domain.orders import Order, OrderRecord
 from postventa.domain.ports import Adapters, TaskClosedError
-from postventa.domain.status import BUYER_DATA_SUBMITTED, BUYER_DATA_TOO_LATE
+from postventa.domain.status import BUYER_DATA_SUBMITTED, BUYER_DATA_TOO_LATE, OrderStatus
 from postventa.observability import bind_order, logger
 from postventa.services import fiscal_form
 
@@ -25,6 +25,11 @@ class LinkNotFound:
 @dataclass(frozen=True)
 class LinkExpired:
     """The link's time ran out, or the order moved on (global invoice) without the buyer's data."""
+
+
+@dataclass(frozen=True)
+class LinkSuperseded:
+    """The buyer was asked to correct their data with a newer link; this one no longer works."""
 
 
 @dataclass(frozen=True)
@@ -56,10 +61,19 @@ class FormToFill:
     csrf: str
     values: dict[str, str]
     errors: dict[str, list[str]] = field(default_factory=dict)
+    # True when the errors are this submission's (422); False for the first view, or a
+    # correction request showing why the last data was refused (200).
+    rejected: bool = False
 
 
 FormOutcome = (
-    LinkNotFound | LinkExpired | CrossOriginRejected | MalformedPost | DataReceived | FormToFill
+    LinkNotFound
+    | LinkExpired
+    | LinkSuperseded
+    | CrossOriginRejected
+    | MalformedPost
+    | DataReceived
+    | FormToFill
 )
 
 
@@ -71,6 +85,13 @@ def show_form(token: str, adapters: Adapters) -> FormOutcome:
     record = _open_order(link, adapters)
     if not isinstance(record, OrderRecord):
         return record
+    if record.status is OrderStatus.CORRECTION and record.fiscal_data:
+        # Asked to correct: the data they sent, and the complaint beside the field it concerns
+        # ("datos" when it concerns no one field, e.g. the seller's reason).
+        values = {f: str(record.fiscal_data.get(f) or "") for f in fiscal_form.FIELDS}
+        correction = record.correction
+        errors = {(correction.field or "datos"): [correction.message]} if correction else {}
+        return _form(link, record, values, errors, adapters)
     values = {**dict.fromkeys(fiscal_form.FIELDS, ""), "email": record.order.buyer.email or ""}
     return _form(link, record, values, {}, adapters)
 
@@ -97,20 +118,26 @@ def submit_form(token: str, body: str, *, same_origin: bool, adapters: Adapters)
     values, errors = fiscal_form.check(posted)
     if errors:
         logger.info("billing form has errors", extra={"fields": sorted(errors)})
-        return _form(link, record, values, errors, adapters)
+        return _form(link, record, values, errors, adapters, rejected=True)
     return _accept(link, record, values, adapters)
 
 
 def _open_order(link: BillingLink, adapters: Adapters) -> OrderRecord | FormOutcome:
     """The link's order when the link is open; otherwise what the buyer is told instead."""
     record = adapters.orders.get(link.ref)
-    state = link.state(record.status if record else None, epoch(adapters.clock.now()))
+    state = link.state(
+        record.status if record else None,
+        epoch(adapters.clock.now()),
+        record.correction_rounds if record else 0,
+    )
     if state is LinkState.OPEN and record is not None:
         return record
     if state in (LinkState.ANSWERED, LinkState.USED):
         return _already_received(record)
     if state is LinkState.ORDER_MISSING:
         return LinkNotFound()
+    if state is LinkState.SUPERSEDED:
+        return LinkSuperseded()
     return LinkExpired()
 
 
@@ -141,7 +168,9 @@ def _record(
     ref = link.ref
     fiscal_data: dict[str, Any] = {k: values[k] for k in fiscal_form.FIELDS}
     moved = adapters.orders.apply(
-        ref, BUYER_DATA_SUBMITTED, extra={"fiscal_data": fiscal_data, "billing_data_at": at}
+        ref,
+        BUYER_DATA_SUBMITTED,
+        extra={"fiscal_data": fiscal_data, "billing_data_at": at, "correction": None},
     )
     if not moved:
         return _already_received(adapters.orders.get(ref) or record)
@@ -164,6 +193,8 @@ def _form(
     values: dict[str, str],
     errors: dict[str, list[str]],
     adapters: Adapters,
+    *,
+    rejected: bool = False,
 ) -> FormToFill:
     tenant = adapters.tenants.get(link.ref.tenant_id)
     return FormToFill(
@@ -173,4 +204,5 @@ def _form(
         csrf=link.csrf_token(),
         values=values,
         errors=errors,
+        rejected=rejected,
     )

@@ -24,6 +24,22 @@ DEMO_ISSUER = IssuerFiscalData(
 )
 
 
+# The demo shop's invoicing setup: fiscal keys for its sample catalogue, a key for any other SKU
+# (so a demo never stalls), how its payment gateway maps to c_FormaPago, and the sandbox PAC.
+DEMO_INVOICING = {
+    "serie": "DEMO",
+    "products": {
+        "PLY-ORG-M-AZ": {"clave_prod_serv": "53101602", "clave_unidad": "H87"},
+        "TAZA-BARRO-01": {"clave_prod_serv": "52152103", "clave_unidad": "H87"},
+    },
+    "default_product_keys": {"clave_prod_serv": "01010101", "clave_unidad": "H87"},
+    "payment_forms": {"mercado_pago": "04"},  # the demo shop takes cards through Mercado Pago
+    "pac": {"name": "sandbox"},
+}
+DEMO_FOLIOS = 100
+DEMO_CONTACT = "vendedor@tienda-demo.example"
+
+
 @dataclass(frozen=True)
 class DemoTenant:
     tenant_id: str
@@ -37,6 +53,7 @@ def seed_demo_tenant(
     secret: str = DEFAULT_SECRET,
     api_key: str = DEFAULT_API_KEY,
     with_csd: bool = True,
+    csd: Any = None,
 ) -> DemoTenant:
     """Create (or refresh) tenant `demo`: record, channel secrets, test CSD and API key."""
     wanted = {
@@ -51,22 +68,27 @@ def seed_demo_tenant(
             name="Tienda Demo",
             channels=["shopify", "woocommerce"],
             issuer=DEMO_ISSUER,
-            csd_secret_ref=_ensure_test_csd(adapters) if with_csd else None,
-            pac="sandbox",
+            csd_secret_ref=_ensure_test_csd(adapters, csd) if with_csd else None,
+            invoicing=DEMO_INVOICING,
+            contact_email=DEMO_CONTACT,
         )
     )
+    account = adapters.folios.account(DEMO_TENANT)
+    if account is None or account.available < DEMO_FOLIOS // 2:
+        adapters.folios.add(DEMO_TENANT, DEMO_FOLIOS - (account.available if account else 0))
     adapters.tenants.put_api_key(DEMO_TENANT, api_key, label="demo")
     return DemoTenant(DEMO_TENANT, secret, api_key)
 
 
-def _ensure_test_csd(adapters: Adapters) -> str:
-    """A generated test CSD for the demo issuer, stored once in Secrets Manager."""
+def _ensure_test_csd(adapters: Adapters, csd: Any = None) -> str:
+    """A generated test CSD for the demo issuer (or the given one), stored once in Secrets
+    Manager."""
     existing = adapters.credentials.csd_ref(DEMO_TENANT)
     if existing:
         return existing
     from postventa.cfdi.certs import generate_test_csd
 
-    csd = generate_test_csd(DEMO_ISSUER.rfc, DEMO_ISSUER.nombre)
+    csd = csd or generate_test_csd(DEMO_ISSUER.rfc, DEMO_ISSUER.nombre)
     return adapters.credentials.put_csd(
         DEMO_TENANT, csd.credentials(), no_certificado=csd.no_certificado
     )

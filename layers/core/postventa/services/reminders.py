@@ -41,14 +41,14 @@ def send_due_reminders(adapters: Adapters) -> ReminderReport:
             # Only while the lifecycle still waits and the link has time left.
             if (
                 link is None
-                or link.state(record.status, now) is not LinkState.OPEN
+                or link.state(record.status, now, record.correction_rounds) is not LinkState.OPEN
                 or link.expires_at - now < MIN_TIME_LEFT_SECONDS
             ):
                 continue
             if not adapters.orders.claim_once(record.ref, "reminder_sent_at", iso(now_dt)):
                 continue
             token = adapters.links.create(
-                record.ref, task_token=link.task_token, expires_at=link.expires_at
+                record.ref, task_token=link.task_token, expires_at=link.expires_at, round=link.round
             )
             adapters.mailer.send(
                 billing_email(

@@ -38,9 +38,12 @@ def sweep_stuck_orders(adapters: Adapters) -> SweepReport:
             report.checked += 1
             if now - epoch(parse_iso(record.status_changed_at)) < STUCK_AFTER_SECONDS:
                 continue
-            status = adapters.lifecycle.status(record.ref)
+            attempt = record.lifecycle_attempt
+            status = adapters.lifecycle.status(record.ref, attempt)
             if status is None:
-                adapters.lifecycle.start(record.ref, tenant.billing_deadline_seconds)
+                adapters.lifecycle.start(
+                    record.ref, tenant.billing_deadline_seconds, attempt=attempt
+                )
                 announce(adapters, "LifecycleRestarted", record.ref)
                 report.restarted += 1
             elif status != "RUNNING" and adapters.orders.apply(

@@ -36,7 +36,7 @@ class DynamoBillingLinks:
         self._table = table
         self._clock = clock
 
-    def create(self, ref: OrderRef, *, task_token: str, expires_at: int) -> str:
+    def create(self, ref: OrderRef, *, task_token: str, expires_at: int, round: int = 0) -> str:
         token = new_token()
         digest = hash_token(token)
         item = {
@@ -50,6 +50,7 @@ class DynamoBillingLinks:
             "order_id": ref.order_id,
             "task_token": task_token,
             "form_key": secrets.token_urlsafe(32),
+            "round": round,
             "link_expires_at": expires_at,
             "expires_at": expires_at + _KEEP_AFTER_EXPIRY_SECONDS,
             "created_at": iso(self._clock.now()),
@@ -117,4 +118,5 @@ def _link(item: dict[str, Any]) -> BillingLink:
         expires_at=int(item["link_expires_at"]),
         used_at=int(item["used_at"]) if item.get("used_at") is not None else None,
         form_key=str(item["form_key"]),
+        round=int(item.get("round", 0)),
     )

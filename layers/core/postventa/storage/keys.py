@@ -81,3 +81,29 @@ def webhook_delivery_key(tenant_id: str, channel: str, delivery_id: str) -> dict
 
 def rejected_webhooks_pk(tenant_id: str) -> str:
     return f"T#{tenant_id}#REJECTED"
+
+
+FOLIO_ACCOUNT_SK = "FOLIOS"
+FOLIO_RESERVATION_SK = "FOLIO"
+
+
+def folio_account_key(tenant_id: str) -> dict[str, str]:
+    return {"pk": tenant_pk(tenant_id), "sk": FOLIO_ACCOUNT_SK}
+
+
+def folio_reservation_key(tenant_id: str, channel: str, order_id: str) -> dict[str, str]:
+    return {"pk": order_pk(tenant_id, channel, order_id), "sk": FOLIO_RESERVATION_SK}
+
+
+def invoice_prefix(tenant_id: str, channel: str, order_id: str) -> str:
+    """Where an order's invoice documents live in the documents bucket (tenant first)."""
+    return f"invoices/{tenant_id}/{channel}/{order_id}/"
+
+
+def sandbox_stamp_key(fingerprint: str) -> dict[str, str]:
+    """The local sandbox PAC's memory of a stamp (what a real PAC keeps on its side)."""
+    return {"pk": f"SANDBOXPAC#{fingerprint}", "sk": "STAMP"}
+
+
+def sandbox_uuid_key(uuid: str) -> dict[str, str]:
+    return {"pk": f"SANDBOXPAC#UUID#{uuid}", "sk": "STAMP"}

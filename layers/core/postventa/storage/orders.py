@@ -9,6 +9,8 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel
+
 from postventa.domain.clock import iso
 from postventa.domain.orders import Order, OrderRecord, OrderRef
 from postventa.domain.ports import Clock, HistoryEntry, OrderPage
@@ -28,19 +30,24 @@ _NOTE_FIELDS = frozenset(OrderRecord.model_fields) - {
 
 
 def record_from_item(item: Mapping[str, Any]) -> OrderRecord:
-    return OrderRecord(
-        order=Order.model_validate(item["order"]),
-        status=OrderStatus(item["status"]),
-        status_changed_at=str(item["gsi2sk"]),
-        created_at=str(item["created_at"]),
-        updated_at=str(item["updated_at"]),
-        fiscal_data=dict(item["fiscal_data"]) if item.get("fiscal_data") else None,
-        billing_data_at=item.get("billing_data_at"),
-        billing_request_skipped=item.get("billing_request_skipped"),
-        reminder_sent_at=item.get("reminder_sent_at"),
-        error_code=item.get("error_code"),
-        error_reason=item.get("error_reason"),
+    fields = {k: v for k, v in item.items() if k in _NOTE_FIELDS}
+    return OrderRecord.model_validate(
+        {
+            **fields,
+            "order": item["order"],
+            "status": item["status"],
+            "status_changed_at": str(item["gsi2sk"]),
+            "created_at": str(item["created_at"]),
+            "updated_at": str(item["updated_at"]),
+        }
     )
+
+
+def _stored(value: Any) -> Any:
+    """A field's value as DynamoDB stores it (models as maps; no floats)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", exclude_none=True)
+    return value
 
 
 def _check_fields(fields: Mapping[str, Any]) -> None:
@@ -83,16 +90,26 @@ class DynamoOrders:
         return record_from_item(item) if item else None
 
     def list_recent(self, tenant_id: str, limit: int, cursor: str | None = None) -> OrderPage:
-        index_pk = keys.orders_index_pk(tenant_id)
+        return self._page("gsi1", keys.orders_index_pk(tenant_id), tenant_id, limit, cursor)
+
+    def list_in_status(
+        self, tenant_id: str, status: OrderStatus, limit: int, cursor: str | None = None
+    ) -> OrderPage:
+        index_pk = keys.status_index_pk(tenant_id, status.value)
+        return self._page("gsi2", index_pk, tenant_id, limit, cursor)
+
+    def _page(
+        self, index: str, index_pk: str, tenant_id: str, limit: int, cursor: str | None
+    ) -> OrderPage:
         kwargs: dict[str, Any] = {
-            "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :p",
+            "IndexName": index,
+            "KeyConditionExpression": f"{index}pk = :p",
             "ExpressionAttributeValues": {":p": index_pk},
             "ScanIndexForward": False,
             "Limit": limit,
         }
         if cursor:
-            kwargs["ExclusiveStartKey"] = _decode_cursor(cursor, tenant_id)
+            kwargs["ExclusiveStartKey"] = _decode_cursor(cursor, index, index_pk, tenant_id)
         page = self._table.query(**kwargs)
         last = page.get("LastEvaluatedKey")
         return OrderPage(
@@ -126,9 +143,13 @@ class DynamoOrders:
             ":at": at,
         }
         sets = ["#s = :to", "gsi2pk = :idx", "gsi2sk = :at", "updated_at = :at"]
+        removes = []
         for i, (name, value) in enumerate(extra.items()):
             names[f"#x{i}"] = name
-            values[f":x{i}"] = value
+            if value is None:  # a field set to None is cleared
+                removes.append(f"#x{i}")
+                continue
+            values[f":x{i}"] = _stored(value)
             sets.append(f"#x{i} = :x{i}")
         sources = sorted(s.value for s in transition.sources)
         for i, status in enumerate(sources):
@@ -137,7 +158,9 @@ class DynamoOrders:
         return conditional(
             lambda: self._table.update_item(
                 Key=_key(ref),
-                UpdateExpression="SET " + ", ".join(sets),
+                UpdateExpression="SET "
+                + ", ".join(sets)
+                + (" REMOVE " + ", ".join(removes) if removes else ""),
                 ConditionExpression=f"attribute_exists(pk) AND #s IN ({allowed})",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
@@ -147,11 +170,20 @@ class DynamoOrders:
     def note(self, ref: OrderRef, **fields: Any) -> None:
         _check_fields(fields)
         fields["updated_at"] = iso(self._clock.now())
-        names = {f"#a{i}": k for i, k in enumerate(fields)}
-        vals = {f":a{i}": v for i, v in enumerate(fields.values())}
+        names, sets, removes, vals = {}, [], [], {}
+        for i, (name, value) in enumerate(fields.items()):
+            names[f"#a{i}"] = name
+            if value is None:  # a field set to None is cleared
+                removes.append(f"#a{i}")
+            else:
+                vals[f":a{i}"] = _stored(value)
+                sets.append(f"#a{i} = :a{i}")
+        expression = "SET " + ", ".join(sets)
+        if removes:
+            expression += " REMOVE " + ", ".join(removes)
         self._table.update_item(
             Key=_key(ref),
-            UpdateExpression="SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(fields))),
+            UpdateExpression=expression,
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=vals,
@@ -215,7 +247,7 @@ def _encode_cursor(last_key: Mapping[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
 
 
-def _decode_cursor(cursor: str, tenant_id: str) -> dict[str, str]:
+def _decode_cursor(cursor: str, index: str, index_pk: str, tenant_id: str) -> dict[str, str]:
     """The page's start key; refused unless it lies in the caller's own listing (a cursor is
     opaque to the seller, but a tampered one must never reach another tenant's orders)."""
     try:
@@ -223,12 +255,12 @@ def _decode_cursor(cursor: str, tenant_id: str) -> dict[str, str]:
         key = json.loads(raw)
     except (ValueError, binascii.Error):
         raise BadRequestError("El cursor de paginación no es válido.") from None
-    expected = {"pk", "sk", "gsi1pk", "gsi1sk"}
+    expected = {"pk", "sk", f"{index}pk", f"{index}sk"}
     if (
         not isinstance(key, dict)
         or set(key) != expected
         or not all(isinstance(v, str) for v in key.values())
-        or key["gsi1pk"] != keys.orders_index_pk(tenant_id)
+        or key[f"{index}pk"] != index_pk
         or not key["pk"].startswith(keys.tenant_pk(tenant_id) + "#")
     ):
         raise BadRequestError("El cursor de paginación no es válido.")

@@ -13,6 +13,7 @@ from postventa.services.billing_form import (
     FormToFill,
     LinkExpired,
     LinkNotFound,
+    LinkSuperseded,
     MalformedPost,
 )
 from postventa.web import forms
@@ -58,6 +59,13 @@ def form_page(outcome: FormOutcome, token: str) -> Page:
                 "El enlace ya venció",
                 "El plazo para solicitar la factura de este pedido terminó.",
                 "Si necesitas ayuda, responde al correo de tu compra y la tienda te atenderá.",
+            )
+        case LinkSuperseded():
+            return _message(
+                410,
+                "Este enlace ya no funciona",
+                "Te enviamos un enlace nuevo para corregir tus datos fiscales. Usa el del correo "
+                "más reciente.",
             )
         case CrossOriginRejected():
             return _message(
@@ -118,4 +126,4 @@ def _form(outcome: FormToFill, token: str) -> Page:
         # After a rejected post the browser opens the page at the error summary (no script).
         action=f"/facturar/{token}#errores",
     )
-    return Page(422 if outcome.errors else 200, html)
+    return Page(422 if outcome.rejected else 200, html)

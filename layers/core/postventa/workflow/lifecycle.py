@@ -12,7 +12,9 @@ from postventa.domain.status import BILLING_REQUEST_FAILED, DEADLINE_PASSED
 from postventa.storage import keys
 
 
-def execution_input(ref: OrderRef, deadline_seconds: int) -> dict[str, Any]:
+def execution_input(
+    ref: OrderRef, deadline_seconds: int, *, with_data: bool = False
+) -> dict[str, Any]:
     """What the state machine needs: the order's reference and key, and the tenant's deadline.
     Only references travel: personal data stays in DynamoDB, out of execution history."""
     return {
@@ -24,6 +26,8 @@ def execution_input(ref: OrderRef, deadline_seconds: int) -> dict[str, Any]:
             ref.tenant_id, BILLING_REQUEST_FAILED.target.value
         ),
         "tenant_deadline_seconds": int(deadline_seconds),
+        # "invoice": the buyer's data is in (a retry), skip asking for it.
+        "start_at": "invoice" if with_data else "request",
     }
 
 
@@ -32,12 +36,14 @@ class StepFunctionsLifecycle:
         self._client = client
         self._arn = state_machine_arn  # asked for when starting: the form only answers tasks
 
-    def start(self, ref: OrderRef, deadline_seconds: int) -> bool:
+    def start(
+        self, ref: OrderRef, deadline_seconds: int, *, attempt: int = 0, with_data: bool = False
+    ) -> bool:
         try:
             self._client.start_execution(
                 stateMachineArn=self._arn(),
-                name=ref.execution_name,
-                input=json.dumps(execution_input(ref, deadline_seconds)),
+                name=ref.execution_name_for(attempt),
+                input=json.dumps(execution_input(ref, deadline_seconds, with_data=with_data)),
             )
         except self._client.exceptions.ExecutionAlreadyExists:
             return False
@@ -52,9 +58,10 @@ class StepFunctionsLifecycle:
         except (errors.TaskTimedOut, errors.TaskDoesNotExist, errors.InvalidToken) as exc:
             raise TaskClosedError(str(exc)) from exc
 
-    def status(self, ref: OrderRef) -> str | None:
+    def status(self, ref: OrderRef, attempt: int = 0) -> str | None:
         machine = self._arn()
-        arn = machine.replace(":stateMachine:", ":execution:", 1) + f":{ref.execution_name}"
+        name = ref.execution_name_for(attempt)
+        arn = machine.replace(":stateMachine:", ":execution:", 1) + f":{name}"
         try:
             return str(self._client.describe_execution(executionArn=arn)["status"])
         except self._client.exceptions.ExecutionDoesNotExist:
