@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP
 from decimal import Decimal as D
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,8 +19,8 @@ from postventa.cfdi.errors import InvoiceBuildError, MissingFiscalKeysError
 from postventa.cfdi.issuer import CsdCredentials, Issuer, ProductKeys, TaxTreatment
 from postventa.cfdi.totals import audit_amounts
 from postventa.domain.orders import Order
+from tests.support.csd import eku_csd
 
-CSD_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "sat-test-csd"
 NS = "{http://www.sat.gob.mx/cfd/4}"
 RECEPTOR = PlainReceptor("XIQB891116QE4", "KARLA FUENTE NOLASCO", "605", "01160", "S01")
 
@@ -39,9 +38,8 @@ ISSUER = Issuer(
 
 @cache
 def signer() -> Any:
-    csd = CsdCredentials.from_files(
-        CSD_DIR / "eku9003173c9_csd.cer", CSD_DIR / "eku9003173c9_csd.key", "12345678a"
-    )
+    test_csd = eku_csd()
+    csd = CsdCredentials.from_files(test_csd.cer_path, test_csd.key_path, test_csd.password)
     return seal.signer_from_credentials(csd)
 
 

@@ -19,7 +19,7 @@ from postventa.storage.tenants import IssuerFiscalData, Tenant, put_api_key, put
 DEMO_TENANT = "demo"
 DEFAULT_SECRET = "demo-secret"  # noqa: S105 - documented demo value
 DEFAULT_API_KEY = "demo-api-key"
-# SAT's public test CSD owner (tests/fixtures/sat-test-csd): persona moral, régimen 601.
+# SAT's public test taxpayer (persona moral, régimen 601); its CSD is generated at seeding.
 DEMO_ISSUER = IssuerFiscalData(
     rfc="EKU9003173C9",
     nombre="ESCUELA KEMPER URGATE",
