@@ -75,6 +75,7 @@ def test_credentials_need_user_and_password_together_and_hide_secrets():
 
 def test_sandbox_options_reach_the_real_sandbox():
     from postventa.cfdi.pac import sandbox  # a missing sandbox fails here, never skips
+
     store = sandbox.InMemorySandboxStore()
 
     pac = get_pac(PacConfig(), sandbox_options={"store": store})
