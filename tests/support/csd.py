@@ -32,7 +32,6 @@ class CsdFiles:
     cer_path: Path
     key_path: Path
     password: str
-    no_certificado: str
 
     @property
     def certificate(self) -> bytes:
@@ -56,4 +55,4 @@ def eku_csd() -> CsdFiles:
     key_path = folder / "eku9003173c9.key"
     cer_path.write_bytes(generated.certificate)
     key_path.write_bytes(generated.key)
-    return CsdFiles(cer_path, key_path, generated.password, generated.no_certificado)
+    return CsdFiles(cer_path, key_path, generated.password)
