@@ -70,4 +70,4 @@ lock:
 	$(BIN)/python -m pip freeze --exclude-editable --exclude postventa > requirements/lock.txt
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam
+	rm -rf $(VENV) .venv-* .pytest_cache .mypy_cache .ruff_cache .aws-sam
