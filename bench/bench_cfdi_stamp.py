@@ -12,17 +12,15 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CSD = ROOT / "tests" / "fixtures" / "sat-test-csd"
 RUNS = 200
 
 
 def _fixtures():
     from postventa.cfdi.build import PlainReceptor
-    from postventa.cfdi.issuer import CsdCredentials, Issuer, ProductKeys
+    from postventa.cfdi.issuer import Issuer, ProductKeys
     from postventa.domain.orders import Order
+    from tests.support.csd import eku_csd
 
     issuer = Issuer(
         rfc="EKU9003173C9",
@@ -55,9 +53,7 @@ def _fixtures():
         payment_method="mercadopago",  # c_FormaPago 31, as the baseline writes
     )
     receptor = PlainReceptor("XIQB891116QE4", "KARLA FUENTE NOLASCO", "605", "01160", "S01")
-    csd = CsdCredentials.from_files(
-        CSD / "eku9003173c9_csd.cer", CSD / "eku9003173c9_csd.key", "12345678a"
-    )
+    csd = eku_csd().credentials()  # the tests' generated CSD (tests/support/csd.py)
     return issuer, order, receptor, csd, now
 
 

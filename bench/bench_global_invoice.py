@@ -19,9 +19,10 @@ def measure(n: int) -> dict[str, float]:
     from decimal import Decimal
 
     from postventa.cfdi.global_invoice import GlobalPeriod, stamp_global_invoices
-    from postventa.cfdi.issuer import CsdCredentials, Issuer, ProductKeys
+    from postventa.cfdi.issuer import Issuer, ProductKeys
     from postventa.cfdi.pac.sandbox import SandboxPac
     from postventa.domain.orders import Order
+    from tests.support.csd import eku_csd
 
     issuer = Issuer(
         rfc="EKU9003173C9",
@@ -55,11 +56,7 @@ def measure(n: int) -> dict[str, float]:
                 payment_method="credit_card",
             )
         )
-    csd = CsdCredentials.from_files(
-        ROOT / "tests/fixtures/sat-test-csd/eku9003173c9_csd.cer",
-        ROOT / "tests/fixtures/sat-test-csd/eku9003173c9_csd.key",
-        "12345678a",
-    )
+    csd = eku_csd().credentials()  # the tests' generated CSD (tests/support/csd.py)
     pac = SandboxPac(check_certificate_validity=False)
     pac.no_certificado_sat  # noqa: B018 - load the PAC certificate outside the timing
     started = time.perf_counter()

@@ -14,7 +14,6 @@ from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CSD = ROOT / "tests" / "fixtures" / "sat-test-csd"
 RUNS = 200
 SATCFDI_RUNS = 12
 SCHEMA = ("www.sat.gob.mx/sitio_internet/cfd/4/cfdv40.xsd",)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.support.csd import CsdFiles
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -25,3 +29,12 @@ os.environ.setdefault("POWERTOOLS_DEV", "false")
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def eku_csd() -> CsdFiles:
+    """The project's own test CSD for SAT's test taxpayer EKU9003173C9, generated once a session
+    (tests/support/csd.py; module-level constants call `eku_csd()` from there, the same cache)."""
+    from tests.support.csd import eku_csd
+
+    return eku_csd()

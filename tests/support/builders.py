@@ -70,10 +70,18 @@ def tenant(tenant_id: str = "tienda", **changes: Any) -> Tenant:
 
 @functools.cache
 def issuer_csd() -> Any:
-    """A test CSD for the builders' issuer (generated once per process: RSA keys are slow)."""
-    from postventa.cfdi.certs import generate_test_csd
+    """The builders' issuer's test CSD (tests/support/csd.py: generated once per process)."""
+    from postventa.cfdi.certs import TestCertificate
+    from tests.support.csd import EKU_NO_CERTIFICADO, EKU_RFC, eku_csd
 
-    return generate_test_csd("EKU9003173C9", "ESCUELA KEMPER URGATE")
+    files = eku_csd()
+    return TestCertificate(
+        certificate=files.certificate,
+        key=files.key,
+        password=files.password,
+        no_certificado=EKU_NO_CERTIFICADO,
+        rfc=EKU_RFC,
+    )
 
 
 INVOICING = {

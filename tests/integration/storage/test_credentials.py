@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +15,7 @@ from postventa.cfdi.pac._http import PacCredentials, PacEnvironment
 from postventa.errors import NotFoundError
 from postventa.storage import credentials
 from postventa.storage.credentials import CredentialsError, csd_secret_name
-
-CSD = Path(__file__).resolve().parents[2] / "fixtures" / "sat-test-csd"
+from tests.support.csd import EKU_NO_CERTIFICADO, CsdFiles
 
 
 @pytest.fixture(autouse=True)
@@ -29,19 +27,19 @@ def store(monkeypatch: pytest.MonkeyPatch):
     reset_clients()
 
 
-def test_the_sat_test_csd_stored_for_a_tenant_loads_back_and_seals(store: Any) -> None:
+def test_the_test_csd_stored_for_a_tenant_loads_back_and_seals(
+    store: Any, eku_csd: CsdFiles
+) -> None:
     from postventa.cfdi import seal
 
-    csd = CsdCredentials.from_files(
-        CSD / "eku9003173c9_csd.cer", CSD / "eku9003173c9_csd.key", "12345678a"
-    )
-    name = store.put_csd("tienda-1", csd, no_certificado="30001000000400002434")
+    csd = CsdCredentials.from_files(eku_csd.cer_path, eku_csd.key_path, eku_csd.password)
+    name = store.put_csd("tienda-1", csd, no_certificado=EKU_NO_CERTIFICADO)
     assert name.endswith("/tenants/tienda-1/csd")
     loaded = store.load_csd(name)
     assert loaded.certificate == csd.certificate and loaded.key == csd.key
-    assert "12345678a" not in repr(loaded)
+    assert eku_csd.password not in repr(loaded)
     signer = seal.signer_from_credentials(loaded)
-    assert seal.no_certificado(signer) == "30001000000400002434"
+    assert seal.no_certificado(signer) == EKU_NO_CERTIFICADO
 
 
 def test_a_missing_or_damaged_csd_is_a_clear_error(store: Any) -> None:

@@ -21,14 +21,33 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "payloads"
 
 
 def shopify_fixture() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / "shopify_orders_create.json").read_text())
+    data: dict[str, Any] = json.loads((FIXTURES / "shopify_orders_paid.json").read_text())
     return data
 
 
+# A known answer computed outside Python, so signing and verifying cannot agree on a wrong digest:
+#   printf '%s' "$RAW" | openssl dgst -sha256 -hmac "$SECRET" -binary | base64
+KNOWN_RAW = b'{"id":6120458703921,"total_price":"2405.50","currency":"MXN"}'
+KNOWN_SIGNATURES = {
+    "s3cret": "w4FD10glkD5mdEGt9CW8vKHKGp1TEom1mNJm421HbrA=",
+    "k": "cUaTPtvSM5F9QJpFFLjS1S/Ou7hsjRRBRm2p35itRSk=",
+}
+
+
 def test_shopify_signature_matches_base64_hmac_sha256_of_the_raw_body() -> None:
-    raw = b'{"id": 1}'
-    good = sign_base64_hmac(raw, "s3cret")
-    ShopifyAdapter().verify(raw, {"X-Shopify-Hmac-Sha256": good}, {"webhook_secret": "s3cret"})
+    good = KNOWN_SIGNATURES["s3cret"]
+    assert sign_base64_hmac(KNOWN_RAW, "s3cret") == good
+    ShopifyAdapter().verify(
+        KNOWN_RAW, {"X-Shopify-Hmac-Sha256": good}, {"webhook_secret": "s3cret"}
+    )
+
+
+def test_the_fixture_delivery_verifies_with_its_shops_secret_only() -> None:
+    delivery = shopify_fixture()
+    raw = json.dumps(delivery["body"], ensure_ascii=False, separators=(",", ":")).encode()
+    ShopifyAdapter().verify(raw, delivery["headers"], {"webhook_secret": "secreto-de-prueba"})
+    with pytest.raises(UnauthorizedError):
+        ShopifyAdapter().verify(raw, delivery["headers"], {"webhook_secret": "otro-secreto"})
 
 
 @pytest.mark.parametrize(
@@ -48,8 +67,7 @@ def test_signature_over_a_different_body_is_rejected() -> None:
 
 
 def test_woocommerce_uses_its_own_signature_header() -> None:
-    raw = b'{"id": 7}'
-    sig = sign_base64_hmac(raw, "k")
+    raw, sig = KNOWN_RAW, KNOWN_SIGNATURES["k"]
     WooCommerceAdapter().verify(raw, {"X-WC-Webhook-Signature": sig}, {"webhook_secret": "k"})
     with pytest.raises(UnauthorizedError):
         WooCommerceAdapter().verify(raw, {"X-Shopify-Hmac-Sha256": sig}, {"webhook_secret": "k"})
@@ -67,23 +85,26 @@ def test_only_orders_paid_is_invoiceable_and_event_id_is_the_delivery_id() -> No
 
 
 def test_shopify_fixture_lines_discounts_shipping_and_buyer_are_normalized() -> None:
-    body = shopify_fixture()["body"]
-    body["currency"] = "MXN"  # the public sample is in USD, which needs an exchange rate
-    order = normalize_order("t1", body)
+    order = normalize_order("t1", shopify_fixture()["body"])
     assert [(line.sku, line.quantity, line.unit_price, line.discount) for line in order.lines] == [
-        ("SKU2006-001", Decimal(1), Decimal("89.99"), Decimal("0.00")),
-        ("SKU2006-020", Decimal(1), Decimal("159.99"), Decimal("5.00")),
+        ("TAL-PH-22", Decimal(4), Decimal("289.00"), Decimal("0.00")),
+        ("BAR-JA-15", Decimal(1), Decimal("645.00"), Decimal("64.50")),
+        ("VID-VS-06", Decimal(1), Decimal("520.00"), Decimal("0.00")),
     ]
-    assert order.shipping == Decimal("10.00")
-    assert order.total_paid == Decimal("254.98")
+    assert order.lines[0].description == "Plato hondo de talavera - Azul cobalto / 22 cm"
+    assert order.shipping == Decimal("149.00")
+    assert order.total_paid == Decimal("2405.50")
     assert sum(line.gross_amount for line in order.lines) + order.shipping == order.total_paid
-    assert order.payment_method == "visa, bogus"
-    assert order.buyer.email == "jon@doe.ca" and order.buyer.name == "John Smith"
-    assert order.order_number == "#9999"
+    assert order.payment_method == "shopify_payments"
+    assert order.buyer.email == "mariana.villasenor@example.com"
+    assert order.buyer.name == "Mariana Villaseñor Ortega"
+    assert order.order_number == "#1187"
 
 
 def test_a_foreign_currency_order_normalizes_and_leaves_the_rate_to_ingest() -> None:
-    order = normalize_order("t1", shopify_fixture()["body"])
+    body = shopify_fixture()["body"]
+    body["currency"] = "USD"  # a shop selling in dollars: ingest gets the legal rate
+    order = normalize_order("t1", body)
     assert order.currency == "USD" and order.exchange_rate is None
 
 
@@ -136,9 +157,9 @@ def test_mercadolibre_verifies_by_fetching_the_order_with_the_sellers_token() ->
     def fetch(resource: str, token: str) -> dict[str, Any]:
         calls.append((resource, token))
         return {
-            "id": 2195160686,
+            "id": 2000010394857261,
             "status": "paid",
-            "seller": {"id": 468424240},
+            "seller": {"id": 1827364509},
             "date_closed": "2025-06-01T10:00:00.000-04:00",
             "currency_id": "MXN",
             "total_amount": 500,
@@ -156,15 +177,15 @@ def test_mercadolibre_verifies_by_fetching_the_order_with_the_sellers_token() ->
         }
 
     notification = json.loads((FIXTURES / "mercadolibre_orders_v2_notification.json").read_text())
-    body = json.dumps(notification["payload"])
+    body = json.dumps(notification["body"])
     adapter = MercadoLibreAdapter(fetch=fetch)
-    adapter.verify(body.encode(), {}, {"user_id": 468424240})
+    adapter.verify(body.encode(), {}, {"user_id": 1827364509})
     with pytest.raises(UnauthorizedError):
         adapter.verify(body.encode(), {}, {"user_id": 1})
     message = QueuedWebhook(
         tenant_id="t1", channel="mercadolibre", body=body, received_at=datetime.now(UTC)
     )
     order = adapter.normalize(message, {"access_token": "APP_USR-x"})
-    assert calls == [("/orders/2195160686", "APP_USR-x")]
+    assert calls == [("/orders/2000010394857261", "APP_USR-x")]
     assert order is not None and order.total_paid == Decimal("599")
     assert order.shipping == Decimal("99") and order.buyer.email is None

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP
 from decimal import Decimal as D
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,8 +25,8 @@ from postventa.cfdi.issuer import CsdCredentials, Issuer, ProductKeys, TaxTreatm
 from postventa.cfdi.relations import Relacion, relacion_nota_de_credito, relacion_sustitucion
 from postventa.cfdi.totals import audit_amounts
 from postventa.domain.orders import Order
+from tests.support.csd import eku_csd
 
-CSD_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "sat-test-csd"
 NS = "{http://www.sat.gob.mx/cfd/4}"
 RECEPTOR = PlainReceptor("XIQB891116QE4", "KARLA FUENTE NOLASCO", "605", "01160", "S01")
 
@@ -48,9 +47,8 @@ BORDER_ISSUER = ISSUER.model_copy(update={"lugar_expedicion": "22000"})
 
 @cache
 def signer() -> Any:
-    csd = CsdCredentials.from_files(
-        CSD_DIR / "eku9003173c9_csd.cer", CSD_DIR / "eku9003173c9_csd.key", "12345678a"
-    )
+    test_csd = eku_csd()
+    csd = CsdCredentials.from_files(test_csd.cer_path, test_csd.key_path, test_csd.password)
     return seal.signer_from_credentials(csd)
 
 

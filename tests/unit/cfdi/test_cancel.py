@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -38,18 +37,13 @@ from postventa.cfdi.pac.base import (
     StatusResult,
 )
 
-CSD = Path(__file__).resolve().parents[2] / "fixtures" / "sat-test-csd"
 UUID = "AF124DC7-BD75-5EFF-8EDF-28C1E7D43B1D"
 SUBSTITUTE = "11111111-2222-3333-4444-555555555555"
 
 
 @pytest.fixture(scope="module")
-def signer():
-    return load_signer(
-        (CSD / "eku9003173c9_csd.cer").read_bytes(),
-        (CSD / "eku9003173c9_csd.key").read_bytes(),
-        b"12345678a",
-    )
+def signer(eku_csd):
+    return load_signer(eku_csd.certificate, eku_csd.key, eku_csd.password.encode())
 
 
 # -- motivos -----------------------------------------------------------------------------------
@@ -129,13 +123,9 @@ def test_a_csd_of_another_rfc_cannot_sign(signer):
         )
 
 
-def test_a_wrong_csd_password_is_a_spanish_error():
+def test_a_wrong_csd_password_is_a_spanish_error(eku_csd):
     with pytest.raises(CancellationRequestError) as info:
-        load_signer(
-            (CSD / "eku9003173c9_csd.cer").read_bytes(),
-            (CSD / "eku9003173c9_csd.key").read_bytes(),
-            b"wrong",
-        )
+        load_signer(eku_csd.certificate, eku_csd.key, b"wrong")
     assert "CSD" in info.value.message
 
 

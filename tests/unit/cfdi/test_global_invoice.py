@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -21,8 +20,8 @@ from postventa.cfdi.issuer import CsdCredentials, Issuer, ProductKeys
 from postventa.cfdi.pac.sandbox import SandboxPac
 from postventa.cfdi.totals import audit_amounts
 from postventa.domain.orders import Order
+from tests.support.csd import CsdFiles, eku_csd
 
-CSD = Path(__file__).resolve().parents[2] / "fixtures" / "sat-test-csd"
 NS = "{http://www.sat.gob.mx/cfd/4}"
 NOW = datetime(2024, 5, 1, 18, 0, tzinfo=UTC)
 ISSUER = Issuer(
@@ -103,10 +102,8 @@ def test_large_period_splits_without_splitting_orders_and_totals_match_each_orde
         assert d.comprobante["Total"] == d.total
 
 
-def test_global_invoices_are_sealed_xsd_valid_and_sandbox_stamped() -> None:
-    csd = CsdCredentials.from_files(
-        CSD / "eku9003173c9_csd.cer", CSD / "eku9003173c9_csd.key", "12345678a"
-    )
+def test_global_invoices_are_sealed_xsd_valid_and_sandbox_stamped(eku_csd: CsdFiles) -> None:
+    csd = CsdCredentials.from_files(eku_csd.cer_path, eku_csd.key_path, eku_csd.password)
     pac = SandboxPac(clock=lambda: NOW, check_certificate_validity=False)
     stamped = stamp_global_invoices(
         orders(30), ISSUER, csd, pac, GlobalPeriod.for_month(2024, 4), 1, NOW, max_concepts=20
@@ -173,9 +170,7 @@ def test_a_one_order_global_is_stamped_by_the_sandbox() -> None:
 
     [order] = orders(1)
     comprobante = one_order_global(order, ISSUER, 5, NOW - timedelta(minutes=1))
-    csd = CsdCredentials.from_files(
-        CSD / "eku9003173c9_csd.cer", CSD / "eku9003173c9_csd.key", "12345678a"
-    )
+    csd = eku_csd().credentials()
     pac = SandboxPac(clock=lambda: NOW, check_certificate_validity=False)
     xml = pac.stamp(seal_and_validate(comprobante, csd)).xml
     assert b'Periodicidad="01"' in xml and b'Meses="05"' in xml

@@ -16,7 +16,7 @@ from lxml import etree
 from postventa.cfdi import certs, seal
 from postventa.cfdi.build import PlainReceptor
 from postventa.cfdi.errors import PacDataRejectedError, PacNoCreditError, PacTransientError
-from postventa.cfdi.issuer import CsdCredentials, Issuer, ProductKeys
+from postventa.cfdi.issuer import Issuer, ProductKeys
 from postventa.cfdi.pac.base import (
     CancellationMotivo,
     CancellationRequest,
@@ -26,8 +26,8 @@ from postventa.cfdi.pac.base import (
 from postventa.cfdi.pac.sandbox import FaultInjection, InMemorySandboxStore, SandboxPac
 from postventa.cfdi.stamping import seal_and_validate, stamp_order
 from postventa.domain.orders import Order
+from tests.support.csd import eku_csd
 
-CSD = Path(__file__).resolve().parents[2] / "fixtures" / "sat-test-csd"
 NOW = datetime(2024, 5, 2, 18, 0, tzinfo=UTC)  # 12:00 in CP 42501
 TFD = "{http://www.sat.gob.mx/TimbreFiscalDigital}TimbreFiscalDigital"
 ISSUER = Issuer(
@@ -38,10 +38,9 @@ ISSUER = Issuer(
     products={"A": ProductKeys(clave_prod_serv="43211503", clave_unidad="H87")},
 )
 BUYER = PlainReceptor("XIQB891116QE4", "KARLA FUENTE NOLASCO", "605", "01160", "S01")
-# the SAT test CSD expired in 2023: the sandbox's certificate validity check is for generated CSDs
-SAT_CSD = CsdCredentials.from_files(
-    CSD / "eku9003173c9_csd.cer", CSD / "eku9003173c9_csd.key", "12345678a"
-)
+# the test CSD is valid from the day the suite runs, not at these 2024 dates: the sandbox's
+# certificate validity check is on only where a test says so
+SAT_CSD = eku_csd().credentials()
 
 
 @cache
@@ -191,7 +190,7 @@ def test_generated_csd_must_be_valid_at_fecha() -> None:
     p = pac(check_certificate_validity=True)
     assert stamp(p, csd=csd.credentials()).uuid
     with pytest.raises(PacDataRejectedError) as err:
-        stamp(pac(check_certificate_validity=True), csd=SAT_CSD)  # expired in 2023
+        stamp(pac(check_certificate_validity=True), csd=SAT_CSD)  # not yet valid in 2024
     assert err.value.pac_code == "305"
 
 
@@ -283,9 +282,9 @@ def test_cli_build_writes_stamped_xml_and_exits_1_on_bad_total(tmp_path: Path) -
     (tmp_path / "order.json").write_text(order().model_dump_json())
     tenant = {
         "issuer": ISSUER.model_dump(mode="json"),
-        "csd_certificate_path": str(CSD / "eku9003173c9_csd.cer"),
-        "csd_key_path": str(CSD / "eku9003173c9_csd.key"),
-        "csd_password": "12345678a",
+        "csd_certificate_path": str(eku_csd().cer_path),
+        "csd_key_path": str(eku_csd().key_path),
+        "csd_password": eku_csd().password,
     }
     (tmp_path / "tenant.json").write_text(json.dumps(tenant))
     (tmp_path / "receptor.json").write_text(

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,17 +17,15 @@ from postventa.cfdi.build import PlainReceptor, build_invoice
 from postventa.cfdi.cancel import cancellation_request
 from postventa.cfdi.errors import PacDataRejectedError
 from postventa.cfdi.global_invoice import GlobalPeriod, build_global_invoices
-from postventa.cfdi.issuer import CsdCredentials, Issuer, ProductKeys
+from postventa.cfdi.issuer import Issuer, ProductKeys
 from postventa.cfdi.pac.base import CancellationMotivo, CancellationStatus
 from postventa.cfdi.pac.sandbox import SandboxPac
 from postventa.cfdi.pac.sandbox_rules import DEFAULT_RULES, RuleContext, RuleViolation
 from postventa.cfdi.stamping import seal_and_validate
 from postventa.domain.orders import Order
+from tests.support.csd import eku_csd
 
-CSD = Path(__file__).resolve().parents[2] / "fixtures" / "sat-test-csd"
-SAT_CSD = CsdCredentials.from_files(
-    CSD / "eku9003173c9_csd.cer", CSD / "eku9003173c9_csd.key", "12345678a"
-)
+SAT_CSD = eku_csd().credentials()  # the project's generated test CSD for SAT's test taxpayer
 NOW = datetime(2025, 5, 2, 18, 0, tzinfo=UTC)
 FECHA = NOW - timedelta(minutes=5)
 ISSUER = Issuer(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 
@@ -13,10 +12,10 @@ from postventa.cfdi import seal
 from postventa.cfdi.build import PlainReceptor, build_invoice
 from postventa.cfdi.issuer import Issuer, ProductKeys
 from postventa.domain.orders import Order
+from tests.support.csd import EKU_NO_CERTIFICADO, eku_csd
 
-CSD = Path(__file__).resolve().parents[2] / "fixtures" / "sat-test-csd"
-CER = (CSD / "eku9003173c9_csd.cer").read_bytes()
-KEY = (CSD / "eku9003173c9_csd.key").read_bytes()
+CER = eku_csd().certificate
+KEY = eku_csd().key
 ISSUER = Issuer(
     rfc="EKU9003173C9",
     nombre="ESCUELA KEMPER URGATE",
@@ -43,7 +42,7 @@ def _sealed() -> object:
 
 def test_sealed_cfdi_carries_the_20_digit_no_certificado_and_a_verifiable_sello() -> None:
     cfdi = _sealed()
-    assert cfdi["NoCertificado"] == "30001000000400002434"  # type: ignore[index]
+    assert cfdi["NoCertificado"] == EKU_NO_CERTIFICADO  # type: ignore[index]
     assert seal.verify_seal(cfdi.xml_bytes())  # type: ignore[attr-defined]
 
 
@@ -74,7 +73,7 @@ def test_certificate_info_reads_what_satcfdi_reads() -> None:
 
     info = seal.certificate_info(CER)
     cert = Certificate.load_certificate(CER)
-    assert info.no_certificado == cert.certificate_number == "30001000000400002434"
+    assert info.no_certificado == cert.certificate_number == EKU_NO_CERTIFICADO
     assert info.rfc == str(cert.rfc) == "EKU9003173C9"
     assert info.base64 == cert.certificate_base64()
     assert seal.certificate_info(CER) is info  # parsed once
@@ -90,7 +89,7 @@ def test_sello_does_not_verify_with_another_certificate() -> None:
     xml = _sealed().xml_bytes()  # type: ignore[attr-defined]
     swapped = xml.replace(
         base64.b64encode(CER), base64.b64encode(other.credentials().certificate)
-    ).replace(b"30001000000400002434", other.no_certificado.encode())
+    ).replace(EKU_NO_CERTIFICADO.encode(), other.no_certificado.encode())
     assert seal.verify_seal(xml) is True
     assert seal.verify_seal(swapped) is False
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from postventa.cli import main
+from tests.support.csd import eku_csd
 
 ROOT = Path(__file__).resolve().parents[3]
-CSD = ROOT / "tests" / "fixtures" / "sat-test-csd"
 SAMPLE = ROOT / "tests" / "fixtures" / "cfdi" / "ingreso_3_conceptos.xml"
 
 ORDER = {
@@ -36,9 +36,9 @@ TENANT = {
         "serie": "F",
         "products": {"TAZA-01": {"clave_prod_serv": "52151600", "clave_unidad": "H87"}},
     },
-    "csd_certificate_path": str(CSD / "eku9003173c9_csd.cer"),
-    "csd_key_path": str(CSD / "eku9003173c9_csd.key"),
-    "csd_password": "12345678a",
+    "csd_certificate_path": str(eku_csd().cer_path),
+    "csd_key_path": str(eku_csd().key_path),
+    "csd_password": eku_csd().password,
 }
 RECEPTOR = {
     "rfc": "XIQB891116QE4",

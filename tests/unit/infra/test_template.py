@@ -6,7 +6,6 @@ import ast
 import copy
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -66,11 +65,39 @@ def test_sam_translator_transforms_it_offline(template: dict[str, Any]) -> None:
     assert not any(t.startswith("AWS::Serverless::") for t in kinds)
 
 
-def test_runtime_is_the_python_minor_the_tests_run_on(template: dict[str, Any]) -> None:
+def _supported_pythons() -> set[str]:
+    """The minors pyproject's requires-python admits (3.11 to 3.13 today)."""
+    import tomllib
+
+    from packaging.specifiers import SpecifierSet
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    admitted = SpecifierSet(project["requires-python"])
+    return {f"3.{minor}" for minor in range(8, 20) if f"3.{minor}" in admitted}
+
+
+def test_one_runtime_for_every_function_and_layer_and_the_project_supports_it(
+    template: dict[str, Any],
+) -> None:
     runtime = template["Globals"]["Function"]["Runtime"]
-    assert runtime == f"python{sys.version_info.major}.{sys.version_info.minor}"
+    version = runtime.removeprefix("python")
+    assert version in _supported_pythons()
+    # Amazon Linux 2023 runtimes only (python3.12 and later): the pinned pillow and cryptography
+    # wheels need a newer glibc than python3.11's Amazon Linux 2 has (decision record 0010).
+    assert tuple(map(int, version.split("."))) >= (3, 12)
     for name, fn in _resources(template, "AWS::Serverless::Function").items():
         assert fn["Properties"].get("Runtime", runtime) == runtime, name
+    layers = _resources(template, "AWS::Serverless::LayerVersion")
+    assert layers
+    for name, layer in layers.items():
+        assert layer["Properties"]["CompatibleRuntimes"] == [runtime], name
+        assert layer.get("Metadata", {}).get("BuildMethod") in (runtime, "makefile"), name
+
+
+def test_the_cfdi_layer_downloads_wheels_for_the_template_runtime(template: dict[str, Any]) -> None:
+    version = template["Globals"]["Function"]["Runtime"].removeprefix("python")
+    makefile = (ROOT / "layers" / "cfdi" / "Makefile").read_text(encoding="utf-8")
+    assert re.findall(r"^LAMBDA_PYTHON = (\S+)$", makefile, re.M) == [version]
 
 
 def test_every_function_entry_point_exists_and_defines_its_handler(

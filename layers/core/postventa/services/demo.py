@@ -15,7 +15,7 @@ from postventa.domain.tenants import IssuerFiscalData, Tenant
 DEMO_TENANT = "demo"
 DEFAULT_SECRET = "demo-secret"  # noqa: S105 - documented demo value
 DEFAULT_API_KEY = "demo-api-key"
-# SAT's public test taxpayer (its test CSD is generated, not SAT's): persona moral, régimen 601.
+# SAT's public test taxpayer (persona moral, régimen 601); its CSD is generated at seeding.
 DEMO_ISSUER = IssuerFiscalData(
     rfc="EKU9003173C9",
     nombre="ESCUELA KEMPER URGATE",
