@@ -99,12 +99,28 @@ def test_paid_order_reaches_the_buyer_as_a_form_link_and_the_form_completes_the_
         ]
         return done
 
-    execution = wait_for(finished, 30, "fin de la ejecución")[0]
+    execution = wait_for(finished, 60, "fin de la ejecución")[0]
     assert execution["status"] == "SUCCEEDED"
     order = _seller(cloud, order_path).json()
-    assert order["status"] == "datos_recibidos"
+    assert order["status"] == "facturada"
     assert order["fiscal_data"]["rfc"] == "EKU9003173C9"
     assert order["fiscal_data"]["nombre"] == "ESCUELA KEMPER URGATE"
+    invoice = order["invoice"]
+    assert invoice["total"] == body["total_price"] and invoice["test_stamp"] is True
+
+    # The buyer's second email: the invoice, its XML and PDF attached.
+    def invoice_mail() -> Any:
+        return [m for m in _mail_for_order(mailbox, number) if m["attachments"]]
+
+    [mail] = wait_for(invoice_mail, 60, "el correo con la factura")
+    assert mail["to"] == [VALID_FISCAL_DATA["email"]]
+    assert sorted(a["content_type"] for a in mail["attachments"]) == [
+        "application/pdf",
+        "application/xml",
+    ]
+    xml_link = order["invoice"]["descargas"]["xml"]
+    downloaded = http("GET", xml_link)
+    assert downloaded.status == 200 and invoice["uuid"].encode() in downloaded.body
 
     again = http("GET", form_url)
     assert again.status == 200 and 'name="rfc"' not in again.text  # no second submission
