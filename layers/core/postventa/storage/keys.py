@@ -81,3 +81,12 @@ def webhook_delivery_key(tenant_id: str, channel: str, delivery_id: str) -> dict
 
 def rejected_webhooks_pk(tenant_id: str) -> str:
     return f"T#{tenant_id}#REJECTED"
+
+
+# A tenant's message templates live in the tenant's partition, one item per kind and channel
+# (the kind leaves room for the shipping notice of docs/decisions/0012-message-templates.md).
+BILLING_MESSAGE_PREFIX = "MESSAGE#billing_request#"
+
+
+def billing_message_key(tenant_id: str, channel: str) -> dict[str, str]:
+    return {"pk": tenant_pk(tenant_id), "sk": f"{BILLING_MESSAGE_PREFIX}{channel}"}
