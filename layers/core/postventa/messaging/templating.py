@@ -224,7 +224,8 @@ def template_problems(rules: ChannelRules, body: TemplateBody) -> list[TemplateP
             problems.extend(unsafe_html_problems(literal))
         if part is Part.SUBJECT:
             continue
-        if rules.link == "required" and LINK_FIELD not in used and not found:
+        unreadable = any(p.code == "sintaxis" for p in found)
+        if rules.link == "required" and LINK_FIELD not in used and not unreadable:
             problems.append(
                 _problem(
                     part,
