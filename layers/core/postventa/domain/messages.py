@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -72,7 +72,7 @@ class ChannelRules(BaseModel):
     source: str = Field(description="where the numbers come from")
 
 
-_EMAIL_RULES = {
+_EMAIL_RULES: dict[str, Any] = {
     "delivery": "correo",
     "parts": (Part.SUBJECT, Part.TEXT, Part.HTML),
     "required": (Part.SUBJECT, Part.TEXT),
@@ -84,66 +84,56 @@ _EMAIL_RULES = {
     "plain_text": False,
     "source": "Correo (SES): asunto de una línea, de 150 caracteres como máximo.",
 }
-_MERCADO_RULES = {
+# A marketplace's own messaging: plain text, no links of the seller's.
+_MARKETPLACE_TEXT = {
     "delivery": "mensajeria",
     "parts": (Part.TEXT,),
     "required": (Part.TEXT,),
+    "other_links": False,
+    "plain_text": True,
+}
+_MERCADO_RULES = {
+    **_MARKETPLACE_TEXT,
     "max_chars": {Part.TEXT: 350},
     "editable_chars": 250,
     "link": "required",
-    "other_links": False,
-    "plain_text": True,
     "source": (
         "Mercado Libre, mensajería posventa: el motivo de texto libre (action guide, "
         "SEND_INVOICE_LINK u OTHER) admite 350 caracteres (char_limit) y modera las ligas "
         "acortadas; la liga ocupa unos 100, así que el texto editable es de 250."
     ),
 }
+_AMAZON_RULES = {
+    **_MARKETPLACE_TEXT,
+    "max_chars": {Part.TEXT: 2_000},
+    "link": "forbidden",
+    "email_addresses": False,
+    "source": (
+        "Amazon SP-API Messaging: textos de 1 a 2,000 caracteres, sin HTML ni correos; "
+        "las ligas a páginas fuera de Amazon se reportan como prohibidas."
+    ),
+}
+_LIVERPOOL_RULES = {
+    **_MARKETPLACE_TEXT,
+    "max_chars": {Part.TEXT: 2_000},
+    "link": "required",
+    "source": (
+        "Liverpool (marketplace estilo Mirakl): sin límite documentado que hayamos podido "
+        "confirmar; aplicamos 2,000 caracteres de texto simple."
+    ),
+}
+_CHANNELS: dict[Channel, tuple[str, dict[str, Any]]] = {
+    Channel.SHOPIFY: ("Shopify", _EMAIL_RULES),
+    Channel.WOOCOMMERCE: ("WooCommerce", _EMAIL_RULES),
+    Channel.PRESTASHOP: ("PrestaShop", _EMAIL_RULES),
+    Channel.MERCADOLIBRE: ("Mercado Libre", _MERCADO_RULES),
+    Channel.MERCADOSHOPS: ("Mercado Shops", _MERCADO_RULES),
+    Channel.AMAZON: ("Amazon", _AMAZON_RULES),
+    Channel.LIVERPOOL: ("Liverpool", _LIVERPOOL_RULES),
+}
 CHANNEL_RULES: dict[Channel, ChannelRules] = {
-    Channel.SHOPIFY: ChannelRules(channel=Channel.SHOPIFY, label="Shopify", **_EMAIL_RULES),
-    Channel.WOOCOMMERCE: ChannelRules(
-        channel=Channel.WOOCOMMERCE, label="WooCommerce", **_EMAIL_RULES
-    ),
-    Channel.PRESTASHOP: ChannelRules(
-        channel=Channel.PRESTASHOP, label="PrestaShop", **_EMAIL_RULES
-    ),
-    Channel.MERCADOLIBRE: ChannelRules(
-        channel=Channel.MERCADOLIBRE, label="Mercado Libre", **_MERCADO_RULES
-    ),
-    Channel.MERCADOSHOPS: ChannelRules(
-        channel=Channel.MERCADOSHOPS, label="Mercado Shops", **_MERCADO_RULES
-    ),
-    Channel.AMAZON: ChannelRules(
-        channel=Channel.AMAZON,
-        label="Amazon",
-        delivery="mensajeria",
-        parts=(Part.TEXT,),
-        required=(Part.TEXT,),
-        max_chars={Part.TEXT: 2_000},
-        link="forbidden",
-        other_links=False,
-        plain_text=True,
-        email_addresses=False,
-        source=(
-            "Amazon SP-API Messaging: textos de 1 a 2,000 caracteres, sin HTML ni correos; "
-            "las ligas a páginas fuera de Amazon se reportan como prohibidas."
-        ),
-    ),
-    Channel.LIVERPOOL: ChannelRules(
-        channel=Channel.LIVERPOOL,
-        label="Liverpool",
-        delivery="mensajeria",
-        parts=(Part.TEXT,),
-        required=(Part.TEXT,),
-        max_chars={Part.TEXT: 2_000},
-        link="required",
-        other_links=False,
-        plain_text=True,
-        source=(
-            "Liverpool (marketplace estilo Mirakl): sin límite documentado que hayamos podido "
-            "confirmar; aplicamos 2,000 caracteres de texto simple."
-        ),
-    ),
+    channel: ChannelRules(channel=channel, label=label, **rules)
+    for channel, (label, rules) in _CHANNELS.items()
 }
 
 
