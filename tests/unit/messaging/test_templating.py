@@ -219,3 +219,11 @@ def test_a_template_that_compares_a_text_with_a_number_is_refused_when_it_render
     with pytest.raises(TemplateRejectedError) as refused:
         render_message(rules_for("shopify"), body, values())
     assert "no se pudo llenar con los datos del pedido" in refused.value.message
+
+
+def test_a_template_nested_thousands_deep_is_refused_not_a_crash() -> None:
+    deep = "{{ " + "(" * 2400 + "comprador" + ")" * 2400 + " }}{{ liga }}"
+    found = template_problems(rules_for("shopify"), TemplateBody(subject="F", text=deep))
+    assert [(p.code, p.message) for p in found] == [
+        ("sintaxis", "El texto anida expresiones demasiado hondo.")
+    ]

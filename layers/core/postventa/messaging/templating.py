@@ -120,19 +120,14 @@ def _source_problems(part: Part, source: str) -> tuple[list[TemplateProblem], se
     try:
         tree = _environment(part is Part.HTML).parse(source)
     except jinja2.TemplateSyntaxError as exc:
-        return (
-            [
-                _problem(
-                    part,
-                    "sintaxis",
-                    f"{where.capitalize()} tiene un error de sintaxis en la línea {exc.lineno}: "
-                    "revisa que cada «{{» cierre con «}}», cada «{%» con «%}» y cada "
-                    "{% if %} con su {% endif %}.",
-                )
-            ],
-            set(),
-            "",
+        message = (
+            f"{where.capitalize()} tiene un error de sintaxis en la línea {exc.lineno}: revisa "
+            "que cada «{{» cierre con «}}», cada «{%» con «%}» y cada {% if %} con su {% endif %}."
         )
+        return [_problem(part, "sintaxis", message)], set(), ""
+    except RecursionError:  # thousands of nested parentheses or `not`s: refused, not a crash
+        message = f"{where.capitalize()} anida expresiones demasiado hondo."
+        return [_problem(part, "sintaxis", message)], set(), ""
     problems: list[TemplateProblem] = []
     used: set[str] = set()
     literal: list[str] = []
@@ -255,7 +250,7 @@ def _render_part(part: Part, source: str, values: MessageValues) -> str:
     try:
         template = _environment(part is Part.HTML).from_string(source)
         return str(template.render(values.as_context())).strip()
-    except (jinja2.TemplateError, TypeError, ValueError) as exc:
+    except (jinja2.TemplateError, TypeError, ValueError, RecursionError) as exc:
         reason = (
             "intenta algo que el entorno seguro no permite"
             if isinstance(exc, jinja2.exceptions.SecurityError)

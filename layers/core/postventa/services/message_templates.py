@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from postventa.domain.clock import iso
 from postventa.domain.messages import (
     FIELDS,
-    LINK_FIELD,
     ChannelRules,
     MessageTemplate,
     MessageValues,
@@ -240,7 +239,7 @@ def preview_template(
         "template_source": source,
         "valid": not problems,
         "problems": [p.model_dump(mode="json") for p in problems],
-        "sample": {k: v for k, v in values.as_context().items() if k != LINK_FIELD},
+        "sample": values.as_context(),
         "message": None,
         "characters": None,
     }
