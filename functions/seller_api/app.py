@@ -9,10 +9,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from postventa.bootstrap import bootstrap
+from postventa.domain.messages import TemplateBody
 from postventa.domain.ports import Adapters
 from postventa.errors import PostventaError, TooManyRequestsError
 from postventa.observability import logger, metrics, redact_errors, tracer
-from postventa.services import seller_api
+from postventa.services import message_templates, seller_api
 from postventa.web.http import JSON, body_model, error_body, query_model, raw_body
 
 app = APIGatewayHttpResolver()
@@ -85,6 +86,40 @@ def add_folios() -> dict[str, Any]:
     adapters, tenant_id = _signed_in()
     body = body_model(seller_api.FoliosBody, raw_body(app.current_event.raw_event))
     return seller_api.add_folios(tenant_id, body, adapters)
+
+
+@app.get("/api/v1/message-templates")
+def list_message_templates() -> dict[str, Any]:
+    adapters, tenant_id = _signed_in()
+    return message_templates.list_templates(tenant_id, adapters)
+
+
+@app.get("/api/v1/message-templates/<channel>")
+def get_message_template(channel: str) -> dict[str, Any]:
+    adapters, tenant_id = _signed_in()
+    return message_templates.get_template(tenant_id, channel, adapters)
+
+
+@app.put("/api/v1/message-templates/<channel>")
+def save_message_template(channel: str) -> dict[str, Any]:
+    adapters, tenant_id = _signed_in()
+    body = message_templates.parse_json_body(TemplateBody, app.current_event.decoded_body)
+    return message_templates.save_template(tenant_id, channel, body, adapters)
+
+
+@app.delete("/api/v1/message-templates/<channel>")
+def delete_message_template(channel: str) -> dict[str, Any]:
+    adapters, tenant_id = _signed_in()
+    return message_templates.delete_template(tenant_id, channel, adapters)
+
+
+@app.post("/api/v1/message-templates/<channel>/preview")
+def preview_message_template(channel: str) -> dict[str, Any]:
+    adapters, tenant_id = _signed_in()
+    request = message_templates.parse_json_body(
+        message_templates.PreviewRequest, app.current_event.decoded_body
+    )
+    return message_templates.preview_template(tenant_id, channel, request, adapters)
 
 
 @app.exception_handler(PostventaError)

@@ -17,6 +17,7 @@ from typing import Any
 from postventa.domain.billing_links import CLAIM_LEASE_SECONDS, BillingLink
 from postventa.domain.clock import iso
 from postventa.domain.invoices import FolioAccount, FolioReservation, FolioState
+from postventa.domain.messages import MessageTemplate, RenderedMessage
 from postventa.domain.orders import Order, OrderRecord, OrderRef
 from postventa.domain.ports import (
     Email,
@@ -28,6 +29,7 @@ from postventa.domain.ports import (
 from postventa.domain.status import OrderStatus, Transition
 from postventa.domain.tenants import Tenant
 from postventa.errors import NotFoundError
+from postventa.messaging.messengers import ChannelMessengers, EmailMessenger
 from postventa.settings import Settings
 
 TEST_SETTINGS = Settings(
@@ -274,6 +276,41 @@ class FakeMailer:
             raise self.fail_with
         self.sent.append(email)
         return f"msg-{len(self.sent)}"
+
+
+class FakeMarketplaceMessenger:
+    """A marketplace's messenger (the channels issue brings the real ones): reaches every buyer
+    through the order, records what it sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[Order, RenderedMessage]] = []
+
+    def delivers(self, channel: str) -> bool:
+        return True
+
+    def unreachable_reason(self, order: Order) -> str | None:
+        return None
+
+    def send_billing_message(self, order: Order, message: RenderedMessage) -> str:
+        self.sent.append((order, message))
+        return f"mensaje-{len(self.sent)}"
+
+
+class FakeMessageTemplates:
+    def __init__(self) -> None:
+        self.templates: dict[tuple[str, str], MessageTemplate] = {}
+
+    def get(self, tenant_id: str, channel: str) -> MessageTemplate | None:
+        return self.templates.get((tenant_id, channel))
+
+    def list(self, tenant_id: str) -> list[MessageTemplate]:
+        return [t for (tenant, _), t in sorted(self.templates.items()) if tenant == tenant_id]
+
+    def put(self, template: MessageTemplate) -> None:
+        self.templates[(template.tenant_id, template.channel.value)] = template
+
+    def delete(self, tenant_id: str, channel: str) -> bool:
+        return self.templates.pop((tenant_id, channel), None) is not None
 
 
 class FakeEvents:
@@ -536,7 +573,12 @@ class FakeAdapters:
     folios: FakeFolios = field(default_factory=FakeFolios)
     documents: FakeDocuments = field(default_factory=FakeDocuments)
     pacs: FakePacs = field(default_factory=FakePacs)
+    message_templates: FakeMessageTemplates = field(default_factory=FakeMessageTemplates)
     orders: FakeOrders = field(init=False)
+    # The product's own channel registry over the fake mailer: stores' buyers by email,
+    # marketplaces only once a test registers a messenger for them.
+    messenger: ChannelMessengers = field(init=False)
 
     def __post_init__(self) -> None:
         self.orders = FakeOrders(self.clock)
+        self.messenger = ChannelMessengers(EmailMessenger(self.mailer))

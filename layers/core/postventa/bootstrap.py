@@ -21,12 +21,14 @@ if TYPE_CHECKING:
     from postventa.messaging.email import SesMailer
     from postventa.messaging.events import EventBridgePublisher
     from postventa.messaging.exchange_rates import BanxicoRates, SandboxRates
+    from postventa.messaging.messengers import ChannelMessengers
     from postventa.messaging.pacs import AwsPacs
     from postventa.messaging.queue import SqsOrderQueue
     from postventa.storage.billing_links import DynamoBillingLinks
     from postventa.storage.credentials import SecretsManagerCredentials
     from postventa.storage.documents import S3Documents
     from postventa.storage.folios import DynamoFolios
+    from postventa.storage.message_templates import DynamoMessageTemplates
     from postventa.storage.orders import DynamoOrders
     from postventa.storage.payloads import S3Payloads
     from postventa.storage.rate_limits import DynamoRateLimiter
@@ -103,6 +105,19 @@ class AwsAdapters:
         from postventa.messaging.email import SesMailer
 
         return SesMailer(self._client("ses"), self.settings.mail_from)
+
+    @functools.cached_property
+    def messenger(self) -> ChannelMessengers:
+        from postventa.messaging.messengers import ChannelMessengers, EmailMessenger
+
+        # Stores' buyers by email; marketplaces register their messengers with the channels.
+        return ChannelMessengers(EmailMessenger(self.mailer))
+
+    @functools.cached_property
+    def message_templates(self) -> DynamoMessageTemplates:
+        from postventa.storage.message_templates import DynamoMessageTemplates
+
+        return DynamoMessageTemplates(self._table)
 
     @functools.cached_property
     def events(self) -> EventBridgePublisher:

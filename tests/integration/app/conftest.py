@@ -94,9 +94,15 @@ class App:
         response: dict[str, Any] = self.call("BillingFormFunction", event)
         return response
 
-    def api(self, path: str, key: str = "demo-api-key") -> dict[str, Any]:
+    def api(
+        self, path: str, key: str = "demo-api-key", *, method: str = "GET", body: Any = None
+    ) -> dict[str, Any]:
         event = http_event(
-            "GET", path, headers={"authorization": f"Bearer {key}"}, route="/api/v1/{proxy+}"
+            method,
+            path,
+            body=json.dumps(body).encode() if body is not None else b"",
+            headers={"authorization": f"Bearer {key}", "content-type": "application/json"},
+            route="/api/v1/{proxy+}",
         )
         response: dict[str, Any] = self.call("SellerApiFunction", event)
         return response

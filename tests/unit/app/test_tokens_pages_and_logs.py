@@ -23,22 +23,23 @@ def test_form_tokens_are_long_random_and_only_their_sha256_is_kept() -> None:
 
 
 def test_billing_email_renders_spanish_text_and_escaped_html() -> None:
-    from postventa.messaging.email import render_email
+    from postventa.domain.messages import MessageValues, rules_for
+    from postventa.messaging.templating import default_template, render_message
 
-    email = render_email(
-        "billing_request",
-        "Solicita tu factura",
-        "a@b.mx",
-        {
-            "buyer_name": "<script>x</script>",
-            "seller_name": "Tienda",
-            "order_number": "#1",
-            "total": "$1,057.10 MXN",
-            "link": "https://f.example/facturar/abc",
-            "expires_on": "19 de junio de 2025",
-            "reminder": False,
-        },
+    rules = rules_for("shopify")
+    email = render_message(
+        rules,
+        default_template(rules),
+        MessageValues(
+            comprador="<script>x</script>",
+            tienda="Tienda",
+            pedido="#1",
+            total="$1,057.10 MXN",
+            liga="https://f.example/facturar/abc",
+            fecha_limite="19 de junio de 2025",
+        ),
     )
+    assert email.html is not None
     assert "https://f.example/facturar/abc" in email.text
     assert "vence el 19 de junio de 2025" in email.text
     assert "total $1,057.10 MXN)" in email.text
@@ -50,7 +51,7 @@ def test_billing_email_shows_the_total_with_peso_sign_separators_and_currency() 
 
     from postventa.domain.orders import Order, OrderLine, OrderRecord
     from postventa.domain.tenants import Tenant
-    from postventa.services.billing_request import billing_email
+    from postventa.services.billing_messages import compose_billing_message, order_values
     from tests.support.fakes import FakeAdapters
 
     order = Order(
@@ -66,15 +67,10 @@ def test_billing_email_shows_the_total_with_peso_sign_separators_and_currency() 
     record = OrderRecord(
         order=order, status="recibido", status_changed_at=at, created_at=at, updated_at=at
     )
-    email = billing_email(
-        FakeAdapters(),
-        record,
-        Tenant(tenant_id="t", name="Tienda"),
-        "a@b.mx",
-        "tok",
-        0,
-        reminder=False,
-    )
+    adapters, tenant = FakeAdapters(), Tenant(tenant_id="t", name="Tienda")
+    values = order_values(adapters, record, tenant, "tok", 0, reminder=False)
+    email = compose_billing_message(adapters, record, tenant, values).message
+    assert email.html is not None
     for body in (email.text, email.html):
         assert "$1,057.10 MXN" in body
         assert "1057.1" not in body

@@ -236,3 +236,83 @@ def test_after_too_many_wrong_keys_the_answer_is_429_with_retry_after(handler: A
     blocked = handler("seller_api", api("/api/v1/orders"))
     assert blocked["statusCode"] == 429 and int(blocked["headers"]["Retry-After"]) > 0
     assert "Demasiados intentos" in json.loads(blocked["body"])["message"]
+
+
+# ---------------------------------------------------------------- message templates
+def templates_call(
+    method: str, path: str, body: object = None, key: str = "clave-tienda"
+) -> dict[str, Any]:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode() if body else b""
+    return http_event(
+        method,
+        path,
+        body=raw,
+        headers={"authorization": f"Bearer {key}", "content-type": "application/json"},
+        route="/api/v1/{proxy+}",
+    )
+
+
+ML_TEMPLATE = {"text": "Hola {{ comprador }}, pide tu factura de {{ tienda }}: {{ liga }}"}
+
+
+def test_a_seller_saves_reads_previews_and_deletes_a_channels_template(handler: Any) -> None:
+    path = "/api/v1/message-templates/mercadolibre"
+    saved = handler("seller_api", templates_call("PUT", path, ML_TEMPLATE))
+    assert saved["statusCode"] == 200 and json.loads(saved["body"])["custom"] is True
+    read = json.loads(handler("seller_api", templates_call("GET", path))["body"])
+    assert read["template"] == ML_TEMPLATE and read["limits"]["max_chars"] == {"text": 350}
+    preview = handler("seller_api", templates_call("POST", path + "/preview", {}))
+    shown = json.loads(preview["body"])
+    assert preview["statusCode"] == 200 and shown["valid"] and shown["template_source"] == "propia"
+    assert shown["message"]["text"].startswith("Hola María Fernanda González Ruiz, pide tu")
+    listing = json.loads(
+        handler("seller_api", templates_call("GET", "/api/v1/message-templates"))["body"]
+    )
+    assert [t["channel"] for t in listing["templates"]] == ["mercadolibre", "shopify"]
+    gone = handler("seller_api", templates_call("DELETE", path))
+    assert gone["statusCode"] == 200 and json.loads(gone["body"])["custom"] is False
+    assert handler("seller_api", templates_call("DELETE", path))["statusCode"] == 404
+
+
+def test_a_refused_template_is_a_422_with_every_problem_in_spanish(
+    handler: Any, adapters: FakeAdapters
+) -> None:
+    bad = {"subject": "Hola {{ comprador.__class__ }}", "text": "Factura en bit.ly/x"}
+    response = handler("seller_api", templates_call("PUT", "/api/v1/message-templates/amazon", bad))
+    assert response["statusCode"] == 422
+    body = json.loads(response["body"])
+    assert body["error"] == "plantilla_invalida"
+    assert [(d["part"], d["code"]) for d in body["details"]] == [
+        ("subject", "parte_no_admitida"),
+        ("text", "liga_acortada"),
+    ]
+    assert "Amazon no admite el asunto" in body["message"]
+    assert adapters.message_templates.templates == {}
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "says"),
+    [
+        (b"{no es json", 400, "no es JSON válido"),
+        ({"texto": "{{ liga }}"}, 422, "«texto» no es parte de la plantilla"),
+        ({"text": "x" * 5001}, 422, "«text» admite 5000 caracteres como máximo"),
+        ({}, 422, "Falta «text»"),
+    ],
+)
+def test_a_body_that_is_not_a_template_is_refused_saying_what_is_wrong(
+    handler: Any, raw: Any, status: int, says: str
+) -> None:
+    response = handler(
+        "seller_api", templates_call("PUT", "/api/v1/message-templates/shopify", raw)
+    )
+    assert response["statusCode"] == status
+    assert says in json.loads(response["body"])["message"]
+
+
+def test_template_routes_need_the_key_and_a_known_channel(handler: Any) -> None:
+    path = "/api/v1/message-templates/shopify"
+    assert handler("seller_api", templates_call("GET", path, key="otra"))["statusCode"] == 401
+    put = templates_call("PUT", path, {"subject": "x", "text": "{{ liga }}"}, key="otra")
+    assert handler("seller_api", put)["statusCode"] == 401
+    unknown = handler("seller_api", templates_call("GET", "/api/v1/message-templates/ebay"))
+    assert unknown["statusCode"] == 404

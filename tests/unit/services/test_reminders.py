@@ -86,3 +86,36 @@ def test_each_tenant_gets_its_own_wait(adapters: FakeAdapters) -> None:
     assert send_due_reminders(adapters).sent == 1
     [email] = adapters.mailer.sent
     assert "#2" in email.subject
+
+
+def test_the_reminder_is_the_tenants_template_with_recordatorio_set(
+    adapters: FakeAdapters,
+) -> None:
+    from postventa.domain.messages import TemplateBody
+    from postventa.services.message_templates import save_template
+
+    save_template(
+        "tienda",
+        "shopify",
+        TemplateBody(
+            subject="{% if recordatorio %}Último aviso{% else %}Tu factura{% endif %}: "
+            "{{ pedido }}",
+            text="{{ comprador }}, pídela antes del {{ fecha_limite }}: {{ liga }}",
+        ),
+        adapters,
+    )
+    asked(adapters)
+    adapters.clock.advance(days=2, minutes=1)
+    assert send_due_reminders(adapters).sent == 1
+    [email] = adapters.mailer.sent
+    assert email.subject == "Último aviso: #1001"
+    assert email.text.startswith("Ana López, pídela antes del 27 de noviembre de 2026: https://")
+
+
+def test_no_reminder_on_a_marketplace_without_a_messenger(adapters: FakeAdapters) -> None:
+    from postventa.domain.orders import Channel
+
+    asked(adapters, channel=Channel.MERCADOLIBRE)
+    adapters.clock.advance(days=3)
+    report = send_due_reminders(adapters)
+    assert (report.checked, report.sent) == (1, 0) and adapters.mailer.sent == []

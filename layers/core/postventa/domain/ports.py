@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from postventa.domain.billing_links import BillingLink
 from postventa.domain.invoices import FolioAccount, FolioReservation
+from postventa.domain.messages import MessageTemplate, RenderedMessage
 from postventa.domain.orders import Order, OrderRecord, OrderRef
 from postventa.domain.status import OrderStatus, Transition
 from postventa.domain.tenants import Tenant
@@ -141,6 +142,34 @@ class TenantSecrets(Protocol):
 class Mailer(Protocol):
     def send(self, email: Email) -> str:
         """Send one email; returns the provider's message id."""
+
+
+class Messenger(Protocol):
+    """Reaches an order's buyer through the order's channel: email for stores, the marketplace's
+    own messaging for marketplaces (each registers its messenger; until then there is none)."""
+
+    def delivers(self, channel: str) -> bool:
+        """Whether billing messages for `channel` can be sent at all today."""
+
+    def unreachable_reason(self, order: Order) -> str | None:
+        """Why this order's buyer cannot be messaged (a stable code the order keeps in
+        `billing_request_skipped`: sin_email, canal_sin_mensajeria), or None when they can."""
+
+    def send_billing_message(self, order: Order, message: RenderedMessage) -> str:
+        """Send the rendered billing-request message; returns the provider's message id."""
+
+
+class MessageTemplates(Protocol):
+    """Sellers' billing-request templates, one per tenant and channel."""
+
+    def get(self, tenant_id: str, channel: str) -> MessageTemplate | None: ...
+
+    def list(self, tenant_id: str) -> list[MessageTemplate]: ...
+
+    def put(self, template: MessageTemplate) -> None: ...
+
+    def delete(self, tenant_id: str, channel: str) -> bool:
+        """Forget the tenant's template for `channel`; False when there was none."""
 
 
 class EventPublisher(Protocol):
@@ -294,6 +323,10 @@ class Adapters(Protocol):
     def credentials(self) -> Credentials: ...
     @property
     def mailer(self) -> Mailer: ...
+    @property
+    def messenger(self) -> Messenger: ...
+    @property
+    def message_templates(self) -> MessageTemplates: ...
     @property
     def events(self) -> EventPublisher: ...
     @property

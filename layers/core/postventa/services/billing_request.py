@@ -1,4 +1,5 @@
-"""First lifecycle task: email the buyer a personal link to the billing form."""
+"""First lifecycle task: send the buyer a personal link to the billing form, through the order's
+channel, in the tenant's own words for that channel."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ from pydantic import BaseModel, Field
 from postventa.domain.billing_links import link_expiry
 from postventa.domain.clock import epoch
 from postventa.domain.orders import OrderRecord, OrderRef
-from postventa.domain.ports import Adapters, Email
+from postventa.domain.ports import Adapters
 from postventa.domain.status import BILLING_REQUESTED
 from postventa.domain.tenants import Tenant
 from postventa.errors import NotFoundError
-from postventa.formatting import amount, date_es
-from postventa.messaging.email import render_email
 from postventa.observability import bind_order, logger
+from postventa.services.billing_messages import (
+    ComposedMessage,
+    compose_billing_message,
+    order_values,
+)
 from postventa.services.events import announce
 
 
@@ -30,11 +34,7 @@ class BillingRequestTask(BaseModel):
 @dataclass(frozen=True)
 class BillingRequestOutcome:
     sent: bool
-    reason: str  # enviado | sin_email
-
-
-def form_url(adapters: Adapters, token: str) -> str:
-    return f"{adapters.settings.public_base_url.rstrip('/')}/facturar/{token}"
+    reason: str  # enviado | sin_email | canal_sin_mensajeria
 
 
 def send_billing_request(task: BillingRequestTask, adapters: Adapters) -> BillingRequestOutcome:
@@ -44,50 +44,38 @@ def send_billing_request(task: BillingRequestTask, adapters: Adapters) -> Billin
     tenant = adapters.tenants.get(ref.tenant_id)
     if record is None or tenant is None:
         raise NotFoundError("Pedido no encontrado.")
-    email = record.order.buyer.email
-    if not email:
-        # No way to reach the buyer: the deadline will route the order to the global invoice.
-        adapters.orders.note(ref, billing_request_skipped="sin_email")
-        logger.info("billing request not sent: order has no buyer email")
-        return BillingRequestOutcome(sent=False, reason="sin_email")
+    unreachable = adapters.messenger.unreachable_reason(record.order)
+    if unreachable is not None:
+        # No way to reach the buyer on this channel (no email; a marketplace whose messenger
+        # does not exist yet, never emailed behind its back): the deadline will route the order
+        # to the global invoice.
+        adapters.orders.note(ref, billing_request_skipped=unreachable)
+        logger.info("billing request not sent", extra={"reason": unreachable})
+        return BillingRequestOutcome(sent=False, reason=unreachable)
     expires_at = link_expiry(epoch(adapters.clock.now()), task.deadline_seconds)
     token = adapters.links.create(ref, task_token=task.task_token, expires_at=expires_at)
-    adapters.mailer.send(
-        billing_email(adapters, record, tenant, email, token, expires_at, reminder=False)
-    )
+    composed = send_billing_message(adapters, record, tenant, token, expires_at, reminder=False)
     adapters.orders.apply(ref, BILLING_REQUESTED)
-    announce(adapters, "BillingRequested", ref)
+    # The history says which template went out (and why the tenant's own was set aside).
+    detail: dict[str, object] = {"plantilla": composed.template}
+    if composed.refused:
+        detail["plantilla_rechazada"] = list(composed.refused)
+    announce(adapters, "BillingRequested", ref, **detail)
     logger.info("billing request sent")
     return BillingRequestOutcome(sent=True, reason="enviado")
 
 
-def billing_email(
+def send_billing_message(
     adapters: Adapters,
     record: OrderRecord,
     tenant: Tenant,
-    to: str,
     token: str,
     expires_at: int,
     *,
     reminder: bool,
-) -> Email:
-    order = record.order
-    subject = (
-        f"Recordatorio: solicita tu factura del pedido {order.display_number}"
-        if reminder
-        else f"Solicita tu factura del pedido {order.display_number}"
-    )
-    return render_email(
-        "billing_request",
-        subject,
-        to,
-        {
-            "buyer_name": order.buyer.name or "",
-            "seller_name": tenant.name,
-            "order_number": order.display_number,
-            "total": amount(order.total_paid, order.currency),  # "$1,057.10 MXN"
-            "link": form_url(adapters, token),
-            "expires_on": date_es(expires_at),
-            "reminder": reminder,
-        },
-    )
+) -> ComposedMessage:
+    """Render the tenant's message for the order's channel and send it through the messenger."""
+    values = order_values(adapters, record, tenant, token, expires_at, reminder=reminder)
+    composed = compose_billing_message(adapters, record, tenant, values)
+    adapters.messenger.send_billing_message(record.order, composed.message)
+    return composed

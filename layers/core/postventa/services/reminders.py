@@ -1,4 +1,5 @@
-"""Daily reminder: buyers who got a billing link and have not used it get one reminder."""
+"""Daily reminder: buyers who got a billing link and have not used it get one reminder, in the
+tenant's words for the order's channel, through the same messenger."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from postventa.domain.clock import epoch, iso, parse_iso
 from postventa.domain.ports import Adapters
 from postventa.domain.status import OrderStatus
 from postventa.observability import logger
-from postventa.services.billing_request import billing_email
+from postventa.services.billing_request import send_billing_message
 
 # A reminder is worth sending only while the link has at least this long left.
 MIN_TIME_LEFT_SECONDS = 24 * 3600
@@ -31,8 +32,7 @@ def send_due_reminders(adapters: Adapters) -> ReminderReport:
             continue
         for record in adapters.orders.list_by_status(tenant_id, OrderStatus.BILLING_REQUESTED):
             report.checked += 1
-            email = record.order.buyer.email
-            if record.reminder_sent_at or not email:
+            if record.reminder_sent_at or adapters.messenger.unreachable_reason(record.order):
                 continue
             age = now - epoch(parse_iso(record.status_changed_at))
             if age < tenant.reminder_after_seconds:
@@ -50,11 +50,7 @@ def send_due_reminders(adapters: Adapters) -> ReminderReport:
             token = adapters.links.create(
                 record.ref, task_token=link.task_token, expires_at=link.expires_at, round=link.round
             )
-            adapters.mailer.send(
-                billing_email(
-                    adapters, record, tenant, email, token, link.expires_at, reminder=True
-                )
-            )
+            send_billing_message(adapters, record, tenant, token, link.expires_at, reminder=True)
             report.sent += 1
     logger.info("reminders done", extra={"checked": report.checked, "sent": report.sent})
     return report

@@ -107,3 +107,12 @@ def sandbox_stamp_key(fingerprint: str) -> dict[str, str]:
 
 def sandbox_uuid_key(uuid: str) -> dict[str, str]:
     return {"pk": f"SANDBOXPAC#UUID#{uuid}", "sk": "STAMP"}
+
+
+# A tenant's message templates live in the tenant's partition, one item per kind and channel
+# (the kind leaves room for the shipping notice of docs/decisions/0012-message-templates.md).
+BILLING_MESSAGE_PREFIX = "MESSAGE#billing_request#"
+
+
+def billing_message_key(tenant_id: str, channel: str) -> dict[str, str]:
+    return {"pk": tenant_pk(tenant_id), "sk": f"{BILLING_MESSAGE_PREFIX}{channel}"}
