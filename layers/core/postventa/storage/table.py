@@ -1,9 +1,14 @@
-"""The one DynamoDB table: the conditional-write helper every repository uses."""
+"""The one DynamoDB table: the conditional-write and pagination helpers every repository uses."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import base64
+import binascii
+import json
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from postventa.errors import BadRequestError
 
 
 def is_conditional_failure(exc: BaseException) -> bool:
@@ -21,3 +26,30 @@ def conditional(write: Callable[[], Any]) -> bool:
             return False
         raise
     return True
+
+
+def encode_cursor(last_key: Mapping[str, Any]) -> str:
+    """A listing's LastEvaluatedKey as an opaque, URL-safe cursor."""
+    raw = json.dumps({k: str(v) for k, v in last_key.items()}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str, *, index_pk: str, pk_prefix: str) -> dict[str, str]:
+    """The page's start key of a gsi1 listing; refused unless it lies in the caller's own
+    listing (`index_pk`, items under `pk_prefix`): a cursor is opaque to the seller, but a
+    tampered one must never reach another tenant's items."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+    except (ValueError, binascii.Error):
+        raise BadRequestError("El cursor de paginación no es válido.") from None
+    expected = {"pk", "sk", "gsi1pk", "gsi1sk"}
+    if (
+        not isinstance(key, dict)
+        or set(key) != expected
+        or not all(isinstance(v, str) for v in key.values())
+        or key["gsi1pk"] != index_pk
+        or not key["pk"].startswith(pk_prefix)
+    ):
+        raise BadRequestError("El cursor de paginación no es válido.")
+    return key
