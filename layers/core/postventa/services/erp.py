@@ -47,6 +47,7 @@ from postventa.domain.orders import OrderRecord, OrderRef, is_safe_id
 from postventa.domain.ports import Adapters
 from postventa.errors import ConflictError, NotFoundError
 from postventa.observability import logger
+from postventa.services.seller_api import PageQuery
 
 #: An attempt holds the delivery for this long (a POST takes POST_TIMEOUT_SECONDS per connect and
 #: read at most); a copy of the message arriving meanwhile looks again afterwards.
@@ -171,6 +172,12 @@ def send_test(tenant_id: str, adapters: Adapters) -> dict[str, Any]:
     if result.error:
         answer["error"] = result.error
     return answer
+
+
+class DeliveriesQuery(PageQuery):
+    """GET /api/v1/erp/deliveries query string."""
+
+    cursor: str | None = Field(None, min_length=1, max_length=1024)
 
 
 def list_deliveries(

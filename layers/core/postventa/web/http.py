@@ -73,3 +73,17 @@ def query_model(model: type[_M], params: Mapping[str, str] | None) -> _M:
             "Parámetros de consulta no válidos: " + ", ".join(fields or ["consulta"]) + ".",
             details={"parametros": fields},
         ) from None
+
+
+def json_model(model: type[_M], body: bytes) -> _M:
+    """A JSON request body as `model`, or a 400 naming each bad field (never a 5xx)."""
+    try:
+        return model.model_validate_json(body or b"{}")
+    except ValidationError as exc:
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            raise BadRequestError("El cuerpo de la petición no es JSON válido.") from None
+        fields = sorted({".".join(map(str, e["loc"])) for e in exc.errors() if e["loc"]})
+        raise BadRequestError(
+            "Campos no válidos: " + ", ".join(fields or ["cuerpo"]) + ".",
+            details={"campos": fields},
+        ) from None
