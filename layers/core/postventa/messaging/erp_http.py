@@ -46,9 +46,11 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
-        self._tls = ssl.create_default_context()
-        super().__init__(host, port, timeout=timeout, context=self._tls)
+    def __init__(
+        self, host: str, port: int, address: str, timeout: float, tls: ssl.SSLContext
+    ) -> None:
+        super().__init__(host, port, timeout=timeout, context=tls)
+        self._tls = tls
         self._address = address
 
     def connect(self) -> None:
@@ -84,10 +86,14 @@ def _snippet(data: bytes) -> str:
 
 class HttpErpPoster:
     def __init__(
-        self, timeout: float = POST_TIMEOUT_SECONDS, resolve: Resolver = socket.getaddrinfo
+        self,
+        timeout: float = POST_TIMEOUT_SECONDS,
+        resolve: Resolver = socket.getaddrinfo,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._timeout = timeout
         self._resolve = resolve
+        self._tls = tls  # None: the system's trusted CAs, hostname checked (built on first use)
 
     def post(
         self, url: str, body: bytes, headers: Mapping[str, str], *, allow_loopback: bool
@@ -119,8 +125,13 @@ class HttpErpPoster:
             )
         except OSError:
             return result(error="No se encontró el dominio del ERP (DNS).")
-        connection_class = _PinnedHTTPSConnection if https else _PinnedHTTPConnection
-        connection = connection_class(host, port, address, self._timeout)
+        connection: http.client.HTTPConnection
+        if https:
+            if self._tls is None:
+                self._tls = ssl.create_default_context()
+            connection = _PinnedHTTPSConnection(host, port, address, self._timeout, self._tls)
+        else:
+            connection = _PinnedHTTPConnection(host, port, address, self._timeout)
         try:
             connection.request("POST", path, body=body, headers=dict(headers))
             response = connection.getresponse()
