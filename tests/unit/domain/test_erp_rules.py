@@ -174,3 +174,29 @@ def test_this_machine_only_where_the_deployment_allows_it(url: str) -> None:
 )
 def test_only_internet_addresses_are_public(address: str, public: bool) -> None:
     assert is_public_address(address) is public
+
+
+# ---------------------------------------------------------------------- the published snippet
+def test_the_verification_snippet_in_the_format_document_accepts_our_posts_only() -> None:
+    """An ERP developer copies the format document's Python: it must work on what we send."""
+    import re
+    import time
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[3] / "docs" / "formats" / "erp-webhook.md"
+    [snippet] = re.findall(r"```python\n(.*?)```", doc.read_text(encoding="utf-8"), re.S)
+    namespace: dict[str, object] = {}
+    exec(compile(snippet, str(doc), "exec"), namespace)  # noqa: S102 - our own document
+    verify = namespace["verify"]
+    assert callable(verify)
+
+    body = '{"event":"invoice.stamped","nombre":"PEÑA"}'.encode()
+    now = str(int(time.time()))
+    headers = signed_headers(SECRET, now, body, event="invoice.stamped", delivery_id="d")
+    sig = headers["X-Postventa-Signature"]
+    assert verify(SECRET, now, sig, body) is True
+    assert verify(SECRET, now, sig, body + b" ") is False
+    assert verify("otro", now, sig, body) is False
+    stale = str(int(time.time()) - 3600)
+    assert verify(SECRET, stale, signature(SECRET, stale, body), body) is False
+    assert verify(SECRET, "ayer", sig, body) is False
