@@ -21,12 +21,7 @@ from postventa.domain.erp import (
 from postventa.domain.ports import ErpDeliveryPage
 from postventa.storage import keys
 from postventa.storage.secrets import SECRETS_PREFIX, put_secret_string
-from postventa.storage.table import (
-    conditional,
-    decode_cursor,
-    encode_cursor,
-    is_conditional_failure,
-)
+from postventa.storage.table import conditional, is_conditional_failure, newest_first
 
 KEEP_DELIVERIES_SECONDS = 90 * 24 * 3600
 
@@ -193,21 +188,13 @@ class DynamoErpDeliveries:
         return _delivery_from_item(item)
 
     def list_recent(self, tenant_id: str, limit: int, cursor: str | None = None) -> ErpDeliveryPage:
-        index_pk = keys.erp_deliveries_index_pk(tenant_id)
-        kwargs: dict[str, Any] = {
-            "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :p",
-            "ExpressionAttributeValues": {":p": index_pk},
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if cursor:
-            kwargs["ExclusiveStartKey"] = decode_cursor(
-                cursor, index_pk=index_pk, pk_prefix=keys.erp_delivery_pk_prefix(tenant_id)
-            )
-        page = self._table.query(**kwargs)
-        last = page.get("LastEvaluatedKey")
+        items, next_cursor = newest_first(
+            self._table,
+            index_pk=keys.erp_deliveries_index_pk(tenant_id),
+            pk_prefix=keys.erp_delivery_pk_prefix(tenant_id),
+            limit=limit,
+            cursor=cursor,
+        )
         return ErpDeliveryPage(
-            deliveries=[_delivery_from_item(i) for i in page.get("Items", [])],
-            next_cursor=encode_cursor(last) if last else None,
+            deliveries=[_delivery_from_item(i) for i in items], next_cursor=next_cursor
         )

@@ -11,7 +11,7 @@ from postventa.domain.orders import Order, OrderRecord, OrderRef
 from postventa.domain.ports import Clock, HistoryEntry, OrderPage
 from postventa.domain.status import OrderStatus, Transition
 from postventa.storage import keys
-from postventa.storage.table import conditional, decode_cursor, encode_cursor
+from postventa.storage.table import conditional, newest_first
 
 # OrderRecord fields a service may set besides the status (everything else is the table's).
 _NOTE_FIELDS = frozenset(OrderRecord.model_fields) - {
@@ -79,24 +79,14 @@ class DynamoOrders:
         return record_from_item(item) if item else None
 
     def list_recent(self, tenant_id: str, limit: int, cursor: str | None = None) -> OrderPage:
-        index_pk = keys.orders_index_pk(tenant_id)
-        kwargs: dict[str, Any] = {
-            "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :p",
-            "ExpressionAttributeValues": {":p": index_pk},
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if cursor:
-            kwargs["ExclusiveStartKey"] = decode_cursor(
-                cursor, index_pk=index_pk, pk_prefix=keys.tenant_pk(tenant_id) + "#"
-            )
-        page = self._table.query(**kwargs)
-        last = page.get("LastEvaluatedKey")
-        return OrderPage(
-            orders=[record_from_item(i) for i in page.get("Items", [])],
-            next_cursor=encode_cursor(last) if last else None,
+        items, next_cursor = newest_first(
+            self._table,
+            index_pk=keys.orders_index_pk(tenant_id),
+            pk_prefix=keys.tenant_pk(tenant_id) + "#",
+            limit=limit,
+            cursor=cursor,
         )
+        return OrderPage(orders=[record_from_item(i) for i in items], next_cursor=next_cursor)
 
     def list_by_status(self, tenant_id: str, status: OrderStatus) -> Iterator[OrderRecord]:
         kwargs: dict[str, Any] = {

@@ -53,3 +53,22 @@ def decode_cursor(cursor: str, *, index_pk: str, pk_prefix: str) -> dict[str, st
     ):
         raise BadRequestError("El cursor de paginación no es válido.")
     return key
+
+
+def newest_first(
+    table: Any, *, index_pk: str, pk_prefix: str, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a gsi1 listing, newest first, and the cursor of the next page (None at the
+    end); the cursor must come from the same listing (`decode_cursor`)."""
+    kwargs: dict[str, Any] = {
+        "IndexName": "gsi1",
+        "KeyConditionExpression": "gsi1pk = :p",
+        "ExpressionAttributeValues": {":p": index_pk},
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if cursor:
+        kwargs["ExclusiveStartKey"] = decode_cursor(cursor, index_pk=index_pk, pk_prefix=pk_prefix)
+    page = table.query(**kwargs)
+    last = page.get("LastEvaluatedKey")
+    return list(page.get("Items", [])), encode_cursor(last) if last else None
