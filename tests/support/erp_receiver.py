@@ -59,7 +59,14 @@ class Received:
 class LocalErp:
     """Answers `statuses` in order (then 200); `received` lists every POST with its check."""
 
-    def __init__(self, secret: str = "", statuses: list[int] | None = None) -> None:
+    def __init__(
+        self,
+        secret: str = "",
+        statuses: list[int] | None = None,
+        *,
+        port: int = 0,
+        lenient: bool = False,
+    ) -> None:
         self.secret = secret
         self.statuses = list(statuses or [])
         self.received: list[Received] = []
@@ -79,7 +86,7 @@ class LocalErp:
                 with erp._lock:
                     erp.received.append(Received(self.path, dict(self.headers), body, verified))
                     status = erp.statuses.pop(0) if erp.statuses else 200
-                if not verified:
+                if not verified and not lenient:
                     status = 401  # what a real ERP does with a bad signature
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -88,7 +95,7 @@ class LocalErp:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -110,3 +117,36 @@ class LocalErp:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m tests.support.erp_receiver --port 8099 --secret pverp_...`: a local ERP for
+    trying the hand-off by hand against `make run`; prints each POST and whether it verified.
+    Without --secret it cannot verify, so it answers 200 and says so."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="ERP local de prueba (verifica la firma)")
+    parser.add_argument("--port", type=int, default=8099)
+    parser.add_argument("--secret", default="")
+    args = parser.parse_args(argv)
+    erp = LocalErp(args.secret, port=args.port, lenient=not args.secret)
+    with erp:
+        print(f"ERP local en {erp.url} (Ctrl-C para detener)", flush=True)
+        seen = 0
+        try:
+            while True:
+                time.sleep(0.2)
+                for received in erp.received[seen:]:
+                    body = received.json
+                    check = "firma válida" if received.verified else "firma NO válida"
+                    if not args.secret:
+                        check = "sin verificar (falta --secret)"
+                    uuid = (body.get("invoice") or {}).get("uuid", "")
+                    print(f"{body.get('event')} {uuid} {check}", flush=True)
+                seen = len(erp.received)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()
