@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -13,8 +14,8 @@ from postventa.domain.messages import TemplateBody
 from postventa.domain.ports import Adapters
 from postventa.errors import PostventaError, TooManyRequestsError
 from postventa.observability import logger, metrics, redact_errors, tracer
-from postventa.services import message_templates, seller_api
-from postventa.web.http import JSON, body_model, error_body, query_model, raw_body
+from postventa.services import erp, message_templates, seller_api
+from postventa.web.http import JSON, error_body, json_model, query_model, raw_body
 
 app = APIGatewayHttpResolver()
 
@@ -64,7 +65,7 @@ def approve(channel: str, order_id: str) -> dict[str, Any]:
 @app.post("/api/v1/orders/<channel>/<order_id>/reject")
 def reject(channel: str, order_id: str) -> dict[str, Any]:
     adapters, tenant_id = _signed_in()
-    body = body_model(seller_api.RejectBody, raw_body(app.current_event.raw_event))
+    body = json_model(seller_api.RejectBody, raw_body(app.current_event.raw_event))
     return seller_api.reject(seller_api.order_ref(tenant_id, channel, order_id), body, adapters)
 
 
@@ -84,7 +85,7 @@ def folios() -> dict[str, Any]:
 @app.post("/api/v1/folios")
 def add_folios() -> dict[str, Any]:
     adapters, tenant_id = _signed_in()
-    body = body_model(seller_api.FoliosBody, raw_body(app.current_event.raw_event))
+    body = json_model(seller_api.FoliosBody, raw_body(app.current_event.raw_event))
     return seller_api.add_folios(tenant_id, body, adapters)
 
 
@@ -120,6 +121,52 @@ def preview_message_template(channel: str) -> dict[str, Any]:
         message_templates.PreviewRequest, app.current_event.decoded_body
     )
     return message_templates.preview_template(tenant_id, channel, request, adapters)
+
+
+# ---------------------------------------------------------------- the seller's ERP
+def _json(body: dict[str, Any], status_code: int = 200) -> Response:
+    return Response(
+        status_code=status_code, content_type=JSON, body=json.dumps(body, ensure_ascii=False)
+    )
+
+
+@app.get("/api/v1/erp")
+def show_erp() -> dict[str, Any]:
+    adapters, tenant_id = _signed_in()
+    return erp.show(tenant_id, adapters)
+
+
+@app.put("/api/v1/erp")
+def configure_erp() -> Response:
+    adapters, tenant_id = _signed_in()
+    body = json_model(erp.ErpSettingsBody, raw_body(app.current_event.raw_event))
+    view, created = erp.configure(tenant_id, body, adapters)
+    return _json(view, 201 if created else 200)
+
+
+@app.post("/api/v1/erp/rotate-secret")
+def rotate_erp_secret() -> dict[str, Any]:
+    adapters, tenant_id = _signed_in()
+    return erp.rotate_secret(tenant_id, adapters)
+
+
+@app.post("/api/v1/erp/test")
+def test_erp() -> dict[str, Any]:
+    adapters, tenant_id = _signed_in()
+    return erp.send_test(tenant_id, adapters)
+
+
+@app.get("/api/v1/erp/deliveries")
+def list_erp_deliveries() -> dict[str, Any]:
+    adapters, tenant_id = _signed_in()
+    query = query_model(erp.DeliveriesQuery, app.current_event.query_string_parameters)
+    return erp.list_deliveries(tenant_id, adapters, limit=query.limit, cursor=query.cursor)
+
+
+@app.post("/api/v1/erp/deliveries/<delivery_id>/redeliver")
+def redeliver_to_erp(delivery_id: str) -> Response:
+    adapters, tenant_id = _signed_in()
+    return _json(erp.redeliver(tenant_id, delivery_id, adapters), 202)
 
 
 @app.exception_handler(PostventaError)

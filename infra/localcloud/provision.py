@@ -388,6 +388,64 @@ class StateMachineKind(ResourceKind):
             )
 
 
+class EventRuleKind(ResourceKind):
+    """A pattern rule declared on its own (targets such as an SQS queue, which a function's
+    EventBridgeRule event cannot have), delivered like the functions' rules (events.py).
+    Scheduled rules come from functions' Schedule events; target retry policies and dead-letter
+    configs are AWS's delivery guarantees and are not simulated."""
+
+    resource_type = "AWS::Events::Rule"
+
+    def attributes(self, naming: Naming, logical_id: str, props: Props) -> Attributes:
+        name = naming.name(logical_id, props, "Name")
+        return {"Ref": name, "Arn": naming.arn("events", f"rule/{name}")}
+
+    def read(self, stack: LocalStack, logical_id: str, props: dict[str, Any]) -> None:
+        if "EventPattern" not in props or "ScheduleExpression" in props:
+            raise TemplateError(
+                f"{logical_id}: solo reglas con EventPattern (las programadas van como evento "
+                "Schedule de una función)"
+            )
+        if str(props.get("State", "ENABLED")) != "ENABLED":
+            return
+        bus = str(props.get("EventBusName", "default")).rsplit("/", 1)[-1]
+        name = stack.attributes[logical_id]["Ref"]
+        stack.attributes[logical_id]["Arn"] = _rule_arn(stack.template, bus, name)
+        targets = []
+        for target in props.get("Targets") or []:
+            if "InputTransformer" in target:
+                raise TemplateError(f"{logical_id}: InputTransformer sin soporte local")
+            targets.append(
+                RuleTarget(
+                    str(target["Arn"]),
+                    str(target["Id"]),
+                    _input_str(target.get("Input")),
+                    target.get("InputPath"),
+                )
+            )
+        stack.pattern_rules.append(
+            PatternRuleSpec(logical_id, name, props["EventPattern"], bus, targets)
+        )
+
+
+class QueuePolicyKind(ResourceKind):
+    """A queue's resource policy, set on each queue it names (moto stores it, enforces none)."""
+
+    resource_type = "AWS::SQS::QueuePolicy"
+
+    def attributes(self, naming: Naming, logical_id: str, props: Props) -> Attributes:
+        return {"Ref": naming.physical(logical_id)}
+
+    def create_all(self, stack: LocalStack, client: ClientFactory) -> None:
+        sqs = client("sqs")
+        for logical_id in stack.logical_ids(self):
+            props = stack.properties[logical_id]
+            policy = json.dumps(props["PolicyDocument"])
+            for url in props.get("Queues") or []:
+                url = stack.renamed.get(str(url), str(url))
+                sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
+
+
 #: Every supported resource type, in the order resources are read and created (what others
 #: point at first: layers before functions, queues before their consumers).
 ORDER: tuple[ResourceKind, ...] = (
@@ -399,6 +457,8 @@ ORDER: tuple[ResourceKind, ...] = (
     EventBusKind(),
     FunctionKind(),
     StateMachineKind(),
+    EventRuleKind(),
+    QueuePolicyKind(),
 )
 KINDS: dict[str, ResourceKind] = {kind.resource_type: kind for kind in ORDER}
 

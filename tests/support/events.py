@@ -96,3 +96,75 @@ def load_function(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def eventbridge_event(
+    detail_type: str, detail: dict[str, Any], *, event_id: str | None = None
+) -> dict[str, Any]:
+    """A bus event as an EventBridge rule delivers it to its target (the whole envelope)."""
+    return {
+        "version": "0",
+        "id": event_id or str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": "postventa",
+        "account": "123456789012",
+        "time": "2026-11-20T16:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail,
+    }
+
+
+def invoice_stamped(
+    *,
+    tenant_id: str = "tienda",
+    order_id: str = "1001",
+    uuid_: str = "5A1B3C4D-0000-4000-8000-00000000A001",
+    xml_key: str | None = None,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """InvoiceStamped as the lifecycle publishes it (the contract in decision 0014)."""
+    return eventbridge_event(
+        "InvoiceStamped",
+        {
+            "tenant_id": tenant_id,
+            "channel": "shopify",
+            "order_id": order_id,
+            "occurred_at": "2026-11-20T16:00:00.123Z",
+            "uuid": uuid_,
+            "serie": "F",
+            "folio": "17",
+            "total": "599.00",
+            "currency": "MXN",
+            "xml_key": xml_key or f"invoices/{tenant_id}/2026/11/{uuid_}.xml",
+        },
+        event_id=event_id,
+    )
+
+
+def invoice_cancelled(
+    *, tenant_id: str = "tienda", uuid_: str = "5A1B3C4D-0000-4000-8000-00000000A001"
+) -> dict[str, Any]:
+    return eventbridge_event(
+        "InvoiceCancelled",
+        {
+            "tenant_id": tenant_id,
+            "channel": "shopify",
+            "order_id": "1001",
+            "occurred_at": "2026-11-21T10:00:00.000Z",
+            "uuid": uuid_,
+            "motivo": "02",
+            "status": "cancelada",
+        },
+    )
+
+
+#: A stamped CFDI 4.0's outline with our own values (amounts as the ERP reads them).
+STAMPED_XML = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<cfdi:Comprobante xmlns:cfdi="http://www.sat.gob.mx/cfd/4" Version="4.0" Serie="F" '
+    b'Folio="17" SubTotal="516.38" Descuento="0.00" Moneda="MXN" Total="599.00" '
+    b'TipoDeComprobante="I"><cfdi:Emisor Rfc="EKU9003173C9" Nombre="ESCUELA KEMPER URGATE" '
+    b'RegimenFiscal="601"/><cfdi:Impuestos TotalImpuestosTrasladados="82.62"/>'
+    b"</cfdi:Comprobante>"
+)

@@ -18,9 +18,20 @@ from postventa.domain.billing_links import CLAIM_LEASE_SECONDS, BillingLink
 from postventa.domain.clock import iso
 from postventa.domain.invoices import FolioAccount, FolioReservation, FolioState
 from postventa.domain.messages import MessageTemplate, RenderedMessage
+from postventa.domain.erp import (
+    SETTLED,
+    AttemptOutcome,
+    DeliveryStatus,
+    ErpDelivery,
+    ErpEndpoint,
+    InvalidErpUrlError,
+    PostResult,
+    check_url,
+)
 from postventa.domain.orders import Order, OrderRecord, OrderRef
 from postventa.domain.ports import (
     Email,
+    ErpDeliveryPage,
     HistoryEntry,
     OrderPage,
     RejectedWebhook,
@@ -42,6 +53,7 @@ TEST_SETTINGS = Settings(
     ORDERS_QUEUE_URL="https://sqs.example/orders",
     LIFECYCLE_STATE_MACHINE_ARN="arn:aws:states:us-east-1:123456789012:stateMachine:x",
     EXCHANGE_RATES="sandbox",
+    ERP_QUEUE_URL="https://sqs.example/erp",
 )
 
 
@@ -549,6 +561,157 @@ class FakePacs:
         if faults.get("reject_rfcs") is not None:
             faults["reject_rfcs"] = frozenset(faults["reject_rfcs"])
         return SandboxPac(store=self._store, faults=FaultInjection(**faults))
+class FakeErpEndpoints:
+    def __init__(self) -> None:
+        self.endpoints: dict[str, ErpEndpoint] = {}
+        self.secrets: dict[str, str] = {}
+
+    def get(self, tenant_id: str) -> ErpEndpoint | None:
+        return self.endpoints.get(tenant_id)
+
+    def put(self, endpoint: ErpEndpoint) -> None:
+        self.endpoints[endpoint.tenant_id] = endpoint
+
+    def signing_secret(self, tenant_id: str) -> str | None:
+        return self.secrets.get(tenant_id)
+
+    def put_signing_secret(self, tenant_id: str, secret: str) -> None:
+        self.secrets[tenant_id] = secret
+
+
+class FakeErpDeliveries:
+    """The log's conditional writes, as DynamoErpDeliveries makes them."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], ErpDelivery] = {}
+
+    def open(self, delivery: ErpDelivery) -> ErpDelivery:
+        return self.records.setdefault((delivery.tenant_id, delivery.delivery_id), delivery)
+
+    def get(self, tenant_id: str, delivery_id: str) -> ErpDelivery | None:
+        return self.records.get((tenant_id, delivery_id))
+
+    def claim(self, delivery: ErpDelivery, *, now: int, lease_seconds: int, at: str) -> bool:
+        key = (delivery.tenant_id, delivery.delivery_id)
+        current = self.records.get(key)
+        if (
+            current is None
+            or current.round != delivery.round
+            or current.status in SETTLED
+            or (current.lease_until is not None and current.lease_until >= now)
+        ):
+            return False
+        self.records[key] = current.model_copy(
+            update={
+                "attempts": current.attempts + 1,
+                "lease_until": now + lease_seconds,
+                "last_attempt_at": at,
+                "updated_at": at,
+            }
+        )
+        return True
+
+    def finish(self, delivery: ErpDelivery, outcome: AttemptOutcome, *, at: str) -> bool:
+        key = (delivery.tenant_id, delivery.delivery_id)
+        current = self.records.get(key)
+        if current is None or current.round != delivery.round:
+            return False
+        self.records[key] = current.model_copy(
+            update={
+                "status": outcome.status,
+                "last_status_code": outcome.status_code,
+                "last_error": outcome.error,
+                "next_retry_at": outcome.next_retry_at,
+                "delivered_at": outcome.delivered_at,
+                "lease_until": None,
+                "updated_at": at,
+            }
+        )
+        return True
+
+    def reopen(self, tenant_id: str, delivery_id: str, *, at: str) -> ErpDelivery | None:
+        current = self.records.get((tenant_id, delivery_id))
+        if current is None:
+            return None
+        reopened = current.model_copy(
+            update={
+                "round": current.round + 1,
+                "status": DeliveryStatus.PENDING,
+                "attempts": 0,
+                "updated_at": at,
+                **dict.fromkeys(
+                    (
+                        "last_status_code",
+                        "last_error",
+                        "next_retry_at",
+                        "delivered_at",
+                        "lease_until",
+                        "last_attempt_at",
+                    )
+                ),
+            }
+        )
+        self.records[(tenant_id, delivery_id)] = reopened
+        return reopened
+
+    def list_recent(self, tenant_id: str, limit: int, cursor: str | None = None) -> ErpDeliveryPage:
+        mine = sorted(
+            (d for d in self.records.values() if d.tenant_id == tenant_id),
+            key=lambda d: (d.created_at, d.delivery_id),
+            reverse=True,
+        )
+        start = int(cursor or 0)
+        more = start + limit < len(mine)
+        return ErpDeliveryPage(
+            deliveries=mine[start : start + limit], next_cursor=str(start + limit) if more else None
+        )
+
+
+@dataclass
+class PostedToErp:
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
+class FakeErpPoster:
+    """Answers from `answers` in order (then 200); refuses URLs as the real poster does."""
+
+    def __init__(self) -> None:
+        self.answers: list[PostResult] = []
+        self.posted: list[PostedToErp] = []
+
+    def post(
+        self, url: str, body: bytes, headers: Mapping[str, str], *, allow_loopback: bool
+    ) -> PostResult:
+        try:
+            check_url(url, allow_loopback=allow_loopback)
+        except InvalidErpUrlError as exc:
+            return PostResult(blocked=True, error=exc.message)
+        self.posted.append(PostedToErp(url, body, dict(headers)))
+        return self.answers.pop(0) if self.answers else PostResult(status_code=200)
+
+
+class FakeErpQueue:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.hidden: list[tuple[str, int]] = []  # (receipt handle, seconds)
+
+    def send(self, body: str) -> None:
+        self.sent.append(body)
+
+    def retry_later(self, receipt_handle: str, seconds: int) -> None:
+        self.hidden.append((receipt_handle, seconds))
+
+
+class FakeInvoiceFiles:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def get(self, tenant_id: str, key: str) -> bytes:
+        from postventa.storage.invoice_files import check_invoice_key
+
+        return self.objects[check_invoice_key(tenant_id, key)]
 
 
 @dataclass
@@ -574,6 +737,11 @@ class FakeAdapters:
     documents: FakeDocuments = field(default_factory=FakeDocuments)
     pacs: FakePacs = field(default_factory=FakePacs)
     message_templates: FakeMessageTemplates = field(default_factory=FakeMessageTemplates)
+    erp_endpoints: FakeErpEndpoints = field(default_factory=FakeErpEndpoints)
+    erp_deliveries: FakeErpDeliveries = field(default_factory=FakeErpDeliveries)
+    erp_poster: FakeErpPoster = field(default_factory=FakeErpPoster)
+    erp_queue: FakeErpQueue = field(default_factory=FakeErpQueue)
+    invoice_files: FakeInvoiceFiles = field(default_factory=FakeInvoiceFiles)
     orders: FakeOrders = field(init=False)
     # The product's own channel registry over the fake mailer: stores' buyers by email,
     # marketplaces only once a test registers a messenger for them.

@@ -19,15 +19,18 @@ from postventa.settings import Settings
 
 if TYPE_CHECKING:
     from postventa.messaging.email import SesMailer
+    from postventa.messaging.erp_http import HttpErpPoster
     from postventa.messaging.events import EventBridgePublisher
     from postventa.messaging.exchange_rates import BanxicoRates, SandboxRates
     from postventa.messaging.messengers import ChannelMessengers
     from postventa.messaging.pacs import AwsPacs
-    from postventa.messaging.queue import SqsOrderQueue
+    from postventa.messaging.queue import SqsErpQueue, SqsOrderQueue
     from postventa.storage.billing_links import DynamoBillingLinks
     from postventa.storage.credentials import SecretsManagerCredentials
     from postventa.storage.documents import S3Documents
+    from postventa.storage.erp import DynamoErpDeliveries, DynamoErpEndpoints
     from postventa.storage.folios import DynamoFolios
+    from postventa.storage.invoice_files import S3InvoiceFiles
     from postventa.storage.message_templates import DynamoMessageTemplates
     from postventa.storage.orders import DynamoOrders
     from postventa.storage.payloads import S3Payloads
@@ -161,6 +164,36 @@ class AwsAdapters:
         if self.settings.exchange_rates == "sandbox":
             return SandboxRates()
         return BanxicoRates(self._banxico_token)
+
+    @functools.cached_property
+    def erp_endpoints(self) -> DynamoErpEndpoints:
+        from postventa.storage.erp import DynamoErpEndpoints
+
+        return DynamoErpEndpoints(self._table, self._client("secretsmanager"))
+
+    @functools.cached_property
+    def erp_deliveries(self) -> DynamoErpDeliveries:
+        from postventa.storage.erp import DynamoErpDeliveries
+
+        return DynamoErpDeliveries(self._table)
+
+    @functools.cached_property
+    def erp_poster(self) -> HttpErpPoster:
+        from postventa.messaging.erp_http import HttpErpPoster
+
+        return HttpErpPoster()
+
+    @functools.cached_property
+    def erp_queue(self) -> SqsErpQueue:
+        from postventa.messaging.queue import SqsErpQueue
+
+        return SqsErpQueue(self._client("sqs"), self.settings.require("erp_queue_url"))
+
+    @functools.cached_property
+    def invoice_files(self) -> S3InvoiceFiles:
+        from postventa.storage.invoice_files import S3InvoiceFiles
+
+        return S3InvoiceFiles(self._client("s3"), self.settings.documents_bucket)
 
     def _banxico_token(self) -> str:
         from postventa.storage.secrets import banxico_token

@@ -32,6 +32,10 @@ class Settings(BaseModel):
     orders_queue_url: str | None = Field(None, alias="ORDERS_QUEUE_URL")
     lifecycle_state_machine_arn: str | None = Field(None, alias="LIFECYCLE_STATE_MACHINE_ARN")
     exchange_rates: Literal["banxico", "sandbox"] = Field(alias="EXCHANGE_RATES")
+    erp_queue_url: str | None = Field(None, alias="ERP_QUEUE_URL")
+    # Policy, not infrastructure: whether a seller's ERP may be this machine (http://127.0.0.1),
+    # which only the local cloud allows (template parameter ErpAllowLoopback).
+    erp_allow_loopback: bool = Field(False, alias="ERP_ALLOW_LOOPBACK")
     # Product limit, not infrastructure: the largest webhook body accepted (SQS claim check above
     # ~200 KiB, services/webhooks.py).
     max_webhook_body_bytes: int = Field(256 * 1024, alias="MAX_WEBHOOK_BODY_BYTES", gt=0)

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from postventa.domain.billing_links import BillingLink
 from postventa.domain.invoices import FolioAccount, FolioReservation
 from postventa.domain.messages import MessageTemplate, RenderedMessage
+from postventa.domain.erp import AttemptOutcome, ErpDelivery, ErpEndpoint, PostResult
 from postventa.domain.orders import Order, OrderRecord, OrderRef
 from postventa.domain.status import OrderStatus, Transition
 from postventa.domain.tenants import Tenant
@@ -304,6 +305,69 @@ class Credentials(Protocol):
     def load_pac_credentials(self, secret: str) -> PacCredentials: ...
 
 
+class ErpEndpoints(Protocol):
+    """A tenant's ERP settings (DynamoDB) and the secret that signs its POSTs (Secrets Manager,
+    never DynamoDB, never logs)."""
+
+    def get(self, tenant_id: str) -> ErpEndpoint | None: ...
+
+    def put(self, endpoint: ErpEndpoint) -> None: ...
+
+    def signing_secret(self, tenant_id: str) -> str | None: ...
+
+    def put_signing_secret(self, tenant_id: str, secret: str) -> None: ...
+
+
+class ErpDeliveryPage(BaseModel):
+    deliveries: list[ErpDelivery]
+    next_cursor: str | None = None
+
+
+class ErpDeliveries(Protocol):
+    """The delivery log: one record per (tenant, bus event), kept 90 days."""
+
+    def open(self, delivery: ErpDelivery) -> ErpDelivery:
+        """Store `delivery` unless its id is already logged; returns the stored record."""
+
+    def get(self, tenant_id: str, delivery_id: str) -> ErpDelivery | None: ...
+
+    def claim(self, delivery: ErpDelivery, *, now: int, lease_seconds: int, at: str) -> bool:
+        """Start an attempt: one conditional write that counts it and takes a lease, only while
+        the record is in the same round, not settled, and no other attempt holds a lease."""
+
+    def finish(self, delivery: ErpDelivery, outcome: AttemptOutcome, *, at: str) -> bool:
+        """Record the attempt's outcome and release the lease; False when the seller re-queued
+        the delivery meanwhile (another round: this outcome is stale)."""
+
+    def reopen(self, tenant_id: str, delivery_id: str, *, at: str) -> ErpDelivery | None:
+        """The seller's redeliver: a new round, `pendiente`, attempts from zero; None when the
+        delivery does not exist."""
+
+    def list_recent(
+        self, tenant_id: str, limit: int, cursor: str | None = None
+    ) -> ErpDeliveryPage: ...
+
+
+class ErpPoster(Protocol):
+    def post(
+        self, url: str, body: bytes, headers: Mapping[str, str], *, allow_loopback: bool
+    ) -> PostResult:
+        """POST once (no redirects followed, a few seconds at most); never raises for what the
+        network or the ERP did: the result says it."""
+
+
+class ErpQueue(Protocol):
+    def send(self, body: str) -> None: ...
+
+    def retry_later(self, receipt_handle: str, seconds: int) -> None:
+        """Keep a received message hidden for `seconds` (the next attempt's delay)."""
+
+
+class InvoiceFiles(Protocol):
+    def get(self, tenant_id: str, key: str) -> bytes:
+        """A stamped document under the tenant's own `invoices/{tenant_id}/` prefix."""
+
+
 class Adapters(Protocol):
     """Everything a service may use, built once per process by `postventa.bootstrap`."""
 
@@ -349,3 +413,12 @@ class Adapters(Protocol):
     def documents(self) -> Documents: ...
     @property
     def pacs(self) -> Pacs: ...
+    def erp_endpoints(self) -> ErpEndpoints: ...
+    @property
+    def erp_deliveries(self) -> ErpDeliveries: ...
+    @property
+    def erp_poster(self) -> ErpPoster: ...
+    @property
+    def erp_queue(self) -> ErpQueue: ...
+    @property
+    def invoice_files(self) -> InvoiceFiles: ...

@@ -116,3 +116,22 @@ BILLING_MESSAGE_PREFIX = "MESSAGE#billing_request#"
 
 def billing_message_key(tenant_id: str, channel: str) -> dict[str, str]:
     return {"pk": tenant_pk(tenant_id), "sk": f"{BILLING_MESSAGE_PREFIX}{channel}"}
+
+
+def erp_settings_key(tenant_id: str) -> dict[str, str]:
+    """The tenant's ERP settings. Every ERP item's partition key starts `T#{tenant}#ERP`, so an
+    IAM LeadingKeys condition can confine the seller API's writes to them."""
+    return {"pk": f"T#{tenant_id}#ERP", "sk": "SETTINGS"}
+
+
+def erp_delivery_pk_prefix(tenant_id: str) -> str:
+    return f"T#{tenant_id}#ERP#DELIVERY#"
+
+
+def erp_delivery_key(tenant_id: str, delivery_id: str) -> dict[str, str]:
+    return {"pk": erp_delivery_pk_prefix(tenant_id) + delivery_id, "sk": "DELIVERY"}
+
+
+def erp_deliveries_index_pk(tenant_id: str) -> str:
+    """gsi1: the tenant's ERP deliveries, newest first (gsi1sk = created_at#delivery_id)."""
+    return f"T#{tenant_id}#ERP#DELIVERIES"

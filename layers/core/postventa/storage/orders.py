@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
@@ -15,9 +12,8 @@ from postventa.domain.clock import iso
 from postventa.domain.orders import Order, OrderRecord, OrderRef
 from postventa.domain.ports import Clock, HistoryEntry, OrderPage
 from postventa.domain.status import OrderStatus, Transition
-from postventa.errors import BadRequestError
 from postventa.storage import keys
-from postventa.storage.table import conditional
+from postventa.storage.table import conditional, newest_first
 
 # OrderRecord fields a service may set besides the status (everything else is the table's).
 _NOTE_FIELDS = frozenset(OrderRecord.model_fields) - {
@@ -101,21 +97,15 @@ class DynamoOrders:
     def _page(
         self, index: str, index_pk: str, tenant_id: str, limit: int, cursor: str | None
     ) -> OrderPage:
-        kwargs: dict[str, Any] = {
-            "IndexName": index,
-            "KeyConditionExpression": f"{index}pk = :p",
-            "ExpressionAttributeValues": {":p": index_pk},
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if cursor:
-            kwargs["ExclusiveStartKey"] = _decode_cursor(cursor, index, index_pk, tenant_id)
-        page = self._table.query(**kwargs)
-        last = page.get("LastEvaluatedKey")
-        return OrderPage(
-            orders=[record_from_item(i) for i in page.get("Items", [])],
-            next_cursor=_encode_cursor(last) if last else None,
+        items, next_cursor = newest_first(
+            self._table,
+            index=index,
+            index_pk=index_pk,
+            pk_prefix=keys.tenant_pk(tenant_id) + "#",
+            limit=limit,
+            cursor=cursor,
         )
+        return OrderPage(orders=[record_from_item(i) for i in items], next_cursor=next_cursor)
 
     def list_by_status(self, tenant_id: str, status: OrderStatus) -> Iterator[OrderRecord]:
         kwargs: dict[str, Any] = {
@@ -240,28 +230,3 @@ class DynamoOrders:
 
 def _key(ref: OrderRef) -> dict[str, str]:
     return keys.order_key(ref.tenant_id, ref.channel, ref.order_id)
-
-
-def _encode_cursor(last_key: Mapping[str, Any]) -> str:
-    raw = json.dumps({k: str(v) for k, v in last_key.items()}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
-
-
-def _decode_cursor(cursor: str, index: str, index_pk: str, tenant_id: str) -> dict[str, str]:
-    """The page's start key; refused unless it lies in the caller's own listing (a cursor is
-    opaque to the seller, but a tampered one must never reach another tenant's orders)."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key = json.loads(raw)
-    except (ValueError, binascii.Error):
-        raise BadRequestError("El cursor de paginación no es válido.") from None
-    expected = {"pk", "sk", f"{index}pk", f"{index}sk"}
-    if (
-        not isinstance(key, dict)
-        or set(key) != expected
-        or not all(isinstance(v, str) for v in key.values())
-        or key[f"{index}pk"] != index_pk
-        or not key["pk"].startswith(keys.tenant_pk(tenant_id) + "#")
-    ):
-        raise BadRequestError("El cursor de paginación no es válido.")
-    return key

@@ -75,17 +75,15 @@ def query_model(model: type[_M], params: Mapping[str, str] | None) -> _M:
         ) from None
 
 
-def body_model(model: type[_M], raw: bytes) -> _M:
+def json_model(model: type[_M], body: bytes) -> _M:
     """A JSON request body as `model`, or a 400 naming each bad field (never a 5xx)."""
-    if not raw.strip():
-        raw = b"{}"
     try:
-        return model.model_validate_json(raw)
+        return model.model_validate_json(body or b"{}")
     except ValidationError as exc:
         if any(e["type"] == "json_invalid" for e in exc.errors()):
             raise BadRequestError("El cuerpo de la petición no es JSON válido.") from None
-        fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors() if e["loc"]})
+        fields = sorted({".".join(map(str, e["loc"])) for e in exc.errors() if e["loc"]})
         raise BadRequestError(
-            "Datos no válidos: " + ", ".join(fields or ["cuerpo"]) + ".",
+            "Campos no válidos: " + ", ".join(fields or ["cuerpo"]) + ".",
             details={"campos": fields},
         ) from None
