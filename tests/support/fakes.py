@@ -16,8 +16,6 @@ from typing import Any
 
 from postventa.domain.billing_links import CLAIM_LEASE_SECONDS, BillingLink
 from postventa.domain.clock import iso
-from postventa.domain.invoices import FolioAccount, FolioReservation, FolioState
-from postventa.domain.messages import MessageTemplate, RenderedMessage
 from postventa.domain.erp import (
     SETTLED,
     AttemptOutcome,
@@ -28,6 +26,8 @@ from postventa.domain.erp import (
     PostResult,
     check_url,
 )
+from postventa.domain.invoices import FolioAccount, FolioReservation, FolioState
+from postventa.domain.messages import MessageTemplate, RenderedMessage
 from postventa.domain.orders import Order, OrderRecord, OrderRef
 from postventa.domain.ports import (
     Email,
@@ -561,6 +561,8 @@ class FakePacs:
         if faults.get("reject_rfcs") is not None:
             faults["reject_rfcs"] = frozenset(faults["reject_rfcs"])
         return SandboxPac(store=self._store, faults=FaultInjection(**faults))
+
+
 class FakeErpEndpoints:
     def __init__(self) -> None:
         self.endpoints: dict[str, ErpEndpoint] = {}

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import BaseModel
 
 from postventa.domain.billing_links import BillingLink
+from postventa.domain.erp import AttemptOutcome, ErpDelivery, ErpEndpoint, PostResult
 from postventa.domain.invoices import FolioAccount, FolioReservation
 from postventa.domain.messages import MessageTemplate, RenderedMessage
-from postventa.domain.erp import AttemptOutcome, ErpDelivery, ErpEndpoint, PostResult
 from postventa.domain.orders import Order, OrderRecord, OrderRef
 from postventa.domain.status import OrderStatus, Transition
 from postventa.domain.tenants import Tenant
