@@ -526,17 +526,27 @@ class FakeFolios:
 
 
 class FakeDocuments:
+    """Documents by key, refused outside the tenant's prefix as the S3 adapter refuses them."""
+
     def __init__(self) -> None:
-        self.objects: dict[str, tuple[bytes, str]] = {}
+        self.objects: dict[str, bytes] = {}
+        self.content_types: dict[str, str] = {}
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
-        self.objects[key] = (data, content_type)
+    def put(self, tenant_id: str, key: str, data: bytes, content_type: str) -> None:
+        from postventa.storage.documents import check_invoice_key
 
-    def get(self, key: str) -> bytes | None:
-        found = self.objects.get(key)
-        return found[0] if found else None
+        self.objects[check_invoice_key(tenant_id, key)] = data
+        self.content_types[key] = content_type
 
-    def download_url(self, key: str, filename: str, seconds: int) -> str:
+    def get(self, tenant_id: str, key: str) -> bytes | None:
+        from postventa.storage.documents import check_invoice_key
+
+        return self.objects.get(check_invoice_key(tenant_id, key))
+
+    def download_url(self, tenant_id: str, key: str, filename: str, seconds: int) -> str:
+        from postventa.storage.documents import check_invoice_key
+
+        check_invoice_key(tenant_id, key)
         return f"https://documentos.example.test/{key}?descarga={filename}&vence={seconds}"
 
 
@@ -706,16 +716,6 @@ class FakeErpQueue:
         self.hidden.append((receipt_handle, seconds))
 
 
-class FakeInvoiceFiles:
-    def __init__(self) -> None:
-        self.objects: dict[str, bytes] = {}
-
-    def get(self, tenant_id: str, key: str) -> bytes:
-        from postventa.storage.invoice_files import check_invoice_key
-
-        return self.objects[check_invoice_key(tenant_id, key)]
-
-
 @dataclass
 class FakeAdapters:
     """Every port, in memory; `settings` are the test values above."""
@@ -743,7 +743,6 @@ class FakeAdapters:
     erp_deliveries: FakeErpDeliveries = field(default_factory=FakeErpDeliveries)
     erp_poster: FakeErpPoster = field(default_factory=FakeErpPoster)
     erp_queue: FakeErpQueue = field(default_factory=FakeErpQueue)
-    invoice_files: FakeInvoiceFiles = field(default_factory=FakeInvoiceFiles)
     orders: FakeOrders = field(init=False)
     # The product's own channel registry over the fake mailer: stores' buyers by email,
     # marketplaces only once a test registers a messenger for them.

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from postventa.storage.documents import S3Documents
     from postventa.storage.erp import DynamoErpDeliveries, DynamoErpEndpoints
     from postventa.storage.folios import DynamoFolios
-    from postventa.storage.invoice_files import S3InvoiceFiles
     from postventa.storage.message_templates import DynamoMessageTemplates
     from postventa.storage.orders import DynamoOrders
     from postventa.storage.payloads import S3Payloads
@@ -188,12 +187,6 @@ class AwsAdapters:
         from postventa.messaging.queue import SqsErpQueue
 
         return SqsErpQueue(self._client("sqs"), self.settings.require("erp_queue_url"))
-
-    @functools.cached_property
-    def invoice_files(self) -> S3InvoiceFiles:
-        from postventa.storage.invoice_files import S3InvoiceFiles
-
-        return S3InvoiceFiles(self._client("s3"), self.settings.documents_bucket)
 
     def _banxico_token(self) -> str:
         from postventa.storage.secrets import banxico_token

@@ -13,8 +13,8 @@ from postventa.aws import client, reset_clients, resource
 from postventa.domain.erp import AttemptOutcome, DeliveryStatus, ErpDelivery, ErpEndpoint
 from postventa.errors import BadRequestError
 from postventa.messaging.queue import SqsErpQueue
+from postventa.storage.documents import InvoiceKeyError, S3Documents
 from postventa.storage.erp import DynamoErpDeliveries, DynamoErpEndpoints, erp_secret_name
-from postventa.storage.invoice_files import InvoiceKeyError, S3InvoiceFiles
 
 pytestmark = pytest.mark.integration
 
@@ -151,16 +151,21 @@ def test_settings_in_the_table_and_the_secret_in_secrets_manager(table: Any) -> 
     assert "pverp_dos" not in repr(items) and "pverp_uno" not in repr(items)
 
 
-def test_invoice_files_are_read_only_under_the_tenants_prefix() -> None:
+def test_invoice_documents_are_read_and_written_only_under_the_tenants_prefix() -> None:
     s3 = client("s3")
     s3.create_bucket(Bucket="docs")
     s3.put_object(Bucket="docs", Key="invoices/tienda/2026/x.xml", Body=b"<x/>")
     s3.put_object(Bucket="docs", Key="invoices/otra/2026/x.xml", Body=b"<y/>")
-    files = S3InvoiceFiles(s3, "docs")
+    files = S3Documents(s3, "docs")
     assert files.get("tienda", "invoices/tienda/2026/x.xml") == b"<x/>"
+    assert files.get("tienda", "invoices/tienda/2026/missing.xml") is None
     for key in ("invoices/otra/2026/x.xml", "invoices/tiendas/x.xml", "webhooks/tienda/x"):
         with pytest.raises(InvoiceKeyError):
             files.get("tienda", key)
+        with pytest.raises(InvoiceKeyError):
+            files.put("tienda", key, b"<z/>", "application/xml")
+        with pytest.raises(InvoiceKeyError):
+            files.download_url("tienda", key, "x.xml", 60)
 
 
 def test_retry_later_hides_the_message_until_its_delay_passes() -> None:

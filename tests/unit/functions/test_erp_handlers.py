@@ -125,7 +125,7 @@ def test_deliveries_are_listed_and_one_can_be_redelivered(
 ) -> None:
     seller_api("PUT", "/api/v1/erp", {"url": URL})
     event = invoice_stamped()
-    adapters.invoice_files.objects[event["detail"]["xml_key"]] = STAMPED_XML
+    adapters.documents.objects[event["detail"]["xml_key"]] = STAMPED_XML
     forwarder(sqs_event([{"MessageId": "m1", "ReceiptHandle": "r1", "Body": json.dumps(event)}]))
 
     status, listed = seller_api("GET", "/api/v1/erp/deliveries")
@@ -147,7 +147,7 @@ def test_the_forwarder_reports_only_the_failed_record_and_delays_it(
     seller_api("PUT", "/api/v1/erp", {"url": URL})
     first, second = invoice_stamped(), invoice_stamped(uuid_="5A1B3C4D-0000-4000-8000-0000000000B2")
     for event in (first, second):
-        adapters.invoice_files.objects[event["detail"]["xml_key"]] = STAMPED_XML
+        adapters.documents.objects[event["detail"]["xml_key"]] = STAMPED_XML
     adapters.erp_poster.answers = [PostResult(status_code=200), PostResult(status_code=500)]
     response = forwarder(
         sqs_event(

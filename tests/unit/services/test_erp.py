@@ -43,7 +43,7 @@ def stamped(adapters: FakeAdapters) -> dict[str, Any]:
     adapters.orders.add(order)
     adapters.orders.note(order.ref, fiscal_data=dict(VALID_FORM))
     event = invoice_stamped()
-    adapters.invoice_files.objects[event["detail"]["xml_key"]] = STAMPED_XML
+    adapters.documents.objects[event["detail"]["xml_key"]] = STAMPED_XML
     return event
 
 
@@ -317,7 +317,7 @@ def forward_other_copy_started(adapters: FakeAdapters, event: dict[str, Any]) ->
 
 def test_an_xml_key_of_another_tenant_is_never_read_or_posted(adapters: FakeAdapters) -> None:
     configured(adapters)
-    adapters.invoice_files.objects["invoices/otra/x.xml"] = STAMPED_XML
+    adapters.documents.objects["invoices/otra/x.xml"] = STAMPED_XML
     event = invoice_stamped(xml_key="invoices/otra/x.xml")
     with pytest.raises(RetryLaterError):
         forward(adapters, event)

@@ -61,7 +61,7 @@ def test_a_folio_then_a_stamp_then_one_email_with_the_xml_and_the_pdf(
     assert (invoice.serie, invoice.folio, invoice.total) == ("T", "1", "599.00")
     assert adapters.folios.spent("tienda") == 1
     assert adapters.folios.account("tienda").available == 9
-    xml = adapters.documents.get(invoice.xml_key)
+    xml = adapters.documents.get("tienda", invoice.xml_key)
     root = etree.fromstring(xml)
     assert root.get("Total") == "599.00" and root.find(f".//{TFD}").get("UUID") == invoice.uuid
     assert invoice.xml_key.startswith("invoices/tienda/shopify/1001/")
@@ -113,12 +113,12 @@ def test_a_pac_outage_is_retried_with_the_same_document_and_then_stamped(
     with pytest.raises(TransientError):
         invoices.stamp(order.ref, adapters)
     sealed_key = adapters.orders.get(order.ref).sealed_key
-    sealed = adapters.documents.get(sealed_key)
+    sealed = adapters.documents.get("tienda", sealed_key)
     assert status(adapters, order) is OrderStatus.STAMPING
     adapters.tenants.put(tenant)  # the PAC is back
     assert invoices.stamp(order.ref, adapters)["result"] == "stamped"
     assert adapters.orders.get(order.ref).sealed_key == sealed_key
-    assert adapters.documents.get(sealed_key) == sealed
+    assert adapters.documents.get("tienda", sealed_key) == sealed
     assert adapters.folios.spent("tienda") == 1
 
 

@@ -269,13 +269,14 @@ class Folios(Protocol):
 
 
 class Documents(Protocol):
-    """Invoice documents (sealed and stamped XML, PDF) in the documents bucket."""
+    """Invoice documents (sealed and stamped XML, PDF) in the documents bucket, always by tenant:
+    a key outside the tenant's own `invoices/{tenant}/` prefix is refused before any S3 call."""
 
-    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+    def put(self, tenant_id: str, key: str, data: bytes, content_type: str) -> None: ...
 
-    def get(self, key: str) -> bytes | None: ...
+    def get(self, tenant_id: str, key: str) -> bytes | None: ...
 
-    def download_url(self, key: str, filename: str, seconds: int) -> str:
+    def download_url(self, tenant_id: str, key: str, filename: str, seconds: int) -> str:
         """A link that downloads the document for `seconds`, then stops working."""
 
 
@@ -363,11 +364,6 @@ class ErpQueue(Protocol):
         """Keep a received message hidden for `seconds` (the next attempt's delay)."""
 
 
-class InvoiceFiles(Protocol):
-    def get(self, tenant_id: str, key: str) -> bytes:
-        """A stamped document under the tenant's own `invoices/{tenant_id}/` prefix."""
-
-
 class Adapters(Protocol):
     """Everything a service may use, built once per process by `postventa.bootstrap`."""
 
@@ -420,5 +416,3 @@ class Adapters(Protocol):
     def erp_poster(self) -> ErpPoster: ...
     @property
     def erp_queue(self) -> ErpQueue: ...
-    @property
-    def invoice_files(self) -> InvoiceFiles: ...

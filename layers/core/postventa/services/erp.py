@@ -498,7 +498,9 @@ def build_payload(
         order["order_number"] = record.order.display_number
     invoice: dict[str, Any] = {"uuid": detail.uuid}
     if isinstance(detail, InvoiceStampedDetail):
-        xml = adapters.invoice_files.get(detail.tenant_id, detail.xml_key)
+        xml = adapters.documents.get(detail.tenant_id, detail.xml_key)
+        if xml is None:
+            raise FileNotFoundError("the stamped XML the event names is not in the bucket")
         invoice.update(
             serie=detail.serie,
             folio=detail.folio,

@@ -160,7 +160,7 @@ def _sealed_document(record: OrderRecord, tenant: Tenant, folio: int, adapters: 
         f"sealed-{folio}.xml"
     )
     if record.sealed_key == key:
-        stored = adapters.documents.get(key)
+        stored = adapters.documents.get(record.ref.tenant_id, key)
         if stored is not None:
             return stored
     from postventa.cfdi.build import build_invoice
@@ -183,7 +183,7 @@ def _sealed_document(record: OrderRecord, tenant: Tenant, folio: int, adapters: 
         raise _SetupError("csd_faltante", exc.message) from None
     comprobante = build_invoice(record.order, issuer, receptor, folio)
     sealed = seal_and_validate(comprobante, csd)
-    adapters.documents.put(key, sealed, "application/xml")
+    adapters.documents.put(record.ref.tenant_id, key, sealed, "application/xml")
     adapters.orders.note(record.ref, sealed_key=key)
     return sealed
 
@@ -225,7 +225,7 @@ def _record_stamp(
 
     ref = record.ref
     key = f"{invoice_prefix(ref.tenant_id, ref.channel, ref.order_id)}{result.uuid}.xml"
-    adapters.documents.put(key, result.xml, "application/xml")
+    adapters.documents.put(ref.tenant_id, key, result.xml, "application/xml")
     cfdi = parse_cfdi(result.xml)
     invoice = Invoice(
         uuid=result.uuid,
@@ -268,7 +268,7 @@ def deliver(ref: OrderRef, adapters: Adapters, *, resend: bool = False) -> dict[
     invoice = record.invoice
     if invoice is None:
         raise NotFoundError("El pedido no tiene factura.")
-    xml = adapters.documents.get(invoice.xml_key)
+    xml = adapters.documents.get(ref.tenant_id, invoice.xml_key)
     if xml is None:
         raise RuntimeError("the stamped XML is missing from the documents bucket")
     pdf = _pdf(record, invoice, xml, adapters)
@@ -295,13 +295,13 @@ def deliver(ref: OrderRef, adapters: Adapters, *, resend: bool = False) -> dict[
 def _pdf(record: OrderRecord, invoice: Invoice, xml: bytes, adapters: Adapters) -> bytes:
     key = invoice.xml_key.removesuffix(".xml") + ".pdf"
     if invoice.pdf_key:
-        stored = adapters.documents.get(invoice.pdf_key)
+        stored = adapters.documents.get(record.ref.tenant_id, invoice.pdf_key)
         if stored is not None:
             return stored
     from postventa.cfdi.pdf import render_pdf
 
     pdf = render_pdf(xml)
-    adapters.documents.put(key, pdf, "application/pdf")
+    adapters.documents.put(record.ref.tenant_id, key, pdf, "application/pdf")
     adapters.orders.note(record.ref, invoice=invoice.model_copy(update={"pdf_key": key}))
     return pdf
 

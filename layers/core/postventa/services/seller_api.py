@@ -117,12 +117,12 @@ def get_order(tenant_id: str, channel: str, order_id: str, adapters: Adapters) -
         name = f"{invoice.serie}{invoice.folio}" or invoice.uuid
         view["invoice"]["descargas"] = {
             "xml": adapters.documents.download_url(
-                invoice.xml_key, f"{name}.xml", DOWNLOAD_LINK_SECONDS
+                tenant_id, invoice.xml_key, f"{name}.xml", DOWNLOAD_LINK_SECONDS
             ),
             **(
                 {
                     "pdf": adapters.documents.download_url(
-                        invoice.pdf_key, f"{name}.pdf", DOWNLOAD_LINK_SECONDS
+                        tenant_id, invoice.pdf_key, f"{name}.pdf", DOWNLOAD_LINK_SECONDS
                     )
                 }
                 if invoice.pdf_key

@@ -1,12 +1,33 @@
 """Invoice documents in the documents bucket (encrypted, private; only our functions read it).
 
 Keys lead with `invoices/{tenant}/`, so a tenant's documents are one prefix and a key always
-names its tenant. Buyers and sellers get a presigned link that expires, never the bucket.
+names its tenant. Every call names the tenant and a key outside its own prefix is refused before
+any S3 call: an event or a record can never make one tenant's invoice reach another tenant
+(its ERP, its buyer, its download link). Buyers and sellers get a presigned link that expires,
+never the bucket.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+INVOICES_PREFIX = "invoices/"
+
+
+class InvoiceKeyError(ValueError):
+    """A document key that does not lie under the tenant's own invoices prefix."""
+
+
+def tenant_invoices_prefix(tenant_id: str) -> str:
+    if not tenant_id or "/" in tenant_id:
+        raise InvoiceKeyError("tenant id cannot be part of an S3 key")
+    return f"{INVOICES_PREFIX}{tenant_id}/"
+
+
+def check_invoice_key(tenant_id: str, key: str) -> str:
+    if not key.startswith(tenant_invoices_prefix(tenant_id)) or "/../" in f"/{key}/":
+        raise InvoiceKeyError("document key outside the tenant's invoices prefix")
+    return key
 
 
 class S3Documents:
@@ -14,23 +35,31 @@ class S3Documents:
         self._client = client
         self._bucket = bucket
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
-        self._client.put_object(Bucket=self._bucket, Key=key, Body=data, ContentType=content_type)
+    def put(self, tenant_id: str, key: str, data: bytes, content_type: str) -> None:
+        self._client.put_object(
+            Bucket=self._bucket,
+            Key=check_invoice_key(tenant_id, key),
+            Body=data,
+            ContentType=content_type,
+        )
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, tenant_id: str, key: str) -> bytes | None:
         try:
-            body: bytes = self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+            response = self._client.get_object(
+                Bucket=self._bucket, Key=check_invoice_key(tenant_id, key)
+            )
         except self._client.exceptions.NoSuchKey:
             return None
+        body: bytes = response["Body"].read()
         return body
 
-    def download_url(self, key: str, filename: str, seconds: int) -> str:
+    def download_url(self, tenant_id: str, key: str, filename: str, seconds: int) -> str:
         return str(
             self._client.generate_presigned_url(
                 "get_object",
                 Params={
                     "Bucket": self._bucket,
-                    "Key": key,
+                    "Key": check_invoice_key(tenant_id, key),
                     "ResponseContentDisposition": f'attachment; filename="{filename}"',
                 },
                 ExpiresIn=seconds,
