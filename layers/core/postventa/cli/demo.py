@@ -158,20 +158,59 @@ def run_demo(args: argparse.Namespace) -> dict[str, Any]:
         raise DemoError(f"El envío del formulario respondió {status}.")
     print(f"    confirmación {status}")
 
-    _step(5, "Estado del pedido en la API del vendedor")
+    _step(5, "Factura: folio, sello con el CSD, timbre del PAC de pruebas (sandbox), PDF")
     auth = {"Authorization": f"Bearer {args.api_key}"}
     order_url = f"{base}/api/v1/orders/shopify/{order_id}"
 
-    def received() -> Any:
+    def settled() -> Any:
         code, data = _http("GET", order_url, headers=auth)
         order = json.loads(data) if code == 200 else None
-        return order if order and order.get("status") == "datos_recibidos" else None
+        done = ("facturada", "error", "correccion", "sin_folios")
+        return order if order and order.get("status") in done else None
 
-    order = _wait("el estado datos_recibidos", received, args.timeout)
+    order = _wait("la factura", settled, args.timeout)
+    if order["status"] != "facturada":
+        reason = order.get("error_reason") or order.get("status")
+        raise DemoError(f"El pedido quedó en «{order['status']}»: {reason}")
+    invoice = order["invoice"]
+    print(f"    folio fiscal (UUID): {invoice['uuid']}")
+    serie_folio = f"{invoice['serie']}-{invoice['folio']}"
+    print(f"    serie y folio: {serie_folio}, total {invoice['total']} {invoice['currency']}")
+    if invoice.get("test_stamp"):
+        print("    timbre de pruebas: SIN VALIDEZ FISCAL (el PDF y el correo lo dicen)")
+
+    _step(6, "El comprador recibe su factura por correo")
+
+    def invoice_mail() -> Any:
+        code, data = _http("GET", f"{base}/_local/mail.json")
+        if code != 200:
+            return None
+        found = [
+            m
+            for m in json.loads(data)
+            if number in (m.get("subject") or "") and m.get("attachments")
+        ]
+        return found[0] if found else None
+
+    mail = _wait("el correo con la factura", invoice_mail, args.timeout)
+    print(f"    para: {', '.join(mail.get('to') or [])}")
+    print(f"    asunto: {mail.get('subject')}")
+    for item in mail["attachments"]:
+        print(f"    adjunto: {item['filename']} ({item['content_type']}, {item['size']:,} bytes)")
+    links = invoice.get("descargas") or {}
+    if links.get("pdf"):
+        print(f"    PDF para el vendedor (la liga vence en minutos): {links['pdf']}")
+
+    _step(7, "El historial del pedido en la API del vendedor")
+    code, data = _http("GET", order_url, headers=auth)
+    order = json.loads(data) if code == 200 else order
     print(f"    estado: {order['status']}")
     for event in order.get("history", []):
         print(f"      · {event.get('at', '')}  {event.get('event_type', '')}")
-    print("\nListo: cada salto fue el real (gateway, SQS, DynamoDB, Step Functions, SES).")
+    print(
+        "\nListo: cada salto fue el real (gateway, SQS, DynamoDB, Step Functions, SES, S3); "
+        "el timbre, del PAC de pruebas."
+    )
     return order
 
 
