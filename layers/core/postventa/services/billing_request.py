@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from postventa.domain.billing_links import link_expiry
-from postventa.domain.clock import epoch
+from postventa.domain.billing_links import global_period_end, link_expiry
 from postventa.domain.orders import OrderRecord, OrderRef
 from postventa.domain.ports import Adapters, Email
 from postventa.domain.status import BILLING_REQUESTED
@@ -30,7 +29,7 @@ class BillingRequestTask(BaseModel):
 @dataclass(frozen=True)
 class BillingRequestOutcome:
     sent: bool
-    reason: str  # enviado | sin_email
+    reason: str  # enviado | sin_email | plazo_vencido
 
 
 def form_url(adapters: Adapters, token: str) -> str:
@@ -50,7 +49,18 @@ def send_billing_request(task: BillingRequestTask, adapters: Adapters) -> Billin
         adapters.orders.note(ref, billing_request_skipped="sin_email")
         logger.info("billing request not sent: order has no buyer email")
         return BillingRequestOutcome(sent=False, reason="sin_email")
-    expires_at = link_expiry(epoch(adapters.clock.now()), task.deadline_seconds)
+    paid_at = record.order.paid_at
+    expires_at = link_expiry(
+        paid_at,
+        adapters.clock.now(),
+        task.deadline_seconds,
+        period_end=global_period_end(tenant, paid_at),
+    )
+    if expires_at is None:
+        # Paid longer ago than the deadline: no link; the deadline routes it to the global invoice.
+        adapters.orders.note(ref, billing_request_skipped="plazo_vencido")
+        logger.info("billing request not sent: the deadline counted from payment has passed")
+        return BillingRequestOutcome(sent=False, reason="plazo_vencido")
     token = adapters.links.create(ref, task_token=task.task_token, expires_at=expires_at)
     adapters.mailer.send(
         billing_email(adapters, record, tenant, email, token, expires_at, reminder=False)
