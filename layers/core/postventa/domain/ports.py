@@ -61,6 +61,13 @@ class OrderPage(BaseModel):
     next_cursor: str | None = None
 
 
+class NumberedOrder(BaseModel):
+    """An order found by its number: which one, and the total to compare (nothing personal)."""
+
+    ref: OrderRef
+    total_paid: Decimal
+
+
 class Orders(Protocol):
     def add(self, order: Order) -> bool:
         """Store a new order in `recibido`; False when it already exists (a redelivery)."""
@@ -71,6 +78,10 @@ class Orders(Protocol):
         """The tenant's orders, most recently paid first, one page at a time."""
 
     def list_by_status(self, tenant_id: str, status: OrderStatus) -> Iterator[OrderRecord]: ...
+
+    def find_by_number(self, tenant_id: str, number_key: str) -> list[NumberedOrder]:
+        """The tenant's orders whose display number has this lookup key
+        (`domain.self_invoice.order_number_key`): one per channel that used the number."""
 
     def apply(
         self, ref: OrderRef, transition: Transition, *, extra: Mapping[str, Any] | None = None
