@@ -29,7 +29,7 @@ class ClosedBecause(StrEnum):
     """Why an order no longer takes the buyer's data (the page says which applies)."""
 
     DEADLINE = "plazo"  # the time counted from the payment ran out: the global invoice takes it
-    STOPPED = "detenido"  # the order stopped (error, cancelled) before the buyer answered
+    STOPPED = "detenido"  # the order stopped in error before the buyer answered
 
 
 @dataclass(frozen=True)
