@@ -361,7 +361,7 @@ class Resolver:
         return bool(self.resolve(value))
 
 
-def merged_function_properties(template: Template, resource: dict[str, Any]) -> dict[str, Any]:
+def merged_function_properties(template: Template, resource: Mapping[str, Any]) -> dict[str, Any]:
     """A function's properties with Globals.Function merged in the way SAM does it
     (samtranslator's globals plugin): maps merge, lists concatenate globals first (Layers too),
     Architectures and scalars are replaced by the function's own."""

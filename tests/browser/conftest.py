@@ -95,6 +95,52 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("screenshots")
 
 
+@pytest.fixture
+def pages(browser: Any) -> Iterator[Any]:
+    """new_page(viewport) -> a page in a fresh context; JavaScript errors and console errors
+    (a CSP violation shows up there) are collected in page.problems."""
+    contexts: list[Any] = []
+
+    def new_page(viewport: dict[str, int], *, javascript: bool = True) -> Any:
+        context = browser.new_context(
+            viewport=viewport, locale="es-MX", java_script_enabled=javascript
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.problems = []
+        page.on("pageerror", lambda exc: page.problems.append(f"pageerror: {exc}"))
+        page.on("console", lambda msg: _console_problem(page, msg))
+        return page
+
+    yield new_page
+    for context in contexts:
+        context.close()
+
+
+# Answers our pages give by design: a form with mistakes (422), a portal lookup that matches no
+# order (404). Chromium logs every 4xx document load as a console error.
+_DESIGNED_STATUSES = ("status of 422", "status of 404")
+
+
+def _console_problem(page: Any, msg: Any) -> None:
+    if msg.type == "error" and not any(s in msg.text for s in _DESIGNED_STATUSES):
+        page.problems.append(f"console: {msg.text}")
+
+
+def open_page(page: Any, url: str) -> Any:
+    response = page.goto(url, wait_until="load")
+    assert response is not None
+    return response
+
+
+def page_width(page: Any) -> int:
+    return int(page.evaluate("document.documentElement.scrollWidth"))
+
+
+def shot(page: Any, directory: Path, name: str) -> None:
+    page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
+
+
 @dataclass
 class PaidOrder:
     order_id: int

@@ -7,7 +7,6 @@ browser.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,23 +14,25 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .conftest import DESKTOP, PHONE, PaidOrder, seller_order
+from .conftest import DESKTOP, PHONE, PaidOrder, open_page, page_width, seller_order, shot
 
 pytestmark = pytest.mark.browser
 
 FIELDS = ("rfc", "nombre", "regimen_fiscal", "codigo_postal", "uso_cfdi", "email")
 
-# A persona física on salary (régimen 605) asking for "G03 Gastos en general": the most common
-# real mistake, together with a mistyped RFC check digit (SAT's test RFC ends in 8).
+# A persona física on salary (régimen 605) with a mistyped RFC check digit (SAT's test RFC ends
+# in 8) and a CP without its leading digit: two mistakes, two messages.
 WRONG = {
     "rfc": "XOJI740919U47",
     "nombre": "Ingrid Xodar Jiménez",
     "regimen_fiscal": "605",
-    "codigo_postal": "76028",
-    "uso_cfdi": "G03",
+    "codigo_postal": "7602",
+    "uso_cfdi": "S01",
     "email": "ingrid.xodar@example.com",
 }
-FIXED = {"rfc": "XOJI740919U48", "uso_cfdi": "S01"}
+FIXED = {"rfc": "XOJI740919U48", "codigo_postal": "76028"}
+PERSONA_FISICA = {**WRONG, **FIXED}
+PERSONA_MORAL_RFC = "EKU9003173C9"
 MASKED = "in*****@example.com"  # WRONG["email"] as the confirmation shows it
 NAME_HINT = (
     "Escríbelo como aparece en tu Constancia de Situación Fiscal; lo usaremos en mayúsculas y "
@@ -39,38 +40,6 @@ NAME_HINT = (
 )
 # Room Chromium keeps for the closed select's arrow, beside the CSS padding.
 SELECT_ARROW_PX = 24
-
-
-@pytest.fixture
-def pages(browser: Any) -> Iterator[Any]:
-    """new_page(viewport) -> a page in a fresh context; JavaScript errors and console errors
-    (a CSP violation shows up there) are collected in page.problems."""
-    contexts: list[Any] = []
-
-    def new_page(viewport: dict[str, int]) -> Any:
-        context = browser.new_context(viewport=viewport, locale="es-MX")
-        contexts.append(context)
-        page = context.new_page()
-        page.problems = []
-        page.on("pageerror", lambda exc: page.problems.append(f"pageerror: {exc}"))
-        page.on("console", lambda msg: _console_problem(page, msg))
-        return page
-
-    yield new_page
-    for context in contexts:
-        context.close()
-
-
-def _console_problem(page: Any, msg: Any) -> None:
-    # A form with mistakes is answered 422 by design; Chromium logs every 4xx document load.
-    if msg.type == "error" and "status of 422" not in msg.text:
-        page.problems.append(f"console: {msg.text}")
-
-
-def _open(page: Any, url: str) -> Any:
-    response = page.goto(url, wait_until="load")
-    assert response is not None
-    return response
 
 
 def _fill(page: Any, values: dict[str, str]) -> None:
@@ -122,21 +91,13 @@ def _options_cut_in_closed_selects(page: Any) -> list[Any]:
     return cut
 
 
-def _overflow(page: Any) -> int:
-    return int(page.evaluate("document.documentElement.scrollWidth"))
-
-
-def _shot(page: Any, directory: Path, name: str) -> None:
-    page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
-
-
 def test_emailed_link_shows_the_order_with_every_field_labelled_and_fits_a_phone(
     paid_order: PaidOrder, cloud: Any, pages: Any, screenshots: Path
 ) -> None:
     assert paid_order.link.startswith(cloud.gateway_url + "/facturar/")
 
     page = pages(DESKTOP)
-    response = _open(page, paid_order.link)
+    response = open_page(page, paid_order.link)
     assert response.status == 200
     assert "text/html" in response.headers["content-type"]
     heading = page.get_by_role("heading", level=1)
@@ -175,13 +136,13 @@ def test_emailed_link_shows_the_order_with_every_field_labelled_and_fits_a_phone
               .map(e => getComputedStyle(e).fontFamily)"""
     )
     assert len(set(fonts)) == 1, fonts
-    _shot(page, screenshots, "1-form-desktop")
+    shot(page, screenshots, "1-form-desktop")
 
     phone = pages(PHONE)
-    assert _open(phone, paid_order.link).status == 200
-    assert _overflow(phone) <= PHONE["width"]
+    assert open_page(phone, paid_order.link).status == 200
+    assert page_width(phone) <= PHONE["width"]
     assert _lines_of(phone, "#total") == 1  # "$1,057.10 MXN" never splits on a phone
-    _shot(phone, screenshots, "2-form-phone")
+    shot(phone, screenshots, "2-form-phone")
     # Every régimen and uso reads whole in the closed select; the SAT code is the value.
     assert _options_cut_in_closed_selects(phone) == []
     phone.locator("#regimen_fiscal").select_option("605")
@@ -195,11 +156,11 @@ def test_emailed_link_shows_the_order_with_every_field_labelled_and_fits_a_phone
     assert page.problems == [] and phone.problems == []
 
 
-def test_wrong_rfc_and_uso_not_allowed_for_the_regimen_are_explained_beside_the_fields(
+def test_wrong_rfc_check_digit_and_cp_are_explained_beside_the_fields(
     paid_order: PaidOrder, cloud: Any, pages: Any, screenshots: Path
 ) -> None:
     page = pages(PHONE)
-    _open(page, paid_order.link)
+    open_page(page, paid_order.link)
     _fill(page, WRONG)
     response = _submit(page)
     assert response.status == 422
@@ -219,7 +180,7 @@ def test_wrong_rfc_and_uso_not_allowed_for_the_regimen_are_explained_beside_the_
     assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"], box
     for name, expected in (
         ("rfc", "dígito verificador del RFC no corresponde"),
-        ("uso_cfdi", "El uso G03 no está permitido para el régimen 605"),
+        ("codigo_postal", "El código postal debe tener 5 dígitos"),
     ):
         field = page.locator(f"#{name}")
         assert field.get_attribute("aria-invalid") == "true", name
@@ -235,7 +196,7 @@ def test_wrong_rfc_and_uso_not_allowed_for_the_regimen_are_explained_beside_the_
         assert 0 <= gap < 80, (name, gap)
         summary_link = summary.get_by_role("link", name=message.inner_text())
         assert summary_link.get_attribute("href") == f"#{name}"  # the summary leads to the field
-    for name in ("nombre", "regimen_fiscal", "codigo_postal", "email"):
+    for name in ("nombre", "regimen_fiscal", "uso_cfdi", "email"):
         assert page.locator(f"#{name}").get_attribute("aria-invalid") is None, name
 
     # What the buyer typed is still there (the name as it will be stamped, in capitals).
@@ -243,9 +204,9 @@ def test_wrong_rfc_and_uso_not_allowed_for_the_regimen_are_explained_beside_the_
     assert page.locator("#nombre").input_value().casefold() == WRONG["nombre"].casefold()
     for name in ("regimen_fiscal", "codigo_postal", "uso_cfdi", "email"):
         assert page.locator(f"#{name}").input_value() == WRONG[name], name
-    assert _overflow(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     assert _lines_of(page, "#total") == 1
-    _shot(page, screenshots, "3-errors-phone")
+    shot(page, screenshots, "3-errors-phone")
     assert seller_order(cloud, paid_order.order_id)["status"] == "solicitud_enviada"
     assert page.problems == []
 
@@ -256,11 +217,11 @@ def test_corrected_data_is_confirmed_with_order_and_masked_email_and_later_visit
 ) -> None:
     viewport = DESKTOP if device == "desktop" else PHONE
     page = pages(viewport)
-    _open(page, paid_order.link)
+    open_page(page, paid_order.link)
     _fill(page, WRONG)
     assert _submit(page).status == 422
     if device == "desktop":
-        _shot(page, screenshots, "4-errors-desktop")
+        shot(page, screenshots, "4-errors-desktop")
 
     _fill(page, FIXED)  # only what was wrong: the rest was kept by the page
     response = _submit(page)
@@ -272,25 +233,164 @@ def test_corrected_data_is_confirmed_with_order_and_masked_email_and_later_visit
     assert paid_order.number in text  # which order
     assert MASKED in text and WRONG["email"] not in page.content()  # where, but masked
     assert page.locator("form, input, select").count() == 0
-    assert _overflow(page) <= viewport["width"]
-    _shot(page, screenshots, f"5-received-{device}")
+    assert page_width(page) <= viewport["width"]
+    shot(page, screenshots, f"5-received-{device}")
 
     order = seller_order(cloud, paid_order.order_id)
     assert order["status"] in ("datos_recibidos", "timbrando", "facturada")  # on its way
     assert order["fiscal_data"]["rfc"] == FIXED["rfc"]
-    assert order["fiscal_data"]["uso_cfdi"] == FIXED["uso_cfdi"]
+    assert order["fiscal_data"]["codigo_postal"] == FIXED["codigo_postal"]
     assert order["fiscal_data"]["regimen_fiscal"] == WRONG["regimen_fiscal"]
+    assert order["fiscal_data"]["rfc_confirmado"] is False  # U48 needed no confirmation
 
     page.reload(wait_until="load")  # the browser posts the same data again
     assert page.get_by_role("heading", level=1).inner_text() == "Ya habíamos recibido tus datos"
     assert page.locator("form, input, select").count() == 0
-    again = _open(page, paid_order.link)  # the emailed link, followed once more
+    again = open_page(page, paid_order.link)  # the emailed link, followed once more
     assert again.status == 200
     assert page.get_by_role("heading", level=1).inner_text() == "Ya habíamos recibido tus datos"
     text = page.get_by_role("status").inner_text()
     assert paid_order.number in text and MASKED in text
     assert page.locator("form, input, select").count() == 0
-    assert _overflow(page) <= viewport["width"]
-    _shot(page, screenshots, f"6-already-received-{device}")
+    assert page_width(page) <= viewport["width"]
+    shot(page, screenshots, f"6-already-received-{device}")
     assert seller_order(cloud, paid_order.order_id)["fiscal_data"]["rfc"] == FIXED["rfc"]
+    assert page.problems == []
+
+
+# ---------------------------------------------------------------- only valid choices
+def _options(page: Any, name: str) -> list[str]:
+    """The codes a select offers (without its "Selecciona…" placeholder)."""
+    values: list[str] = page.locator(f"#{name} option").evaluate_all(
+        "options => options.map(o => o.value).filter(v => v)"
+    )
+    return values
+
+
+def _allowed(rfc: str, regimen: str = "") -> Any:
+    from postventa.services.fiscal_form import choices_for
+
+    return choices_for({"rfc": rfc, "regimen_fiscal": regimen})
+
+
+def test_without_javascript_a_persona_fisica_rfc_narrows_the_lists_after_one_message(
+    paid_order: PaidOrder, cloud: Any, pages: Any, screenshots: Path
+) -> None:
+    page = pages(PHONE, javascript=False)
+    open_page(page, paid_order.link)
+    every = _allowed("")
+    assert _options(page, "regimen_fiscal") == list(every.regimenes)
+    assert _options(page, "uso_cfdi") == list(every.usos)
+    assert "CN01" not in every.usos and "CP01" not in every.usos  # never on an ingreso form
+
+    # A régimen of personas morales with a persona física's RFC: one message, beside it.
+    _fill(page, {**PERSONA_FISICA, "regimen_fiscal": "601", "uso_cfdi": "D01"})
+    assert _submit(page).status == 422
+    assert page.locator(".error").all_inner_texts() == [
+        page.locator("#regimen_fiscal-error").inner_text()
+    ]
+    assert "solo para personas morales" in page.locator("#regimen_fiscal-error").inner_text()
+    fisica = _allowed(PERSONA_FISICA["rfc"])
+    assert _options(page, "regimen_fiscal") == list(fisica.regimenes)
+    assert "601" not in fisica.regimenes and "605" in fisica.regimenes
+    assert _options(page, "uso_cfdi") == list(fisica.usos)
+    assert page.locator("#uso_cfdi").input_value() == "D01"  # kept: it fits the RFC
+    # Only the full names of what is offered are shown under the selects.
+    page.get_by_text("Nombres completos de los regímenes").click()
+    assert page.locator('#regimen_fiscal-nombres dt[data-clave="601"]').is_hidden()
+    assert page.locator('#regimen_fiscal-nombres dt[data-clave="605"]').is_visible()
+    assert page_width(page) <= PHONE["width"]
+    shot(page, screenshots, "7-no-script-narrowed-phone")
+
+    page.locator("#regimen_fiscal").select_option("605")
+    assert _submit(page).status == 200
+    assert page.get_by_role("heading", level=1).inner_text() == "Recibimos tus datos"
+    order = seller_order(cloud, paid_order.order_id)
+    assert order["fiscal_data"]["regimen_fiscal"] == "605"
+    assert order["fiscal_data"]["uso_cfdi"] == "D01"
+    assert page.problems == []
+
+
+def test_with_javascript_the_lists_follow_the_rfc_and_regimen_as_the_buyer_types(
+    paid_order: PaidOrder, pages: Any, screenshots: Path
+) -> None:
+    page = pages(DESKTOP)
+    response = open_page(page, paid_order.link)
+    assert "script-src 'sha256-" in response.headers["content-security-policy"]
+    every = _allowed("")
+    assert _options(page, "regimen_fiscal") == list(every.regimenes)
+
+    page.locator("#rfc").press_sequentially(PERSONA_FISICA["rfc"].lower())
+    fisica = _allowed(PERSONA_FISICA["rfc"])
+    assert _options(page, "regimen_fiscal") == list(fisica.regimenes)  # no submit needed
+    page.locator("#regimen_fiscal").select_option("605")
+    salaried = _allowed(PERSONA_FISICA["rfc"], "605")
+    assert _options(page, "uso_cfdi") == list(salaried.usos)
+    assert "G03" not in salaried.usos and "D01" in salaried.usos
+    assert page.locator('#uso_cfdi-nombres dd[data-clave="G03"]').is_hidden()
+    phone = pages(PHONE)
+    open_page(phone, paid_order.link)
+    phone.locator("#rfc").fill(PERSONA_FISICA["rfc"])
+    phone.locator("#regimen_fiscal").select_option("605")
+    phone.locator("#uso_cfdi").select_option("S01")
+    assert _options(phone, "uso_cfdi") == list(salaried.usos)
+    assert _options_cut_in_closed_selects(phone) == []
+    shot(phone, screenshots, "8-script-narrowed-phone")
+
+    # Another RFC, another list: the régimen chosen no longer fits and is let go...
+    page.locator("#rfc").fill(PERSONA_MORAL_RFC)
+    moral = _allowed(PERSONA_MORAL_RFC)
+    assert _options(page, "regimen_fiscal") == list(moral.regimenes)
+    assert page.locator("#regimen_fiscal").input_value() == ""
+    assert _options(page, "uso_cfdi") == list(moral.usos)
+    # ...and comes back when the buyer returns to their own RFC.
+    page.locator("#rfc").fill(PERSONA_FISICA["rfc"])
+    assert page.locator("#regimen_fiscal").input_value() == "605"
+    for name in ("regimen_fiscal", "uso_cfdi"):
+        assert not {"CN01", "CP01"} & set(_options(page, name))
+    assert page.problems == [] and phone.problems == []  # the script ran, nothing was blocked
+
+
+# ---------------------------------------------------------------- mi RFC es correcto
+def test_a_check_digit_warning_offers_mi_rfc_es_correcto_and_the_confirmation_is_recorded(
+    paid_order: PaidOrder, cloud: Any, pages: Any, screenshots: Path
+) -> None:
+    page = pages(PHONE)
+    open_page(page, paid_order.link)
+    assert page.get_by_label("Mi RFC es correcto").count() == 0  # nothing to confirm yet
+    _fill(page, {**PERSONA_FISICA, "rfc": WRONG["rfc"]})
+    assert _submit(page).status == 422
+    warning = page.locator("#rfc-error")
+    assert "dígito verificador del RFC no corresponde" in warning.inner_text()
+    box = page.get_by_label("Mi RFC es correcto")
+    assert box.is_visible() and not box.is_checked()
+    box_top = box.bounding_box()
+    warning_box = warning.bounding_box()
+    assert box_top is not None and warning_box is not None
+    assert 0 <= box_top["y"] - (warning_box["y"] + warning_box["height"]) < 60  # right below it
+    assert page_width(page) <= PHONE["width"]
+    shot(page, screenshots, "9-rfc-warning-phone")
+
+    box.check()
+    assert _submit(page).status == 200
+    assert page.get_by_role("heading", level=1).inner_text() == "Recibimos tus datos"
+    fiscal = seller_order(cloud, paid_order.order_id)["fiscal_data"]
+    assert fiscal["rfc"] == WRONG["rfc"] and fiscal["rfc_confirmado"] is True
+    assert page.problems == []
+
+
+def test_the_confirmation_box_goes_away_when_the_buyer_fixes_the_rfc_instead(
+    paid_order: PaidOrder, cloud: Any, pages: Any, screenshots: Path
+) -> None:
+    page = pages(DESKTOP)
+    open_page(page, paid_order.link)
+    _fill(page, {**PERSONA_FISICA, "rfc": WRONG["rfc"]})
+    assert _submit(page).status == 422
+    shot(page, screenshots, "10-rfc-warning-desktop")
+    page.get_by_label("Mi RFC es correcto").check()
+    page.locator("#rfc").fill(FIXED["rfc"])  # it was a typo after all
+    assert page.locator("#rfc-confirmacion").is_hidden()
+    assert _submit(page).status == 200
+    fiscal = seller_order(cloud, paid_order.order_id)["fiscal_data"]
+    assert fiscal["rfc"] == FIXED["rfc"] and fiscal["rfc_confirmado"] is False
     assert page.problems == []

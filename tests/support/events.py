@@ -35,8 +35,10 @@ def http_event(
     path_params: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
     base64_body: bool = False,
+    cookies: list[str] | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload 2.0) event as the gateway builds it."""
+    """An API Gateway HTTP API (payload 2.0) event as the gateway builds it (the Cookie header
+    arrives as the `cookies` list, "name=value" each)."""
     hdrs = {k.lower(): v for k, v in (headers or {}).items()}
     event: dict[str, Any] = {
         "version": "2.0",
@@ -60,6 +62,8 @@ def http_event(
         event["queryStringParameters"] = query
     if path_params:
         event["pathParameters"] = path_params
+    if cookies:
+        event["cookies"] = cookies
     if body:
         event["body"] = base64.b64encode(body).decode() if base64_body else body.decode("utf-8")
     return event

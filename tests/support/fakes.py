@@ -33,10 +33,12 @@ from postventa.domain.ports import (
     Email,
     ErpDeliveryPage,
     HistoryEntry,
+    NumberedOrder,
     OrderPage,
     RejectedWebhook,
     TaskClosedError,
 )
+from postventa.domain.self_invoice import order_number_key
 from postventa.domain.status import OrderStatus, Transition
 from postventa.domain.tenants import Tenant
 from postventa.errors import NotFoundError
@@ -74,6 +76,7 @@ class FakeOrders:
         self.records: dict[OrderRef, OrderRecord] = {}
         self.events: dict[OrderRef, dict[str, HistoryEntry]] = {}
         self.fail_next_apply: Exception | None = None
+        self.number_lookups = 0
 
     def add(self, order: Order) -> bool:
         if order.ref in self.records:
@@ -120,6 +123,15 @@ class FakeOrders:
         for record in list(self.records.values()):
             if record.ref.tenant_id == tenant_id and record.status is status:
                 yield record
+
+    def find_by_number(self, tenant_id: str, number_key: str) -> list[NumberedOrder]:
+        self.number_lookups += 1
+        return [
+            NumberedOrder(ref=record.ref, total_paid=record.order.total_paid)
+            for record in self.records.values()
+            if record.ref.tenant_id == tenant_id
+            and order_number_key(record.order.display_number) == number_key
+        ]
 
     def apply(
         self, ref: OrderRef, transition: Transition, *, extra: Mapping[str, Any] | None = None

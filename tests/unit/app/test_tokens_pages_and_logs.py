@@ -7,6 +7,7 @@ import io
 import json
 import logging
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -123,12 +124,14 @@ def test_masked_email_shows_two_letters_and_the_domain_but_not_the_length(
     assert mask_email(email) == expected
 
 
-def _form_html(errors: dict[str, list[str]], rfc: str = "") -> str:
+def _form_html(errors: dict[str, list[str]], rfc: str = "", **changes: Any) -> str:
+    """The form page as the buyer gets it (régimen 605 chosen), through the page builder."""
     from datetime import UTC, datetime
 
     from postventa.domain.orders import Order, OrderLine
-    from postventa.web.forms import regimen_options, uso_options
-    from postventa.web.pages import render
+    from postventa.services.billing_form import FormToFill
+    from postventa.services.fiscal_form import blank
+    from postventa.web.billing_pages import form_page
 
     order = Order(
         tenant_id="t",
@@ -141,25 +144,18 @@ def _form_html(errors: dict[str, list[str]], rfc: str = "") -> str:
         ],
         total_paid=Decimal("1057.10"),
     )
-    return render(
-        "billing_form",
+    shown = blank({"rfc": rfc, "regimen_fiscal": "605"})
+    outcome = FormToFill(
         order=order,
         seller_name="Tienda",
-        expires_on="1 de enero de 2030",
-        values={
-            "rfc": rfc,
-            "nombre": "",
-            "regimen_fiscal": "605",
-            "codigo_postal": "",
-            "uso_cfdi": "",
-            "email": "",
-        },
-        errors=errors,
+        expires_at=int(datetime(2030, 1, 1, 18, tzinfo=UTC).timestamp()),
         csrf="0" * 64,
-        regimenes=regimen_options(),
-        usos=uso_options(),
-        action="/facturar/tok#errores",
+        values=shown.values,
+        choices=shown.choices,
+        errors=errors,
+        **changes,
     )
+    return form_page(outcome, "tok").html
 
 
 def test_form_page_escapes_values_and_marks_invalid_fields_for_screen_readers() -> None:
@@ -200,19 +196,34 @@ def test_form_page_explains_that_the_name_is_used_in_capitals_without_capital_re
     assert 'aria-describedby="nombre-hint"' in html
 
 
-def test_inputs_inherit_the_page_font_and_no_script_or_external_asset_is_loaded() -> None:
+def test_inputs_inherit_the_page_font_and_the_only_script_is_ours_allowed_by_its_hash() -> None:
+    import base64
+    import hashlib
+    import re
+
+    from postventa.web.http import page_headers
+
     html = _form_html({"rfc": ["x"]})
     assert "input, select, button { font: inherit; }" in html
-    assert "<script" not in html and "src=" not in html and "url(" not in html
+    assert "src=" not in html and "url(" not in html
+    scripts = re.findall(r"<script>(.*?)</script>", html, re.DOTALL)
+    assert len(scripts) == 1 and html.count("<script") == 1
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    csp = page_headers()["Content-Security-Policy"]
+    assert f"script-src 'sha256-{digest}';" in csp
+    assert "default-src 'none'" in csp
+    assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
 
 
 def test_regimen_and_uso_options_are_short_sat_codes_with_full_descriptions_listed() -> None:
     from postventa.cfdi import catalogs
+    from postventa.services.fiscal_form import choices_for
     from postventa.web.forms import regimen_options, uso_options
 
-    regimenes, usos = regimen_options(), uso_options()
+    every = choices_for({})
+    regimenes, usos = regimen_options(every.regimenes), uso_options(every.usos)
     assert [c.value for c in regimenes] == sorted(catalogs.regimenes_fiscales())
-    assert [c.value for c in usos] == sorted(catalogs.usos_cfdi())
+    assert [c.value for c in usos] == [u for u in catalogs.usos_cfdi() if u not in ("CP01", "CN01")]
     for choice in regimenes + usos:
         assert choice.label.startswith(f"{choice.value} · ")
         assert len(choice.label) <= 32, choice  # a closed select on a 375 px phone
@@ -221,14 +232,17 @@ def test_regimen_and_uso_options_are_short_sat_codes_with_full_descriptions_list
     assert by_code["605"].description == "Sueldos y Salarios e Ingresos Asimilados a Salarios"
     html = _form_html({})
     assert '<option value="605" selected>605 · Sueldos y salarios</option>' in html
-    assert "<dt>625</dt><dd>" + catalogs.regimenes_fiscales()["625"].descripcion in html
+    assert (
+        '<dt data-clave="625">625</dt><dd data-clave="625">'
+        + catalogs.regimenes_fiscales()["625"].descripcion
+    ) in html
 
 
 def test_pages_keep_the_referrer_on_our_own_site_only() -> None:
-    from postventa.web.http import PAGE_HEADERS
+    from postventa.web.http import page_headers
     from postventa.web.pages import render
 
-    assert PAGE_HEADERS["Referrer-Policy"] == "same-origin"
+    assert page_headers()["Referrer-Policy"] == "same-origin"
     html = render("message", title="t", paragraphs=[], details=[])
     assert '<meta name="referrer" content="same-origin">' in html
     assert "no-referrer" not in html
@@ -268,15 +282,15 @@ def test_same_origin_check_accepts_our_origin_and_rejects_others() -> None:
 def test_form_check_reports_every_field_in_spanish_and_normalizes() -> None:
     from postventa.services.fiscal_form import check, parse_form
 
-    values, errors = check(
+    checked = check(
         parse_form(
             "rfc=eku9003173c9&nombre=escuela+kemper+urgate&regimen_fiscal=601"
             "&codigo_postal=42501&uso_cfdi=G03&email="
         )
     )
-    assert values["rfc"] == "EKU9003173C9"
-    assert set(errors) == {"email"}
-    _, errors = check(parse_form("rfc=&nombre=&email=x"))
+    assert checked.values["rfc"] == "EKU9003173C9"
+    assert set(checked.errors) == {"email"}
+    errors = check(parse_form("rfc=&nombre=&email=x")).errors
     assert {"rfc", "nombre", "regimen_fiscal", "codigo_postal", "uso_cfdi", "email"} <= set(errors)
 
 
@@ -294,3 +308,45 @@ def test_webhook_rejection_log_line_carries_no_personal_data() -> None:
     finally:
         log.removeHandler(handler)
     assert "jon@doe.ca" not in stream.getvalue()
+
+
+def test_a_closed_order_tells_the_buyer_which_case_applies() -> None:
+    from datetime import UTC, datetime
+
+    from postventa.services.billing_form import ClosedBecause, LinkExpired
+    from postventa.web.billing_pages import form_page
+
+    ended = int(datetime(2026, 12, 2, 18, tzinfo=UTC).timestamp())
+    deadline = form_page(LinkExpired(ClosedBecause.DEADLINE, ended), "tok")
+    assert deadline.status_code == 410
+    assert "contado desde tu pago, terminó el 2 de diciembre de 2026." in deadline.html
+    assert "factura global" in deadline.html
+    stopped = form_page(LinkExpired(ClosedBecause.STOPPED), "tok")
+    assert stopped.status_code == 409
+    assert "escribe a la tienda" in stopped.html.lower() and "factura global" not in stopped.html
+
+
+def test_an_unknown_link_points_to_the_self_invoice_portal() -> None:
+    from postventa.services.billing_form import LinkNotFound
+    from postventa.web.billing_pages import form_page
+
+    page = form_page(LinkNotFound(), "tok")
+    assert page.status_code == 404 and '<a href="/facturar">' in page.html
+
+
+def test_the_form_page_carries_the_choice_table_its_script_reads() -> None:
+    import html as html_lib
+    import json
+    import re
+
+    page = _form_html({})
+    raw = re.search(r'data-opciones="([^"]*)"', page)
+    assert raw is not None
+    table = json.loads(html_lib.unescape(raw.group(1)))
+    fisica = table["tipos"][table["porLongitud"]["13"]]
+    assert "605" in table["listas"][fisica["regimenes"]]
+    assert "601" not in table["listas"][fisica["regimenes"]]
+    assert table["listas"][fisica["usos"]["605"]][-1] == "S01"
+    assert table["porRfc"]["XAXX010101000"] == "desconocido"
+    every_uso = {c for lst in table["listas"] for c in lst}
+    assert not {"CN01", "CP01"} & every_uso

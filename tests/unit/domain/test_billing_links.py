@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from postventa.domain.billing_links import (
     CLAIM_LEASE_SECONDS,
     BillingLink,
     LinkState,
+    global_period_end,
     link_expiry,
 )
 from postventa.domain.orders import OrderRef
 from postventa.domain.status import OrderStatus
+from postventa.domain.tenants import Tenant
 
 NOW = 1_800_000_000
+DAY = 24 * 3600
 REF = OrderRef(tenant_id="t", channel="shopify", order_id="1")
 
 
@@ -52,9 +57,33 @@ def test_link_state(the_link: BillingLink, status: OrderStatus | None, state: Li
     assert the_link.state(status, NOW) is state
 
 
-def test_a_link_lives_the_shorter_of_seven_days_and_the_tenants_deadline() -> None:
-    assert link_expiry(NOW, 3600) == NOW + 3600
-    assert link_expiry(NOW, 30 * 24 * 3600) == NOW + 7 * 24 * 3600
+def test_a_link_for_an_order_paid_just_now_lives_the_shorter_of_the_deadline_and_a_week() -> None:
+    now = datetime.fromtimestamp(NOW, UTC)
+    assert link_expiry(now, now, 3600) == NOW + 3600
+    assert link_expiry(now, now, 30 * DAY) == NOW + 7 * DAY
+
+
+def test_the_deadline_counts_from_the_payment_not_from_when_the_order_arrived() -> None:
+    now = datetime.fromtimestamp(NOW, UTC)
+    paid = now - timedelta(days=2)
+    assert link_expiry(paid, now, 3 * DAY) == NOW + DAY  # a day of the three is left
+    # The sample order paid in June 2025 and seen in November 2026 gets no link at all.
+    june_2025 = datetime(2025, 6, 12, 17, 2, 36, tzinfo=UTC)
+    assert link_expiry(june_2025, datetime(2026, 11, 26, tzinfo=UTC), 7 * DAY) is None
+    assert link_expiry(paid, now, 2 * DAY) is None  # exactly at the deadline: too late
+
+
+def test_a_link_never_outlives_the_orders_global_invoice_period() -> None:
+    now = datetime.fromtimestamp(NOW, UTC)
+    period_end = now + timedelta(hours=5)
+    assert link_expiry(now, now, 7 * DAY, period_end=period_end) == NOW + 5 * 3600
+    assert link_expiry(now, now, 3600, period_end=period_end) == NOW + 3600
+    assert link_expiry(now, now, 7 * DAY, period_end=now) is None  # the period already closed
+
+
+def test_no_global_invoice_period_bounds_a_link_until_tenants_have_a_periodicity() -> None:
+    tenant = Tenant(tenant_id="t", name="Tienda")
+    assert global_period_end(tenant, datetime.fromtimestamp(NOW, UTC)) is None
 
 
 def test_the_csrf_token_is_the_links_own_and_checked_in_constant_time() -> None:

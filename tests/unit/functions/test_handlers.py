@@ -132,9 +132,102 @@ def test_unknown_and_expired_links_get_friendly_pages(
     assert expired["statusCode"] == 410 and "venció" in expired["body"]
 
 
-def test_the_lookup_page_tells_the_buyer_where_the_link_is(handler: Any) -> None:
-    page = handler("billing_form", http_event("GET", "/facturar", route="/facturar"))
-    assert page["statusCode"] == 200 and "Solicita tu factura" in page["body"]
+def test_the_form_page_allows_only_its_own_inline_script(handler: Any, token: str) -> None:
+    page = handler("billing_form", form(token))
+    csp = page["headers"]["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "script-src 'sha256-" in csp
+    assert "<script>" in page["body"] and "<script src" not in page["body"]
+
+
+# ---------------------------------------------------------------- self-invoice portal
+def portal(
+    method: str = "GET",
+    data: dict[str, str] | None = None,
+    cookies: list[str] | None = None,
+    **headers: str,
+) -> dict[str, Any]:
+    body = urlencode(data).encode() if data is not None else b""
+    return http_event(
+        method,
+        "/facturar",
+        body=body,
+        headers={"content-type": "application/x-www-form-urlencoded", **headers},
+        route="/facturar",
+        base64_body=bool(body),
+        cookies=cookies,
+    )
+
+
+def portal_cookie(response: dict[str, Any]) -> str:
+    [cookie] = response["cookies"]
+    return cookie.split(";")[0]
+
+
+def test_the_portal_page_sets_a_strict_http_only_token_cookie_its_form_echoes(
+    handler: Any,
+) -> None:
+    page = handler("billing_form", portal())
+    assert page["statusCode"] == 200 and "Factura tu compra" in page["body"]
+    [cookie] = page["cookies"]
+    attributes = {a.strip().split("=")[0] for a in cookie.split(";")[1:]}
+    assert {"Path", "HttpOnly", "SameSite", "Secure", "Max-Age"} <= attributes
+    assert "SameSite=Strict" in cookie and "Path=/facturar" in cookie
+    value = portal_cookie(page).split("=", 1)[1]
+    assert f'name="csrf" value="{value}"' in page["body"]
+    assert 'value="tienda" selected' in page["body"]  # the only store is chosen already
+
+
+def test_the_portal_redirects_a_match_to_a_fresh_link(handler: Any, token: str) -> None:
+    cookie = portal_cookie(handler("billing_form", portal()))
+    csrf = cookie.split("=", 1)[1]
+    data = {"tienda": "tienda", "pedido": "1001", "total": "$599.00", "csrf": csrf}
+    found = handler("billing_form", portal("POST", data, [cookie], origin=PUBLIC))
+    assert found["statusCode"] == 303
+    location = found["headers"]["Location"]
+    assert location.startswith("/facturar/") and location != f"/facturar/{token}"
+    opened = handler("billing_form", form(location.rsplit("/", 1)[1]))
+    assert opened["statusCode"] == 200 and "Taza de barro" in opened["body"]
+
+    wrong = handler(
+        "billing_form", portal("POST", {**data, "total": "598"}, [cookie], origin=PUBLIC)
+    )
+    unknown = handler(
+        "billing_form", portal("POST", {**data, "pedido": "7777"}, [cookie], origin=PUBLIC)
+    )
+    assert wrong["statusCode"] == unknown["statusCode"] == 404
+    assert "No encontramos un pedido con esos datos" in wrong["body"]
+    assert wrong["body"].replace("598", "599.00") == unknown["body"].replace(
+        "7777", "1001"
+    ).replace("$599.00", "599.00")
+
+
+def test_the_portal_refuses_a_post_without_its_cookie_or_from_another_site(
+    handler: Any, token: str
+) -> None:
+    cookie = portal_cookie(handler("billing_form", portal()))
+    data = {"tienda": "tienda", "pedido": "1001", "total": "599", "csrf": cookie.split("=")[1]}
+    no_cookie = handler("billing_form", portal("POST", data, origin=PUBLIC))
+    assert no_cookie["statusCode"] == 403 and "Solicitud rechazada" in no_cookie["body"]
+    assert no_cookie["cookies"]  # a fresh token, so reopening the page works
+    other_site = handler(
+        "billing_form", portal("POST", data, [cookie], origin="https://evil.example")
+    )
+    assert other_site["statusCode"] == 403
+
+
+def test_the_portal_answers_429_with_retry_after_once_guessing_is_limited(
+    handler: Any, token: str
+) -> None:
+    from postventa.services.self_invoice import MAX_FAILURES_PER_ADDRESS
+
+    cookie = portal_cookie(handler("billing_form", portal()))
+    data = {"tienda": "tienda", "pedido": "1001", "total": "1", "csrf": cookie.split("=")[1]}
+    for _ in range(MAX_FAILURES_PER_ADDRESS):
+        handler("billing_form", portal("POST", data, [cookie], origin=PUBLIC))
+    limited = handler("billing_form", portal("POST", data, [cookie], origin=PUBLIC))
+    assert limited["statusCode"] == 429
+    assert int(limited["headers"]["Retry-After"]) > 0
+    assert "Demasiados intentos" in limited["body"]
 
 
 # ---------------------------------------------------------------- webhooks

@@ -7,8 +7,9 @@ from urllib.parse import urlencode
 import pytest
 
 from postventa.domain.clock import epoch
-from postventa.domain.status import DEADLINE_PASSED, OrderStatus
+from postventa.domain.status import BILLING_REQUEST_FAILED, DEADLINE_PASSED, OrderStatus
 from postventa.services.billing_form import (
+    ClosedBecause,
     CrossOriginRejected,
     DataReceived,
     FormToFill,
@@ -18,6 +19,7 @@ from postventa.services.billing_form import (
     show_form,
     submit_form,
 )
+from postventa.services.fiscal_form import RfcConfirmation
 from tests.support import builders
 from tests.support.builders import VALID_FORM
 from tests.support.fakes import FakeAdapters
@@ -159,3 +161,78 @@ def test_a_post_with_more_fields_than_our_form_is_malformed_not_a_crash(
 ) -> None:
     body = urlencode({f"campo{i}": "x" for i in range(25)})
     assert isinstance(submit_form(token, body, same_origin=True, adapters=adapters), MalformedPost)
+
+
+# ---------------------------------------------------------------- choices and confirmation
+def test_the_empty_form_offers_every_regimen_and_no_payroll_or_payment_uso(
+    adapters: FakeAdapters, token: str
+) -> None:
+    outcome = show_form(token, adapters)
+    assert isinstance(outcome, FormToFill)
+    assert "601" in outcome.choices.regimenes and "605" in outcome.choices.regimenes
+    assert "CN01" not in outcome.choices.usos and "CP01" not in outcome.choices.usos
+
+
+def test_a_rejected_post_narrows_the_lists_to_the_rfc_typed(
+    adapters: FakeAdapters, token: str
+) -> None:
+    outcome = submit(adapters, token, {**VALID_FORM, "regimen_fiscal": "605"})
+    assert isinstance(outcome, FormToFill)
+    assert list(outcome.errors) == ["regimen_fiscal"]  # one mistake, one message
+    assert "605" not in outcome.choices.regimenes and "601" in outcome.choices.regimenes
+    assert outcome.values["regimen_fiscal"] == "605"  # what was typed stays
+
+
+def test_a_check_digit_off_blocks_until_the_buyer_confirms_and_the_confirmation_is_kept(
+    adapters: FakeAdapters, token: str
+) -> None:
+    typed = {**VALID_FORM, "rfc": "EKU9003173C8"}
+    warned = submit(adapters, token, typed)
+    assert isinstance(warned, FormToFill)
+    assert warned.rfc_confirmation is RfcConfirmation.OFFERED
+    assert "dígito verificador" in warned.errors["rfc"][0]
+    assert adapters.lifecycle.completed == []
+
+    confirmed = submit(adapters, token, {**typed, "rfc_confirmado": "EKU9003173C8"})
+    assert isinstance(confirmed, DataReceived) and confirmed.just_now
+    record = adapters.orders.get(builders.order().ref)
+    assert record is not None and record.fiscal_data is not None
+    assert record.fiscal_data["rfc"] == "EKU9003173C8"
+    assert record.fiscal_data["rfc_confirmado"] is True
+
+
+def test_an_rfc_without_warning_is_recorded_as_not_needing_confirmation(
+    adapters: FakeAdapters, token: str
+) -> None:
+    submit(adapters, token)
+    record = adapters.orders.get(builders.order().ref)
+    assert record is not None and record.fiscal_data is not None
+    assert record.fiscal_data["rfc_confirmado"] is False
+    assert set(record.fiscal_data) == {*VALID_FORM, "rfc_confirmado"}
+
+
+# ---------------------------------------------------------------- why a link is closed
+def test_an_expired_link_says_the_deadline_passed_and_when(
+    adapters: FakeAdapters, token: str
+) -> None:
+    link = adapters.links.find(token)
+    assert link is not None
+    adapters.clock.advance(days=8)
+    outcome = show_form(token, adapters)
+    assert outcome == LinkExpired(ClosedBecause.DEADLINE, link.expires_at)
+
+
+def test_an_order_in_the_global_invoice_is_closed_by_the_deadline(
+    adapters: FakeAdapters, token: str
+) -> None:
+    adapters.orders.apply(builders.order().ref, DEADLINE_PASSED)
+    outcome = show_form(token, adapters)
+    assert isinstance(outcome, LinkExpired) and outcome.because is ClosedBecause.DEADLINE
+
+
+def test_an_order_stopped_in_error_says_so_instead_of_a_deadline(
+    adapters: FakeAdapters, token: str
+) -> None:
+    adapters.orders.apply(builders.order().ref, BILLING_REQUEST_FAILED)
+    outcome = show_form(token, adapters)
+    assert outcome == LinkExpired(ClosedBecause.STOPPED)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -45,13 +46,25 @@ def test_the_buyer_gets_one_email_whose_link_opens_the_order(adapters: FakeAdapt
     assert adapters.events.types() == ["BillingRequested"]
 
 
-def test_the_link_lives_the_tenants_deadline_when_it_is_shorter_than_a_week(
+def test_the_link_lives_the_tenants_deadline_counted_from_the_payment(
     adapters: FakeAdapters,
 ) -> None:
-    adapters.orders.add(builders.order())
+    paid = adapters.clock.now() - timedelta(hours=30)
+    adapters.orders.add(builders.order(paid_at=paid))
     send_billing_request(task(deadline=2 * DAY), adapters)
     [(link, _token)] = adapters.links.created
-    assert link.expires_at == epoch(adapters.clock.now()) + 2 * DAY
+    assert link.expires_at == epoch(paid) + 2 * DAY  # 18 hours from now, not 48
+
+
+def test_an_order_paid_longer_ago_than_the_deadline_gets_no_link(adapters: FakeAdapters) -> None:
+    # The sample Shopify order was paid in June 2025; seen now, its time is long over.
+    adapters.orders.add(builders.order(paid_at=datetime(2025, 6, 12, 17, 2, 36, tzinfo=UTC)))
+    outcome = send_billing_request(task(), adapters)
+    assert not outcome.sent and outcome.reason == "plazo_vencido"
+    assert adapters.mailer.sent == [] and adapters.links.created == []
+    record = adapters.orders.get(builders.order().ref)
+    assert record is not None and record.billing_request_skipped == "plazo_vencido"
+    assert record.status is OrderStatus.RECEIVED  # the lifecycle's deadline moves it on
 
 
 def test_a_link_never_lives_more_than_seven_days(adapters: FakeAdapters) -> None:

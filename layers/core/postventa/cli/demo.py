@@ -192,10 +192,10 @@ def run_demo(args: argparse.Namespace) -> dict[str, Any]:
         ]
         return found[0] if found else None
 
-    mail = _wait("el correo con la factura", invoice_mail, args.timeout)
-    print(f"    para: {', '.join(mail.get('to') or [])}")
-    print(f"    asunto: {mail.get('subject')}")
-    for item in mail["attachments"]:
+    delivered = _wait("el correo con la factura", invoice_mail, args.timeout)
+    print(f"    para: {', '.join(delivered.get('to') or [])}")
+    print(f"    asunto: {delivered.get('subject')}")
+    for item in delivered["attachments"]:
         print(f"    adjunto: {item['filename']} ({item['content_type']}, {item['size']:,} bytes)")
     links = invoice.get("descargas") or {}
     if links.get("pdf"):

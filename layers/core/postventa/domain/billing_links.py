@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from postventa.domain.clock import epoch
 from postventa.domain.orders import OrderRef
 from postventa.domain.status import OrderStatus
+from postventa.domain.tenants import Tenant
 
 # A submission claims its link before recording the data; a claim older than this is a
 # submission that died half way (nothing recorded), so the link opens again for the buyer.
@@ -79,6 +82,40 @@ class BillingLink(BaseModel):
         return LinkState.EXPIRED if self.is_expired(now) else LinkState.OPEN
 
 
-def link_expiry(now: int, deadline_seconds: int, max_days: int = MAX_LINK_DAYS) -> int:
-    """A new link lives the shorter of the product's maximum and the tenant's deadline."""
-    return now + min(max_days * 24 * 3600, deadline_seconds)
+def link_expiry(
+    paid_at: datetime,
+    now: datetime,
+    deadline_seconds: int,
+    *,
+    period_end: datetime | None = None,
+    max_days: int = MAX_LINK_DAYS,
+) -> int | None:
+    """When a new link stops taking data (epoch seconds), or None when it is already too late.
+
+    The buyer's time counts from the payment, not from when the order reached us (a late
+    webhook, an imported order): the earliest of the payment plus the tenant's deadline,
+    `max_days` from now, and the end of the order's global-invoice period (after it the sale
+    belongs to that period's global invoice). An order paid longer ago than the deadline gets
+    no link."""
+    bounds = [epoch(paid_at) + deadline_seconds, epoch(now) + max_days * 24 * 3600]
+    if period_end is not None:
+        bounds.append(epoch(period_end))
+    expires_at = min(bounds)
+    return expires_at if expires_at > epoch(now) else None
+
+
+def correction_expiry(now: datetime, deadline_seconds: int, max_days: int = MAX_LINK_DAYS) -> int:
+    """A correction link's end: the buyer already answered once, so the time to correct counts
+    from the request to correct (the state machine waits the same deadline)."""
+    return epoch(now) + min(deadline_seconds, max_days * 24 * 3600)
+
+
+def global_period_end(tenant: Tenant, paid_at: datetime) -> datetime | None:
+    """The end of the global-invoice period a sale paid at `paid_at` falls in; None while the
+    tenant has no global-invoice periodicity.
+
+    The hook `link_expiry` is given: tenants have no periodicity yet (the global-invoice work
+    adds it, Periodicidad 01-05 of InformacionGlobal), so today no period bounds a link and the
+    deadline and MAX_LINK_DAYS do. That work replaces this body; callers stay as they are."""
+    del tenant, paid_at  # nothing to read until tenants carry a periodicity
+    return None

@@ -65,6 +65,13 @@ class OrderPage(BaseModel):
     next_cursor: str | None = None
 
 
+class NumberedOrder(BaseModel):
+    """An order found by its number: which one, and the total to compare (nothing personal)."""
+
+    ref: OrderRef
+    total_paid: Decimal
+
+
 class Orders(Protocol):
     def add(self, order: Order) -> bool:
         """Store a new order in `recibido`; False when it already exists (a redelivery)."""
@@ -80,6 +87,10 @@ class Orders(Protocol):
         self, tenant_id: str, status: OrderStatus, limit: int, cursor: str | None = None
     ) -> OrderPage:
         """The tenant's orders in `status`, most recently changed first, a page at a time."""
+
+    def find_by_number(self, tenant_id: str, number_key: str) -> list[NumberedOrder]:
+        """The tenant's orders whose display number has this lookup key
+        (`domain.self_invoice.order_number_key`): one per channel that used the number."""
 
     def apply(
         self, ref: OrderRef, transition: Transition, *, extra: Mapping[str, Any] | None = None
@@ -409,6 +420,7 @@ class Adapters(Protocol):
     def documents(self) -> Documents: ...
     @property
     def pacs(self) -> Pacs: ...
+    @property
     def erp_endpoints(self) -> ErpEndpoints: ...
     @property
     def erp_deliveries(self) -> ErpDeliveries: ...

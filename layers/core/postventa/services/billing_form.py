@@ -5,7 +5,8 @@ Services decide; `web/billing_pages.py` turns each outcome into the page a buyer
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
 from postventa.domain.billing_links import BillingLink, LinkState
@@ -13,8 +14,10 @@ from postventa.domain.clock import epoch, iso
 from postventa.domain.orders import Order, OrderRecord
 from postventa.domain.ports import Adapters, TaskClosedError
 from postventa.domain.status import BUYER_DATA_SUBMITTED, BUYER_DATA_TOO_LATE, OrderStatus
+from postventa.domain.tenants import Tenant
 from postventa.observability import bind_order, logger
 from postventa.services import fiscal_form
+from postventa.services.fiscal_form import CheckedForm, Choices, RfcConfirmation
 
 
 @dataclass(frozen=True)
@@ -22,9 +25,20 @@ class LinkNotFound:
     """No such link, or it names an order that does not exist."""
 
 
+class ClosedBecause(StrEnum):
+    """Why an order no longer takes the buyer's data (the page says which applies)."""
+
+    DEADLINE = "plazo"  # the time counted from the payment ran out: the global invoice takes it
+    STOPPED = "detenido"  # the order stopped in error before the buyer answered
+
+
 @dataclass(frozen=True)
 class LinkExpired:
-    """The link's time ran out, or the order moved on (global invoice) without the buyer's data."""
+    """The link's time ran out, or the order moved on without the buyer's data. `ended_at`:
+    when the time ran out (epoch seconds), when known."""
+
+    because: ClosedBecause = ClosedBecause.DEADLINE
+    ended_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -53,14 +67,17 @@ class DataReceived:
 
 @dataclass(frozen=True)
 class FormToFill:
-    """The form, empty or with what the buyer typed and a message per field in error."""
+    """The form, empty or with what the buyer typed and a message per field in error; the
+    choices that fit what was typed, and whether "mi RFC es correcto" is offered or given."""
 
     order: Order
     seller_name: str
     expires_at: int
     csrf: str
     values: dict[str, str]
+    choices: Choices
     errors: dict[str, list[str]] = field(default_factory=dict)
+    rfc_confirmation: RfcConfirmation = RfcConfirmation.NOT_NEEDED
     # True when the errors are this submission's (422); False for the first view, or a
     # correction request showing why the last data was refused (200).
     rejected: bool = False
@@ -85,15 +102,19 @@ def show_form(token: str, adapters: Adapters) -> FormOutcome:
     record = _open_order(link, adapters)
     if not isinstance(record, OrderRecord):
         return record
+    tenant = adapters.tenants.get(link.ref.tenant_id)
     if record.status is OrderStatus.CORRECTION and record.fiscal_data:
         # Asked to correct: the data they sent, and the complaint beside the field it concerns
         # ("datos" when it concerns no one field, e.g. the seller's reason).
-        values = {f: str(record.fiscal_data.get(f) or "") for f in fiscal_form.FIELDS}
+        shown = fiscal_form.blank(
+            {f: str(record.fiscal_data.get(f) or "") for f in fiscal_form.FIELDS}
+        )
         correction = record.correction
-        errors = {(correction.field or "datos"): [correction.message]} if correction else {}
-        return _form(link, record, values, errors, adapters)
+        if correction is not None:
+            shown = replace(shown, errors={(correction.field or "datos"): [correction.message]})
+        return _form(link, record, tenant, shown)
     values = {**dict.fromkeys(fiscal_form.FIELDS, ""), "email": record.order.buyer.email or ""}
-    return _form(link, record, values, {}, adapters)
+    return _form(link, record, tenant, fiscal_form.blank(values))
 
 
 def submit_form(token: str, body: str, *, same_origin: bool, adapters: Adapters) -> FormOutcome:
@@ -115,47 +136,55 @@ def submit_form(token: str, body: str, *, same_origin: bool, adapters: Adapters)
     if not link.accepts_csrf(posted[fiscal_form.CSRF_FIELD]):
         logger.warning("billing form post without this page's csrf token rejected")
         return CrossOriginRejected()
-    values, errors = fiscal_form.check(posted)
-    if errors:
-        logger.info("billing form has errors", extra={"fields": sorted(errors)})
-        return _form(link, record, values, errors, adapters, rejected=True)
-    return _accept(link, record, values, adapters)
+    tenant = adapters.tenants.get(link.ref.tenant_id)
+    checked = fiscal_form.check(posted, lugar_expedicion=_issuer_cp(tenant))
+    if checked.errors:
+        logger.info("billing form has errors", extra={"fields": sorted(checked.errors)})
+        return _form(link, record, tenant, checked, rejected=True)
+    return _accept(link, record, checked.fiscal_data, adapters)
 
 
 def _open_order(link: BillingLink, adapters: Adapters) -> OrderRecord | FormOutcome:
     """The link's order when the link is open; otherwise what the buyer is told instead."""
     record = adapters.orders.get(link.ref)
-    state = link.state(
-        record.status if record else None,
-        epoch(adapters.clock.now()),
-        record.correction_rounds if record else 0,
-    )
+    status = record.status if record else None
+    now = epoch(adapters.clock.now())
+    state = link.state(status, now, record.correction_rounds if record else 0)
     if state is LinkState.OPEN and record is not None:
         return record
     if state in (LinkState.ANSWERED, LinkState.USED):
-        return _already_received(record)
+        return already_received(record)
     if state is LinkState.ORDER_MISSING:
         return LinkNotFound()
     if state is LinkState.SUPERSEDED:
         return LinkSuperseded()
-    return LinkExpired()
+    return closed(status, link, now)
 
 
-def _already_received(record: OrderRecord | None) -> DataReceived:
+def closed(status: OrderStatus | None, link: BillingLink | None, now: int) -> LinkExpired:
+    """What a buyer is told when the order no longer takes data: the deadline passed (the
+    order waits for the global invoice, or its link ran out), or the order stopped."""
+    if status is not None and not status.awaits_buyer_data and status is not OrderStatus.GLOBAL:
+        return LinkExpired(ClosedBecause.STOPPED)
+    ended = link.expires_at if link is not None and link.is_expired(now) else None
+    return LinkExpired(ClosedBecause.DEADLINE, ended)
+
+
+def already_received(record: OrderRecord | None) -> DataReceived:
     fiscal = (record.fiscal_data if record else None) or {}
     number = record.order.display_number if record else None
     return DataReceived(number, str(fiscal.get("email") or ""), just_now=False)
 
 
 def _accept(
-    link: BillingLink, record: OrderRecord, values: dict[str, str], adapters: Adapters
+    link: BillingLink, record: OrderRecord, fiscal_data: dict[str, Any], adapters: Adapters
 ) -> FormOutcome:
     now = adapters.clock.now()
     if not adapters.links.claim(link, epoch(now)):
         # Double submit: the first one is being (or was) handled, with its own data.
-        return _already_received(adapters.orders.get(link.ref) or record)
+        return already_received(adapters.orders.get(link.ref) or record)
     try:
-        return _record(link, record, values, iso(now), adapters)
+        return _record(link, record, fiscal_data, iso(now), adapters)
     except Exception:
         # Nothing was recorded: the buyer must be able to submit again, not be told we have it.
         adapters.links.release(link)
@@ -163,17 +192,16 @@ def _accept(
 
 
 def _record(
-    link: BillingLink, record: OrderRecord, values: dict[str, str], at: str, adapters: Adapters
+    link: BillingLink, record: OrderRecord, fiscal_data: dict[str, Any], at: str, adapters: Adapters
 ) -> FormOutcome:
     ref = link.ref
-    fiscal_data: dict[str, Any] = {k: values[k] for k in fiscal_form.FIELDS}
     moved = adapters.orders.apply(
         ref,
         BUYER_DATA_SUBMITTED,
         extra={"fiscal_data": fiscal_data, "billing_data_at": at, "correction": None},
     )
     if not moved:
-        return _already_received(adapters.orders.get(ref) or record)
+        return already_received(adapters.orders.get(ref) or record)
     try:
         # Only a reference travels: fiscal data stays in DynamoDB, out of execution history.
         adapters.lifecycle.complete_task(
@@ -182,27 +210,36 @@ def _record(
     except TaskClosedError:
         adapters.orders.apply(ref, BUYER_DATA_TOO_LATE)
         logger.warning("billing data arrived after the lifecycle stopped waiting")
-        return LinkExpired()
+        return LinkExpired(ClosedBecause.DEADLINE)
     logger.info("billing data received")
-    return DataReceived(record.order.display_number, values["email"], just_now=True)
+    return DataReceived(record.order.display_number, str(fiscal_data["email"]), just_now=True)
 
 
 def _form(
     link: BillingLink,
     record: OrderRecord,
-    values: dict[str, str],
-    errors: dict[str, list[str]],
-    adapters: Adapters,
+    tenant: Tenant | None,
+    checked: CheckedForm,
     *,
     rejected: bool = False,
 ) -> FormToFill:
-    tenant = adapters.tenants.get(link.ref.tenant_id)
     return FormToFill(
         order=record.order,
         seller_name=tenant.name if tenant else "",
         expires_at=link.expires_at,
         csrf=link.csrf_token(),
-        values=values,
-        errors=errors,
+        values=checked.values,
+        choices=checked.choices,
+        errors=checked.errors,
+        rfc_confirmation=checked.rfc_confirmation,
         rejected=rejected,
     )
+
+
+def _issuer_cp(tenant: Tenant | None) -> str | None:
+    """The seller's LugarExpedicion, which a generic RFC's CP must repeat; None when the seller
+    has none yet (or a CP outside c_CodigoPostal: the seller's setup problem, never the buyer's)."""
+    from postventa.cfdi import catalogs
+
+    cp = tenant.issuer.codigo_postal if tenant and tenant.issuer else None
+    return cp if cp and catalogs.codigo_postal_existe(cp) else None

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from postventa.domain.billing_links import link_expiry
-from postventa.domain.clock import epoch
+from postventa.domain.billing_links import global_period_end, link_expiry
 from postventa.domain.orders import OrderRecord, OrderRef
 from postventa.domain.ports import Adapters
 from postventa.domain.status import BILLING_REQUESTED
@@ -34,7 +33,7 @@ class BillingRequestTask(BaseModel):
 @dataclass(frozen=True)
 class BillingRequestOutcome:
     sent: bool
-    reason: str  # enviado | sin_email | canal_sin_mensajeria
+    reason: str  # enviado | sin_email | canal_sin_mensajeria | plazo_vencido
 
 
 def send_billing_request(task: BillingRequestTask, adapters: Adapters) -> BillingRequestOutcome:
@@ -52,7 +51,18 @@ def send_billing_request(task: BillingRequestTask, adapters: Adapters) -> Billin
         adapters.orders.note(ref, billing_request_skipped=unreachable)
         logger.info("billing request not sent", extra={"reason": unreachable})
         return BillingRequestOutcome(sent=False, reason=unreachable)
-    expires_at = link_expiry(epoch(adapters.clock.now()), task.deadline_seconds)
+    paid_at = record.order.paid_at
+    expires_at = link_expiry(
+        paid_at,
+        adapters.clock.now(),
+        task.deadline_seconds,
+        period_end=global_period_end(tenant, paid_at),
+    )
+    if expires_at is None:
+        # Paid longer ago than the deadline: no link; the deadline routes it to the global invoice.
+        adapters.orders.note(ref, billing_request_skipped="plazo_vencido")
+        logger.info("billing request not sent: the deadline counted from payment has passed")
+        return BillingRequestOutcome(sent=False, reason="plazo_vencido")
     token = adapters.links.create(ref, task_token=task.task_token, expires_at=expires_at)
     composed = send_billing_message(adapters, record, tenant, token, expires_at, reminder=False)
     adapters.orders.apply(ref, BILLING_REQUESTED)

@@ -14,8 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from postventa.domain.billing_links import link_expiry
-from postventa.domain.clock import epoch
+from postventa.domain.billing_links import correction_expiry
 from postventa.domain.invoices import Correction
 from postventa.domain.orders import OrderRecord, OrderRef
 from postventa.domain.ports import Adapters, TaskClosedError
@@ -241,7 +240,7 @@ def ask_for_correction(
         raise CorrectionRoundsExhaustedError(
             "No hay un correo del comprador para pedirle la corrección."
         )
-    expires_at = link_expiry(epoch(adapters.clock.now()), deadline_seconds)
+    expires_at = correction_expiry(adapters.clock.now(), deadline_seconds)
     token = adapters.links.create(ref, task_token=task_token, expires_at=expires_at, round=rounds)
     correction = record.correction or Correction(
         message="Revisa tus datos fiscales.", source="pac", round=rounds

@@ -4,7 +4,9 @@ Base table: the tenant id leads every partition key (`T#{tenant}...`), so one te
 never share a partition with another's and every repository call is scoped by tenant.
 `gsi1` is overloaded: tenant-scoped listings (`T#{tenant}#ORDERS`) plus lookups for secrets a
 request carries without its tenant (form token hash, API key hash): the hash is unguessable and
-the item itself names the tenant. `gsi2` lists a tenant's orders by billing status.
+the item itself names the tenant. `gsi2` lists a tenant's orders by billing status. `gsi3` finds
+a tenant's order by the number a buyer types in the self-invoice portal (`T#{tenant}#NUMBER#...`,
+only keys, the total and the order's reference projected).
 """
 
 from __future__ import annotations
@@ -44,6 +46,15 @@ def orders_index_sk(paid_at_iso: str, channel: str, order_id: str) -> str:
 
 def status_index_pk(tenant_id: str, status: str) -> str:
     return f"T#{tenant_id}#STATUS#{status}"
+
+
+def order_number_index_pk(tenant_id: str, number_key: str) -> str:
+    """gsi3: a tenant's orders by lookup key of their display number (self-invoice portal)."""
+    return f"T#{tenant_id}#NUMBER#{number_key}"
+
+
+def order_number_index_sk(channel: str, order_id: str) -> str:
+    return f"{channel}#{order_id}"
 
 
 ORDER_EVENT_PREFIX = "EVENT#"

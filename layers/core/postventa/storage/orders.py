@@ -10,7 +10,8 @@ from pydantic import BaseModel
 
 from postventa.domain.clock import iso
 from postventa.domain.orders import Order, OrderRecord, OrderRef
-from postventa.domain.ports import Clock, HistoryEntry, OrderPage
+from postventa.domain.ports import Clock, HistoryEntry, NumberedOrder, OrderPage
+from postventa.domain.self_invoice import order_number_key
 from postventa.domain.status import OrderStatus, Transition
 from postventa.storage import keys
 from postventa.storage.table import conditional, newest_first
@@ -23,6 +24,9 @@ _NOTE_FIELDS = frozenset(OrderRecord.model_fields) - {
     "created_at",
     "updated_at",
 }
+
+# One number is used by at most one order per channel; more is not a lookup worth paging.
+_MAX_SAME_NUMBER = 10
 
 
 def record_from_item(item: Mapping[str, Any]) -> OrderRecord:
@@ -66,6 +70,10 @@ class DynamoOrders:
             "gsi1sk": keys.orders_index_sk(order.paid_at.isoformat(), channel, order.order_id),
             "gsi2pk": keys.status_index_pk(order.tenant_id, OrderStatus.RECEIVED.value),
             "gsi2sk": at,
+            "gsi3pk": keys.order_number_index_pk(
+                order.tenant_id, order_number_key(order.display_number)
+            ),
+            "gsi3sk": keys.order_number_index_sk(channel, order.order_id),
             "type": "order",
             "tenant_id": order.tenant_id,
             "channel": channel,
@@ -119,6 +127,24 @@ class DynamoOrders:
             if "LastEvaluatedKey" not in page:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def find_by_number(self, tenant_id: str, number_key: str) -> list[NumberedOrder]:
+        """One query on gsi3, whatever it finds: the index holds the total beside the keys, so
+        "no such number" and "wrong total" cost the portal the same work."""
+        page = self._table.query(
+            IndexName="gsi3",
+            KeyConditionExpression="gsi3pk = :p",
+            ExpressionAttributeValues={":p": keys.order_number_index_pk(tenant_id, number_key)},
+            Limit=_MAX_SAME_NUMBER,
+        )
+        return [
+            NumberedOrder(
+                ref=OrderRef(tenant_id=tenant_id, channel=i["channel"], order_id=i["order_id"]),
+                total_paid=Decimal(i["total_paid"]),
+            )
+            for i in page.get("Items", [])
+            if i.get("tenant_id") == tenant_id
+        ]
 
     def apply(
         self, ref: OrderRef, transition: Transition, *, extra: Mapping[str, Any] | None = None

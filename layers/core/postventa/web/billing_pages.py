@@ -1,12 +1,14 @@
-"""The pages a buyer sees for each outcome of the billing form, and their Spanish text."""
+"""The pages a buyer sees for each outcome of the billing form and the self-invoice portal, and
+their Spanish text."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import assert_never
 
 from postventa.formatting import date_es, mask_email
 from postventa.services.billing_form import (
+    ClosedBecause,
     CrossOriginRejected,
     DataReceived,
     FormOutcome,
@@ -16,32 +18,50 @@ from postventa.services.billing_form import (
     LinkSuperseded,
     MalformedPost,
 )
+from postventa.services.fiscal_form import choices_for
+from postventa.services.self_invoice import (
+    AlreadyInvoiced,
+    FormReady,
+    LookupForm,
+    LookupOutcome,
+    LookupRejected,
+    NotAskedYet,
+    TooManyLookups,
+)
 from postventa.web import forms
-from postventa.web.pages import render
+from postventa.web.pages import inline_script, render
 
 
 @dataclass(frozen=True)
 class Page:
+    """A response: status, HTML, extra headers (Location, Retry-After) and, for the portal, the
+    anti-forgery token its cookie must carry."""
+
     status_code: int
     html: str
+    headers: dict[str, str] = field(default_factory=dict)
+    csrf_cookie: str | None = None
+
+
+# Where a buyer without a working link finds the order again.
+FIND_YOUR_ORDER = ("Buscar mi pedido para facturar", "/facturar")
 
 
 def _message(
-    status: int, title: str, *paragraphs: str, details: list[tuple[str, str]] | None = None
+    status: int,
+    title: str,
+    *paragraphs: str,
+    details: list[tuple[str, str]] | None = None,
+    links: list[tuple[str, str]] | None = None,
 ) -> Page:
-    page = render("message", title=title, paragraphs=list(paragraphs), details=details or [])
-    return Page(status, page)
-
-
-def lookup_page() -> Page:
-    return _message(
-        200,
-        "Solicita tu factura",
-        "Para facturar tu compra usa el enlace personal que te enviamos por correo "
-        "después de pagar.",
-        "Si no lo encuentras, revisa tu carpeta de correo no deseado o escribe a la tienda "
-        "donde compraste.",
+    page = render(
+        "message",
+        title=title,
+        paragraphs=list(paragraphs),
+        details=details or [],
+        links=links or [],
     )
+    return Page(status, page)
 
 
 def form_page(outcome: FormOutcome, token: str) -> Page:
@@ -51,15 +71,11 @@ def form_page(outcome: FormOutcome, token: str) -> Page:
                 404,
                 "Enlace no encontrado",
                 "No encontramos este enlace de facturación. Revisa que lo hayas copiado completo "
-                "desde el correo que recibiste.",
+                "desde el correo que recibiste; si lo perdiste, busca tu pedido.",
+                links=[FIND_YOUR_ORDER],
             )
         case LinkExpired():
-            return _message(
-                410,
-                "El enlace ya venció",
-                "El plazo para solicitar la factura de este pedido terminó.",
-                "Si necesitas ayuda, responde al correo de tu compra y la tienda te atenderá.",
-            )
+            return _closed(outcome)
         case LinkSuperseded():
             return _message(
                 410,
@@ -87,6 +103,71 @@ def form_page(outcome: FormOutcome, token: str) -> Page:
     assert_never(outcome)
 
 
+def lookup_page(outcome: LookupOutcome) -> Page:
+    """The self-invoice portal's answer (GET /facturar and each lookup)."""
+    match outcome:
+        case LookupForm():
+            return _lookup_form(outcome)
+        case FormReady():
+            return Page(303, "", {"Location": f"/facturar/{outcome.token}"})
+        case TooManyLookups():
+            minutes = max(1, -(-outcome.retry_after // 60))
+            page = _message(
+                429,
+                "Demasiados intentos",
+                "Por seguridad limitamos las búsquedas de pedidos que no coinciden. "
+                f"Vuelve a intentarlo en {minutes} {'minuto' if minutes == 1 else 'minutos'}.",
+                "Ten a la mano el correo o el comprobante de tu compra: el número de pedido y el "
+                "total exacto que pagaste (con envío y centavos).",
+            )
+            return Page(page.status_code, page.html, {"Retry-After": str(outcome.retry_after)})
+        case LookupRejected():
+            page = _message(
+                403,
+                "Solicitud rechazada",
+                "Busca tu pedido desde la página para facturar. Esa página guarda una cookie de "
+                "seguridad: si tu navegador las bloquea, permítela para este sitio.",
+                links=[FIND_YOUR_ORDER],
+            )
+            return Page(page.status_code, page.html, csrf_cookie=outcome.csrf)
+        case NotAskedYet():
+            return _message(
+                200,
+                "Aún no está abierta la solicitud de factura",
+                "Encontramos tu pedido, pero todavía no está abierta la solicitud de su factura. "
+                "Si acabas de pagar, vuelve a intentarlo en unos minutos; si no, escribe a la "
+                "tienda donde compraste.",
+                details=[("Pedido", outcome.order_number)],
+            )
+        case AlreadyInvoiced():
+            return _invoiced(outcome)
+        case DataReceived():
+            return _received(outcome)
+        case LinkExpired():
+            return _closed(outcome)
+    assert_never(outcome)
+
+
+def _closed(outcome: LinkExpired) -> Page:
+    """Which case applies when the order no longer takes the buyer's data."""
+    if outcome.because is ClosedBecause.STOPPED:
+        return _message(
+            409,
+            "Por ahora no podemos recibir tus datos",
+            "La tienda está revisando este pedido y en este momento no puede recibir datos "
+            "fiscales.",
+            "Escribe a la tienda donde compraste para que te ayude con tu factura.",
+        )
+    ended = f" terminó el {date_es(outcome.ended_at)}" if outcome.ended_at else " terminó"
+    return _message(
+        410,
+        "El plazo para facturar ya venció",
+        f"El plazo para solicitar la factura de este pedido, contado desde tu pago,{ended}.",
+        "Tu compra se incluye en la factura global que la tienda emite al público en general.",
+        "Si aún necesitas una factura a tu nombre, escribe a la tienda donde compraste.",
+    )
+
+
 def _received(outcome: DataReceived) -> Page:
     """Said once as news ("Recibimos"), on any later visit as a reminder. The address is
     masked: anyone who has the link sees this page."""
@@ -112,7 +193,28 @@ def _received(outcome: DataReceived) -> Page:
     )
 
 
+def _invoiced(outcome: AlreadyInvoiced) -> Page:
+    details = [("Pedido", outcome.order_number)]
+    if outcome.cancelled:
+        return _message(
+            200,
+            "La factura de este pedido fue cancelada",
+            "Si necesitas una factura nueva, escribe a la tienda donde compraste.",
+            details=details,
+        )
+    if outcome.email:
+        details.append(("Enviamos la factura (XML y PDF) a", mask_email(outcome.email)))
+    return _message(
+        200,
+        "Tu pedido ya está facturado",
+        "Ya emitimos la factura de este pedido y la enviamos por correo.",
+        "Si no la encuentras, revisa tu carpeta de correo no deseado o escribe a la tienda.",
+        details=details,
+    )
+
+
 def _form(outcome: FormToFill, token: str) -> Page:
+    every = choices_for({})
     html = render(
         "billing_form",
         order=outcome.order,
@@ -121,9 +223,27 @@ def _form(outcome: FormToFill, token: str) -> Page:
         values=outcome.values,
         csrf=outcome.csrf,
         errors=outcome.errors,
-        regimenes=forms.regimen_options(),
-        usos=forms.uso_options(),
+        rfc_confirmation=outcome.rfc_confirmation.value,
+        regimenes=forms.regimen_options(outcome.choices.regimenes),
+        usos=forms.uso_options(outcome.choices.usos),
+        every_regimen=forms.regimen_options(every.regimenes),
+        every_uso=forms.uso_options(every.usos),
+        choices_table=forms.choices_table(),
+        script=inline_script("billing_form.js"),
         # After a rejected post the browser opens the page at the error summary (no script).
         action=f"/facturar/{token}#errores",
     )
     return Page(422 if outcome.rejected else 200, html)
+
+
+def _lookup_form(outcome: LookupForm) -> Page:
+    html = render(
+        "self_invoice",
+        stores=outcome.stores,
+        values=outcome.values,
+        errors=outcome.errors,
+        not_found=outcome.not_found,
+        csrf=outcome.csrf,
+    )
+    status = 404 if outcome.not_found else 422 if outcome.errors else 200
+    return Page(status, html, csrf_cookie=outcome.csrf)

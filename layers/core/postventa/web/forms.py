@@ -1,9 +1,15 @@
-"""The billing form's select options: SAT codes with labels a buyer reads on a phone."""
+"""The billing form's select options: SAT codes with labels a buyer reads on a phone, and the
+table the page's script narrows them with as the buyer types."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import json
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple
+
+from postventa.cfdi import catalogs
+from postventa.services import fiscal_form
 
 
 class Choice(NamedTuple):
@@ -53,16 +59,43 @@ def _choice(code: str, description: str, short: Mapping[str, str]) -> Choice:
     return Choice(code, f"{code} · {short.get(code, description)}", description)
 
 
-def regimen_options() -> list[Choice]:
-    from postventa.cfdi import catalogs
-
-    return [
-        _choice(k, r.descripcion, REGIMEN_SHORT)
-        for k, r in sorted(catalogs.regimenes_fiscales().items())
-    ]
+def regimen_options(codes: Iterable[str]) -> list[Choice]:
+    rows = catalogs.regimenes_fiscales()
+    return [_choice(k, rows[k].descripcion, REGIMEN_SHORT) for k in codes]
 
 
-def uso_options() -> list[Choice]:
-    from postventa.cfdi import catalogs
+def uso_options(codes: Iterable[str]) -> list[Choice]:
+    rows = catalogs.usos_cfdi()
+    return [_choice(k, rows[k].descripcion, USO_SHORT) for k in codes]
 
-    return [_choice(k, u.descripcion, USO_SHORT) for k, u in sorted(catalogs.usos_cfdi().items())]
+
+@functools.cache
+def choices_table() -> str:
+    """JSON for the form's script: every choice list the service allows (`fiscal_form`), by
+    RFC kind and régimen, so the script narrows the selects exactly as the server does without
+    a second copy of the rules. Lists are shared by index: the table stays about 2 KB."""
+    lists: list[tuple[str, ...]] = []
+
+    def ref(codes: tuple[str, ...]) -> int:
+        if codes not in lists:
+            lists.append(codes)
+        return lists.index(codes)
+
+    kinds = {}
+    for kind in fiscal_form.RfcKind:
+        regimenes = fiscal_form.regimen_choices(kind)
+        usos = {r: ref(fiscal_form.uso_choices(kind, r)) for r in ("", *regimenes)}
+        kinds[kind.value] = {"regimenes": ref(regimenes), "usos": usos}
+    every = fiscal_form.choices_for({})
+    labels = {c.value: c.label for c in regimen_options(every.regimenes) + uso_options(every.usos)}
+    return json.dumps(
+        {
+            "listas": lists,
+            "tipos": kinds,
+            "etiquetas": labels,
+            "porRfc": fiscal_form.KIND_BY_RFC,
+            "porLongitud": fiscal_form.KIND_BY_LENGTH,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )

@@ -3,32 +3,79 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 
 from postventa.errors import BadRequestError, PostventaError
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.shared.cookies import Cookie
+
 _M = TypeVar("_M", bound=BaseModel)
 
 HTML = "text/html; charset=utf-8"
 JSON = "application/json"
 
-PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-    # same-origin, not no-referrer: under no-referrer browsers post our own form with
-    # `Origin: null`. Requests to other sites still carry no Referer (the token stays ours).
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-}
+
+def page_headers() -> dict[str, str]:
+    """Headers of every HTML page: never cached or framed; only our own inline scripts (by
+    hash) and styles; forms post only to us. A new dict each call (callers add to it)."""
+    return dict(_page_headers())
+
+
+@functools.cache
+def _page_headers() -> tuple[tuple[str, str], ...]:
+    from postventa.web.pages import script_hashes
+
+    headers = {
+        "Cache-Control": "no-store",
+        "Content-Security-Policy": (
+            f"default-src 'none'; script-src {' '.join(script_hashes())}; "
+            "style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; "
+            "base-uri 'none'"
+        ),
+        # same-origin, not no-referrer: under no-referrer browsers post our own form with
+        # `Origin: null`. Requests to other sites still carry no Referer (the token stays ours).
+        "Referrer-Policy": "same-origin",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+    }
+    return tuple(headers.items())
+
+
+# The self-invoice portal's anti-forgery token (double submit: the cookie and the form's field).
+CSRF_COOKIE = "postventa_csrf"
+_CSRF_COOKIE_SECONDS = 2 * 3600
+
+
+def csrf_cookie(value: str, public_base_url: str) -> Cookie:
+    """The portal's token as a cookie only our pages send back: SameSite=Strict (never on a
+    request from another site), HttpOnly, scoped to /facturar, Secure on an https site."""
+    from aws_lambda_powertools.shared.cookies import Cookie, SameSite
+
+    return Cookie(
+        name=CSRF_COOKIE,
+        value=value,
+        path="/facturar",
+        secure=public_base_url.lower().startswith("https://"),
+        http_only=True,
+        max_age=_CSRF_COOKIE_SECONDS,
+        same_site=SameSite.STRICT_MODE,
+    )
+
+
+def request_cookie(cookies: Iterable[str], name: str) -> str | None:
+    """A cookie's value from API Gateway's `cookies` list ("name=value" each)."""
+    for cookie in cookies:
+        key, sep, value = cookie.strip().partition("=")
+        if sep and key == name:
+            return value
+    return None
 
 
 def raw_body(event: Mapping[str, Any]) -> bytes:

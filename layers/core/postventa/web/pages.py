@@ -1,8 +1,15 @@
-"""HTML pages people see, rendered by jinja2 with autoescape (no external assets)."""
+"""HTML pages people see, rendered by jinja2 with autoescape (no external assets).
+
+Pages work without JavaScript; a page may add one small inline script of its own that only
+improves it. The Content-Security-Policy allows exactly those scripts by their SHA-256
+(`script_hashes`), so nothing else can run on our pages, injected or not.
+"""
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -10,6 +17,8 @@ from typing import Any
 from postventa.formatting import amount
 
 TEMPLATES = Path(__file__).parent / "templates"
+# Inline scripts, each allowed by its hash in the pages' Content-Security-Policy.
+SCRIPTS = ("billing_form.js",)
 
 
 @functools.cache
@@ -35,3 +44,25 @@ def quantity(value: Decimal) -> str:
 
 def render(name: str, **context: Any) -> str:
     return str(_env().get_template(f"{name}.html.j2").render(**context))
+
+
+@functools.cache
+def inline_script(name: str) -> Any:
+    """A script of SCRIPTS, ready to sit between <script> and </script> exactly as hashed."""
+    import markupsafe
+
+    if name not in SCRIPTS:
+        raise ValueError(f"not one of the pages' scripts: {name}")
+    # Our own file shipped beside the templates, never input: it goes into the page as written.
+    return markupsafe.Markup((TEMPLATES / name).read_text(encoding="utf-8"))  # noqa: S704
+
+
+@functools.cache
+def script_hashes() -> tuple[str, ...]:
+    """CSP source expressions ('sha256-...') for every inline script of the pages."""
+    return tuple(
+        "'sha256-"
+        + base64.b64encode(hashlib.sha256(str(inline_script(n)).encode()).digest()).decode()
+        + "'"
+        for n in SCRIPTS
+    )
