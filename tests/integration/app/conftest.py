@@ -109,7 +109,7 @@ class App:
 
     def drain(self) -> None:
         """Let the queue pollers run until every queue is empty and every function idle."""
-        assert self.cloud.drain_queues(timeout=20), "queues did not drain"
+        assert self.cloud.drain_queues(timeout=60), "queues did not drain"
 
     # ---------------------------------------------------------------- reading state
     @property
@@ -129,7 +129,7 @@ class App:
     def wait_status(self, status: str, order_id: str = "5873214500123") -> Any:
         return wait_for(
             lambda: (o := self.order(order_id)) is not None and o.status.value == status and o,
-            timeout=20,
+            timeout=60,
             what=f"order {order_id} in {status}",
         )
 
@@ -158,7 +158,7 @@ class App:
                 lambda: (
                     (s := sfn.describe_execution(executionArn=arn)["status"]) != "RUNNING" and s
                 ),
-                timeout=20,
+                timeout=60,
                 what="execution to finish",
             )
         )
@@ -171,7 +171,7 @@ class App:
 
     def link_token(self, index: int = 0) -> str:
         """The form link in an email (0: the newest; the mailbox lists newest first)."""
-        emails = wait_for(self.emails, timeout=20, what="the billing email")
+        emails = wait_for(self.emails, timeout=60, what="the billing email")
         match = re.search(re.escape(PUBLIC) + r"/facturar/([A-Za-z0-9_-]{40,})", emails[index].text)
         assert match, emails[index].text
         return match.group(1)

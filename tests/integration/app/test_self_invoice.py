@@ -65,7 +65,7 @@ def test_an_order_is_found_by_store_number_and_total_and_its_data_completes_the_
     assert done["statusCode"] == 200 and "Recibimos tus datos" in done["body"]
     [execution] = app.executions()
     assert app.execution_finished(execution["executionArn"]) == "SUCCEEDED"
-    assert app.wait_status("datos_recibidos").fiscal_data["rfc_confirmado"] is False
+    assert app.wait_status("facturada").fiscal_data["rfc_confirmado"] is False
 
     again = portal(app, fields, cookie)
     assert again["statusCode"] == 200 and "Ya habíamos recibido tus datos" in again["body"]
