@@ -241,24 +241,13 @@ def test_the_pre_send_check_spends_no_folio_and_sends_nothing() -> None:
 
 
 def test_the_sandbox_does_not_judge_again_the_bytes_the_pre_send_check_judged(
-    monkeypatch: pytest.MonkeyPatch,
+    judgements: list[bytes],
 ) -> None:
-    from postventa.cfdi import validation
-
-    judged: list[bytes] = []
-    judge = validation._judge
-
-    def counting(xml: bytes, element: Any, tz_for_cp: Any) -> Any:
-        judged.append(xml)
-        return judge(xml, element, tz_for_cp)
-
-    monkeypatch.setattr(validation, "_judge", counting)
-    monkeypatch.setattr(validation, "_VERDICTS", type(validation._VERDICTS)())  # none remembered
     result = stamp(pac())
-    assert len(judged) == 1  # the pre-send check; the sandbox found the verdict remembered
+    assert len(judgements) == 1  # the pre-send check; the sandbox found the verdict remembered
     assert result.uuid
-    pac().stamp(judged[0] + b" ")  # other bytes: judged in full
-    assert len(judged) == 2
+    pac().stamp(judgements[0] + b" ")  # other bytes: judged in full
+    assert len(judgements) == 2
 
 
 def test_forced_rejection_only_for_the_listed_receptor() -> None:

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import postventa.cfdi.validation as validation
 from postventa.cfdi.validation import (
     DocumentoNoValidableError,
     MatrixRejectionError,
@@ -128,21 +127,6 @@ def test_receptor_field_for_code_maps_to_the_buyer_form(code: str, form_field: s
 
 
 # -- the verdict remembered per document ----------------------------------------------------
-@pytest.fixture
-def judgements(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    """The documents the rules actually read (each call of validation._judge)."""
-    seen: list[bytes] = []
-    judge = validation._judge
-
-    def counting(xml: bytes, element: Any, tz_for_cp: Any) -> Any:
-        seen.append(xml)
-        return judge(xml, element, tz_for_cp)
-
-    monkeypatch.setattr(validation, "_judge", counting)
-    monkeypatch.setattr(validation, "_VERDICTS", type(validation._VERDICTS)())
-    return seen
-
-
 def test_the_same_bytes_are_judged_once_and_the_clock_rule_runs_every_time(
     kit: Any, judgements: list[bytes]
 ) -> None:
