@@ -65,9 +65,11 @@ def stamp_order(
     leaves the process, CsdError for an unusable CSD, XsdValidationError, MatrixRejectionError
     (SAT's validation matrix refused the sealed document; nothing was sent), and the Pac*Error
     family from the PAC (PacTransientError is safe to retry with the same folio)."""
+    from postventa.cfdi.seal import seal_to_document, signer_from_credentials
+
     comprobante = build_invoice(order, issuer, receptor, folio, fecha)
-    xml = seal_and_validate(comprobante, csd)
-    result = stamp_xml(xml, pac)
+    xml, parsed = seal_to_document(comprobante, signer_from_credentials(csd))
+    result = stamp_xml(xml, pac, element=parsed)
     return StampedInvoice(
         uuid=result.uuid,
         xml=result.xml,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
@@ -156,13 +156,14 @@ class Document:
 
     @cached_property
     def fecha_aware(self) -> datetime | None:
-        """Fecha in the zone of LugarExpedicion (`tz_for_cp`); None when Fecha is unreadable or
+        """The instant of Fecha, read in the zone of LugarExpedicion (`tz_for_cp`) and given in
+        UTC (later comparisons then need no zone rules); None when Fecha is unreadable or
         LugarExpedicion is not a c_CodigoPostal code (CFDI40126 reports that; without a zone
         the local time of Fecha is unknown, so the rules on it do not guess)."""
         if self.fecha is None or self.fecha.tzinfo is not None:
             return self.fecha
         zone = self.tz_for_cp(self.attrs.get("LugarExpedicion") or "")
-        return None if zone is None else self.fecha.replace(tzinfo=zone)
+        return None if zone is None else self.fecha.replace(tzinfo=zone).astimezone(UTC)
 
     @cached_property
     def certificate(self) -> CertificateInfo | None:
