@@ -160,6 +160,21 @@ def test_catalog_key_outside_sat_catalog_is_rejected_by_the_pac() -> None:
     assert err.value.pac_code == "301"
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda xml: xml[: xml.rindex(b"</cfdi:Comprobante>")],  # truncated: no closing tag
+        lambda xml: xml.replace(b'Descripcion="Silla"', b'Descripcion="Silla & Mesa"'),
+    ],
+    ids=["truncated", "bare-ampersand"],
+)
+def test_xml_that_is_not_well_formed_is_301_not_repaired(damage: Any) -> None:
+    with pytest.raises(PacDataRejectedError) as err:
+        pac().stamp(damage(_sealed_xml()))
+    assert err.value.pac_code == "301"
+    assert "mal formado" in err.value.message
+
+
 def test_garbage_certificado_is_cfdi40106_an_invalid_cer() -> None:
     xml = _sealed_xml()
     root = etree.fromstring(xml)
@@ -248,6 +263,19 @@ def test_the_sandbox_does_not_judge_again_the_bytes_the_pre_send_check_judged(
     assert result.uuid
     pac().stamp(judgements[0] + b" ")  # other bytes: judged in full
     assert len(judgements) == 2
+
+
+def test_the_stamp_path_gives_the_matrix_the_parse_it_already_has(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from postventa.cfdi import validation
+
+    def no_parse(xml: bytes) -> Any:
+        raise AssertionError("the matrix parsed the document again")
+
+    monkeypatch.setattr(validation, "_parse", no_parse)
+    monkeypatch.setattr(validation, "_VERDICTS", type(validation._VERDICTS)())
+    assert stamp(pac(), order(oid="parse-once")).uuid
 
 
 def test_forced_rejection_only_for_the_listed_receptor() -> None:

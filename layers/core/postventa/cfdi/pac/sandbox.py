@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 from postventa.cfdi.errors import (
@@ -211,11 +212,10 @@ class SandboxPac:
     # -- stamp ------------------------------------------------------------------------------
     def stamp(self, cfdi_xml: bytes) -> StampResult:
         from lxml import etree
-        from satcfdi.utils import parser
 
         self._maybe_fail()
         try:
-            root = etree.fromstring(cfdi_xml, parser=parser)
+            root = etree.fromstring(cfdi_xml, parser=_strict_parser())
         except etree.XMLSyntaxError as exc:
             raise _reject("301", f"XML mal formado: {exc}") from exc
         if root.tag != f"{{{NS_CFDI}}}Comprobante":
@@ -472,6 +472,21 @@ class SandboxPac:
         if record is None or record.rfc_emisor != rfc_emisor:
             raise _reject("205", "El UUID no existe o no pertenece al emisor.")
         return record
+
+
+@cache
+def _strict_parser() -> Any:
+    """What a PAC parses with: no recovery (satcfdi's parser recovers, so a truncated document
+    came out whole and was stamped), no entities, no network."""
+    from lxml import etree
+
+    return etree.XMLParser(
+        no_network=True,
+        resolve_entities=False,
+        huge_tree=True,
+        remove_blank_text=True,
+        collect_ids=False,
+    )
 
 
 def _reject(
