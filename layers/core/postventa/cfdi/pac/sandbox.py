@@ -58,7 +58,6 @@ if TYPE_CHECKING:
 NS_CFDI = "http://www.sat.gob.mx/cfd/4"
 NS_TFD = "http://www.sat.gob.mx/TimbreFiscalDigital"
 NS_XSI = "http://www.w3.org/2001/XMLSchema-instance"
-STAMP_WINDOW = timedelta(hours=72)
 LEYENDA = "Timbrado por el PAC de pruebas de Postventa: sin validez fiscal"
 
 
