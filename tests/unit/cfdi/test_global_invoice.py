@@ -18,7 +18,7 @@ from postventa.cfdi.global_invoice import (
 )
 from postventa.cfdi.issuer import CsdCredentials, Issuer, ProductKeys
 from postventa.cfdi.pac.sandbox import SandboxPac
-from postventa.cfdi.totals import audit_amounts
+from postventa.cfdi.validation import check_before_sending
 from postventa.domain.orders import Order
 from tests.support.csd import CsdFiles, eku_csd
 
@@ -84,7 +84,10 @@ def test_global_invoice_has_publico_en_general_and_informacion_global() -> None:
         (c.get("ClaveProdServ"), c.get("ClaveUnidad"), c.get("Cantidad"), c.get("Descripcion"))
         for c in conceptos
     } == {("01010101", "ACT", "1", "Venta")}
-    assert audit_amounts(root) == []
+    # every offline rule of SAT's matrix but the Sello and Certificado, which a draft lacks
+    check_before_sending(
+        etree.tostring(root, encoding="UTF-8"), now=NOW, skip={"CFDI40102", "CFDI40106"}
+    )
 
 
 def test_large_period_splits_without_splitting_orders_and_totals_match_each_order() -> None:
@@ -113,6 +116,23 @@ def test_global_invoices_are_sealed_xsd_valid_and_sandbox_stamped(eku_csd: CsdFi
     for s in stamped:
         xsd.validate(s.xml)
         assert b"TimbreFiscalDigital" in s.xml
+
+
+def test_global_invoices_are_checked_against_sats_matrix_before_any_is_sent() -> None:
+    from postventa.cfdi.pac.sandbox import InMemorySandboxStore
+    from postventa.cfdi.validation import MatrixRejectionError
+
+    csd = eku_csd().credentials()
+    store = InMemorySandboxStore(folios=5)
+    days_later = SandboxPac(  # the PAC's clock is 4 days past Fecha: rule 401
+        store=store, clock=lambda: NOW + timedelta(days=4), check_certificate_validity=False
+    )
+    with pytest.raises(MatrixRejectionError) as raised:
+        stamp_global_invoices(
+            orders(3), ISSUER, csd, days_later, GlobalPeriod.for_month(2024, 4), 1, NOW
+        )
+    assert raised.value.sat_code == "401"
+    assert store.folio_balance() == 5
 
 
 def test_forma_pago_is_the_one_with_the_largest_amount() -> None:

@@ -89,6 +89,19 @@ def test_stamp_errors_map_to_typed_errors(pac, http, sealed, fixture_name, statu
         assert info.value.pac_code == pac_code
 
 
+def test_a_model_state_rejection_names_the_matrix_code_and_the_buyers_field(pac, http, sealed):
+    http.post(f"{HOST}/api-lite/3/cfdis", json=fixture("error-400-receptor.json"), status=400)
+
+    with pytest.raises(PacDataRejectedError) as info:
+        pac.stamp(sealed)
+    error = info.value
+    assert (error.sat_code, error.field, error.receptor_field) == (
+        "CFDI40145",
+        "Receptor.Nombre",
+        "nombre",
+    )
+
+
 def test_a_timeout_is_transient(pac, http, sealed):
     http.post(f"{HOST}/api-lite/3/cfdis", body=requests.exceptions.ReadTimeout("slow"))
     with pytest.raises(PacTransientError):

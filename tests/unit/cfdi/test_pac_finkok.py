@@ -135,6 +135,18 @@ def test_stamp_errors_map_to_typed_errors(pac, http, sealed, fixture_name, error
     assert info.value.pac_code == pac_code
 
 
+def test_a_301_wrapping_a_matrix_code_names_the_field_and_the_buyers_form_field(pac, http, sealed):
+    http.post(STAMP_URL, body=fixture("stamp-301-cfdi40145.xml"))
+
+    with pytest.raises(PacDataRejectedError) as info:
+        pac.stamp(sealed)
+    error = info.value
+    assert error.sat_code == "CFDI40145"
+    assert error.field == "Receptor.Nombre"
+    assert error.receptor_field == "nombre"
+    assert "debe pertenecer al nombre asociado al RFC" in error.message  # Finkok's own words
+
+
 def test_a_5xx_html_page_is_transient(pac, http, sealed):
     http.post(STAMP_URL, body=fixture("http-503.html"), status=503, content_type="text/html")
 
@@ -324,6 +336,44 @@ def test_finkok_fallback_rows(code, text, error, pac_code):
     result = classify(FINKOK_RULES, code, text)
     assert type(result) is error
     assert result.pac_code == pac_code
+
+
+@pytest.mark.parametrize(
+    ("text", "sat_code", "field", "receptor_field"),
+    [
+        (
+            "301 - Error de validaciones adicionales [Error #CFDI40157] RegimenFiscalReceptor",
+            "CFDI40157",
+            "Receptor.RegimenFiscalReceptor",
+            "regimen_fiscal",
+        ),
+        (
+            "301 - [Error #CFDI40148] El campo DomicilioFiscalReceptor del receptor...",
+            "CFDI40148",
+            "Receptor.DomicilioFiscalReceptor",
+            "codigo_postal",
+        ),
+        (
+            "301 - [Error #CFDI140226] Cuando en el campo ObjetoImp se registre el valor 06...",
+            "CFDI140226",
+            "Concepto.ObjetoImp",
+            None,  # the seller's product setup, not the buyer's data
+        ),
+        ("301 - [Error #CFDI40141] RegimenFiscal", "CFDI40141", "Emisor.RegimenFiscal", None),
+        ("301 - XML mal formado", None, None, None),
+    ],
+)
+def test_a_301_carries_the_inner_sat_code_and_what_it_refuses(
+    text, sat_code, field, receptor_field
+):
+    result = classify(FINKOK_RULES, "301", text)
+    assert type(result) is PacDataRejectedError
+    assert (result.sat_code, result.field, result.receptor_field) == (
+        sat_code,
+        field,
+        receptor_field,
+    )
+    assert result.pac_code == (sat_code or "301")
 
 
 def test_a_stamp_that_comes_with_an_alert_incidencia_is_still_a_stamp(pac, http, sealed):

@@ -123,6 +123,24 @@ def test_stamp_errors_map_to_typed_errors(pac, http, sealed, fixture_name, statu
     assert info.value.pac_code == pac_code
 
 
+@pytest.mark.parametrize(
+    ("fixture_name", "sat_code", "field", "receptor_field"),
+    [
+        ("stamp-cfdi40145.json", "CFDI40145", "Receptor.Nombre", "nombre"),
+        ("stamp-301-xml.json", None, None, None),  # no matrix code: nothing to point at
+    ],
+)
+def test_a_rejection_names_the_matrix_code_and_the_field_it_refuses(
+    pac, http, sealed, fixture_name, sat_code, field, receptor_field
+):
+    http.post(STAMP_URL, json=fixture(fixture_name), status=400)
+
+    with pytest.raises(PacDataRejectedError) as info:
+        pac.stamp(sealed)
+    error = info.value
+    assert (error.sat_code, error.field, error.receptor_field) == (sat_code, field, receptor_field)
+
+
 def test_307_with_the_previous_cfdi_returns_it(pac, http, sealed):
     http.post(STAMP_URL, json=fixture("stamp-307-with-cfdi.json"), status=400)
     assert pac.stamp(sealed).uuid == UUID

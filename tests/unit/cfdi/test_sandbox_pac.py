@@ -1,5 +1,6 @@
-"""Sandbox PAC: real checks (XSD, sello, RFC, 72 h), TFD signed by a PAC cert, idempotent
-duplicates, fault injection, folio balance, cancel/status with SAT acceptance rules."""
+"""Sandbox PAC: real checks (XSD, then SAT's validation matrix: sello, certificate, 72 h...), TFD
+signed by a PAC cert, idempotent duplicates, fault injection, folio balance, cancel/status with
+SAT acceptance rules; and the stamping path's pre-send check in front of it."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from lxml import etree
 from postventa.cfdi import certs, seal
 from postventa.cfdi.build import PlainReceptor
 from postventa.cfdi.errors import PacDataRejectedError, PacNoCreditError, PacTransientError
-from postventa.cfdi.issuer import Issuer, ProductKeys
+from postventa.cfdi.issuer import CsdCredentials, Issuer, ProductKeys
 from postventa.cfdi.pac.base import (
     CancellationMotivo,
     CancellationRequest,
@@ -25,6 +26,7 @@ from postventa.cfdi.pac.base import (
 )
 from postventa.cfdi.pac.sandbox import FaultInjection, InMemorySandboxStore, SandboxPac
 from postventa.cfdi.stamping import seal_and_validate, stamp_order
+from postventa.cfdi.validation import MatrixRejectionError
 from postventa.domain.orders import Order
 from tests.support.csd import eku_csd
 
@@ -157,13 +159,29 @@ def test_catalog_key_outside_sat_catalog_is_rejected_by_the_pac() -> None:
     assert err.value.pac_code == "301"
 
 
-def test_garbage_certificado_is_rejected_as_a_malformed_sello() -> None:
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda xml: xml[: xml.rindex(b"</cfdi:Comprobante>")],  # truncated: no closing tag
+        lambda xml: xml.replace(b'Descripcion="Silla"', b'Descripcion="Silla & Mesa"'),
+    ],
+    ids=["truncated", "bare-ampersand"],
+)
+def test_xml_that_is_not_well_formed_is_301_not_repaired(damage: Any) -> None:
+    with pytest.raises(PacDataRejectedError) as err:
+        pac().stamp(damage(_sealed_xml()))
+    assert err.value.pac_code == "301"
+    assert "mal formado" in err.value.message
+
+
+def test_garbage_certificado_is_cfdi40106_an_invalid_cer() -> None:
     xml = _sealed_xml()
     root = etree.fromstring(xml)
     bad = xml.replace(root.get("Certificado").encode(), base64.b64encode(b"no es un certificado"))
     with pytest.raises(PacDataRejectedError) as err:
         pac().stamp(bad)
-    assert err.value.pac_code == "CFDI40102"
+    assert err.value.pac_code == err.value.sat_code == "CFDI40106"
+    assert err.value.field == "Comprobante.Certificado"
 
 
 def test_inconsistent_total_with_a_valid_sello_fails_the_arithmetic_audit() -> None:
@@ -178,29 +196,113 @@ def test_inconsistent_total_with_a_valid_sello_fails_the_arithmetic_audit() -> N
     assert err.value.pac_code == "CFDI40119"
 
 
+def _sealed_at(fecha: datetime, csd: CsdCredentials = SAT_CSD) -> bytes:
+    from postventa.cfdi.build import build_invoice
+
+    return seal_and_validate(build_invoice(order(), ISSUER, BUYER, 1, fecha), csd)
+
+
 @pytest.mark.parametrize("age", [timedelta(hours=73), timedelta(minutes=-30)])
-def test_fecha_outside_the_72_hour_window_is_rejected(age: timedelta) -> None:
+def test_fecha_outside_the_72_hour_window_is_rejected_by_the_sandbox(age: timedelta) -> None:
     with pytest.raises(PacDataRejectedError) as err:
-        stamp(pac(), fecha=NOW - age)
-    assert err.value.pac_code == "401"
+        pac().stamp(_sealed_at(NOW - age))
+    assert err.value.pac_code == err.value.sat_code == "401"
+    assert err.value.field == "Comprobante.Fecha"
+
+
+@pytest.mark.parametrize("age", [timedelta(hours=73), timedelta(minutes=-30)])
+def test_the_stamping_path_catches_a_fecha_outside_the_window_before_sending(
+    age: timedelta,
+) -> None:
+    store = InMemorySandboxStore(folios=3)
+    with pytest.raises(MatrixRejectionError) as err:
+        stamp(pac(store=store), fecha=NOW - age)
+    assert err.value.sat_code == "401" and err.value.field == "Comprobante.Fecha"
+    assert store.folio_balance() == 3
 
 
 def test_generated_csd_must_be_valid_at_fecha() -> None:
     csd = certs.generate_test_csd("EKU9003173C9", "ESCUELA KEMPER URGATE", valid_from=NOW)
     p = pac(check_certificate_validity=True)
     assert stamp(p, csd=csd.credentials()).uuid
+    expired = _sealed_at(
+        NOW - timedelta(minutes=5)
+    )  # the generated CSD is valid from yesterday: not yet in 2024
     with pytest.raises(PacDataRejectedError) as err:
-        stamp(pac(check_certificate_validity=True), csd=SAT_CSD)  # not yet valid in 2024
+        pac(check_certificate_validity=True).stamp(expired)
     assert err.value.pac_code == "305"
+    with pytest.raises(MatrixRejectionError) as caught:  # the stamping path: not even sent
+        stamp(pac(check_certificate_validity=True), csd=SAT_CSD)
+    assert caught.value.sat_code == "305"
+
+
+def test_a_sandbox_that_waives_the_certificate_validity_is_not_second_guessed() -> None:
+    sandbox = pac(check_certificate_validity=False)
+    assert sandbox.waived_codes == frozenset({"305"})
+    assert stamp(sandbox, csd=SAT_CSD).uuid
+
+
+def test_the_pre_send_check_spends_no_folio_and_sends_nothing() -> None:
+    store = InMemorySandboxStore(folios=1)
+    sandbox = pac(store=store)
+    foreign_with_mexico = PlainReceptor(
+        "XEXX010101000", "JOHN DOE", "616", "42501", "S01", residencia_fiscal="MEX"
+    )
+    with pytest.raises(MatrixRejectionError) as err:
+        stamp(sandbox, receptor=foreign_with_mexico)
+    assert err.value.sat_code == "CFDI40152"
+    assert err.value.receptor_field == "residencia_fiscal"
+    assert store.folio_balance() == 1
+    assert stamp(sandbox).uuid  # the folio is still there for a correct invoice
+
+
+def test_the_sandbox_does_not_judge_again_the_bytes_the_pre_send_check_judged(
+    judgements: list[bytes],
+) -> None:
+    result = stamp(pac())
+    assert len(judgements) == 1  # the pre-send check; the sandbox found the verdict remembered
+    assert result.uuid
+    pac().stamp(judgements[0] + b" ")  # other bytes: judged in full
+    assert len(judgements) == 2
+
+
+def test_the_stamp_path_gives_the_matrix_the_parse_it_already_has(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from postventa.cfdi import validation
+
+    def no_parse(xml: bytes) -> Any:
+        raise AssertionError("the matrix parsed the document again")
+
+    monkeypatch.setattr(validation, "_parse", no_parse)
+    monkeypatch.setattr(validation, "_VERDICTS", type(validation._VERDICTS)())
+    assert stamp(pac(), order(oid="parse-once")).uuid
 
 
 def test_forced_rejection_only_for_the_listed_receptor() -> None:
     faults = FaultInjection(reject_code="CFDI40145", reject_rfcs=frozenset({"XIQB891116QE4"}))
     with pytest.raises(PacDataRejectedError) as err:
         stamp(pac(faults=faults))
-    assert err.value.pac_code == "CFDI40145"
+    assert err.value.pac_code == err.value.sat_code == "CFDI40145"
+    assert (err.value.field, err.value.receptor_field) == ("Receptor.Nombre", "nombre")
+    assert "debe pertenecer al nombre asociado al RFC" in err.value.message  # SAT's wording
     publico = PlainReceptor("XAXX010101000", "PUBLICO EN GENERAL", "616", "42501", "S01")
     assert stamp(pac(faults=faults), receptor=publico).uuid
+
+
+@pytest.mark.parametrize(
+    ("code", "meaning"),
+    [
+        ("CFDI40157", "no contiene un valor del catálogo c_RegimenFiscal"),
+        ("CFDI40158", "debe corresponder con el tipo de persona"),
+        ("CFDI40147", "lista de RFC inscritos no cancelados"),
+    ],
+)
+def test_a_forced_matrix_code_says_what_sats_matrix_says(code: str, meaning: str) -> None:
+    with pytest.raises(PacDataRejectedError) as err:
+        stamp(pac(faults=FaultInjection(reject_code=code)))
+    assert err.value.sat_code == code
+    assert meaning in err.value.message
 
 
 def test_outage_and_seeded_transient_errors() -> None:

@@ -1,5 +1,6 @@
 """The sandbox PAC refuses what a real PAC refuses for the fiscal rules of issue 7, each with the
-code SAT's CFDI 4.0 matrix gives it. Each document is built right, then bent the way a careless
+code SAT's CFDI 4.0 matrix gives it (the matrix's table) or, beyond the matrix, its own
+descriptive code (sandbox_rules). Each document is built right, then bent the way a careless
 integration would, then sealed: only the PAC's own checks can catch it."""
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from postventa.cfdi.global_invoice import GlobalPeriod, build_global_invoices
 from postventa.cfdi.issuer import Issuer, ProductKeys
 from postventa.cfdi.pac.base import CancellationMotivo, CancellationStatus
 from postventa.cfdi.pac.sandbox import SandboxPac
-from postventa.cfdi.pac.sandbox_rules import DEFAULT_RULES, RuleContext, RuleViolation
+from postventa.cfdi.pac.sandbox_rules import RuleContext
 from postventa.cfdi.stamping import seal_and_validate
+from postventa.cfdi.validation import Violation
 from postventa.domain.orders import Order
 from tests.support.csd import eku_csd
 
@@ -93,7 +95,9 @@ class TestGenericReceptors:
         }
         assert rejected(comprobante).pac_code == "CFDI40130"
 
-    def test_informacion_global_to_a_named_buyer_is_cfdi40130(self) -> None:
+    def test_informacion_global_to_a_named_buyer_is_refused_outside_the_matrix(self) -> None:
+        # SAT's CFDI40130 only demands the node for PUBLICO EN GENERAL; the Guía de llenado del
+        # CFDI global gives the node to the global invoice only: no matrix code, a sandbox one
         comprobante = global_invoice(GlobalPeriod.for_month(2025, 4))
         comprobante["Receptor"] = {
             "Rfc": "XIQB891116QE4",
@@ -102,7 +106,9 @@ class TestGenericReceptors:
             "RegimenFiscalReceptor": "605",
             "UsoCFDI": "S01",
         }
-        assert rejected(comprobante).pac_code == "CFDI40130"
+        error = rejected(comprobante)
+        assert error.pac_code == "informacion_global_sin_publico_en_general"
+        assert error.sat_code is None and error.field == "InformacionGlobal"
 
     def test_a_real_rfc_named_publico_en_general_is_refused(self) -> None:
         comprobante = invoice()
@@ -208,12 +214,12 @@ class TestBorderVat:
 
 
 class TestPluggableRules:
-    def test_a_list_of_checks_replaces_the_default_one(self) -> None:
+    def test_a_list_of_checks_replaces_the_sandboxs_own_after_the_matrix(self) -> None:
         seen: list[RuleContext] = []
 
-        def always(comprobante: Any, context: RuleContext) -> list[RuleViolation]:
+        def always(comprobante: Any, context: RuleContext) -> list[Violation]:
             seen.append(context)
-            return [RuleViolation("CFDI40999", "Regla de prueba.")]
+            return [Violation("prueba", "Comprobante", "Regla de prueba.", "")]
 
         sandbox = SandboxPac(
             pac_certificate=pac_cert(),
@@ -222,18 +228,34 @@ class TestPluggableRules:
             rules=[always],
         )
         error = rejected(invoice(), sandbox)
-        assert error.pac_code == "CFDI40999" and error.details == ["CFDI40999: Regla de prueba."]
+        assert error.pac_code == "prueba"
+        assert error.details == {
+            "violations": [
+                {
+                    "code": "prueba",
+                    "field": "Comprobante",
+                    "message": "Regla de prueba.",
+                    "receptor_field": None,
+                }
+            ]
+        }
         assert seen[0].now == NOW
+        # the matrix is not pluggable: a SA DE CV name passes the replaced rules, a régimen of
+        # personas físicas for a company does not pass SAT's table
+        issuer = ISSUER.model_copy(
+            update={"nombre": "ESCUELA KEMPER URGATE SA DE CV", "regimen_fiscal": "612"}
+        )
+        error = rejected(invoice(issuer), sandbox)
+        assert [v["code"] for v in error.details["violations"]] == ["CFDI40141", "prueba"]
 
-    def test_every_violation_is_listed_not_only_the_first(self) -> None:
+    def test_every_violation_is_listed_matrix_first_then_the_sandboxs_own(self) -> None:
         issuer = ISSUER.model_copy(
             update={"nombre": "ESCUELA KEMPER URGATE SA DE CV", "regimen_fiscal": "612"}
         )
         error = rejected(invoice(issuer))
-        assert [d.split(":")[0] for d in error.details] == ["CFDI40139", "CFDI40141"]
-
-    def test_the_defaults_run_arithmetic_first(self) -> None:
-        assert DEFAULT_RULES[0].__name__ == "arithmetic"
+        assert [v["code"] for v in error.details["violations"]] == ["CFDI40141", "CFDI40139"]
+        assert error.pac_code == error.sat_code == "CFDI40141"
+        assert error.field == "Emisor.RegimenFiscal" and error.receptor_field is None
 
 
 class TestCancellation:

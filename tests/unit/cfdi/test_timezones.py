@@ -16,6 +16,7 @@ from postventa.cfdi.timezones import (
     local_fecha,
     mexico_city_local,
     zone_for_codigo_postal,
+    zone_if_known,
 )
 
 # 2025: US DST from 2025-03-09 to 2025-11-02. A UTC instant well inside each side.
@@ -128,6 +129,11 @@ def test_now_is_the_default() -> None:
 def test_a_place_outside_the_catalog_is_refused_in_spanish() -> None:
     with pytest.raises(UnknownPlaceOfIssueError, match="c_CodigoPostal"):
         local_fecha("00001", SUMMER)
+
+
+def test_a_check_that_reports_an_unknown_place_itself_gets_no_zone_rather_than_a_guess() -> None:
+    assert zone_if_known("00001") is None
+    assert zone_if_known("22000") is zone_for_codigo_postal("22000")
 
 
 def test_mexico_city_is_the_one_definition_for_the_rest_of_the_product() -> None:

@@ -70,14 +70,39 @@ class BorderVatError(InvoiceBuildError):
 
 
 class PacError(CfdiError):
-    """Base of every PAC failure; adapters map their provider's errors onto the subclasses."""
+    """Base of every PAC failure; adapters map their provider's errors onto the subclasses.
+
+    `pac_code`: the code that classifies the answer (the SAT code inside it when there is one,
+    else the provider's own). `sat_code`: the code of SAT's validation matrix the answer carries
+    (Finkok's 301 "... [Error #CFDI40145] ..." -> "CFDI40145"), or None. `field`: what that
+    code refuses ("Receptor.Nombre", see postventa.cfdi.validation.field_for_code), and
+    `receptor_field` the buyer form's field to correct ("nombre") when it concerns the buyer."""
 
     code = "pac_error"
     status_code = 502
 
-    def __init__(self, message: str, *, pac_code: str | None = None, details: Any = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        pac_code: str | None = None,
+        details: Any = None,
+        sat_code: str | None = None,
+        field: str | None = None,
+    ) -> None:
         super().__init__(message, details=details)
         self.pac_code = pac_code
+        self.sat_code = sat_code
+        if field is None and sat_code is not None:
+            from postventa.cfdi.validation import field_for_code
+
+            field = field_for_code(sat_code)
+        self.field = field
+        self.receptor_field: str | None = None
+        if field is not None:
+            from postventa.cfdi.validation import RECEPTOR_FORM_FIELDS
+
+            self.receptor_field = RECEPTOR_FORM_FIELDS.get(field)
 
 
 class PacTransientError(PacError):

@@ -280,11 +280,13 @@ def stamp_global_invoices(
     *,
     max_concepts: int = DEFAULT_MAX_CONCEPTS,
 ) -> list[StampedGlobalInvoice]:
-    """Build, seal, XSD-check and stamp every global CFDI of the period."""
+    """Build, seal, XSD-check, check against SAT's validation matrix (MatrixRejectionError
+    sends nothing) and stamp every global CFDI of the period."""
     from lxml import etree
 
     from postventa.cfdi import xsd
     from postventa.cfdi.seal import seal_to_xml, signer_from_credentials
+    from postventa.cfdi.stamping import stamp_xml
 
     drafts = build_global_invoices(
         orders, issuer, period, first_folio, fecha, max_concepts=max_concepts
@@ -294,7 +296,8 @@ def stamp_global_invoices(
     for draft in drafts:
         element = seal_to_xml(draft.comprobante, signer)
         xsd.validate(element)
-        result = pac.stamp(etree.tostring(element, xml_declaration=True, encoding="UTF-8"))
+        xml = etree.tostring(element, xml_declaration=True, encoding="UTF-8")
+        result = stamp_xml(xml, pac, element=element)
         stamped.append(
             StampedGlobalInvoice(
                 result.uuid,

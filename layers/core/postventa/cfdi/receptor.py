@@ -2,8 +2,8 @@
 
 `validate_receptor` normalizes the data a buyer typed and reports every problem at once, as
 {field: [Spanish messages]}; `require_receptor` raises ReceptorInvalidError instead. It covers
-what can be checked offline (format, SAT catalogs and their cross rules); whether the RFC, name,
-CP and régimen match SAT's register (CFDI40143/40145/40148/40157) only the PAC knows.
+what can be checked offline (format, SAT catalogs and their cross rules); whether the RFC, name
+and CP match SAT's register (CFDI40143, CFDI40145, CFDI40148) only the PAC knows.
 
 A check digit that does not match SAT's algorithm is a warning, not an error: SAT has assigned
 RFCs that fail it. It comes back in `advertencias["rfc"]` with code RFC_DIGITO_VERIFICADOR and

@@ -185,16 +185,22 @@ def seal_to_bytes(comprobante: CFDI, signer: Signer) -> bytes:
     """Seal, serialize and XSD-validate the bytes (`xsd.serialize_validated`): what goes to the
     PAC. Remembers the cadena original of exactly these bytes for `cadena_original_of_document`,
     so a PAC check in this process (the sandbox) does not run the XSLT a second time."""
+    return seal_to_document(comprobante, signer)[0]
+
+
+def seal_to_document(comprobante: CFDI, signer: Signer) -> tuple[bytes, Any]:
+    """`seal_to_bytes`, also returning the bytes as parsed back for their XSD validation, so the
+    check that reads them next (SAT's matrix before sending) does not parse them again."""
     from postventa.cfdi import xsd
 
     element, cadena = _seal_element(comprobante, signer)
-    data = xsd.serialize_validated(element)
+    data, parsed = xsd.serialize_parsed(element)
     digest = hashlib.sha256(data).digest()
     with _cadenas_lock:
         _CADENAS[digest] = cadena
         while len(_CADENAS) > _CADENAS_MAX:
             _CADENAS.popitem(last=False)
-    return data
+    return data, parsed
 
 
 # Cadenas originales by SHA-256 of the exact document bytes they were computed for (only

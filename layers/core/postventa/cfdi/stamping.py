@@ -1,4 +1,7 @@
-"""The stamping path the order lifecycle calls: build -> seal -> XSD -> PAC stamp."""
+"""The stamping path the order lifecycle calls: build -> seal -> XSD -> SAT's matrix -> PAC stamp.
+
+The matrix check runs on the sealed bytes before they leave the process, whichever PAC receives
+them, so no folio is spent on an error we could have caught (`MatrixRejectionError`)."""
 
 from __future__ import annotations
 
@@ -37,7 +40,15 @@ def seal_and_validate(comprobante: Any, csd: CsdCredentials) -> bytes:
     return seal_to_bytes(comprobante, signer_from_credentials(csd))
 
 
-def stamp_xml(xml: bytes, pac: Pac) -> StampResult:
+def stamp_xml(xml: bytes, pac: Pac, *, element: Any = None) -> StampResult:
+    """Send sealed, XSD-valid bytes to the PAC after SAT's validation matrix passed on them at
+    the PAC's clock, without the rules that PAC waives (`check_before_sending`; raises
+    `postventa.cfdi.validation.MatrixRejectionError` and sends nothing). `element`: the bytes
+    already parsed, to save a parse. The verdict is remembered for these exact bytes, so a PAC
+    in this process (the sandbox) does not judge them twice."""
+    from postventa.cfdi.validation import check_before_sending
+
+    check_before_sending(xml, now=pac.now(), skip=pac.waived_codes, element=element)
     return pac.stamp(xml)
 
 
@@ -51,11 +62,14 @@ def stamp_order(
     fecha: datetime | None = None,
 ) -> StampedInvoice:
     """Invoice a paid order. Raises InvoiceBuildError / MissingFiscalKeysError before anything
-    leaves the process, CsdError for an unusable CSD, XsdValidationError, and the Pac*Error family
-    from the PAC (PacTransientError is safe to retry with the same folio)."""
+    leaves the process, CsdError for an unusable CSD, XsdValidationError, MatrixRejectionError
+    (SAT's validation matrix refused the sealed document; nothing was sent), and the Pac*Error
+    family from the PAC (PacTransientError is safe to retry with the same folio)."""
+    from postventa.cfdi.seal import seal_to_document, signer_from_credentials
+
     comprobante = build_invoice(order, issuer, receptor, folio, fecha)
-    xml = seal_and_validate(comprobante, csd)
-    result = stamp_xml(xml, pac)
+    xml, parsed = seal_to_document(comprobante, signer_from_credentials(csd))
+    result = stamp_xml(xml, pac, element=parsed)
     return StampedInvoice(
         uuid=result.uuid,
         xml=result.xml,

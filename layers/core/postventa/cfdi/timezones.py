@@ -42,6 +42,7 @@ __all__ = [
     "mexico_city_local",
     "zone",
     "zone_for_codigo_postal",
+    "zone_if_known",
 ]
 
 
@@ -171,6 +172,14 @@ def zone_for_codigo_postal(codigo_postal: str) -> tzinfo:
             details={"lugar_expedicion": [codigo_postal]},
         )
     return zone(iana_zone_name(row))
+
+
+def zone_if_known(codigo_postal: str) -> tzinfo | None:
+    """The time zone of a place of issue, or None outside c_CodigoPostal (for checks that
+    report an unknown place on their own, such as SAT's matrix rule CFDI40126)."""
+    if catalogs.datos_codigo_postal(codigo_postal) is None:
+        return None
+    return zone_for_codigo_postal(codigo_postal)
 
 
 def local_fecha(lugar_expedicion: str, moment: datetime | None = None) -> datetime:

@@ -201,10 +201,8 @@ def validate_document(data: bytes, element: etree._Element | None = None) -> Non
     from satcfdi.utils import parser
 
     digest = hashlib.sha256(data).digest()
-    with _valid_lock:
-        if digest in _VALID:
-            _VALID.move_to_end(digest)
-            return
+    if _known_valid(digest):
+        return
     if element is not None:
         _validate_element(element)
         return
@@ -212,14 +210,33 @@ def validate_document(data: bytes, element: etree._Element | None = None) -> Non
     _remember(digest)
 
 
+def _known_valid(digest: bytes) -> bool:
+    with _valid_lock:
+        if digest in _VALID:
+            _VALID.move_to_end(digest)
+            return True
+    return False
+
+
 def serialize_validated(element: etree._Element) -> bytes:
     """UTF-8 bytes with XML declaration of `element`, validated as a PAC would see them: the
     bytes are parsed back and the parsed document is validated (and remembered)."""
+    return serialize_parsed(element)[0]
+
+
+def serialize_parsed(element: etree._Element) -> tuple[bytes, etree._Element]:
+    """`serialize_validated`, also returning the validated document as parsed back from the
+    bytes, so the next check of those bytes (SAT's matrix) needs no parse of its own."""
     from lxml import etree
+    from satcfdi.utils import parser
 
     data = bytes(etree.tostring(element, xml_declaration=True, encoding="UTF-8"))
-    validate_document(data)
-    return data
+    parsed = etree.fromstring(data, parser=parser)
+    digest = hashlib.sha256(data).digest()
+    if not _known_valid(digest):
+        _validate_element(parsed)
+        _remember(digest)  # parsed here from exactly these bytes
+    return data, parsed
 
 
 def warm_up() -> None:

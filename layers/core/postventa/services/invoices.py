@@ -119,6 +119,8 @@ def stamp(ref: OrderRef, adapters: Adapters) -> dict[str, Any]:
         ReceptorInvalidError,
     )
     from postventa.cfdi.seal import CsdError
+    from postventa.cfdi.stamping import stamp_xml
+    from postventa.cfdi.validation import MatrixRejectionError
 
     record, tenant = _load(ref, adapters)
     if record.status is OrderStatus.INVOICED and record.invoice:
@@ -129,18 +131,18 @@ def stamp(ref: OrderRef, adapters: Adapters) -> dict[str, Any]:
     try:
         sealed = _sealed_document(record, tenant, reservation.number, adapters)
         pac = adapters.pacs.for_tenant(tenant)
-        result = pac.stamp(sealed)
+        result = stamp_xml(sealed, pac)  # SAT's matrix first: nothing is sent that would fail
     except _SetupError as exc:
         return _failed(exc.code, exc.reason)
     except ReceptorInvalidError as exc:
         return _ask_buyer(record, None, exc.message + _problems(exc.problems), adapters)
     except PacTransientError as exc:
         raise TransientError(f"PAC: {exc.code}") from exc
-    except PacDataRejectedError as exc:
+    except (PacDataRejectedError, MatrixRejectionError) as exc:
         field = _buyer_field(exc)
         if field is not None:
             return _ask_buyer(record, field, exc.message, adapters)
-        return _failed(exc.code, f"El PAC rechazó la factura: {exc.message}")
+        return _failed(exc.code, f"La factura no cumple una regla del SAT: {exc.message}")
     except (PacAuthError, PacNoCreditError) as exc:
         return _failed(exc.code, exc.message)
     except CsdError as exc:
@@ -189,10 +191,13 @@ def _sealed_document(record: OrderRecord, tenant: Tenant, folio: int, adapters: 
 
 
 def _buyer_field(exc: Any) -> str | None:
-    """The billing-form field a PAC's refusal concerns (None: not the buyer's data)."""
+    """The billing-form field a refusal concerns (None: not the buyer's data): what the PAC
+    adapter or SAT's matrix named, else the SAT code inside the PAC's own message."""
     from postventa.cfdi.validation import inner_sat_code, receptor_field_for_code
 
-    for code in (getattr(exc, "sat_code", None), inner_sat_code(exc.message), exc.pac_code):
+    if getattr(exc, "receptor_field", None):
+        return str(exc.receptor_field)
+    for code in (inner_sat_code(exc.message), getattr(exc, "pac_code", None)):
         if code and (field := receptor_field_for_code(str(code))):
             return field
     return None

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -125,6 +125,7 @@ class PacAdapter:
 
     name: str  # our provider key: "finkok", "swsapien", "facturama"
     display_name: str  # how sellers read it in messages: "Finkok", "SW Sapien"...
+    waived_codes: frozenset[str] = frozenset()  # a real PAC enforces all of SAT's rules
 
     def __init__(self, credentials: PacCredentials, *, transport: Transport | None = None) -> None:
         self.check_credentials(credentials)
@@ -135,6 +136,10 @@ class PacAdapter:
             environment=satcfdi_environment(credentials.environment),
         )
         self.client.transport = self.transport
+
+    def now(self) -> datetime:
+        """The clock the PAC judges Fecha by: the wall clock (the pre-send check reads it)."""
+        return datetime.now(tz=UTC)
 
     def check_credentials(self, credentials: PacCredentials) -> None:
         """User and password by default; PacAuthError names what is missing."""
@@ -172,7 +177,8 @@ class PacAdapter:
 # Error tables: one row per provider answer class, checked in order, first match wins.
 # ---------------------------------------------------------------------------------------------
 
-SAT_CODE = re.compile(r"\b(CFDI(?:33|40)\d{3}|CRP\d{3,5}|NOM\d{3,5}|CP\d{3})\b")
+# SAT's codes as PACs quote them: CFDI 3.3 and 4.0 (CFDI1402xx too) and complements' codes
+SAT_CODE = re.compile(r"\b(CFDI(?:33\d{3}|40\d{3}|1402\d\d)|CRP\d{3,5}|NOM\d{3,5}|CP\d{3})\b")
 
 
 @dataclass(frozen=True)
@@ -218,20 +224,22 @@ def classify(
     default: type[PacError] = PacDataRejectedError,
     details: Any = None,
 ) -> PacError:
-    """Turn one provider answer (code + message) into our typed error."""
+    """Turn one provider answer (code + message) into our typed error. A code of SAT's CFDI 4.0
+    matrix inside the text (PACs often wrap it in their own 301) becomes the error's `sat_code`,
+    which names the refused `field` and, for the buyer's data, its `receptor_field`."""
+    from postventa.cfdi.validation import inner_sat_code
+
     code = (code or "").strip() or None
     text = (text or "").strip()
-    sat_code = SAT_CODE.search(text)
+    found = SAT_CODE.search(text)
+    pac_code = found.group(1) if found else code
+    sat_code = inner_sat_code(text)
+    error, message = default, text or "El PAC rechazó la solicitud."
     for rule in (*rules, *COMMON_RULES):
         if rule.matches(code, text):
-            pac_code = sat_code.group(1) if sat_code else code
-            return rule.error(
-                rule.message or text or "El PAC rechazó la solicitud.",
-                pac_code=pac_code,
-                details=details,
-            )
-    pac_code = sat_code.group(1) if sat_code else code
-    return default(text or "El PAC rechazó la solicitud.", pac_code=pac_code, details=details)
+            error, message = rule.error, rule.message or message
+            break
+    return error(message, pac_code=pac_code, details=details, sat_code=sat_code)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -67,9 +67,16 @@ class StatusResult:
 
 class Pac(Protocol):
     """Every adapter raises PacTransientError / PacDataRejectedError / PacAuthError /
-    PacNoCreditError (postventa.cfdi.errors), never a provider-specific exception."""
+    PacNoCreditError (postventa.cfdi.errors), never a provider-specific exception.
+
+    `now()` is the clock the PAC judges a CFDI's Fecha by and `waived_codes` the rules of SAT's
+    table (postventa.cfdi.validation) it does not enforce: the pre-send check judges a document
+    as the PAC will (a real PAC: the wall clock, nothing waived)."""
 
     name: str
+    waived_codes: frozenset[str]
+
+    def now(self) -> datetime: ...
 
     def stamp(self, cfdi_xml: bytes) -> StampResult: ...
 

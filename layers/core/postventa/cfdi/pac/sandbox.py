@@ -2,28 +2,26 @@
 TimbreFiscalDigital 1.1 signed by a self-signed PAC test certificate.
 
 What it checks, in the order a PAC answers: well-formed XML and XSD (301), a stamp already issued
-for the same sello (returns the same UUID and XML, like Finkok's 307), the sello against the
-certificate (CFDI40102), certificate RFC == Emisor Rfc (303), certificate valid at Fecha (305),
-Fecha inside the 72-hour window and not in the future at LugarExpedicion's local time (401), then
-a list of rule checks (`rules`, by default `sandbox_rules.DEFAULT_RULES`: SAT arithmetic, emisor
-name and régimen, generic and foreign receptors, InformacionGlobal, border IVA; each with its
-CFDI40xxx code), forced rejections, and the folio balance. Cancellation refuses motivo 04 for a
-CFDI that is not a global invoice and any request after the deadline of CFF 29-A.
+for the same sello (returns the same UUID and XML, like Finkok's 307), then SAT's CFDI 4.0
+validation matrix (`postventa.cfdi.validation.validate_document`: every rule decidable from the
+XML, the catalogs and a clock, among them the Sello (CFDI40102), the certificate (CFDI40106, 303,
+305) and the 72-hour window at LugarExpedicion's local time (401)), then the checks the matrix
+cannot decide on its own (`rules`, by default `sandbox_rules.DEFAULT_RULES`: a stand-in for the
+emisor's register name check, InformacionGlobal only for PUBLICO EN GENERAL, border IVA). It
+answers with the first violation's code and Spanish message and lists every violation in the
+error's details; then forced rejections and the folio balance. Cancellation refuses motivo 04
+for a CFDI that is not a global invoice and any request after the deadline of CFF 29-A.
 
-Error codes: 301/303/305/401 are the classic SAT stamping validation codes that PACs still return
-next to the CFDI 4.0 matrix codes (CFDI40xxx); CFDI40102 is the 4.0 matrix code for "the digest
-must equal the decrypted sello". The numbering of the arithmetic codes differs between versions
-of the matrix: treat them as indicative, the Spanish message carries the reason.
+Every check runs on the bytes received. Results that are pure functions of those bytes may come
+from per-process memos keyed by the SHA-256 of the whole document: XSD validity
+(`xsd.validate_document`, filled when `stamping.seal_and_validate` validated exactly these
+bytes), the cadena original (`seal.cadena_original_of_document`, filled by `seal.seal_to_bytes`)
+and the matrix's verdict (filled by the pre-send check `validation.check_before_sending`); the
+72-hour rule always runs against this PAC's clock. A document differing in any byte gets the
+full XSD, XSLT and matrix.
 
-Every check runs on the bytes received. Two results are pure functions of those bytes and may
-come from per-process memos keyed by the SHA-256 of the whole document: XSD validity
-(`xsd.validate_document`, filled when `stamping.seal_and_validate` validated exactly these bytes)
-and the cadena original (`seal.cadena_original_of_document`, filled by `seal.seal_to_bytes`).
-The RSA verification of the Sello, the certificate, RFC, dates and arithmetic always run; a
-document differing in any byte gets the full XSD and XSLT.
-
-Not checked (needs SAT's registers): receptor RFC in the LCO, name/CP/régimen match (CFDI40143,
-40145, 40148, 40157/58) -- use `reject_code` + `reject_rfcs` to simulate those.
+Not checked (needs SAT's registers): receptor RFC in l_RFC, its name and CP (CFDI40143, 40145,
+40147, 40148) -- use `reject_code` + `reject_rfcs` to simulate those.
 """
 
 from __future__ import annotations
@@ -36,6 +34,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 from postventa.cfdi.errors import (
@@ -55,12 +54,10 @@ from postventa.cfdi.pac.base import (
 if TYPE_CHECKING:
     from postventa.cfdi.certs import TestCertificate
     from postventa.cfdi.pac.sandbox_rules import RuleCheck
-    from postventa.cfdi.seal import CertificateInfo
 
 NS_CFDI = "http://www.sat.gob.mx/cfd/4"
 NS_TFD = "http://www.sat.gob.mx/TimbreFiscalDigital"
 NS_XSI = "http://www.w3.org/2001/XMLSchema-instance"
-STAMP_WINDOW = timedelta(hours=72)
 LEYENDA = "Timbrado por el PAC de pruebas de Postventa: sin validez fiscal"
 
 
@@ -144,16 +141,6 @@ class FaultInjection:
     reject_rfcs: frozenset[str] | None = None  # None with a reject_code: reject every CFDI
 
 
-_REJECT_MESSAGES = {
-    "CFDI40143": "El RFC del receptor no se encuentra en la lista de RFC inscritos no cancelados.",
-    "CFDI40145": "El nombre del receptor no corresponde al RFC registrado.",
-    "CFDI40147": "El código postal del receptor no corresponde al RFC registrado.",
-    "CFDI40148": "El código postal del receptor no corresponde al RFC registrado.",
-    "CFDI40157": "El régimen fiscal del receptor no corresponde al RFC registrado.",
-    "CFDI40158": "El régimen fiscal del receptor no corresponde al RFC registrado.",
-}
-
-
 def _utcnow() -> datetime:
     return datetime.now(tz=UTC)
 
@@ -175,14 +162,18 @@ class SandboxPac:
         extra_holidays: Iterable[Any] = (),
         rules: Sequence[RuleCheck] | None = None,
     ) -> None:
-        """`rules`: the checks run on every CFDI after its sello and dates; None means
-        sandbox_rules.DEFAULT_RULES (SAT's full matrix will plug in here as more checks)."""
+        """`rules`: the checks run on every CFDI after SAT's matrix; None means
+        sandbox_rules.DEFAULT_RULES. `check_certificate_validity` False waives rule 305 (SAT's
+        public test CSDs expired in 2023); `future_tolerance`: clock skew accepted for a Fecha
+        ahead of this PAC's clock."""
         self.store: SandboxStore = store if store is not None else InMemorySandboxStore()
         self.faults = faults or FaultInjection()
         self._rng = random.Random(self.faults.seed)
         self._clock = clock
         self._future_tolerance = future_tolerance
-        self._check_validity = check_certificate_validity
+        self.waived_codes: frozenset[str] = (
+            frozenset() if check_certificate_validity else frozenset({"305"})
+        )
         self._extra_holidays = frozenset(extra_holidays)
         self._pac_certificate = pac_certificate
         self._rules = rules
@@ -213,14 +204,17 @@ class SandboxPac:
         """The PAC certificate, to verify SelloSAT outside the sandbox."""
         return bytes(self._pac_signer().certificate_bytes())
 
+    def now(self) -> datetime:
+        """The clock this PAC judges Fecha by (injectable for tests)."""
+        return self._clock()
+
     # -- stamp ------------------------------------------------------------------------------
     def stamp(self, cfdi_xml: bytes) -> StampResult:
         from lxml import etree
-        from satcfdi.utils import parser
 
         self._maybe_fail()
         try:
-            root = etree.fromstring(cfdi_xml, parser=parser)
+            root = etree.fromstring(cfdi_xml, parser=_strict_parser())
         except etree.XMLSyntaxError as exc:
             raise _reject("301", f"XML mal formado: {exc}") from exc
         if root.tag != f"{{{NS_CFDI}}}Comprobante":
@@ -240,23 +234,14 @@ class SandboxPac:
         except xsd.XsdValidationError as exc:
             raise _reject("301", "XML mal formado: no cumple el esquema XSD.", exc.errors) from exc
 
-        certificate = self._check_sello(cfdi_xml, root)
         emisor = root.find(f"{{{NS_CFDI}}}Emisor")
         receptor = root.find(f"{{{NS_CFDI}}}Receptor")
         if emisor is None or receptor is None:  # the XSD requires both; never trust it blindly
             raise _reject("301", "XML mal formado: faltan los nodos Emisor o Receptor.")
+        fecha = datetime.fromisoformat(root.get("Fecha") or "")
+        self._check_rules(cfdi_xml, root, fecha)
         rfc_emisor = emisor.get("Rfc") or ""
         rfc_receptor = receptor.get("Rfc") or ""
-        if certificate.rfc != rfc_emisor:
-            raise _reject(
-                "303",
-                "El sello no corresponde al emisor: el RFC del certificado "
-                "es distinto del RFC del emisor.",
-            )
-        fecha = datetime.fromisoformat(root.get("Fecha") or "")
-        self._check_dates(fecha, root.get("LugarExpedicion") or "", certificate)
-
-        self._check_rules(root, fecha)
         self._forced_rejection(rfc_receptor)
         if not self.store.consume_folio():
             raise PacNoCreditError(
@@ -267,14 +252,30 @@ class SandboxPac:
         self.store.save(fingerprint, record)
         return _result(record)
 
-    def _check_rules(self, root: Any, fecha: datetime) -> None:
+    def _check_rules(self, cfdi_xml: bytes, root: Any, fecha: datetime) -> None:
+        """SAT's matrix (the table), then this sandbox's own checks; the first violation of all
+        decides the answer and every one goes in its details."""
         from postventa.cfdi.pac.sandbox_rules import DEFAULT_RULES, RuleContext, run_rules
+        from postventa.cfdi.validation import validate_document
 
+        now = self._clock()
+        violations = validate_document(
+            cfdi_xml,
+            now=now,
+            future_tolerance=self._future_tolerance,
+            skip=self.waived_codes,
+            element=root,
+        )
         rules = DEFAULT_RULES if self._rules is None else self._rules
-        violations = run_rules(rules, root, RuleContext(now=self._clock(), fecha=fecha))
+        violations += run_rules(rules, root, RuleContext(now=now, fecha=fecha))
         if violations:
             first = violations[0]
-            raise _reject(first.code, first.message, [f"{v.code}: {v.message}" for v in violations])
+            raise _reject(
+                first.code,
+                first.message,
+                {"violations": [v.as_dict() for v in violations]},
+                field=first.field,
+            )
 
     def _maybe_fail(self) -> None:
         if self.faults.outage:
@@ -286,64 +287,16 @@ class SandboxPac:
                 "Tiempo de espera agotado con el PAC (simulado).", pac_code="504"
             )
 
-    def _check_sello(self, cfdi_xml: bytes, root: Any) -> CertificateInfo:
-        import base64
-
-        from postventa.cfdi.seal import cadena_original_of_document, certificate_info
-
-        try:
-            certificate = certificate_info(base64.b64decode(root.get("Certificado")))
-            signature = base64.b64decode(root.get("Sello"), validate=True)
-        except Exception as exc:
-            raise _reject("CFDI40102", "Sello o certificado mal formado.") from exc
-        if certificate.no_certificado != root.get("NoCertificado"):
-            raise _reject("CFDI40102", "NoCertificado no corresponde al certificado.")
-        cadena = cadena_original_of_document(cfdi_xml, root)
-        if not certificate.verify_sha256(cadena.encode(), signature):
-            raise _reject(
-                "CFDI40102",
-                "El resultado de la digestión debe ser igual al resultado de la desencripción "
-                "del sello.",
-            )
-        return certificate
-
-    def _check_dates(self, fecha: datetime, lugar: str, certificate: CertificateInfo) -> None:
-        from postventa.cfdi.timezones import UnknownPlaceOfIssueError, zone_for_codigo_postal
-
-        try:
-            place = zone_for_codigo_postal(lugar)
-        except UnknownPlaceOfIssueError as exc:
-            raise _reject(
-                "CFDI40126",
-                "El campo LugarExpedicion no contiene un valor del catálogo c_CodigoPostal.",
-            ) from exc
-        now_local = self._clock().astimezone(place).replace(tzinfo=None)
-        if fecha < now_local - STAMP_WINDOW:
-            raise _reject(
-                "401",
-                "Fecha y hora de generación fuera de rango: el CFDI tiene más "
-                "de 72 horas de emitido.",
-            )
-        if fecha > now_local + self._future_tolerance:
-            raise _reject(
-                "401",
-                "Fecha y hora de generación fuera de rango: la fecha de "
-                "emisión es posterior a la hora actual.",
-            )
-        if self._check_validity:
-            issued = fecha.replace(tzinfo=place)
-            if not certificate.not_before <= issued <= certificate.not_after:
-                raise _reject(
-                    "305", "La fecha de emisión no está dentro de la vigencia del CSD del emisor."
-                )
-
     def _forced_rejection(self, rfc_receptor: str) -> None:
         code = self.faults.reject_code
         if not code:
             return
         rfcs = self.faults.reject_rfcs
         if rfcs is None or rfc_receptor in rfcs:
-            raise _reject(code, _REJECT_MESSAGES.get(code, "Rechazo simulado por el PAC."))
+            from postventa.cfdi.validation import RULES_BY_CODE
+
+            rule = RULES_BY_CODE.get(code)  # a matrix code answers with SAT's own message
+            raise _reject(code, rule.message if rule else "Rechazo simulado por el PAC.")
 
     def _seal_tfd(
         self, root: Any, sello: str, rfc_emisor: str, rfc_receptor: str, fecha: datetime
@@ -520,8 +473,32 @@ class SandboxPac:
         return record
 
 
-def _reject(code: str, message: str, details: Any = None) -> PacDataRejectedError:
-    return PacDataRejectedError(f"{code}: {message}", pac_code=code, details=details)
+@cache
+def _strict_parser() -> Any:
+    """What a PAC parses with: no recovery (satcfdi's parser recovers, so a truncated document
+    came out whole and was stamped), no entities, no network."""
+    from lxml import etree
+
+    return etree.XMLParser(
+        no_network=True,
+        resolve_entities=False,
+        huge_tree=True,
+        remove_blank_text=True,
+        collect_ids=False,
+    )
+
+
+def _reject(
+    code: str, message: str, details: Any = None, *, field: str | None = None
+) -> PacDataRejectedError:
+    """The rejection as a PAC words it; a code of SAT's table (CFDI40xxx, 303, 305, 401) is
+    also the error's `sat_code`, which names the refused field."""
+    from postventa.cfdi.validation import RULES_BY_CODE
+
+    sat_code = code if code in RULES_BY_CODE else None
+    return PacDataRejectedError(
+        f"{code}: {message}", pac_code=code, details=details, sat_code=sat_code, field=field
+    )
 
 
 def _result(record: SandboxRecord) -> StampResult:

@@ -24,7 +24,14 @@ from postventa.cfdi.validation._sat_tables import (
     FORMATO_REGISTRO_TRIBUTARIO,
     TIPOS_FACTOR,
 )
-from postventa.cfdi.validation.document import Attrs, Concepto, Document, number, places
+from postventa.cfdi.validation.document import (
+    Attrs,
+    ClockReading,
+    Concepto,
+    Document,
+    number,
+    places,
+)
 
 RFC_PUBLICO_EN_GENERAL = "XAXX010101000"
 RFC_EXTRANJERO = "XEXX010101000"
@@ -996,11 +1003,13 @@ def vigencia_del_certificado(doc: Document) -> Iterator[str]:
         )
 
 
-def plazo_de_certificacion(doc: Document) -> Iterator[str]:
-    fecha = doc.fecha_aware
+def plazo_de_certificacion(clock: ClockReading) -> Iterator[str]:
+    """The one rule that depends on the stamping clock (it is kept out of the per-document memo
+    of `validate_document`)."""
+    fecha = clock.fecha
     if fecha is None:
         return
-    if doc.now - fecha > STAMP_WINDOW:
+    if clock.now - fecha > STAMP_WINDOW:
         yield "el CFDI tiene más de 72 horas de emitido"
-    elif fecha - doc.now > doc.future_tolerance:
+    elif fecha - clock.now > clock.future_tolerance:
         yield "la Fecha es posterior a la hora actual del lugar de expedición"

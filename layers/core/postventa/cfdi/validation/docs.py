@@ -21,7 +21,7 @@ _KIND_LABEL = {
 
 
 def _status(rule: Rule) -> str:
-    if rule.kind is Kind.OFFLINE and rule.check is None:
+    if rule.kind is Kind.OFFLINE and not rule.checked:
         return "offline, sin comprobar"
     return _KIND_LABEL[rule.kind]
 
@@ -36,10 +36,10 @@ def counts() -> dict[str, int]:
     return {
         "matriz": len(MATRIX_RULES),
         "offline": len(offline),
-        "offline_comprobadas": sum(1 for r in offline if r.check is not None),
+        "offline_comprobadas": sum(1 for r in offline if r.checked),
         "registro": sum(1 for r in MATRIX_RULES if r.kind is Kind.REGISTRO),
         "pac": sum(1 for r in MATRIX_RULES if r.kind is Kind.PAC),
-        "rmf_offline": sum(1 for r in RULES if r.origin == "rmf" and r.check is not None),
+        "rmf_offline": sum(1 for r in RULES if r.origin == "rmf" and r.checked),
     }
 
 
@@ -61,6 +61,14 @@ def render_markdown() -> str:
         f"registers (l_RFC, l_LCO, the RFC validator), {n['pac']} the PAC's own state or data.",
         f"- Plus {n['rmf_offline']} stamping rules of the RMF that PACs report with classic "
         "codes (303, 305, 401), also checked offline; 304 and 402 need SAT's registers.",
+        "",
+        "Where the table runs: on the sealed document before it is sent to any PAC "
+        "(`validation.check_before_sending` in `stamping.stamp_xml`, used by `stamp_order` and "
+        "`stamp_global_invoices`; `MatrixRejectionError`, nothing sent, no folio spent), and in "
+        "the sandbox PAC after its XSD check (`PacDataRejectedError` with the first "
+        "violation's code). A real PAC's rejection that carries one of these codes names its "
+        "field (`PacError.sat_code`, `.field`, `.receptor_field`). Fecha is read at "
+        "LugarExpedicion's local time as `postventa.cfdi.timezones` defines it.",
         "",
         "| Code | Field | What it checks | Offline? | Limits |",
         "|---|---|---|---|---|",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
@@ -65,13 +65,13 @@ class Concepto:
 
 @dataclass
 class Document:
-    """`root` is `data` parsed; `now` is an aware datetime (the stamping clock)."""
+    """`root` is `data` parsed. Nothing here depends on the stamping clock: what the rules find
+    in a Document is a function of the bytes (with the process's catalogs and time zones), which
+    is what lets `validate_document` remember it; the one clock rule reads a `ClockReading`."""
 
     data: bytes
     root: Any
-    now: datetime
-    tz_for_cp: Callable[[str], tzinfo]
-    future_tolerance: timedelta = timedelta(0)  # clock skew accepted for a Fecha ahead of `now`
+    tz_for_cp: Callable[[str], tzinfo | None]  # LugarExpedicion -> zone; None: not a known code
     attrs: Attrs = field(init=False)
     emisor: Attrs = field(init=False)
     receptor: Attrs = field(init=False)
@@ -156,10 +156,14 @@ class Document:
 
     @cached_property
     def fecha_aware(self) -> datetime | None:
-        """Fecha in the zone of LugarExpedicion (`tz_for_cp`)."""
+        """The instant of Fecha, read in the zone of LugarExpedicion (`tz_for_cp`) and given in
+        UTC (later comparisons then need no zone rules); None when Fecha is unreadable or
+        LugarExpedicion is not a c_CodigoPostal code (CFDI40126 reports that; without a zone
+        the local time of Fecha is unknown, so the rules on it do not guess)."""
         if self.fecha is None or self.fecha.tzinfo is not None:
             return self.fecha
-        return self.fecha.replace(tzinfo=self.tz_for_cp(self.attrs.get("LugarExpedicion") or ""))
+        zone = self.tz_for_cp(self.attrs.get("LugarExpedicion") or "")
+        return None if zone is None else self.fecha.replace(tzinfo=zone).astimezone(UTC)
 
     @cached_property
     def certificate(self) -> CertificateInfo | None:
@@ -172,6 +176,16 @@ class Document:
             )
         except ValueError:  # binascii.Error is a ValueError
             return None
+
+
+@dataclass(frozen=True, slots=True)
+class ClockReading:
+    """What the stamping-clock rule reads: Fecha at LugarExpedicion (aware; None when unknown),
+    the clock, and the skew accepted for a Fecha ahead of it (SAT's rule: none)."""
+
+    fecha: datetime | None
+    now: datetime
+    future_tolerance: timedelta
 
 
 def _concepto(n: int, element: Any) -> Concepto:

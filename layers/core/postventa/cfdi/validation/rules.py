@@ -23,9 +23,10 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from postventa.cfdi.validation import checks as c
-from postventa.cfdi.validation.document import Document
+from postventa.cfdi.validation.document import ClockReading, Document
 
 Check = Callable[[Document], Iterable[str]]
+ClockCheck = Callable[[ClockReading], Iterable[str]]
 
 
 class Kind(StrEnum):
@@ -41,9 +42,14 @@ class Rule:
     description: str  # what SAT validates, in our words
     message: str  # SAT's short error message
     kind: Kind
-    check: Check | None = None  # set for OFFLINE rules
+    check: Check | None = None  # set for OFFLINE rules decided by the document alone
     origin: str = "matriz"  # "matriz" (SAT's 128 codes) or "rmf" (classic stamping codes)
     limits: str | None = None  # what part of the rule the offline check leaves to the PAC
+    clock_check: ClockCheck | None = None  # set for the OFFLINE rule on the stamping clock
+
+    @property
+    def checked(self) -> bool:
+        return self.check is not None or self.clock_check is not None
 
 
 def _off(
@@ -569,8 +575,8 @@ RULES: tuple[Rule, ...] = (
     Rule("401", "Comprobante.Fecha",
          "Entre la Fecha (hora local de LugarExpedicion) y la certificación no hay más de 72 "
          "horas ni menos de cero.",
-         "Fecha y hora de generación fuera de rango.", Kind.OFFLINE, c.plazo_de_certificacion,
-         "rmf"),
+         "Fecha y hora de generación fuera de rango.", Kind.OFFLINE, origin="rmf",
+         clock_check=c.plazo_de_certificacion),
     Rule("402", "Emisor.Rfc",
          "El RFC del emisor está en la lista de contribuyentes con CSD (l_RFC/LCO).",
          "RFC del emisor no se encuentra en el régimen de contribuyentes.", Kind.REGISTRO,
@@ -580,4 +586,8 @@ RULES: tuple[Rule, ...] = (
 
 RULES_BY_CODE = MappingProxyType({rule.code: rule for rule in RULES})
 MATRIX_RULES = tuple(rule for rule in RULES if rule.origin == "matriz")
-CHECKED_RULES = tuple(rule for rule in RULES if rule.check is not None)
+CHECKED_RULES = tuple(rule for rule in RULES if rule.checked)
+# Rules decided by the document alone (remembered per document) and by the stamping clock
+DOCUMENT_RULES = tuple(rule for rule in CHECKED_RULES if rule.check is not None)
+CLOCK_RULES = tuple(rule for rule in CHECKED_RULES if rule.clock_check is not None)
+POSITION = MappingProxyType({rule.code: n for n, rule in enumerate(RULES)})
