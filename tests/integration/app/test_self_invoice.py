@@ -67,8 +67,9 @@ def test_an_order_is_found_by_store_number_and_total_and_its_data_completes_the_
     assert app.execution_finished(execution["executionArn"]) == "SUCCEEDED"
     assert app.wait_status("facturada").fiscal_data["rfc_confirmado"] is False
 
-    again = portal(app, fields, cookie)
-    assert again["statusCode"] == 200 and "Ya habíamos recibido tus datos" in again["body"]
+    again = portal(app, fields, cookie)  # the buyer looks again once it is invoiced
+    assert again["statusCode"] == 200 and "Tu pedido ya está facturado" in again["body"]
+    assert "co*****@kemper.example" in again["body"]
 
 
 def test_an_order_paid_longer_ago_than_the_deadline_gets_no_link(app: App) -> None:
