@@ -122,6 +122,14 @@ def test_paid_order_reaches_the_buyer_as_a_form_link_and_the_form_completes_the_
     downloaded = http("GET", xml_link)
     assert downloaded.status == 200 and invoice["uuid"].encode() in downloaded.body
 
+    # The buyer's own link now shows the invoice and its files.
+    status_page = http("GET", form_url)
+    assert "Tu factura está lista" in status_page.text
+    pdf_link = re.search(r'href="([^"]+)">Descargar PDF</a>', status_page.text)
+    assert pdf_link, status_page.text
+    pdf = http("GET", pdf_link.group(1).replace("&amp;", "&"))
+    assert pdf.status == 200 and pdf.body.startswith(b"%PDF")
+
     again = http("GET", form_url)
     assert again.status == 200 and 'name="rfc"' not in again.text  # no second submission
 

@@ -409,3 +409,33 @@ def test_template_routes_need_the_key_and_a_known_channel(handler: Any) -> None:
     assert handler("seller_api", put)["statusCode"] == 401
     unknown = handler("seller_api", templates_call("GET", "/api/v1/message-templates/ebay"))
     assert unknown["statusCode"] == 404
+
+
+def test_once_invoiced_the_buyers_link_offers_the_xml_and_the_pdf(
+    handler: Any, token: str, adapters: FakeAdapters
+) -> None:
+    from postventa.domain.invoices import Invoice
+    from postventa.domain.status import FOLIO_RESERVED, STAMPED
+
+    post(handler, token, VALID_FORM, origin=PUBLIC)
+    ref = builders.order().ref
+    adapters.orders.apply(ref, FOLIO_RESERVED)
+    progress = handler("billing_form", form(token))["body"]
+    assert "Tu factura está en proceso" in progress and "✓ Datos fiscales recibidos" in progress
+    invoice = Invoice(
+        uuid="U-1",
+        serie="T",
+        folio="7",
+        total="599.00",
+        currency="MXN",
+        xml_key="invoices/tienda/shopify/1001/U-1.xml",
+        pdf_key="invoices/tienda/shopify/1001/U-1.pdf",
+        stamped_at="2026-11-20T16:00:00.000Z",
+        pac="sandbox",
+        test_stamp=True,
+    )
+    adapters.orders.apply(ref, STAMPED, extra={"invoice": invoice})
+    page = handler("billing_form", form(token))
+    assert page["statusCode"] == 200 and "Tu factura está lista" in page["body"]
+    assert ">Descargar PDF</a>" in page["body"] and "descarga=T7.xml" in page["body"]
+    assert "✓ Factura emitida" in page["body"]

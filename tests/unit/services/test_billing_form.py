@@ -236,3 +236,36 @@ def test_an_order_stopped_in_error_says_so_instead_of_a_deadline(
     adapters.orders.apply(builders.order().ref, BILLING_REQUEST_FAILED)
     outcome = show_form(token, adapters)
     assert outcome == LinkExpired(ClosedBecause.STOPPED)
+
+
+def test_the_link_shows_the_invoices_progress_and_once_stamped_its_files(
+    adapters: FakeAdapters, token: str
+) -> None:
+    from postventa.domain.invoices import Invoice
+    from postventa.domain.status import FOLIO_RESERVED, STAMPED
+    from postventa.services.billing_form import Progress
+
+    submit(adapters, token)
+    ref = builders.order().ref
+    assert show_form(token, adapters).progress is Progress.RECEIVED  # type: ignore[union-attr]
+    adapters.orders.apply(ref, FOLIO_RESERVED)
+    later = show_form(token, adapters)
+    assert isinstance(later, DataReceived) and later.progress is Progress.IN_PROGRESS
+    assert later.downloads == ()
+    invoice = Invoice(
+        uuid="U-1",
+        serie="T",
+        folio="7",
+        total="599.00",
+        currency="MXN",
+        xml_key="invoices/tienda/shopify/1001/U-1.xml",
+        pdf_key="invoices/tienda/shopify/1001/U-1.pdf",
+        stamped_at="2026-11-20T16:00:00.000Z",
+        pac="sandbox",
+        test_stamp=True,
+    )
+    adapters.orders.apply(ref, STAMPED, extra={"invoice": invoice})
+    done = show_form(token, adapters)
+    assert isinstance(done, DataReceived) and done.progress is Progress.INVOICED
+    assert [label for label, _ in done.downloads] == ["Descargar XML", "Descargar PDF"]
+    assert "descarga=T7.pdf" in done.downloads[1][1] and "vence=900" in done.downloads[1][1]

@@ -56,13 +56,38 @@ class MalformedPost:
     """A body our own form cannot have sent."""
 
 
+class Progress(StrEnum):
+    """Where the buyer's invoice is, as the page that follows their link shows it."""
+
+    RECEIVED = "recibidos"  # the data is in; nothing else happened yet
+    IN_PROGRESS = "en_proceso"  # the seller's review, folios, stamping: on its way
+    INVOICED = "facturada"
+    CANCELLED = "cancelada"
+
+
+_PROGRESS = {
+    OrderStatus.DATA_RECEIVED: Progress.RECEIVED,
+    OrderStatus.IN_INBOX: Progress.IN_PROGRESS,
+    OrderStatus.NO_FOLIOS: Progress.IN_PROGRESS,
+    OrderStatus.STAMPING: Progress.IN_PROGRESS,
+    OrderStatus.INVOICED: Progress.INVOICED,
+    OrderStatus.CANCELLATION_PENDING: Progress.INVOICED,
+    OrderStatus.CANCELLED: Progress.CANCELLED,
+}
+# A download link on the buyer's page works for this long (the page makes a new one each visit).
+DOWNLOAD_SECONDS = 15 * 60
+
+
 @dataclass(frozen=True)
 class DataReceived:
-    """The buyer's data is in: `just_now` for this very submission, else on a later visit."""
+    """The buyer's data is in: `just_now` for this very submission, else on a later visit,
+    with how far the invoice got and, once stamped, its XML and PDF to download."""
 
     order_number: str | None
     email: str
     just_now: bool
+    progress: Progress = Progress.RECEIVED
+    downloads: tuple[tuple[str, str], ...] = ()  # (label, link that expires)
 
 
 @dataclass(frozen=True)
@@ -153,7 +178,7 @@ def _open_order(link: BillingLink, adapters: Adapters) -> OrderRecord | FormOutc
     if state is LinkState.OPEN and record is not None:
         return record
     if state in (LinkState.ANSWERED, LinkState.USED):
-        return already_received(record)
+        return already_received(record, adapters)
     if state is LinkState.ORDER_MISSING:
         return LinkNotFound()
     if state is LinkState.SUPERSEDED:
@@ -170,10 +195,28 @@ def closed(status: OrderStatus | None, link: BillingLink | None, now: int) -> Li
     return LinkExpired(ClosedBecause.DEADLINE, ended)
 
 
-def already_received(record: OrderRecord | None) -> DataReceived:
+def already_received(record: OrderRecord | None, adapters: Adapters | None = None) -> DataReceived:
+    """A later visit: the invoice's progress and, once stamped, download links (`adapters`
+    given) for whoever holds the buyer's link."""
     fiscal = (record.fiscal_data if record else None) or {}
     number = record.order.display_number if record else None
-    return DataReceived(number, str(fiscal.get("email") or ""), just_now=False)
+    progress = _PROGRESS.get(record.status, Progress.RECEIVED) if record else Progress.RECEIVED
+    downloads: tuple[tuple[str, str], ...] = ()
+    if record and record.invoice and adapters is not None and progress is Progress.INVOICED:
+        invoice, tenant_id = record.invoice, record.ref.tenant_id
+        name = f"{invoice.serie}{invoice.folio}" or invoice.uuid
+        files = [("XML", invoice.xml_key, "xml"), ("PDF", invoice.pdf_key, "pdf")]
+        downloads = tuple(
+            (
+                f"Descargar {label}",
+                adapters.documents.download_url(tenant_id, key, f"{name}.{ext}", DOWNLOAD_SECONDS),
+            )
+            for label, key, ext in files
+            if key
+        )
+    return DataReceived(
+        number, str(fiscal.get("email") or ""), False, progress=progress, downloads=downloads
+    )
 
 
 def _accept(

@@ -17,6 +17,7 @@ from postventa.services.billing_form import (
     LinkNotFound,
     LinkSuperseded,
     MalformedPost,
+    Progress,
 )
 from postventa.services.fiscal_form import choices_for
 from postventa.services.self_invoice import (
@@ -168,14 +169,59 @@ def _closed(outcome: LinkExpired) -> Page:
     )
 
 
+_STEPS = ("Datos fiscales recibidos", "Factura en proceso", "Factura emitida")
+_REACHED = {
+    Progress.RECEIVED: 1,
+    Progress.IN_PROGRESS: 2,
+    Progress.INVOICED: 3,
+    Progress.CANCELLED: 3,
+}
+
+
 def _received(outcome: DataReceived) -> Page:
-    """Said once as news ("Recibimos"), on any later visit as a reminder. The address is
-    masked: anyone who has the link sees this page."""
+    """Said once as news ("Recibimos"); on any later visit, where the invoice is and, once
+    stamped, its files. The address is masked: anyone who has the link sees this page."""
     details: list[tuple[str, str]] = []
     if outcome.order_number:
         details.append(("Pedido", outcome.order_number))
+    if outcome.progress is Progress.CANCELLED:
+        return _message(
+            200,
+            "La factura de este pedido fue cancelada",
+            "Si necesitas una factura nueva, escribe a la tienda donde compraste.",
+            details=details,
+        )
+    if outcome.progress is Progress.INVOICED:
+        if outcome.email:
+            details.append(("La enviamos (XML y PDF) a", mask_email(outcome.email)))
+        page = render(
+            "message",
+            title="Tu factura está lista",
+            paragraphs=[
+                "Ya emitimos la factura de este pedido y la enviamos por correo. También puedes "
+                "descargarla aquí (las ligas vencen en 15 minutos; vuelve a esta página para "
+                "obtener otras).",
+            ],
+            details=details,
+            steps=_steps(outcome.progress),
+            links=list(outcome.downloads),
+        )
+        return Page(200, page)
     if outcome.email:
         details.append(("Enviaremos la factura (XML y PDF) a", mask_email(outcome.email)))
+    if not outcome.just_now and outcome.progress is Progress.IN_PROGRESS:
+        page = render(
+            "message",
+            title="Tu factura está en proceso",
+            paragraphs=[
+                "Ya tenemos tus datos fiscales y la factura se está emitiendo. Te la enviaremos "
+                "por correo en cuanto esté lista; esta página también te la mostrará.",
+            ],
+            details=details,
+            steps=_steps(outcome.progress),
+            links=[],
+        )
+        return Page(200, page)
     if outcome.just_now:
         return _message(
             200,
@@ -191,6 +237,11 @@ def _received(outcome: DataReceived) -> Page:
         "Si necesitas corregir algún dato, responde al correo de tu compra.",
         details=details,
     )
+
+
+def _steps(progress: Progress) -> list[tuple[str, bool]]:
+    reached = _REACHED[progress]
+    return [(label, i < reached) for i, label in enumerate(_STEPS)]
 
 
 def _invoiced(outcome: AlreadyInvoiced) -> Page:
