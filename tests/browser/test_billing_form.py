@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.support.http import http, wait_for
+
 from .conftest import DESKTOP, PHONE, PaidOrder, open_page, page_width, seller_order, shot
 
 pytestmark = pytest.mark.browser
@@ -243,17 +245,30 @@ def test_corrected_data_is_confirmed_with_order_and_masked_email_and_later_visit
     assert order["fiscal_data"]["regimen_fiscal"] == WRONG["regimen_fiscal"]
     assert order["fiscal_data"]["rfc_confirmado"] is False  # U48 needed no confirmation
 
+    later_visit = {"Ya habíamos recibido tus datos", "Tu factura está en proceso"}
     page.reload(wait_until="load")  # the browser posts the same data again
-    assert page.get_by_role("heading", level=1).inner_text() == "Ya habíamos recibido tus datos"
+    assert page.get_by_role("heading", level=1).inner_text() in later_visit | {
+        "Tu factura está lista"
+    }
     assert page.locator("form, input, select").count() == 0
-    again = open_page(page, paid_order.link)  # the emailed link, followed once more
-    assert again.status == 200
-    assert page.get_by_role("heading", level=1).inner_text() == "Ya habíamos recibido tus datos"
+
+    # The emailed link, followed again until the invoice is out: its progress, then its files.
+    def invoiced() -> bool:  # stamped, and its PDF made (the XML comes first)
+        assert open_page(page, paid_order.link).status == 200
+        heading = page.get_by_role("heading", level=1).inner_text()
+        return heading == "Tu factura está lista" and page.locator("text=Descargar PDF").count()
+
+    wait_for(invoiced, 60, "la página del enlace muestra la factura")
     text = page.get_by_role("status").inner_text()
     assert paid_order.number in text and MASKED in text
+    assert "Factura emitida" in text
+    assert page.get_by_role("link", name="Descargar PDF").is_visible()
     assert page.locator("form, input, select").count() == 0
     assert page_width(page) <= viewport["width"]
-    shot(page, screenshots, f"6-already-received-{device}")
+    shot(page, screenshots, f"6-invoice-ready-{device}")
+    pdf = http("GET", page.get_by_role("link", name="Descargar PDF").get_attribute("href"))
+    assert pdf.status == 200 and pdf.body.startswith(b"%PDF")
+    assert seller_order(cloud, paid_order.order_id)["status"] == "facturada"
     assert seller_order(cloud, paid_order.order_id)["fiscal_data"]["rfc"] == FIXED["rfc"]
     assert page.problems == []
 
