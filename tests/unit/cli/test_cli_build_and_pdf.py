@@ -72,6 +72,26 @@ def test_build_reads_the_receptor_from_order_json_and_writes_xml_and_pdf(
     assert Path(summary["pdf"]).read_bytes().startswith(b"%PDF")
 
 
+def test_each_build_takes_the_next_folio_of_the_serie_unless_one_is_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = _write(tmp_path, {**ORDER, "receptor": RECEPTOR})
+    folios = []
+    for extra in ([], [], ["--folio", "40"], []):
+        assert main(args + extra) == 0
+        folios.append(json.loads(capsys.readouterr().out)["folio"])
+    assert folios == ["1", "2", "40", "41"]
+    counters = json.loads((tmp_path / "tenant.folios.json").read_text(encoding="utf-8"))
+    assert counters == {TENANT["issuer"].get("serie", "F"): 42}
+
+
+def test_a_failed_build_does_not_spend_a_folio(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_write(tmp_path, ORDER)) == 1  # no receptor data
+    assert not (tmp_path / "tenant.folios.json").exists()
+
+
 def test_build_without_receptor_data_says_what_is_missing_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

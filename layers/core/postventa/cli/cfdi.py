@@ -8,6 +8,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 GROUP_HELP = "Herramientas CFDI 4.0 (validación de receptor, ...)"
@@ -136,8 +137,43 @@ def _register_build(sub: Any) -> None:
         "order.json)",
     )
     parser.add_argument("--out", required=True, help="carpeta de salida")
-    parser.add_argument("--folio", type=int, default=1, help="folio del CFDI (por defecto 1)")
+    parser.add_argument(
+        "--folio",
+        type=int,
+        default=None,
+        help="folio del CFDI; por omisión el siguiente de la serie de tenant.json, que se lleva "
+        "en <tenant>.folios.json junto a tenant.json",
+    )
     parser.set_defaults(func=build)
+
+
+def _folios_path(tenant_path: str) -> Path:
+    tenant = Path(tenant_path)
+    return tenant.with_name(f"{tenant.stem}.folios.json")
+
+
+def _serie(tenant_path: str) -> str:
+    data = json.loads(Path(tenant_path).read_text(encoding="utf-8"))
+    issuer = data.get("issuer") if isinstance(data, dict) else None
+    return str((issuer or {}).get("serie") or "F")
+
+
+def next_folio(tenant_path: str) -> int:
+    """The next folio of tenant.json's serie (1 the first time)."""
+    path = _folios_path(tenant_path)
+    counters = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return int(counters.get(_serie(tenant_path), 1))
+
+
+def record_folio(tenant_path: str, used: int) -> None:
+    """Remember that `used` was stamped: the next run takes the folio after the highest used."""
+    path = _folios_path(tenant_path)
+    counters = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    serie = _serie(tenant_path)
+    counters[serie] = max(int(counters.get(serie, 1)), used + 1)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(counters, indent=2) + "\n", encoding="utf-8")
+    temporary.replace(path)  # never a half-written counter
 
 
 def build(args: argparse.Namespace) -> int:
@@ -147,7 +183,9 @@ def build(args: argparse.Namespace) -> int:
     from postventa.errors import PostventaError
 
     try:
-        summary = build_from_files(args.order, args.tenant, args.receptor, args.out, args.folio)
+        folio = args.folio if args.folio is not None else next_folio(args.tenant)
+        summary = build_from_files(args.order, args.tenant, args.receptor, args.out, folio)
+        record_folio(args.tenant, folio)
     except PostventaError as exc:
         sys.stderr.write(json.dumps(exc.to_dict(), ensure_ascii=False, default=str) + "\n")
         return 1
