@@ -145,6 +145,18 @@ def _up(args: argparse.Namespace) -> int:
         f"{len(stack.routes)} rutas, {len(stack.schedules)} reglas programadas "
         f"(reloj x{cloud.speedup:g})"
     )
+    if not args.no_seed:
+        port = urllib.parse.urlsplit(cloud.gateway_url).port
+        prefix = "" if port == 3000 else f"POSTVENTA_PORT={port} "
+        from postventa.services.demo import DEFAULT_API_KEY, DEFAULT_SECRET
+
+        key = os.environ.get("POSTVENTA_DEMO_API_KEY") or DEFAULT_API_KEY
+        secret = os.environ.get("POSTVENTA_DEMO_SECRET") or DEFAULT_SECRET
+        print(f"Tienda de demostración «demo»: clave de API {key}, secreto de webhooks {secret},")
+        print("  PAC de pruebas (timbres sin validez fiscal), 100 folios.")
+        print("Siguiente: en otra terminal, con el mismo puerto:")
+        print(f"  {prefix}make demo      un pedido de ejemplo de punta a punta, paso a paso")
+        print(f"  y abre {cloud.mailbox_url} para ver los correos que recibe el comprador.")
     print("Ctrl-C para detener", flush=True)
     try:
         while not stop.wait(0.5):
