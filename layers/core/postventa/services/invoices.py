@@ -30,8 +30,9 @@ from postventa.domain.tenants import Tenant
 from postventa.errors import NotFoundError, TransientError
 from postventa.formatting import amount
 from postventa.messaging.email import render_email
-from postventa.observability import bind_order, logger
+from postventa.observability import logger
 from postventa.services.events import announce
+from postventa.services.order_context import load_order
 from postventa.storage.keys import invoice_prefix
 
 # What the seller can do about each failure the engine, the CSD or the PAC reports.
@@ -74,15 +75,6 @@ def _failed(code: str, reason: str) -> dict[str, Any]:
     }
 
 
-def _load(ref: OrderRef, adapters: Adapters) -> tuple[OrderRecord, Tenant]:
-    bind_order(ref.tenant_id, ref.channel, ref.order_id)
-    record = adapters.orders.get(ref)
-    tenant = adapters.tenants.get(ref.tenant_id)
-    if record is None or tenant is None:
-        raise NotFoundError("Pedido no encontrado.")
-    return record, tenant
-
-
 def issuer_for(tenant: Tenant) -> Any:
     """The engine's Issuer: the tenant's fiscal identity plus its invoicing settings."""
     from postventa.cfdi.issuer import Issuer
@@ -122,7 +114,7 @@ def stamp(ref: OrderRef, adapters: Adapters) -> dict[str, Any]:
     from postventa.cfdi.stamping import stamp_xml
     from postventa.cfdi.validation import MatrixRejectionError
 
-    record, tenant = _load(ref, adapters)
+    record, tenant = load_order(ref, adapters)
     if record.status is OrderStatus.INVOICED and record.invoice:
         return {"result": "stamped", "uuid": record.invoice.uuid}  # a redelivered task
     reservation = adapters.folios.reservation(ref)
@@ -269,7 +261,7 @@ def _is_test_stamp(pac: Any, tenant: Tenant) -> bool:
 def deliver(ref: OrderRef, adapters: Adapters, *, resend: bool = False) -> dict[str, Any]:
     """The PDF next to the XML, and one email to the buyer with both attached (once: a retry
     after the email went out sends nothing; `resend` is the seller's explicit "send again")."""
-    record, tenant = _load(ref, adapters)
+    record, tenant = load_order(ref, adapters)
     invoice = record.invoice
     if invoice is None:
         raise NotFoundError("El pedido no tiene factura.")

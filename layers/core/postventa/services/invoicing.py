@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from postventa.domain.billing_links import correction_expiry
 from postventa.domain.invoices import Correction
-from postventa.domain.orders import OrderRecord, OrderRef
+from postventa.domain.orders import OrderRef
 from postventa.domain.ports import Adapters, TaskClosedError
 from postventa.domain.status import (
     FOLIO_RESERVED,
@@ -28,12 +28,12 @@ from postventa.domain.status import (
     SELLER_REJECTED_DATA,
     OrderStatus,
 )
-from postventa.domain.tenants import Tenant
-from postventa.errors import ConflictError, NotFoundError, PostventaError
+from postventa.errors import ConflictError, PostventaError
 from postventa.formatting import amount, date_es
 from postventa.messaging.email import render_email
-from postventa.observability import bind_order, logger
+from postventa.observability import logger
 from postventa.services.events import announce
+from postventa.services.order_context import load_order
 
 
 class LifecycleTask(BaseModel):
@@ -89,24 +89,15 @@ class Decision:
     route: Literal["inbox", "invoice"]
 
 
-def _load(ref: OrderRef, adapters: Adapters) -> tuple[OrderRecord, Tenant]:
-    bind_order(ref.tenant_id, ref.channel, ref.order_id)
-    record = adapters.orders.get(ref)
-    tenant = adapters.tenants.get(ref.tenant_id)
-    if record is None or tenant is None:
-        raise NotFoundError("Pedido no encontrado.")
-    return record, tenant
-
-
 # ---------------------------------------------------------------- after the buyer's data
 def decide(ref: OrderRef, adapters: Adapters) -> Decision:
     """Straight to invoicing, or first to the seller's inbox (auto-invoicing off)."""
-    _record, tenant = _load(ref, adapters)
+    _record, tenant = load_order(ref, adapters)
     return Decision("invoice" if tenant.auto_invoice else "inbox")
 
 
 def hold_in_inbox(ref: OrderRef, task_token: str, adapters: Adapters) -> None:
-    record, tenant = _load(ref, adapters)
+    record, tenant = load_order(ref, adapters)
     if adapters.orders.apply(ref, HELD_IN_INBOX, extra={"waiting_token": task_token}):
         announce(adapters, "OrderHeldInInbox", ref)
         if tenant.contact_email:
@@ -136,7 +127,7 @@ def answer_inbox(
 ) -> None:
     """The seller's decision on an order in the inbox: approve (it is invoiced) or reject with
     a reason the buyer reads beside the form (they get a link to correct their data)."""
-    record, _tenant = _load(ref, adapters)
+    record, _tenant = load_order(ref, adapters)
     if record.status is not OrderStatus.IN_INBOX or not record.waiting_token:
         raise ConflictError("El pedido no está en la bandeja de aprobación.")
     if not approve:
@@ -163,7 +154,7 @@ def answer_inbox(
 # ---------------------------------------------------------------- folios
 def reserve_folio(ref: OrderRef, adapters: Adapters) -> dict[str, Any]:
     """Hold a folio for this order's invoice (the same one on a retry), or say there is none."""
-    _load(ref, adapters)
+    load_order(ref, adapters)
     reservation = adapters.folios.reserve(ref)
     if reservation is None:
         if adapters.orders.apply(ref, FOLIOS_EXHAUSTED):
@@ -177,7 +168,7 @@ def reserve_folio(ref: OrderRef, adapters: Adapters) -> dict[str, Any]:
 def wait_for_folios(ref: OrderRef, task_token: str, adapters: Adapters) -> None:
     """Park the order until folios are added (`add_folios` wakes it); the seller is told once
     per time the account runs dry."""
-    _record, tenant = _load(ref, adapters)
+    _record, tenant = load_order(ref, adapters)
     adapters.orders.note(ref, waiting_token=task_token)
     account = adapters.folios.account(ref.tenant_id)
     if account is not None and account.available > 0:
@@ -228,7 +219,7 @@ def ask_for_correction(
 ) -> None:
     """Email the buyer a new link to the form, pre-filled, with the complaint beside the field;
     after the tenant's rounds, give up (the state machine records the failure)."""
-    record, tenant = _load(ref, adapters)
+    record, tenant = load_order(ref, adapters)
     rounds = record.correction_rounds + 1
     if rounds > tenant.correction_rounds:
         raise CorrectionRoundsExhaustedError(
@@ -270,7 +261,7 @@ def record_failure(ref: OrderRef, failure: dict[str, Any], adapters: Adapters) -
 
     `failure` is the stamping step's own outcome ({code, reason, action}) or, for an error the
     state machine caught, its {Error, Cause}; the Cause stays in the execution for operators."""
-    _load(ref, adapters)
+    load_order(ref, adapters)
     adapters.folios.release(ref)
     code = str(failure.get("code") or failure.get("Error") or "error")
     reason = str(
@@ -299,7 +290,7 @@ _KNOWN_FAILURES = {
 def retry(ref: OrderRef, adapters: Adapters) -> dict[str, Any]:
     """The seller fixed the cause: invoice again with the data we have, or ask the buyer again
     from the start when there is none. A new lifecycle execution, so the old one's history stays."""
-    record, tenant = _load(ref, adapters)
+    record, tenant = load_order(ref, adapters)
     if record.status is not OrderStatus.ERROR:
         raise ConflictError("Solo se reintenta un pedido en error.")
     with_data = bool(record.fiscal_data)
