@@ -12,14 +12,14 @@ from postventa.domain.orders import OrderRecord, OrderRef
 from postventa.domain.ports import Adapters
 from postventa.domain.status import BILLING_REQUESTED
 from postventa.domain.tenants import Tenant
-from postventa.errors import NotFoundError
-from postventa.observability import bind_order, logger
+from postventa.observability import logger
 from postventa.services.billing_messages import (
     ComposedMessage,
     compose_billing_message,
     order_values,
 )
 from postventa.services.events import announce
+from postventa.services.order_context import load_order
 
 
 class BillingRequestTask(BaseModel):
@@ -38,11 +38,7 @@ class BillingRequestOutcome:
 
 def send_billing_request(task: BillingRequestTask, adapters: Adapters) -> BillingRequestOutcome:
     ref = task.order
-    bind_order(ref.tenant_id, ref.channel, ref.order_id)
-    record = adapters.orders.get(ref)
-    tenant = adapters.tenants.get(ref.tenant_id)
-    if record is None or tenant is None:
-        raise NotFoundError("Pedido no encontrado.")
+    record, tenant = load_order(ref, adapters)
     unreachable = adapters.messenger.unreachable_reason(record.order)
     if unreachable is not None:
         # No way to reach the buyer on this channel (no email; a marketplace whose messenger
