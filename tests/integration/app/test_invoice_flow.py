@@ -352,3 +352,23 @@ def _api_post(path: str, body: dict[str, Any], key: str = "demo-api-key") -> dic
         headers={"authorization": f"Bearer {key}", "content-type": "application/json"},
         route="/api/v1/{proxy+}",
     )
+
+
+def test_five_deliveries_and_two_submits_give_one_invoice_one_folio_and_one_invoice_email(
+    app: App,
+) -> None:
+    for _ in range(5):  # Shopify's retries, each with a new event id
+        app.post_webhook(sample())
+    app.drain()
+    token = app.link_token()
+    first = app.form_post(token, VALID_FORM)
+    second = app.form_post(token, {**VALID_FORM, "uso_cfdi": "G01"})
+    assert "Recibimos tus datos" in first["body"]
+    assert second["statusCode"] == 200 and "Recibimos" not in second["body"]
+    _invoiced(app)
+    assert len(app.executions()) == 1
+    assert app.adapters.folios.account("demo").available == 99
+    time.sleep(0.5)
+    invoice_emails = [e for e in app.emails() if e.attachments]
+    assert len(invoice_emails) == 1
+    assert len([e for e in app.emails() if not e.attachments]) == 1  # one billing request
