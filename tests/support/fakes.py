@@ -14,10 +14,18 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from postventa.domain.accounts import (
+    ApiKeyInfo,
+    NewPasswordRequired,
+    PanelSession,
+    SellerUser,
+    SignedIn,
+    SignInOutcome,
+    SignInRefused,
+    api_key_id,
+)
 from postventa.domain.billing_links import CLAIM_LEASE_SECONDS, BillingLink
 from postventa.domain.clock import iso
-from postventa.domain.invoices import FolioAccount, FolioReservation, FolioState
-from postventa.domain.messages import MessageTemplate, RenderedMessage
 from postventa.domain.erp import (
     SETTLED,
     AttemptOutcome,
@@ -28,6 +36,8 @@ from postventa.domain.erp import (
     PostResult,
     check_url,
 )
+from postventa.domain.invoices import FolioAccount, FolioReservation, FolioState
+from postventa.domain.messages import MessageTemplate, RenderedMessage
 from postventa.domain.orders import Order, OrderRecord, OrderRef
 from postventa.domain.ports import (
     Email,
@@ -220,6 +230,7 @@ class FakeTenants:
     def __init__(self) -> None:
         self.tenants: dict[str, Tenant] = {}
         self.api_keys: dict[str, str] = {}
+        self.key_info: dict[str, ApiKeyInfo] = {}
 
     def get(self, tenant_id: str) -> Tenant | None:
         return self.tenants.get(tenant_id)
@@ -232,9 +243,21 @@ class FakeTenants:
 
     def put_api_key(self, tenant_id: str, api_key: str, label: str = "") -> None:
         self.api_keys[api_key] = tenant_id
+        self.key_info[api_key] = ApiKeyInfo(id=api_key_id(api_key), etiqueta=label, creada="")
 
     def tenant_for_api_key(self, api_key: str) -> str | None:
-        return self.api_keys.get(api_key)
+        info = self.key_info.get(api_key)
+        return None if info is None or info.revocada else self.api_keys.get(api_key)
+
+    def list_api_keys(self, tenant_id: str) -> list[ApiKeyInfo]:
+        return [i for k, i in self.key_info.items() if self.api_keys[k] == tenant_id]
+
+    def revoke_api_key(self, tenant_id: str, key_id: str) -> bool:
+        for key, info in self.key_info.items():
+            if info.id == key_id and self.api_keys[key] == tenant_id:
+                self.key_info[key] = info.model_copy(update={"revocada": True})
+                return True
+        return False
 
 
 class FakeTenantSecrets:
@@ -561,6 +584,8 @@ class FakePacs:
         if faults.get("reject_rfcs") is not None:
             faults["reject_rfcs"] = frozenset(faults["reject_rfcs"])
         return SandboxPac(store=self._store, faults=FaultInjection(**faults))
+
+
 class FakeErpEndpoints:
     def __init__(self) -> None:
         self.endpoints: dict[str, ErpEndpoint] = {}
@@ -715,6 +740,122 @@ class FakeInvoiceFiles:
 
 
 @dataclass
+class FakeLogin:
+    user_id: str
+    password: str
+    temporary: bool
+    enabled: bool = True
+
+
+class FakeIdentity:
+    """The user pool: passwords checked, temporary ones must be replaced, tokens revocable."""
+
+    MIN_PASSWORD = 12
+
+    def __init__(self) -> None:
+        self.logins: dict[str, FakeLogin] = {}
+        self.tokens: dict[str, str] = {}  # access token -> user id
+        self.challenges: dict[str, str] = {}  # challenge -> email
+
+    def _policy_ok(self, password: str) -> bool:
+        return (
+            len(password) >= self.MIN_PASSWORD
+            and any(c.isupper() for c in password)
+            and any(c.islower() for c in password)
+            and any(c.isdigit() for c in password)
+        )
+
+    def sign_in(self, email: str, password: str) -> SignInOutcome:
+        login = self.logins.get(email)
+        if login is None or not login.enabled or login.password != password:
+            return SignInRefused("credenciales")
+        if login.temporary:
+            challenge = secrets.token_urlsafe(16)
+            self.challenges[challenge] = email
+            return NewPasswordRequired(challenge)
+        return SignedIn(login.user_id)
+
+    def choose_password(self, email: str, challenge: str, new_password: str) -> SignInOutcome:
+        if self.challenges.get(challenge) != email:
+            return SignInRefused("reto_vencido")
+        if not self._policy_ok(new_password):
+            from postventa.storage.identity import LOGIN_RULES_ES
+
+            return SignInRefused("contrasena_invalida", LOGIN_RULES_ES)
+        del self.challenges[challenge]
+        login = self.logins[email]
+        login.password, login.temporary = new_password, False
+        return SignedIn(login.user_id)
+
+    def access_token(self, email: str) -> str:
+        """What a person's client holds after signing in (tests present it to the API)."""
+        token = "eyJ" + secrets.token_urlsafe(12) + "." + secrets.token_urlsafe(24) + ".sig"
+        self.tokens[token] = self.logins[email].user_id
+        return token
+
+    def user_for_access_token(self, token: str) -> str | None:
+        return self.tokens.get(token)
+
+    def create_login(self, email: str, temporary_password: str) -> str:
+        from postventa.errors import ConflictError
+
+        if email in self.logins:
+            raise ConflictError("Ese correo ya tiene acceso a Postventa.")
+        self.logins[email] = FakeLogin(f"sub-{len(self.logins) + 1}", temporary_password, True)
+        return self.logins[email].user_id
+
+    def ensure_login(self, email: str, password: str) -> str:
+        if email not in self.logins:
+            self.create_login(email, password)
+        login = self.logins[email]
+        login.password, login.temporary = password, False
+        return login.user_id
+
+    def set_enabled(self, email: str, enabled: bool) -> None:
+        login = self.logins[email]
+        login.enabled = enabled
+        if not enabled:
+            self.tokens = {t: u for t, u in self.tokens.items() if u != login.user_id}
+
+
+class FakeSellerUsers:
+    def __init__(self) -> None:
+        self.users: dict[str, SellerUser] = {}
+
+    def get(self, user_id: str) -> SellerUser | None:
+        return self.users.get(user_id)
+
+    def put(self, user: SellerUser) -> None:
+        self.users[user.user_id] = user
+
+    def list(self, tenant_id: str) -> list[SellerUser]:
+        return sorted(
+            (u for u in self.users.values() if u.tenant_id == tenant_id), key=lambda u: u.email
+        )
+
+
+class FakeSessions:
+    def __init__(self) -> None:
+        self.sessions: dict[tuple[str, str], PanelSession] = {}
+
+    def create(self, session: PanelSession) -> None:
+        self.sessions[(session.tenant_id, session.token_hash)] = session
+
+    def get(self, tenant_id: str, token_hash: str) -> PanelSession | None:
+        return self.sessions.get((tenant_id, token_hash))
+
+    def touch(self, session: PanelSession, idle_until: int) -> bool:
+        key = (session.tenant_id, session.token_hash)
+        if key not in self.sessions:
+            return False
+        self.sessions[key] = self.sessions[key].model_copy(update={"idle_until": idle_until})
+        return True
+
+    def delete(self, tenant_id: str, token_hash: str) -> None:
+        self.sessions.pop((tenant_id, token_hash), None)
+
+
+@dataclass
 class FakeAdapters:
     """Every port, in memory; `settings` are the test values above."""
 
@@ -742,6 +883,9 @@ class FakeAdapters:
     erp_poster: FakeErpPoster = field(default_factory=FakeErpPoster)
     erp_queue: FakeErpQueue = field(default_factory=FakeErpQueue)
     invoice_files: FakeInvoiceFiles = field(default_factory=FakeInvoiceFiles)
+    identity: FakeIdentity = field(default_factory=FakeIdentity)
+    users: FakeSellerUsers = field(default_factory=FakeSellerUsers)
+    sessions: FakeSessions = field(default_factory=FakeSessions)
     orders: FakeOrders = field(init=False)
     # The product's own channel registry over the fake mailer: stores' buyers by email,
     # marketplaces only once a test registers a messenger for them.

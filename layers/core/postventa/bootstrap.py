@@ -25,11 +25,13 @@ if TYPE_CHECKING:
     from postventa.messaging.messengers import ChannelMessengers
     from postventa.messaging.pacs import AwsPacs
     from postventa.messaging.queue import SqsErpQueue, SqsOrderQueue
+    from postventa.storage.accounts import DynamoSellerUsers, DynamoSessions
     from postventa.storage.billing_links import DynamoBillingLinks
     from postventa.storage.credentials import SecretsManagerCredentials
     from postventa.storage.documents import S3Documents
     from postventa.storage.erp import DynamoErpDeliveries, DynamoErpEndpoints
     from postventa.storage.folios import DynamoFolios
+    from postventa.storage.identity import CognitoIdentity
     from postventa.storage.invoice_files import S3InvoiceFiles
     from postventa.storage.message_templates import DynamoMessageTemplates
     from postventa.storage.orders import DynamoOrders
@@ -194,6 +196,28 @@ class AwsAdapters:
         from postventa.storage.invoice_files import S3InvoiceFiles
 
         return S3InvoiceFiles(self._client("s3"), self.settings.documents_bucket)
+
+    @functools.cached_property
+    def identity(self) -> CognitoIdentity:
+        from postventa.storage.identity import CognitoIdentity
+
+        return CognitoIdentity(
+            self._client("cognito-idp"),
+            lambda: self.settings.require("seller_user_pool_id"),
+            lambda: self.settings.require("seller_user_pool_client_id"),
+        )
+
+    @functools.cached_property
+    def users(self) -> DynamoSellerUsers:
+        from postventa.storage.accounts import DynamoSellerUsers
+
+        return DynamoSellerUsers(self._table)
+
+    @functools.cached_property
+    def sessions(self) -> DynamoSessions:
+        from postventa.storage.accounts import DynamoSessions
+
+        return DynamoSessions(self._table)
 
     def _banxico_token(self) -> str:
         from postventa.storage.secrets import banxico_token

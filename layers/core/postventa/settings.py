@@ -33,6 +33,9 @@ class Settings(BaseModel):
     lifecycle_state_machine_arn: str | None = Field(None, alias="LIFECYCLE_STATE_MACHINE_ARN")
     exchange_rates: Literal["banxico", "sandbox"] = Field(alias="EXCHANGE_RATES")
     erp_queue_url: str | None = Field(None, alias="ERP_QUEUE_URL")
+    # People's sign-in (the panel, and tokens on the seller API): the template's user pool.
+    seller_user_pool_id: str | None = Field(None, alias="SELLER_USER_POOL_ID")
+    seller_user_pool_client_id: str | None = Field(None, alias="SELLER_USER_POOL_CLIENT_ID")
     # Policy, not infrastructure: whether a seller's ERP may be this machine (http://127.0.0.1),
     # which only the local cloud allows (template parameter ErpAllowLoopback).
     erp_allow_loopback: bool = Field(False, alias="ERP_ALLOW_LOOPBACK")

@@ -145,6 +145,13 @@ def _up(args: argparse.Namespace) -> int:
         f"{len(stack.routes)} rutas, {len(stack.schedules)} reglas programadas "
         f"(reloj x{cloud.speedup:g})"
     )
+    if not args.no_seed:
+        from postventa.services.demo import DEMO_OWNER, DEMO_STAFF
+
+        password = demo_password()
+        print(f"  Panel:           {cloud.gateway_url}/panel")
+        print(f"    dueño:    {DEMO_OWNER}  contraseña: {password}")
+        print(f"    personal: {DEMO_STAFF}  contraseña: {password}")
     print("Ctrl-C para detener", flush=True)
     try:
         while not stop.wait(0.5):
@@ -194,10 +201,16 @@ def _health(args: argparse.Namespace) -> int:
     return 0 if status == 200 else 1
 
 
+def demo_password() -> str:
+    from postventa.services.demo import DEFAULT_PASSWORD
+
+    return os.environ.get("POSTVENTA_DEMO_PASSWORD") or DEFAULT_PASSWORD
+
+
 def seed_local_demo() -> Any:
     """The demo tenant on the running cloud's resources (the seeders run with the functions'
     environment applied), with the secrets the operator may override (POSTVENTA_DEMO_SECRET,
-    POSTVENTA_DEMO_API_KEY)."""
+    POSTVENTA_DEMO_API_KEY, POSTVENTA_DEMO_PASSWORD)."""
     from postventa.bootstrap import bootstrap
     from postventa.services.demo import DEFAULT_API_KEY, DEFAULT_SECRET, seed_demo_tenant
 
@@ -205,4 +218,5 @@ def seed_local_demo() -> Any:
         bootstrap(),
         secret=os.environ.get("POSTVENTA_DEMO_SECRET") or DEFAULT_SECRET,
         api_key=os.environ.get("POSTVENTA_DEMO_API_KEY") or DEFAULT_API_KEY,
+        password=demo_password(),
     )

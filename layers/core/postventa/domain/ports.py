@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
+from postventa.domain.accounts import ApiKeyInfo, PanelSession, SellerUser, SignInOutcome
 from postventa.domain.billing_links import BillingLink
+from postventa.domain.erp import AttemptOutcome, ErpDelivery, ErpEndpoint, PostResult
 from postventa.domain.invoices import FolioAccount, FolioReservation
 from postventa.domain.messages import MessageTemplate, RenderedMessage
-from postventa.domain.erp import AttemptOutcome, ErpDelivery, ErpEndpoint, PostResult
 from postventa.domain.orders import Order, OrderRecord, OrderRef
 from postventa.domain.status import OrderStatus, Transition
 from postventa.domain.tenants import Tenant
@@ -127,6 +128,11 @@ class Tenants(Protocol):
     def put_api_key(self, tenant_id: str, api_key: str, label: str = "") -> None: ...
 
     def tenant_for_api_key(self, api_key: str) -> str | None: ...
+
+    def list_api_keys(self, tenant_id: str) -> list[ApiKeyInfo]: ...
+
+    def revoke_api_key(self, tenant_id: str, key_id: str) -> bool:
+        """Revoke the tenant's key named `key_id` (domain.accounts.api_key_id); False if none."""
 
 
 class TenantSecrets(Protocol):
@@ -368,6 +374,50 @@ class InvoiceFiles(Protocol):
         """A stamped document under the tenant's own `invoices/{tenant_id}/` prefix."""
 
 
+class Identity(Protocol):
+    """People's logins (the user pool): passwords never leave it."""
+
+    def sign_in(self, email: str, password: str) -> SignInOutcome: ...
+
+    def choose_password(self, email: str, challenge: str, new_password: str) -> SignInOutcome:
+        """Answer NewPasswordRequired with the person's own password."""
+
+    def user_for_access_token(self, token: str) -> str | None:
+        """The user id (sub) of a valid, unrevoked access token, or None."""
+
+    def create_login(self, email: str, temporary_password: str) -> str:
+        """A new login that must choose its password at first sign-in; returns its user id."""
+
+    def ensure_login(self, email: str, password: str) -> str:
+        """A login with this permanent password (created if needed); returns its user id."""
+
+    def set_enabled(self, email: str, enabled: bool) -> None:
+        """Let the person sign in again, or not (and end their tokens)."""
+
+
+class SellerUsers(Protocol):
+    """Who belongs to which tenant, with which role (keyed by the user pool's sub)."""
+
+    def get(self, user_id: str) -> SellerUser | None: ...
+
+    def put(self, user: SellerUser) -> None: ...
+
+    def list(self, tenant_id: str) -> list[SellerUser]: ...
+
+
+class Sessions(Protocol):
+    """The panel's signed-in browsers (only a hash of each cookie's token is kept)."""
+
+    def create(self, session: PanelSession) -> None: ...
+
+    def get(self, tenant_id: str, token_hash: str) -> PanelSession | None: ...
+
+    def touch(self, session: PanelSession, idle_until: int) -> bool:
+        """Push the idle deadline; False when the session no longer exists."""
+
+    def delete(self, tenant_id: str, token_hash: str) -> None: ...
+
+
 class Adapters(Protocol):
     """Everything a service may use, built once per process by `postventa.bootstrap`."""
 
@@ -422,3 +472,9 @@ class Adapters(Protocol):
     def erp_queue(self) -> ErpQueue: ...
     @property
     def invoice_files(self) -> InvoiceFiles: ...
+    @property
+    def identity(self) -> Identity: ...
+    @property
+    def users(self) -> SellerUsers: ...
+    @property
+    def sessions(self) -> Sessions: ...

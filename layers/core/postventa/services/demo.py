@@ -9,6 +9,8 @@ from importlib.resources import files
 from typing import Any
 
 from postventa.channels.base import sign_base64_hmac
+from postventa.domain.accounts import Role, SellerUser
+from postventa.domain.clock import iso
 from postventa.domain.ports import Adapters
 from postventa.domain.tenants import IssuerFiscalData, Tenant
 
@@ -38,6 +40,11 @@ DEMO_INVOICING = {
 }
 DEMO_FOLIOS = 100
 DEMO_CONTACT = "vendedor@tienda-demo.example"
+# The panel's demo people (POSTVENTA_DEMO_PASSWORD sets another password): the owner, and a
+# member of staff who sees orders, messages and customers but no settings or credentials.
+DEMO_OWNER = DEMO_CONTACT
+DEMO_STAFF = "personal@tienda-demo.example"
+DEFAULT_PASSWORD = "Demo-Postventa-2026"  # noqa: S105 - documented demo value
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class DemoTenant:
     tenant_id: str
     webhook_secret: str
     api_key: str
+    password: str | None = None  # the demo people's, when they were seeded
 
 
 def seed_demo_tenant(
@@ -54,8 +62,10 @@ def seed_demo_tenant(
     api_key: str = DEFAULT_API_KEY,
     with_csd: bool = True,
     csd: Any = None,
+    password: str | None = DEFAULT_PASSWORD,
 ) -> DemoTenant:
-    """Create (or refresh) tenant `demo`: record, channel secrets, test CSD and API key."""
+    """Create (or refresh) tenant `demo`: record, channel secrets, test CSD, API key and, with
+    a `password`, its panel's people (an owner and a member of staff)."""
     wanted = {
         "shopify": {"webhook_secret": secret},
         "woocommerce": {"webhook_secret": secret},
@@ -77,7 +87,19 @@ def seed_demo_tenant(
     if account is None or account.available < DEMO_FOLIOS // 2:
         adapters.folios.add(DEMO_TENANT, DEMO_FOLIOS - (account.available if account else 0))
     adapters.tenants.put_api_key(DEMO_TENANT, api_key, label="demo")
-    return DemoTenant(DEMO_TENANT, secret, api_key)
+    if password:
+        for email, role in ((DEMO_OWNER, Role.OWNER), (DEMO_STAFF, Role.STAFF)):
+            user_id = adapters.identity.ensure_login(email, password)
+            adapters.users.put(
+                SellerUser(
+                    user_id=user_id,
+                    tenant_id=DEMO_TENANT,
+                    email=email,
+                    role=role,
+                    created_at=iso(adapters.clock.now()),
+                )
+            )
+    return DemoTenant(DEMO_TENANT, secret, api_key, password)
 
 
 def _ensure_test_csd(adapters: Adapters, csd: Any = None) -> str:

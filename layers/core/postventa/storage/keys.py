@@ -135,3 +135,19 @@ def erp_delivery_key(tenant_id: str, delivery_id: str) -> dict[str, str]:
 def erp_deliveries_index_pk(tenant_id: str) -> str:
     """gsi1: the tenant's ERP deliveries, newest first (gsi1sk = created_at#delivery_id)."""
     return f"T#{tenant_id}#ERP#DELIVERIES"
+
+
+# ---------------------------------------------------------------- people and sessions
+def user_key(tenant_id: str, user_id: str) -> dict[str, str]:
+    """A person of the tenant (user_id: the user pool's sub), listed in the tenant's partition."""
+    return {"pk": tenant_pk(tenant_id), "sk": f"USER#{user_id}"}
+
+
+def user_lookup_pk(user_id: str) -> str:
+    """gsi1: a signed-in person's tenant, from the sub the user pool vouches for."""
+    return f"USER#{user_id}"
+
+
+def session_key(tenant_id: str, token_hash: str) -> dict[str, str]:
+    """A panel session: the cookie names the tenant and carries the token (only its hash here)."""
+    return {"pk": f"T#{tenant_id}#SESSION#{token_hash}", "sk": "SESSION"}
