@@ -126,6 +126,37 @@ class FakeOrders:
             orders=mine[start : start + limit], next_cursor=str(start + limit) if more else None
         )
 
+    def search(
+        self,
+        tenant_id: str,
+        *,
+        status: OrderStatus | None = None,
+        channel: str | None = None,
+        paid_from: datetime | None = None,
+        paid_to: datetime | None = None,
+        limit: int = 25,
+        cursor: str | None = None,
+    ) -> OrderPage:
+        by_change = status is not None and paid_from is None and paid_to is None
+        mine = sorted(
+            (
+                r
+                for r in self.records.values()
+                if r.ref.tenant_id == tenant_id
+                and (status is None or r.status is status)
+                and (channel is None or r.ref.channel == channel)
+                and (paid_from is None or r.order.paid_at >= paid_from)
+                and (paid_to is None or r.order.paid_at < paid_to)
+            ),
+            key=lambda r: r.status_changed_at if by_change else r.order.paid_at.isoformat(),
+            reverse=True,
+        )
+        start = int(cursor or 0)
+        more = start + limit < len(mine)
+        return OrderPage(
+            orders=mine[start : start + limit], next_cursor=str(start + limit) if more else None
+        )
+
     def list_by_status(self, tenant_id: str, status: OrderStatus) -> Iterator[OrderRecord]:
         for record in list(self.records.values()):
             if record.ref.tenant_id == tenant_id and record.status is status:

@@ -77,6 +77,21 @@ class Orders(Protocol):
 
     def list_by_status(self, tenant_id: str, status: OrderStatus) -> Iterator[OrderRecord]: ...
 
+    def search(
+        self,
+        tenant_id: str,
+        *,
+        status: OrderStatus | None = None,
+        channel: str | None = None,
+        paid_from: datetime | None = None,
+        paid_to: datetime | None = None,
+        limit: int = 25,
+        cursor: str | None = None,
+    ) -> OrderPage:
+        """The tenant's orders matching every filter (paid in [paid_from, paid_to)); a status
+        alone is most recently changed first, otherwise newest paid first. A page reads a bounded
+        number of items, so it may be short with a cursor to go on."""
+
     def list_in_status(
         self, tenant_id: str, status: OrderStatus, limit: int, cursor: str | None = None
     ) -> OrderPage:

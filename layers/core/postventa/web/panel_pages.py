@@ -1,0 +1,390 @@
+"""The panel's pages, one builder per outcome, with their Spanish text."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from postventa.domain.ports import Adapters
+from postventa.errors import PostventaError
+from postventa.services.accounts import SIGN_IN_SLOWED, SignedInSession
+from postventa.services.order_search import PAGE_SIZE, OrderDetail, OrderFilters, OrderResults
+from postventa.web.panel import (
+    CHANNELS,
+    EVENT_LABELS,
+    STATUS_LABELS,
+    STATUS_TONES,
+    STATUSES,
+    Chrome,
+    PanelPage,
+    channel_label,
+    local_time,
+    message_page,
+    page,
+    query,
+)
+
+__all__ = ["Chrome", "PanelPage"]
+
+#: What the page says after an action (the redirect's ?hecho=...).
+DONE = {
+    "reintentar": "Reintentamos la facturación del pedido.",
+    "aprobar": "Aprobaste los datos: el pedido sigue a facturación.",
+    "rechazar": "Rechazaste los datos: le pedimos al comprador que los corrija.",
+    "reenviar": "Reenviamos la factura por correo.",
+}
+ORDER_PAGE = {
+    "labels": STATUS_LABELS,
+    "tones": STATUS_TONES,
+    "channel_label": channel_label,
+    "local_time": local_time,
+    "event_labels": EVENT_LABELS,
+    "query": query,
+}
+
+
+def register_notices(notices: Mapping[str, str]) -> None:
+    """Sections add the words for their own ?hecho= codes."""
+    DONE.update(notices)
+
+
+def chrome(
+    adapters: Adapters, current: SignedInSession, section: str, done: str | None = None
+) -> Chrome:
+    tenant = adapters.tenants.get(current.principal.tenant_id)
+    notices = [DONE[done]] if done in DONE else []
+    return Chrome(
+        principal=current.principal,
+        store_name=tenant.name if tenant else current.principal.tenant_id,
+        csrf=current.session.csrf,
+        section=section,
+        notices=notices,
+    )
+
+
+# ---------------------------------------------------------------- signing in
+_SIGN_IN_NOTICES = {
+    "salida": "Cerraste tu sesión.",
+    "vencida": "Tu sesión terminó. Vuelve a entrar para continuar.",
+}
+_SIGN_IN_ERRORS = {
+    "credenciales": "El correo o la contraseña no son correctos.",
+    "sin_acceso": "Tu usuario no tiene acceso a ninguna tienda activa. Pide al dueño de la "
+    "cuenta que te invite.",
+    "reto_vencido": "Pasó demasiado tiempo: vuelve a entrar con tu contraseña temporal.",
+    "origen": "Envía el formulario desde esta página: recárgala y vuelve a probar.",
+    "limite": SIGN_IN_SLOWED,
+}
+
+
+def sign_in(next_path: str, *, notice: str = "", email: str = "", error: str = "") -> PanelPage:
+    status = {"": 200, "limite": 429, "origen": 403}.get(error, 401)
+    return page(
+        "sign_in",
+        None,
+        status,
+        next_path=next_path,
+        notice=_SIGN_IN_NOTICES.get(notice, ""),
+        email=email,
+        error=_SIGN_IN_ERRORS.get(error, ""),
+    )
+
+
+def new_password(
+    email: str, challenge: str, next_path: str, error: str = "", status: int = 200
+) -> PanelPage:
+    from postventa.storage.identity import LOGIN_RULES_ES
+
+    return page(
+        "new_password",
+        None,
+        status,
+        email=email,
+        challenge=challenge,
+        next_path=next_path,
+        error=error,
+        rules=LOGIN_RULES_ES,
+    )
+
+
+# ---------------------------------------------------------------- orders
+def order_filters(params: Mapping[str, str]) -> tuple[OrderFilters, str]:
+    """The list's filters from the query string; a wrong one is dropped and said."""
+    try:
+        return OrderFilters.model_validate(dict(params)), ""
+    except ValidationError as exc:
+        wrong = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        if not wrong:  # the dates are backwards
+            kept = {k: v for k, v in params.items() if k not in ("desde", "hasta")}
+            return OrderFilters.model_validate(kept), "La fecha «desde» es posterior a «hasta»."
+        kept = {k: v for k, v in params.items() if k not in wrong}
+        return OrderFilters.model_validate(kept), "Quitamos filtros no válidos: " + ", ".join(
+            sorted(wrong)
+        ) + "."
+
+
+def orders(
+    chrome: Chrome,
+    filters: OrderFilters,
+    results: OrderResults,
+    params: Mapping[str, str],
+    problem: str,
+) -> PanelPage:
+    return page(
+        "orders",
+        chrome,
+        filters=filters,
+        orders=results.orders,
+        next_cursor=results.next_cursor,
+        params=dict(params),
+        filter_error=problem,
+        statuses=STATUSES,
+        channels=CHANNELS,
+        page_size=PAGE_SIZE,
+        **ORDER_PAGE,
+    )
+
+
+def order(chrome: Chrome, detail: OrderDetail) -> PanelPage:
+    return page("order", chrome, detail=detail, **ORDER_PAGE)
+
+
+# ---------------------------------------------------------------- errors
+_ERROR_TITLES = {
+    400: "Revisa lo que enviaste",
+    401: "Entra de nuevo",
+    403: "No tienes permiso",
+    404: "No encontrado",
+    409: "Ya no se puede",
+    410: "Ya no está disponible",
+    413: "Archivo demasiado grande",
+    422: "Revisa lo que enviaste",
+    429: "Demasiados intentos",
+}
+
+
+def error(exc: PostventaError, chrome: Chrome | None, **_: Any) -> PanelPage:
+    status = exc.status_code if exc.status_code < 500 else 500
+    title = _ERROR_TITLES.get(status, "Algo salió mal")
+    return message_page(status, title, exc.message, chrome=chrome)
+
+
+# ---------------------------------------------------------------- messages
+register_notices(
+    {
+        "mensaje_guardado": "Guardamos la plantilla: los próximos mensajes la usan.",
+        "mensaje_restaurado": "Volviste a la plantilla predeterminada.",
+        "mensajes_activos": "Guardamos qué mensajes se envían en este canal.",
+    }
+)
+_PART_LABELS = {"subject": "Asunto", "text": "Texto", "html": "HTML (opcional)"}
+_PART_HINTS = {
+    "subject": "Una sola línea.",
+    "text": "Debe incluir {{ liga }} donde el canal la pide.",
+    "html": "Si lo dejas vacío, lo armamos con el texto.",
+}
+
+
+def messages(chrome: Chrome, listing: dict[str, Any], tenant: Any) -> PanelPage:
+    rows = [
+        {
+            "channel": t["channel"],
+            "label": t["label"],
+            "custom": t["custom"],
+            "sending": t["sending"],
+            "delivery": "correo" if t["delivery"] == "correo" else "mensajería del canal",
+            "on": tenant.messaging_for(t["channel"]).billing_request,
+        }
+        for t in listing["templates"]
+    ]
+    return page("messages", chrome, rows=rows)
+
+
+def count_texts(preview: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """Each part's character count against its limit, as the page (and the live count) says it."""
+    counts = (preview or {}).get("characters") or {}
+    out: dict[str, dict[str, Any]] = {}
+    for part, entry in counts.items():
+        text = f"{entry['count']:,} de {entry['limit']:,} caracteres"
+        over = entry["count"] > entry["limit"]
+        if "editable_count" in entry:
+            text += (
+                f" con la liga; texto editable: {entry['editable_count']:,} de "
+                f"{entry['editable_limit']:,}"
+            )
+            over = over or entry["editable_count"] > entry["editable_limit"]
+        out[part] = {"text": text + " (con el pedido de ejemplo)", "over": over}
+    return out
+
+
+def message_edit(
+    chrome: Chrome,
+    view: dict[str, Any],
+    switches: Any,
+    preview: dict[str, Any] | None,
+    body: dict[str, str] | None = None,
+    *,
+    reminder: bool = False,
+    problems: list[Any] | None = None,
+    status: int = 200,
+) -> PanelPage:
+    values = body if body is not None else view["template"]
+    counts = count_texts(preview)
+    parts = [
+        {
+            "name": name,
+            "label": _PART_LABELS[name],
+            "value": values.get(name) or "",
+            "limit": view["limits"]["max_chars"].get(name, 0),
+            "hint": _PART_HINTS[name],
+            "count_text": counts.get(name, {}).get("text", ""),
+            "over": counts.get(name, {}).get("over", False),
+        }
+        for name in view["limits"]["parts"]
+    ]
+    return page(
+        "message_edit",
+        chrome,
+        status,
+        view=view,
+        switches=switches,
+        shipping_notice=view["channel"] == "mercadolibre",
+        preview=preview,
+        parts=parts,
+        reminder=reminder,
+        problems=problems or [],
+    )
+
+
+def template_body(form: Any, view: dict[str, Any]) -> Any:
+    """The template the form posted, with the parts the channel has (422 on an oversized one)."""
+    from postventa.domain.messages import TemplateBody
+    from postventa.services.message_templates import parse_json_body
+
+    parts = {name: form.get(name) for name in view["limits"]["parts"]}
+    if "html" in parts and not parts["html"].strip():
+        parts["html"] = None
+    return parse_json_body(TemplateBody, json.dumps(parts))
+
+
+def counts_json(preview: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "parts": count_texts(preview),
+        "problems": [p["message"] for p in preview["problems"]],
+    }
+
+
+# ---------------------------------------------------------------- fiscal settings
+register_notices(
+    {
+        "emisor": "Guardamos los datos del emisor.",
+        "csd": "Tu CSD pasó todas las revisiones y quedó guardado.",
+        "pac": "Guardamos el PAC.",
+        "facturacion": "Guardamos cómo facturamos.",
+        "clave_defecto": "Guardamos la clave por omisión.",
+        "clave_quitada": "Quitamos las claves de ese SKU.",
+        "erp": "Guardamos los datos de tu ERP.",
+    }
+)
+PACS = [
+    ("sandbox", "Sandbox de Postventa (pruebas, sin validez fiscal)"),
+    ("finkok", "Finkok"),
+    ("swsapien", "SW Sapien"),
+    ("facturama", "Facturama"),
+]
+PERIODICITIES = [
+    ("01", "Diaria"),
+    ("02", "Semanal"),
+    ("03", "Quincenal"),
+    ("04", "Mensual"),
+    ("05", "Bimestral (solo régimen 621)"),
+]
+TAXES = [
+    ("iva16", "IVA 16 %"),
+    ("iva8", "IVA 8 % (región fronteriza)"),
+    ("iva0", "IVA 0 %"),
+    ("exento", "Exento"),
+    ("no_objeto", "No objeto de impuesto"),
+]
+
+
+def settings(
+    chrome: Chrome,
+    view: Any,
+    *,
+    max_deadline_seconds: int,
+    section: str = "",
+    problems: list[Any] | None = None,
+    posted: Mapping[str, str] | None = None,
+    report: Any = None,
+    erp_secret: str | None = None,
+    status: int = 200,
+) -> PanelPage:
+    from postventa.web.forms import regimen_options
+
+    return page(
+        "settings",
+        chrome,
+        status,
+        settings=view,
+        errors={section: problems} if problems else {},
+        posted_section=section,
+        posted=dict(posted or {}),
+        report=report,
+        erp_secret=erp_secret,
+        regimenes=regimen_options(),
+        pacs=PACS,
+        periodicities=PERIODICITIES,
+        taxes=TAXES,
+        max_days=max_deadline_seconds // 86400,
+        local_time=local_time,
+    )
+
+
+SECTION_ANCHORS = {
+    "emisor": "emisor",
+    "csd": "csd",
+    "pac": "pac",
+    "facturacion": "facturacion",
+    "clave_defecto": "claves",
+    "clave_quitada": "claves",
+    "erp": "erp",
+}
+
+
+def invoicing_form(form: Any) -> Any:
+    """The invoicing-policy form, or the problems with its fields (422)."""
+    from postventa.services.fiscal_settings import InvoicingForm, Problem, SettingsRefusedError
+
+    try:
+        return InvoicingForm.model_validate(
+            {**form.as_dict(), "facturar_automatico": form.checked("facturar_automatico")}
+        )
+    except ValidationError as exc:
+        messages = {
+            "plazo_dias": "El plazo es un número de días, de 1 en adelante.",
+            "periodicidad": "Elige la periodicidad de la factura global.",
+        }
+        fields = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})
+        raise SettingsRefusedError(
+            [Problem(f, messages.get(f, "Revisa este dato.")) for f in fields]
+        ) from None
+
+
+def save_erp(tenant_id: str, form: Any, adapters: Adapters) -> tuple[dict[str, Any], bool]:
+    """The ERP's URL through the ERP service (decision 0014); its own refusals as problems."""
+    from postventa.domain.erp import InvalidErpUrlError
+    from postventa.services import erp
+    from postventa.services.fiscal_settings import Problem, SettingsRefusedError
+
+    try:
+        body = erp.ErpSettingsBody(
+            url=form.get("url").strip() or " ", enabled=form.checked("activo")
+        )
+        return erp.configure(tenant_id, body, adapters)
+    except (InvalidErpUrlError, ValidationError) as exc:
+        message = getattr(exc, "message", "Escribe la URL de tu ERP.")
+        raise SettingsRefusedError([Problem("url", message)]) from None
