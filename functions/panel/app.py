@@ -18,15 +18,23 @@ from postventa.cfdi.csd_check import CsdRejectedError
 from postventa.domain.accounts import Permission
 from postventa.domain.messages import TemplateProblem, TemplateRejectedError
 from postventa.domain.ports import Adapters
-from postventa.errors import ForbiddenError, NotFoundError, PostventaError, TooManyRequestsError
+from postventa.errors import (
+    BadRequestError,
+    ForbiddenError,
+    NotFoundError,
+    PostventaError,
+    TooManyRequestsError,
+)
 from postventa.observability import logger, metrics, redact_errors, tracer
 from postventa.services import (
     accounts,
+    customer_jobs,
     fiscal_settings,
     message_switches,
     message_templates,
     order_search,
 )
+from postventa.services import customers as customer_service
 from postventa.web import panel_pages as pages
 from postventa.web.http import is_same_origin, raw_body
 from postventa.web.panel_http import (
@@ -413,6 +421,149 @@ def remove_product_key() -> Response:
     adapters, current, form = _posted(Permission.SETTINGS)
     fiscal_settings.remove_product_key(current.principal.tenant_id, form.get("sku"), adapters)
     return redirect("/panel/configuracion?hecho=clave_quitada#claves")
+
+
+# ---------------------------------------------------------------- customers
+def _tenant(adapters: Adapters, current: accounts.SignedInSession) -> Any:
+    return adapters.tenants.get(current.principal.tenant_id)
+
+
+@app.get("/panel/clientes")
+def customers() -> Response:
+    adapters, current = _signed_in(Permission.CUSTOMERS)
+    params = app.current_event.query_string_parameters or {}
+    search = customer_service.parse_query(params)
+    results = customer_service.search(
+        current.principal.tenant_id, search, adapters, cursor=params.get("cursor") or None
+    )
+    chrome = _chrome(adapters, current, "clientes")
+    return html(pages.customers(chrome, _tenant(adapters, current), search, results, params))
+
+
+@app.get("/panel/clientes/nuevo")
+def new_customer() -> Response:
+    adapters, current = _signed_in(Permission.CUSTOMERS)
+    chrome = _chrome(adapters, current, "clientes")
+    values = {"tipo_persona": "moral", "facturacion_habilitada": True}
+    return html(pages.customer_form(chrome, _tenant(adapters, current), values=values))
+
+
+@app.post("/panel/clientes/nuevo")
+def create_customer() -> Response:
+    adapters, current, form = _posted(Permission.CUSTOMERS)
+    try:
+        created = customer_service.create(current.principal, pages.customer_data(form), adapters)
+    except customer_service.CustomerRefusedError as refused:
+        chrome = _chrome(adapters, current, "clientes")
+        tenant = _tenant(adapters, current)
+        values = pages.posted_values(form)
+        return html(
+            pages.customer_form(chrome, tenant, values=values, errors=refused.fields, status=422)
+        )
+    return redirect(f"/panel/clientes/{created.customer_id}?hecho=cliente_creado")
+
+
+@app.get("/panel/clientes/<customer_id>")
+def customer(customer_id: str) -> Response:
+    adapters, current = _signed_in(Permission.CUSTOMERS)
+    view = customer_service.view(current.principal, customer_id, adapters)
+    chrome = _chrome(adapters, current, "clientes")
+    return html(pages.customer(chrome, _tenant(adapters, current), view))
+
+
+@app.post("/panel/clientes/<customer_id>")
+def update_customer(customer_id: str) -> Response:
+    adapters, current, form = _posted(Permission.CUSTOMERS)
+    principal = current.principal
+    try:
+        version = int(form.get("version") or 0)
+        outcome = customer_service.update(
+            principal,
+            customer_id,
+            pages.customer_data(form),
+            adapters,
+            version=version,
+            confirm_rename=form.checked("confirmar_nombre"),
+        )
+    except customer_service.CustomerRefusedError as refused:
+        view = customer_service.view(principal, customer_id, adapters)
+        chrome = _chrome(adapters, current, "clientes")
+        values = pages.posted_values(form)
+        tenant = _tenant(adapters, current)
+        return html(
+            pages.customer(chrome, tenant, view, values=values, errors=refused.fields, status=422)
+        )
+    if isinstance(outcome, customer_service.RenameNeedsConfirmation):
+        return html(pages.customer_rename(_chrome(adapters, current, "clientes"), outcome, form))
+    return redirect(f"/panel/clientes/{customer_id}?hecho=cliente_guardado")
+
+
+@app.post("/panel/clientes/<customer_id>/<action>")
+def activate_customer(customer_id: str, action: str) -> Response:
+    adapters, current, _ = _posted(Permission.CUSTOMERS)
+    if action not in ("desactivar", "reactivar"):
+        raise NotFoundError("Esta página no existe.")
+    active = action == "reactivar"
+    customer_service.set_active(current.principal, customer_id, active, adapters)
+    done = "cliente_reactivado" if active else "cliente_desactivado"
+    return redirect(f"/panel/clientes/{customer_id}?hecho={done}")
+
+
+def _mass_target(form: Form) -> customer_jobs.Target:
+    query = customer_service.parse_query(form.as_dict())
+    if form.get("alcance") == "filtrados":
+        return customer_jobs.Target(None, query)
+    return customer_jobs.Target(form.all("cliente"), query)
+
+
+@app.post("/panel/clientes/cambio-masivo")
+def preview_mass_update() -> Response:
+    adapters, current, form = _posted(Permission.CUSTOMERS)
+    target = _mass_target(form)
+    changes = pages.mass_changes(form)
+    preview = customer_jobs.preview(current.principal, target, changes, adapters)
+    return html(pages.mass_preview(_chrome(adapters, current, "clientes"), preview, form))
+
+
+@app.post("/panel/clientes/cambio-masivo/confirmar")
+def confirm_mass_update() -> Response:
+    adapters, current, form = _posted(Permission.CUSTOMERS)
+    if not form.checked("entiendo"):
+        raise BadRequestError("Marca que entiendes que el cambio no se puede deshacer.")
+    job = customer_jobs.start_mass_update(
+        current.principal, _mass_target(form), pages.mass_changes(form), adapters
+    )
+    return redirect(f"/panel/clientes/trabajos/{job.job_id}")
+
+
+@app.get("/panel/clientes/trabajos/<job_id>")
+def customer_job(job_id: str) -> Response:
+    adapters, current = _signed_in(Permission.CUSTOMERS)
+    job = customer_jobs.job_of(current.principal, job_id, adapters)
+    return html(pages.job(_chrome(adapters, current, "clientes"), job))
+
+
+@app.post("/panel/clientes/exportar")
+def export_customers() -> Response:
+    adapters, current, form = _posted(Permission.CUSTOMERS)
+    query = customer_service.parse_query(form.as_dict())
+    job = customer_jobs.start_export(current.principal, query, adapters)
+    return redirect(f"/panel/exportaciones/{job.job_id}")
+
+
+@app.get("/panel/exportaciones/<job_id>")
+def export_page(job_id: str) -> Response:
+    return customer_job(job_id)
+
+
+@app.get("/panel/exportaciones/<job_id>/archivo")
+def export_file(job_id: str) -> Response:
+    adapters, current = _signed_in(Permission.CUSTOMERS)
+    job = customer_jobs.job_of(current.principal, job_id, adapters)
+    if job.kind != "exportacion" or not job.file_key:
+        raise NotFoundError("La exportación todavía no está lista.")
+    name = f"clientes-{job.created_at[:10]}.csv"
+    return redirect(adapters.exports.download_url(job.file_key, name, 300))
 
 
 # ---------------------------------------------------------------- errors as pages

@@ -26,6 +26,7 @@ from postventa.domain.accounts import (
 )
 from postventa.domain.billing_links import CLAIM_LEASE_SECONDS, BillingLink
 from postventa.domain.clock import iso
+from postventa.domain.customers import AuditEntry, Customer, CustomerJob, CustomerOrder
 from postventa.domain.erp import (
     SETTLED,
     AttemptOutcome,
@@ -886,6 +887,170 @@ class FakeSessions:
         self.sessions.pop((tenant_id, token_hash), None)
 
 
+class FakeCustomers:
+    """Customers with the table's rules: one transaction per save (version, audit entry once,
+    RFC and primary email held by one customer), index entries keyed as storage keys them."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], Customer] = {}
+        self.audits: dict[tuple[str, str], dict[str, AuditEntry]] = {}
+        self.links: dict[tuple[str, str], dict[str, CustomerOrder]] = {}
+        self.unique: dict[tuple[str, str, str], str] = {}
+        self.index: dict[str, dict[str, str]] = {}  # partition -> sort key -> customer id
+        self.jobs: dict[tuple[str, str], CustomerJob] = {}
+        self.counters: dict[str, int] = {}
+        self.reads = 0  # index entries and records read: searches must stay bounded
+
+    def next_id(self, tenant_id: str) -> str:
+        self.counters[tenant_id] = self.counters.get(tenant_id, 0) + 1
+        return str(self.counters[tenant_id])
+
+    def get(self, tenant_id: str, customer_id: str) -> Customer | None:
+        return self.records.get((tenant_id, customer_id))
+
+    def holder(self, tenant_id: str, kind: str, value: str) -> str | None:
+        return self.unique.get((tenant_id, kind, value))
+
+    def get_many(self, tenant_id: str, customer_ids: list[str]) -> list[Customer]:
+        self.reads += len(customer_ids)
+        return [
+            self.records[(tenant_id, c)] for c in customer_ids if (tenant_id, c) in self.records
+        ]
+
+    def index_page(
+        self,
+        tenant_id: str,
+        active: bool,
+        field: str,
+        value: str,
+        *,
+        exact: bool = False,
+        limit: int,
+        start_after: str | None = None,
+    ) -> tuple[list[tuple[str, str]], str | None]:
+        from postventa.storage.keys import customer_index_pk
+
+        partition = self.index.get(customer_index_pk(tenant_id, active, field), {})
+        wanted = value.replace("#", " ") + ("#" if exact else "")
+        rows = [
+            (sk, cid)
+            for sk, cid in sorted(partition.items())
+            if sk.startswith(wanted) and (start_after is None or sk > start_after)
+        ]
+        self.reads += min(len(rows), limit)
+        page = rows[:limit]
+        return page, (page[-1][0] if len(rows) > limit else None)
+
+    def save(self, customer: Customer, previous: Customer | None, audit: AuditEntry) -> str:
+        from postventa.storage.customers import index_entries
+
+        key = (customer.tenant_id, customer.customer_id)
+        stored = self.records.get(key)
+        if previous is None and stored is not None:
+            return "conflicto_version"
+        if previous is not None and (stored is None or stored.version != previous.version):
+            return "conflicto_version"
+        entries = self.audits.setdefault(key, {})
+        audit_key = f"{audit.at}#{audit.change_id}"
+        if audit_key in entries:
+            return "ya_aplicado"
+        claims = []
+        if customer.rfc not in ("XAXX010101000", "XEXX010101000") and previous is None:
+            claims.append(("RFC", customer.rfc))
+        new_email = customer.email.lower()
+        old_email = previous.email.lower() if previous else ""
+        if new_email and new_email != old_email:
+            claims.append(("EMAIL", new_email))
+        for kind, value in claims:
+            holder = self.unique.get((customer.tenant_id, kind, value))
+            if holder not in (None, customer.customer_id):
+                return "rfc_ocupado" if kind == "RFC" else "email_ocupado"
+        if old_email and old_email != new_email:
+            self.unique.pop((customer.tenant_id, "EMAIL", old_email), None)
+        for kind, value in claims:
+            self.unique[(customer.tenant_id, kind, value)] = customer.customer_id
+        for pk, sk in index_entries(previous) if previous else set():
+            self.index.get(pk, {}).pop(sk, None)
+        for pk, sk in index_entries(customer):
+            self.index.setdefault(pk, {})[sk] = customer.customer_id
+        self.records[key] = customer
+        entries[audit_key] = audit
+        return "guardado"
+
+    def audit(self, tenant_id: str, customer_id: str, limit: int = 100) -> list[AuditEntry]:
+        entries = self.audits.get((tenant_id, customer_id), {})
+        return [entries[k] for k in sorted(entries, reverse=True)][:limit]
+
+    def orders(self, tenant_id: str, customer_id: str, limit: int = 100) -> list[CustomerOrder]:
+        links = self.links.get((tenant_id, customer_id), {})
+        return [links[k] for k in sorted(links, reverse=True)][:limit]
+
+    def link_order(self, tenant_id: str, customer_id: str, order: CustomerOrder) -> bool:
+        links = self.links.setdefault((tenant_id, customer_id), {})
+        key = f"{order.paid_at}#{order.channel}#{order.order_id}"
+        if key in links:
+            return False
+        links[key] = order
+        return True
+
+    def record_invoice(self, tenant_id: str, customer_id: str, order: CustomerOrder) -> bool:
+        links = self.links.setdefault((tenant_id, customer_id), {})
+        key = f"{order.paid_at}#{order.channel}#{order.order_id}"
+        record = self.records.get((tenant_id, customer_id))
+        if record is None or (key in links and links[key].invoice_uuid):
+            return False
+        links[key] = order
+        self.records[(tenant_id, customer_id)] = record.model_copy(
+            update={"invoice_count": record.invoice_count + 1}
+        )
+        return True
+
+    def put_job(self, job: CustomerJob) -> None:
+        self.jobs[(job.tenant_id, job.job_id)] = job
+
+    def get_job(self, tenant_id: str, job_id: str) -> CustomerJob | None:
+        return self.jobs.get((tenant_id, job_id))
+
+
+class FakeJobQueue:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, body: str) -> None:
+        self.sent.append(body)
+
+
+class FakeExportWriter:
+    def __init__(self, files: FakeExportFiles, key: str) -> None:
+        self.files, self.key = files, key
+        self.parts: list[bytes] = []
+        self.largest_write = 0
+
+    def write(self, data: bytes) -> None:
+        self.parts.append(data)
+        self.largest_write = max(self.largest_write, len(data))
+
+    def close(self) -> None:
+        self.files.objects[self.key] = b"".join(self.parts)
+
+    def abort(self) -> None:
+        self.parts.clear()
+
+
+class FakeExportFiles:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.writers: list[FakeExportWriter] = []
+
+    def open(self, key: str, content_type: str) -> FakeExportWriter:
+        writer = FakeExportWriter(self, key)
+        self.writers.append(writer)
+        return writer
+
+    def download_url(self, key: str, filename: str, seconds: int) -> str:
+        return f"https://documents.example.test/{key}?filename={filename}&expires={seconds}"
+
+
 @dataclass
 class FakeAdapters:
     """Every port, in memory; `settings` are the test values above."""
@@ -917,6 +1082,9 @@ class FakeAdapters:
     identity: FakeIdentity = field(default_factory=FakeIdentity)
     users: FakeSellerUsers = field(default_factory=FakeSellerUsers)
     sessions: FakeSessions = field(default_factory=FakeSessions)
+    customers: FakeCustomers = field(default_factory=FakeCustomers)
+    jobs: FakeJobQueue = field(default_factory=FakeJobQueue)
+    exports: FakeExportFiles = field(default_factory=FakeExportFiles)
     orders: FakeOrders = field(init=False)
     # The product's own channel registry over the fake mailer: stores' buyers by email,
     # marketplaces only once a test registers a messenger for them.

@@ -28,8 +28,10 @@ if TYPE_CHECKING:
     from postventa.storage.accounts import DynamoSellerUsers, DynamoSessions
     from postventa.storage.billing_links import DynamoBillingLinks
     from postventa.storage.credentials import SecretsManagerCredentials
+    from postventa.storage.customers import DynamoCustomers
     from postventa.storage.documents import S3Documents
     from postventa.storage.erp import DynamoErpDeliveries, DynamoErpEndpoints
+    from postventa.storage.exports import S3ExportFiles
     from postventa.storage.folios import DynamoFolios
     from postventa.storage.identity import CognitoIdentity
     from postventa.storage.invoice_files import S3InvoiceFiles
@@ -218,6 +220,25 @@ class AwsAdapters:
         from postventa.storage.accounts import DynamoSessions
 
         return DynamoSessions(self._table)
+
+    @functools.cached_property
+    def customers(self) -> DynamoCustomers:
+        from postventa.storage.customers import DynamoCustomers
+
+        return DynamoCustomers(self._table)
+
+    @functools.cached_property
+    def jobs(self) -> SqsOrderQueue:
+        from postventa.messaging.queue import SqsOrderQueue
+
+        # The same plain sender as the orders queue, on the customers' jobs queue.
+        return SqsOrderQueue(self._client("sqs"), self.settings.require("customer_jobs_queue_url"))
+
+    @functools.cached_property
+    def exports(self) -> S3ExportFiles:
+        from postventa.storage.exports import S3ExportFiles
+
+        return S3ExportFiles(self._client("s3"), self.settings.documents_bucket)
 
     def _banxico_token(self) -> str:
         from postventa.storage.secrets import banxico_token

@@ -36,6 +36,7 @@ class Settings(BaseModel):
     # People's sign-in (the panel, and tokens on the seller API): the template's user pool.
     seller_user_pool_id: str | None = Field(None, alias="SELLER_USER_POOL_ID")
     seller_user_pool_client_id: str | None = Field(None, alias="SELLER_USER_POOL_CLIENT_ID")
+    customer_jobs_queue_url: str | None = Field(None, alias="CUSTOMER_JOBS_QUEUE_URL")
     # The deployment's longest buyer deadline (template parameter BillingDeadlineSeconds): the
     # panel refuses a tenant deadline above it (the state machine would cut it anyway).
     billing_deadline_max_seconds: int = Field(

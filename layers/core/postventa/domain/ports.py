@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from postventa.domain.accounts import ApiKeyInfo, PanelSession, SellerUser, SignInOutcome
 from postventa.domain.billing_links import BillingLink
+from postventa.domain.customers import AuditEntry, Customer, CustomerJob, CustomerOrder
 from postventa.domain.erp import AttemptOutcome, ErpDelivery, ErpEndpoint, PostResult
 from postventa.domain.invoices import FolioAccount, FolioReservation
 from postventa.domain.messages import MessageTemplate, RenderedMessage
@@ -433,6 +434,74 @@ class Sessions(Protocol):
     def delete(self, tenant_id: str, token_hash: str) -> None: ...
 
 
+class Customers(Protocol):
+    """A tenant's customers (storage/customers.py): records, audit, orders, search index, jobs."""
+
+    def next_id(self, tenant_id: str) -> str: ...
+
+    def get(self, tenant_id: str, customer_id: str) -> Customer | None: ...
+
+    def holder(self, tenant_id: str, kind: str, value: str) -> str | None:
+        """The customer id holding an RFC ("RFC") or a lower-cased primary email ("EMAIL")."""
+
+    def get_many(self, tenant_id: str, customer_ids: list[str]) -> list[Customer]: ...
+
+    def index_page(
+        self,
+        tenant_id: str,
+        active: bool,
+        field: str,
+        value: str,
+        *,
+        exact: bool = False,
+        limit: int,
+        start_after: str | None = None,
+    ) -> tuple[list[tuple[str, str]], str | None]:
+        """(sort key, customer id) of index entries of `field` whose value starts with `value`
+        (or is it, `exact`), in order, after `start_after`; and the last sort key read when
+        there may be more."""
+
+    def save(self, customer: Customer, previous: Customer | None, audit: AuditEntry) -> str:
+        """One transaction (domain.customers.SaveOutcome): guardado, ya_aplicado (the audit
+        entry exists: a re-run), conflicto_version, rfc_ocupado, email_ocupado."""
+
+    def audit(self, tenant_id: str, customer_id: str, limit: int = 100) -> list[AuditEntry]: ...
+
+    def orders(self, tenant_id: str, customer_id: str, limit: int = 100) -> list[CustomerOrder]: ...
+
+    def link_order(self, tenant_id: str, customer_id: str, order: CustomerOrder) -> bool: ...
+
+    def record_invoice(self, tenant_id: str, customer_id: str, order: CustomerOrder) -> bool:
+        """The invoice on the order's link and on the customer's count, once per invoice."""
+
+    def put_job(self, job: CustomerJob) -> None: ...
+
+    def get_job(self, tenant_id: str, job_id: str) -> CustomerJob | None: ...
+
+
+class JobQueue(Protocol):
+    """Background work on customers (mass updates, exports): one message per job step."""
+
+    def send(self, body: str) -> None: ...
+
+
+class ExportWriter(Protocol):
+    def write(self, data: bytes) -> None: ...
+
+    def close(self) -> None:
+        """Finish the file (nothing is visible before)."""
+
+    def abort(self) -> None: ...
+
+
+class ExportFiles(Protocol):
+    """Files made for a person to download (customer CSVs), in constant memory."""
+
+    def open(self, key: str, content_type: str) -> ExportWriter: ...
+
+    def download_url(self, key: str, filename: str, seconds: int) -> str: ...
+
+
 class Adapters(Protocol):
     """Everything a service may use, built once per process by `postventa.bootstrap`."""
 
@@ -493,3 +562,9 @@ class Adapters(Protocol):
     def users(self) -> SellerUsers: ...
     @property
     def sessions(self) -> Sessions: ...
+    @property
+    def customers(self) -> Customers: ...
+    @property
+    def jobs(self) -> JobQueue: ...
+    @property
+    def exports(self) -> ExportFiles: ...

@@ -124,6 +124,9 @@ class Form:
     def checked(self, name: str) -> bool:
         return name in self._fields
 
+    def pairs(self) -> list[tuple[str, str]]:
+        return [(k, v) for k, values in self._fields.items() for v in values]
+
     def as_dict(self) -> dict[str, str]:
         return {k: v[0] for k, v in self._fields.items() if v}
 

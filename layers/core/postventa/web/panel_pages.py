@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -388,3 +389,290 @@ def save_erp(tenant_id: str, form: Any, adapters: Adapters) -> tuple[dict[str, A
     except (InvalidErpUrlError, ValidationError) as exc:
         message = getattr(exc, "message", "Escribe la URL de tu ERP.")
         raise SettingsRefusedError([Problem("url", message)]) from None
+
+
+# ---------------------------------------------------------------- customers
+register_notices(
+    {
+        "cliente_creado": "Dimos de alta al cliente.",
+        "cliente_guardado": "Guardamos los cambios del cliente.",
+        "cliente_desactivado": "Desactivamos al cliente: ya no aparece en la lista (no se borró).",
+        "cliente_reactivado": "Reactivamos al cliente.",
+    }
+)
+FORMAS_PAGO = [
+    ("01", "01 · Efectivo"),
+    ("02", "02 · Cheque nominativo"),
+    ("03", "03 · Transferencia electrónica de fondos"),
+    ("04", "04 · Tarjeta de crédito"),
+    ("05", "05 · Monedero electrónico"),
+    ("06", "06 · Dinero electrónico"),
+    ("08", "08 · Vales de despensa"),
+    ("12", "12 · Dación en pago"),
+    ("13", "13 · Pago por subrogación"),
+    ("14", "14 · Pago por consignación"),
+    ("15", "15 · Condonación"),
+    ("17", "17 · Compensación"),
+    ("23", "23 · Novación"),
+    ("24", "24 · Confusión"),
+    ("25", "25 · Remisión de deuda"),
+    ("26", "26 · Prescripción o caducidad"),
+    ("27", "27 · A satisfacción del acreedor"),
+    ("28", "28 · Tarjeta de débito"),
+    ("29", "29 · Tarjeta de servicios"),
+    ("30", "30 · Aplicación de anticipos"),
+    ("31", "31 · Intermediario pagos"),
+    ("99", "99 · Por definir"),
+]
+CUSTOMER_LABELS = {
+    "tipo_persona": "Tipo de persona",
+    "nombre": "Nombre",
+    "primer_nombre": "Primer nombre",
+    "segundo_nombre": "Segundo nombre",
+    "primer_apellido": "Primer apellido",
+    "segundo_apellido": "Segundo apellido",
+    "rfc": "RFC",
+    "email": "Correo principal",
+    "emails_notificar": "Emails a notificar",
+    "telefono": "Teléfono",
+    "celular": "Teléfono celular",
+    "observaciones": "Observaciones",
+    "calle": "Calle y número",
+    "colonia": "Colonia",
+    "ciudad": "Ciudad",
+    "estado": "Estado",
+    "codigo_postal": "Código postal",
+    "zona": "Zona",
+    "vendedor": "Vendedor",
+    "cobrador": "Cobrador",
+    "facturacion_habilitada": "Facturación habilitada",
+    "emisor_rfc": "Razón social que lo factura",
+    "regimen_fiscal": "Régimen fiscal",
+    "uso_cfdi": "Uso del CFDI",
+    "forma_pago": "Forma de pago",
+    "metodo_pago": "Método de pago",
+    "avisar_factura": "Enviar correo con factura emitida",
+    "avisar_pago": "Enviar correo cuando se crea un pago",
+    "activo": "Activo",
+}
+_CUSTOMER_CHECKBOXES = ("facturacion_habilitada", "avisar_factura", "avisar_pago")
+
+
+def customer_data(form: Any) -> Any:
+    """The customer form as CustomerData, or the problems with its fields (422)."""
+    from postventa.domain.customers import CustomerData
+    from postventa.services.customers import CustomerRefusedError
+
+    values: dict[str, Any] = {
+        k: v for k, v in form.as_dict().items() if k in CustomerData.model_fields
+    }
+    listed = re.split(r"[,;\s]+", form.get("emails_notificar"))
+    values["emails_notificar"] = [e for e in listed if e]
+    for name in _CUSTOMER_CHECKBOXES:
+        values[name] = form.checked(name)
+    try:
+        return CustomerData.model_validate(values)
+    except ValidationError as exc:
+        fields = {
+            str(e["loc"][0]): f"Revisa «{CUSTOMER_LABELS.get(str(e['loc'][0]), e['loc'][0])}»."
+            for e in exc.errors()
+            if e["loc"]
+        }
+        if "tipo_persona" in fields:
+            fields["tipo_persona"] = "Elige el tipo de persona."
+        raise CustomerRefusedError(fields) from None
+
+
+def _customer_choices(tenant: Any) -> dict[str, Any]:
+    from postventa.domain.customers import PERSON_LABELS
+    from postventa.web.forms import regimen_options, uso_options
+
+    issuers = (
+        [(tenant.issuer.rfc, f"{tenant.issuer.nombre} ({tenant.issuer.rfc})")]
+        if (tenant and tenant.issuer)
+        else []
+    )
+    return {
+        "persons": [(p.value, label) for p, label in PERSON_LABELS.items()],
+        "regimenes": regimen_options(),
+        "usos": uso_options(),
+        "formas": FORMAS_PAGO,
+        "issuers": issuers,
+        "labels": CUSTOMER_LABELS,
+        "local_time": local_time,
+    }
+
+
+def customer_form(
+    chrome: Chrome,
+    tenant: Any,
+    *,
+    values: Mapping[str, Any],
+    errors: Mapping[str, str] | None = None,
+    customer: Any = None,
+    status: int = 200,
+) -> PanelPage:
+    return page(
+        "customer_form",
+        chrome,
+        status,
+        values=dict(values),
+        errors=dict(errors or {}),
+        customer=customer,
+        **_customer_choices(tenant),
+    )
+
+
+def customer_values(customer: Any) -> dict[str, Any]:
+    values = customer.data().model_dump(mode="json")
+    values["emails_notificar"] = ", ".join(customer.emails_notificar)
+    return values
+
+
+def posted_values(form: Any) -> dict[str, Any]:
+    values: dict[str, Any] = dict(form.as_dict())
+    for name in _CUSTOMER_CHECKBOXES:
+        values[name] = form.checked(name)
+    return values
+
+
+AUDIT_ACTIONS = {
+    "alta": "Alta",
+    "cambio": "Cambio",
+    "desactivacion": "Desactivación",
+    "reactivacion": "Reactivación",
+    "cambio_masivo": "Cambio masivo",
+}
+
+
+def customer(
+    chrome: Chrome,
+    tenant: Any,
+    view: Any,
+    *,
+    values: Mapping[str, Any] | None = None,
+    errors: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> PanelPage:
+    return page(
+        "customer",
+        chrome,
+        status,
+        view=view,
+        customer=view.customer,
+        values=dict(values) if values is not None else customer_values(view.customer),
+        errors=dict(errors or {}),
+        actions=AUDIT_ACTIONS,
+        **_customer_choices(tenant),
+    )
+
+
+def customer_rename(chrome: Chrome, warning: Any, form: Any) -> PanelPage:
+    posted = [(k, v) for k, v in form.as_dict().items() if k != "confirmar_nombre"]
+    return page(
+        "customer_rename",
+        chrome,
+        409,
+        customer=warning.customer,
+        invoices=warning.invoices,
+        posted=posted,
+        notify=form.get("emails_notificar"),
+    )
+
+
+SEARCH_FIELDS = (
+    "texto",
+    "zona",
+    "vendedor",
+    "cobrador",
+    "ciudad",
+    "estado",
+    "codigo_postal",
+    "tipo_persona",
+    "regimen_fiscal",
+    "uso_cfdi",
+    "forma_pago",
+    "emisor_rfc",
+    "facturacion",
+    "estatus",
+)
+
+
+def query_fields(params: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The search's own fields (no cursor), to carry in a form's hidden inputs."""
+    return [(k, params[k]) for k in SEARCH_FIELDS if params.get(k)]
+
+
+def customers(
+    chrome: Chrome, tenant: Any, search: Any, results: Any, params: Mapping[str, str]
+) -> PanelPage:
+    return page(
+        "customers",
+        chrome,
+        search=search,
+        results=results,
+        params=dict(params),
+        hidden_query=query_fields(params),
+        query=query,
+        advanced=any(params.get(k) for k in SEARCH_FIELDS[1:-1]),
+        **_customer_choices(tenant),
+    )
+
+
+def mass_preview(chrome: Chrome, preview: Any, form: Any) -> PanelPage:
+    """What would change; the confirmation form carries everything that was posted."""
+    carried = [(k, v) for k, v in form.pairs() if k not in ("csrf", "entiendo")]
+    return page(
+        "mass_preview",
+        chrome,
+        preview=preview,
+        carried=carried,
+        labels=CUSTOMER_LABELS,
+        shown=_shown_change,
+    )
+
+
+MASS_FIELDS = (
+    "zona",
+    "vendedor",
+    "cobrador",
+    "facturacion_habilitada",
+    "uso_cfdi",
+    "forma_pago",
+    "metodo_pago",
+    "avisar_factura",
+    "avisar_pago",
+    "activo",
+)
+
+
+def _shown_change(value: Any) -> str:
+    if isinstance(value, bool):
+        return "sí" if value else "no"
+    return str(value) if value != "" else "(vacío)"
+
+
+def mass_changes(form: Any) -> Any:
+    """The mass update's changes: each field comes as cambiar_<field>=1 plus its new value
+    (a field not ticked stays as each customer has it)."""
+    from postventa.services.customer_jobs import MassChanges
+
+    wanted: dict[str, Any] = {}
+    for name in MASS_FIELDS:
+        if not form.checked(f"cambiar_{name}"):
+            continue
+        value = form.get(f"nuevo_{name}")
+        if name in ("facturacion_habilitada", "avisar_factura", "avisar_pago", "activo"):
+            wanted[name] = value == "si"
+        else:
+            wanted[name] = value
+    try:
+        return MassChanges.model_validate(wanted)
+    except ValidationError:
+        from postventa.errors import BadRequestError
+
+        raise BadRequestError("Revisa los valores nuevos del cambio masivo.") from None
+
+
+def job(chrome: Chrome, job: Any) -> PanelPage:
+    return page("job", chrome, job=job, local_time=local_time)
