@@ -6,6 +6,7 @@ redeliveries refused), so a service tested against them behaves as it will on AW
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import secrets
 from collections.abc import Iterator, Mapping
@@ -896,7 +897,8 @@ class FakeCustomers:
         self.audits: dict[tuple[str, str], dict[str, AuditEntry]] = {}
         self.links: dict[tuple[str, str], dict[str, CustomerOrder]] = {}
         self.unique: dict[tuple[str, str, str], str] = {}
-        self.index: dict[str, dict[str, str]] = {}  # partition -> sort key -> customer id
+        # partition -> sorted [(sort key, customer id)]: queried by bisect, as a B-tree would
+        self.index: dict[str, list[tuple[str, str]]] = {}
         self.jobs: dict[tuple[str, str], CustomerJob] = {}
         self.counters: dict[str, int] = {}
         self.reads = 0  # index entries and records read: searches must stay bounded
@@ -930,13 +932,15 @@ class FakeCustomers:
     ) -> tuple[list[tuple[str, str]], str | None]:
         from postventa.storage.keys import customer_index_pk
 
-        partition = self.index.get(customer_index_pk(tenant_id, active, field), {})
+        partition = self.index.get(customer_index_pk(tenant_id, active, field), [])
         wanted = value.replace("#", " ") + ("#" if exact else "")
-        rows = [
-            (sk, cid)
-            for sk, cid in sorted(partition.items())
-            if sk.startswith(wanted) and (start_after is None or sk > start_after)
-        ]
+        start = max(wanted, start_after + "\0") if start_after else wanted
+        position = bisect.bisect_left(partition, (start, ""))
+        rows = []
+        for sk, cid in partition[position : position + limit + 1]:
+            if not sk.startswith(wanted):
+                break
+            rows.append((sk, cid))
         self.reads += min(len(rows), limit)
         page = rows[:limit]
         return page, (page[-1][0] if len(rows) > limit else None)
@@ -970,9 +974,12 @@ class FakeCustomers:
         for kind, value in claims:
             self.unique[(customer.tenant_id, kind, value)] = customer.customer_id
         for pk, sk in index_entries(previous) if previous else set():
-            self.index.get(pk, {}).pop(sk, None)
+            partition = self.index.get(pk, [])
+            position = bisect.bisect_left(partition, (sk, ""))
+            if position < len(partition) and partition[position][0] == sk:
+                del partition[position]
         for pk, sk in index_entries(customer):
-            self.index.setdefault(pk, {})[sk] = customer.customer_id
+            bisect.insort(self.index.setdefault(pk, []), (sk, customer.customer_id))
         self.records[key] = customer
         entries[audit_key] = audit
         return "guardado"
@@ -980,6 +987,9 @@ class FakeCustomers:
     def audit(self, tenant_id: str, customer_id: str, limit: int = 100) -> list[AuditEntry]:
         entries = self.audits.get((tenant_id, customer_id), {})
         return [entries[k] for k in sorted(entries, reverse=True)][:limit]
+
+    def has_audit_entry(self, tenant_id: str, customer_id: str, at: str, change_id: str) -> bool:
+        return f"{at}#{change_id}" in self.audits.get((tenant_id, customer_id), {})
 
     def orders(self, tenant_id: str, customer_id: str, limit: int = 100) -> list[CustomerOrder]:
         links = self.links.get((tenant_id, customer_id), {})

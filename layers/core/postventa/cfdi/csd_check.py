@@ -207,9 +207,19 @@ def check_csd(
         )
     if problems:
         raise CsdRejectedError(problems)
+    return _facts(cert)
+
+
+def _facts(cert: Any) -> CsdFacts:
     return CsdFacts(
         no_certificado=_serial_number(cert),
         rfc=_rfc_of(cert),
         valid_from=cert.not_valid_before_utc,
         valid_to=cert.not_valid_after_utc,
     )
+
+
+def certificate_facts(certificate: bytes) -> CsdFacts | None:
+    """The public facts of a stored certificate (no checks: it passed them when uploaded)."""
+    cert = _load_certificate(certificate)
+    return _facts(cert) if cert is not None else None

@@ -467,6 +467,9 @@ class Customers(Protocol):
 
     def audit(self, tenant_id: str, customer_id: str, limit: int = 100) -> list[AuditEntry]: ...
 
+    def has_audit_entry(self, tenant_id: str, customer_id: str, at: str, change_id: str) -> bool:
+        """Whether the change (`at`, `change_id`) was recorded for the customer."""
+
     def orders(self, tenant_id: str, customer_id: str, limit: int = 100) -> list[CustomerOrder]: ...
 
     def link_order(self, tenant_id: str, customer_id: str, order: CustomerOrder) -> bool: ...

@@ -253,7 +253,11 @@ def _apply(job: CustomerJob, customer: Customer, adapters: Adapters) -> str:
     """updated / unchanged / omitido:<reason>; an entry of this job already there is updated."""
     data, active, differences, reason = apply_changes(customer, job.changes)
     if not differences:
-        return "unchanged"
+        # Already as wanted: by this very job (a step that died after saving it), or before.
+        done_here = adapters.customers.has_audit_entry(
+            job.tenant_id, customer.customer_id, job.created_at, job.job_id
+        )
+        return "updated" if done_here else "unchanged"
     if reason:
         return "omitido:" + reason
     try:

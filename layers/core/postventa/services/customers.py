@@ -300,7 +300,7 @@ def search(
                 field_name,
                 value,
                 exact=not is_prefix,
-                limit=100,
+                limit=min(100, max_evaluated),
                 start_after=after,
             )
             by_id = {

@@ -72,13 +72,15 @@ def seed_demo_tenant(
     }
     if adapters.secrets.get(DEMO_TENANT) != wanted:
         adapters.secrets.put(DEMO_TENANT, wanted)
+    csd_ref = _ensure_test_csd(adapters, csd) if with_csd else None
     adapters.tenants.put(
         Tenant(
             tenant_id=DEMO_TENANT,
             name="Tienda Demo",
             channels=["shopify", "woocommerce"],
             issuer=DEMO_ISSUER,
-            csd_secret_ref=_ensure_test_csd(adapters, csd) if with_csd else None,
+            csd_secret_ref=csd_ref,
+            csd_summary=_csd_summary(adapters, csd_ref) if csd_ref else None,
             invoicing=DEMO_INVOICING,
             contact_email=DEMO_CONTACT,
         )
@@ -114,6 +116,14 @@ def _ensure_test_csd(adapters: Adapters, csd: Any = None) -> str:
     return adapters.credentials.put_csd(
         DEMO_TENANT, csd.credentials(), no_certificado=csd.no_certificado
     )
+
+
+def _csd_summary(adapters: Adapters, secret_ref: str) -> dict[str, str] | None:
+    """What the panel shows of the demo's CSD (number, RFC, validity)."""
+    from postventa.cfdi.csd_check import certificate_facts
+
+    facts = certificate_facts(adapters.credentials.load_csd(secret_ref).certificate)
+    return facts.summary() if facts else None
 
 
 def sample_orders_paid(order_id: int | None = None) -> dict[str, Any]:

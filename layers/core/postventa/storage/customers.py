@@ -167,6 +167,13 @@ class DynamoCustomers:
             for i in page.get("Items", [])
         ]
 
+    def has_audit_entry(self, tenant_id: str, customer_id: str, at: str, change_id: str) -> bool:
+        key = {
+            "pk": keys.customer_pk(tenant_id, customer_id),
+            "sk": f"{keys.CUSTOMER_AUDIT_PREFIX}{at}#{change_id}",
+        }
+        return "Item" in self._table.get_item(Key=key, ConsistentRead=True)
+
     def orders(self, tenant_id: str, customer_id: str, limit: int = 100) -> list[CustomerOrder]:
         page = self._table.query(
             KeyConditionExpression="pk = :p AND begins_with(sk, :o)",
