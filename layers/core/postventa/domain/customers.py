@@ -422,11 +422,8 @@ def _shown(value: Any) -> str:
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[FieldChange]:
     """Each field whose value changed, as the audit shows it."""
-    return [
-        FieldChange(campo=name, antes=_shown(before.get(name, "")), despues=_shown(value))
-        for name, value in after.items()
-        if before.get(name, "") != value
-    ]
+    shown = ((name, _shown(before.get(name, "")), _shown(value)) for name, value in after.items())
+    return [FieldChange(campo=n, antes=old, despues=new) for n, old, new in shown if old != new]
 
 
 # ---------------------------------------------------------------- orders and invoices
