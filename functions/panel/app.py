@@ -101,7 +101,16 @@ def _chrome(adapters: Adapters, current: accounts.SignedInSession, section: str)
 # ---------------------------------------------------------------- signing in and out
 @app.get("/panel")
 def home() -> Response:
-    return redirect("/panel/pedidos")
+    """The first section the person may open (a reseller's account has none here yet)."""
+    adapters = bootstrap()
+    current = accounts.current_session(session_cookie(app.current_event.cookies), adapters)
+    if current is None:
+        raise SignInRequired()
+    Context.current = current
+    section = pages.first_section(current.principal)
+    if section is None:
+        return html(pages.no_sections(_chrome(adapters, current, "")))
+    return redirect(f"/panel/{section}")
 
 
 @app.get("/panel/estatico/<name>")
@@ -164,8 +173,10 @@ def choose_password() -> Response:
 
 def _after_sign_in(outcome: accounts.PanelSignIn, next_path: str, adapters: Adapters) -> Response:
     match outcome:
-        case accounts.SessionStarted(cookie=value, max_age=max_age):
+        case accounts.SessionStarted(cookie=value, max_age=max_age, principal=principal):
             cookie = set_session(value, max_age, secure=_secure(adapters))
+            if pages.first_section(principal) is None:
+                next_path = "/panel"
             return redirect(next_path, [cookie])
         case accounts.PasswordToChoose(email=email, challenge=challenge):
             return html(pages.new_password(email, challenge, next_path))

@@ -36,8 +36,13 @@ def customers(cloud: Any) -> list[str]:
 
     adapters = build_adapters(cloud.function_environment())
     owner = Principal("demo", Role.OWNER, "user", "sub", OWNER)
-    names = ["ABARROTES LUPITA", "BOTICA DEL CENTRO", "CAFETERIA LA ESQUINA", "DULCERIA MONY",
-             "FERRETERIA EL CLAVO"]  # fmt: skip
+    names = [
+        "ABARROTES LUPITA",
+        "BOTICA DEL CENTRO",
+        "CAFETERIA LA ESQUINA",
+        "DULCERIA MONY",
+        "FERRETERIA EL CLAVO",
+    ]
     return [
         service.create(
             owner,
@@ -48,7 +53,7 @@ def customers(cloud: Any) -> list[str]:
                 email=f"compras{n}@cliente.example",
                 zona="Centro",
                 regimen_fiscal="601",
-            ),  # fmt: skip
+            ),
             adapters,
         ).customer_id
         for n, name in enumerate(names)

@@ -146,9 +146,13 @@ def test_an_invoice_counts_once_and_jobs_round_trip(table: Any) -> None:
     first = _customer(1)
     store.save(first, None, _audit(first))
     order = CustomerOrder(
-        channel="shopify", order_id="1001", order_number="#1001",
-        paid_at="2026-11-20T15:00:00+00:00", total="599.00", currency="MXN",
-    )  # fmt: skip
+        channel="shopify",
+        order_id="1001",
+        order_number="#1001",
+        paid_at="2026-11-20T15:00:00+00:00",
+        total="599.00",
+        currency="MXN",
+    )
     assert store.link_order("tienda", "1", order)
     assert not store.link_order("tienda", "1", order)
     invoiced = order.model_copy(update={"invoice_uuid": "U-1", "invoice_folio": "F7"})
@@ -157,9 +161,13 @@ def test_an_invoice_counts_once_and_jobs_round_trip(table: Any) -> None:
     assert store.get("tienda", "1").invoice_count == 1
     assert store.orders("tienda", "1")[0].invoice_folio == "F7"
     job = CustomerJob(
-        tenant_id="tienda", job_id="j1", kind="exportacion", created_at="x",
-        created_by="a@b.example", query=CustomerQuery(zona="norte"),
-    )  # fmt: skip
+        tenant_id="tienda",
+        job_id="j1",
+        kind="exportacion",
+        created_at="x",
+        created_by="a@b.example",
+        query=CustomerQuery(zona="norte"),
+    )
     store.put_job(job)
     assert store.get_job("tienda", "j1") == job
     assert store.get_job("otra", "j1") is None
@@ -168,9 +176,14 @@ def test_an_invoice_counts_once_and_jobs_round_trip(table: Any) -> None:
 def test_sessions_expire_by_their_own_dates_and_people_are_found_by_sub(table: Any) -> None:
     sessions = DynamoSessions(table)
     session = PanelSession(
-        tenant_id="tienda", token_hash="h" * 64, user_id="sub-1", csrf="c",
-        created_at="x", expires_at=2_000_000_000, idle_until=1_900_000_000,
-    )  # fmt: skip
+        tenant_id="tienda",
+        token_hash="h" * 64,
+        user_id="sub-1",
+        csrf="c",
+        created_at="x",
+        expires_at=2_000_000_000,
+        idle_until=1_900_000_000,
+    )
     sessions.create(session)
     assert sessions.get("tienda", "h" * 64) == session
     assert sessions.get("otra", "h" * 64) is None

@@ -251,3 +251,15 @@ def test_static_files_and_unknown_pages(shop: FakeAdapters) -> None:
     browser.sign_in("duena@tienda.example")
     missing = browser.call("GET", "/panel/no-existe/de/verdad/nunca")
     assert missing["statusCode"] == 404
+
+
+def test_a_reseller_lands_on_a_page_that_says_what_there_is(shop: FakeAdapters) -> None:
+    _person(shop, "socio@revende.example", Role.RESELLER)
+    browser = Browser(shop)
+    response = browser.call(
+        "POST", "/panel/entrar", {"email": "socio@revende.example", "password": PASSWORD}
+    )
+    assert response["headers"]["Location"] == "/panel"
+    page = browser.call("GET", "/panel")
+    assert page["statusCode"] == 200 and "Tu cuenta es de revendedor" in page["body"]
+    assert browser.call("GET", "/panel/pedidos")["statusCode"] == 403

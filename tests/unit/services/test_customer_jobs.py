@@ -187,11 +187,27 @@ def test_an_export_has_the_exact_columns_a_bom_and_is_emailed(adapters: FakeAdap
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0] == [
-        "ID cliente", "Nombre", "Observaciones", "E-mail", "Teléfono", "Teléfono celular",
-        "Dirección", "Colonia", "Zona", "RFC", "Ciudad", "Estado", "Facturación habilitada",
-        "Régimen fiscal", "Uso CFDI", "Número de facturas impagas",
-        "Balance de facturas impagas", "Pasarelas de pago", "Creado el", "Última modificación",
-    ]  # fmt: skip
+        "ID cliente",
+        "Nombre",
+        "Observaciones",
+        "E-mail",
+        "Teléfono",
+        "Teléfono celular",
+        "Dirección",
+        "Colonia",
+        "Zona",
+        "RFC",
+        "Ciudad",
+        "Estado",
+        "Facturación habilitada",
+        "Régimen fiscal",
+        "Uso CFDI",
+        "Número de facturas impagas",
+        "Balance de facturas impagas",
+        "Pasarelas de pago",
+        "Creado el",
+        "Última modificación",
+    ]
     assert rows[1][:3] == ["1", "EMPRESA 000", '\'=HYPERLINK("http://x")']
     assert rows[1][12:17] == ["Sí", "601", "", "0", "0.00"]
     [email] = adapters.mailer.sent

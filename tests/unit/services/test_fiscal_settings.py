@@ -31,9 +31,14 @@ def _fields(refused: pytest.ExceptionInfo[fs.SettingsRefusedError]) -> dict[str,
 
 def test_issuer_data_is_saved_when_sats_rules_pass(shop: FakeAdapters) -> None:
     form = fs.parse_issuer(
-        {"rfc": "eku9003173c9", "nombre": " escuela  kemper urgate ", "regimen_fiscal": "601",
-         "codigo_postal": "42501", "serie": "A"}
-    )  # fmt: skip
+        {
+            "rfc": "eku9003173c9",
+            "nombre": " escuela  kemper urgate ",
+            "regimen_fiscal": "601",
+            "codigo_postal": "42501",
+            "serie": "A",
+        }
+    )
     saved = fs.save_issuer("tienda", form, shop)
     assert saved.issuer is not None and saved.issuer.nombre == "ESCUELA KEMPER URGATE"
     assert saved.invoicing["serie"] == "A"
@@ -50,8 +55,13 @@ def test_issuer_data_is_saved_when_sats_rules_pass(shop: FakeAdapters) -> None:
 def test_issuer_problems_come_from_validate_issuer(
     shop: FakeAdapters, changes: dict[str, str], field: str, fragment: str
 ) -> None:
-    values = {"rfc": "EKU9003173C9", "nombre": "ESCUELA KEMPER URGATE", "regimen_fiscal": "601",
-              "codigo_postal": "42501", **changes}  # fmt: skip
+    values = {
+        "rfc": "EKU9003173C9",
+        "nombre": "ESCUELA KEMPER URGATE",
+        "regimen_fiscal": "601",
+        "codigo_postal": "42501",
+        **changes,
+    }
     with pytest.raises(fs.SettingsRefusedError) as refused:
         fs.save_issuer("tienda", fs.parse_issuer(values), shop)
     assert fragment in _fields(refused)[field]

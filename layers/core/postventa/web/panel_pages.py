@@ -66,6 +66,22 @@ def chrome(
     )
 
 
+def first_section(principal: Any) -> str | None:
+    from postventa.web.panel import NAV
+
+    return next((slug for slug, _, permission in NAV if principal.can(permission)), None)
+
+
+def no_sections(chrome: Chrome) -> PanelPage:
+    return message_page(
+        200,
+        "Tu cuenta es de revendedor",
+        "Aquí verás las cuentas de tus clientes y sus folios cuando se active el panel de "
+        "revendedores. Por ahora no hay secciones de tienda para tu usuario.",
+        chrome=chrome,
+    )
+
+
 # ---------------------------------------------------------------- signing in
 _SIGN_IN_NOTICES = {
     "salida": "Cerraste tu sesión.",
