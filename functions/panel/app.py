@@ -83,13 +83,27 @@ def _posted(permission: Permission) -> tuple[Adapters, accounts.SignedInSession,
     """A post of a signed-in person, from the panel's own pages (origin and csrf checked)."""
     adapters, current = _signed_in(permission)
     event = app.current_event
-    form = parse_form(raw_body(event.raw_event), event.headers.get("content-type", ""))
+    form = _form()
     if not is_same_origin(event.headers, adapters.settings.public_base_url) or not (
         current.session.accepts_csrf(form.get("csrf"))
     ):
         logger.warning("panel post without this session's csrf or from another origin")
         raise ForbiddenError(CROSS_SITE)
     return adapters, current, form
+
+
+def _form() -> Form:
+    event = app.current_event
+    return parse_form(raw_body(event.raw_event), event.headers.get("content-type", ""))
+
+
+def _sign_in_post() -> tuple[Adapters, Form, str, bool]:
+    """A sign-in step's post: the adapters, the form, where to go next, and whether it came from
+    the panel's own page."""
+    adapters = bootstrap()
+    form = _form()
+    same_origin = is_same_origin(app.current_event.headers, adapters.settings.public_base_url)
+    return adapters, form, safe_next(form.get("siguiente")), same_origin
 
 
 def _chrome(adapters: Adapters, current: accounts.SignedInSession, section: str) -> pages.Chrome:
@@ -127,11 +141,9 @@ def sign_in_page() -> Response:
 
 @app.post("/panel/entrar")
 def sign_in() -> Response:
-    adapters = bootstrap()
+    adapters, form, next_path, same_origin = _sign_in_post()
     event = app.current_event
-    form = parse_form(raw_body(event.raw_event), event.headers.get("content-type", ""))
-    next_path = safe_next(form.get("siguiente"))
-    if not is_same_origin(event.headers, adapters.settings.public_base_url):
+    if not same_origin:
         return html(pages.sign_in(next_path, email=form.get("email"), error="origen"))
     try:
         outcome = accounts.sign_in(
@@ -149,11 +161,9 @@ def sign_in() -> Response:
 
 @app.post("/panel/contrasena")
 def choose_password() -> Response:
-    adapters = bootstrap()
+    adapters, form, next_path, same_origin = _sign_in_post()
     event = app.current_event
-    form = parse_form(raw_body(event.raw_event), event.headers.get("content-type", ""))
-    next_path = safe_next(form.get("siguiente"))
-    if not is_same_origin(event.headers, adapters.settings.public_base_url):
+    if not same_origin:
         return html(pages.sign_in(next_path, error="origen"))
     email, challenge = form.get("email"), form.get("reto")
     try:
@@ -193,7 +203,7 @@ def sign_out() -> Response:
     cookie = session_cookie(event.cookies)
     current = accounts.current_session(cookie, adapters)
     if current is not None:
-        form = parse_form(raw_body(event.raw_event), event.headers.get("content-type", ""))
+        form = _form()
         if not current.session.accepts_csrf(form.get("csrf")):
             raise ForbiddenError(CROSS_SITE)
         accounts.sign_out(cookie, adapters)

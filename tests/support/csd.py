@@ -60,58 +60,8 @@ def eku_csd() -> CsdFiles:
 
 def fiel_like(rfc: str = EKU_RFC, password: str = "12345678a") -> tuple[bytes, bytes]:
     """A certificate shaped like SAT's e.firma (FIEL) and its key: the keyUsage and
-    extendedKeyUsage SAT's own test FIEL carries (see postventa.cfdi.csd_check), generated here."""
-    from datetime import UTC, datetime, timedelta
+    extendedKeyUsage SAT's own test FIEL carries (see postventa.cfdi.csd_check), generated."""
+    from postventa.cfdi.certs import generate_certificate
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, EKU_NOMBRE),
-            x509.NameAttribute(NameOID.X500_UNIQUE_IDENTIFIER, rfc),
-        ]
-    )
-    start = datetime.now(UTC) - timedelta(days=1)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(int.from_bytes(b"30001000000300023685", "big"))
-        .not_valid_before(start)
-        .not_valid_after(start + timedelta(days=4 * 365))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=True,
-                key_agreement=True,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=False,
-        )
-        .add_extension(
-            x509.ExtendedKeyUsage(
-                [ExtendedKeyUsageOID.EMAIL_PROTECTION, ExtendedKeyUsageOID.CLIENT_AUTH]
-            ),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    return (
-        certificate.public_bytes(serialization.Encoding.DER),
-        key.private_bytes(
-            serialization.Encoding.DER,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(password.encode()),
-        ),
-    )
+    fiel = generate_certificate(rfc, EKU_NOMBRE, password=password, fiel=True)
+    return fiel.certificate, fiel.key

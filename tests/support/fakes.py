@@ -908,6 +908,7 @@ class FakeCustomers:
         return str(self.counters[tenant_id])
 
     def get(self, tenant_id: str, customer_id: str) -> Customer | None:
+        self.reads += 1
         return self.records.get((tenant_id, customer_id))
 
     def holder(self, tenant_id: str, kind: str, value: str) -> str | None:

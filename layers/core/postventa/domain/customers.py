@@ -381,6 +381,9 @@ def driving_condition(conditions: list[tuple[str, str, bool]]) -> tuple[str, str
 
 
 def matches(customer: Customer, conditions: Iterable[tuple[str, str, bool]]) -> bool:
+    conditions = list(conditions)
+    if not conditions:
+        return True
     terms = index_terms(customer)
     by_field: dict[str, list[str]] = {}
     for field, value in terms:

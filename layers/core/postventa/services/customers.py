@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from postventa.domain.accounts import Principal
 from postventa.domain.clock import iso
 from postventa.domain.customers import (
+    GENERIC_RFCS,
     AuditEntry,
     Customer,
     CustomerData,
@@ -108,7 +109,7 @@ def _check(data: CustomerData) -> CustomerData:
 def create(principal: Principal, data: CustomerData, adapters: Adapters) -> Customer:
     tenant_id = principal.tenant_id
     data = _check(data)
-    if adapters.customers.holder(tenant_id, "RFC", data.rfc) and data.rfc not in _GENERIC:
+    if adapters.customers.holder(tenant_id, "RFC", data.rfc) and data.rfc not in GENERIC_RFCS:
         _taken(adapters, tenant_id, "rfc_ocupado", data)
     now = _now(adapters)
     customer = Customer(
@@ -343,13 +344,6 @@ class BillingEventDetail(BaseModel):
     tenant_id: str
     channel: str
     order_id: str
-    uuid: str | None = None
-    serie: str | None = None
-    folio: str | None = None
-    total: str | None = None
-
-
-_GENERIC = frozenset({"XAXX010101000", "XEXX010101000"})
 
 
 def _link(record: Any) -> CustomerOrder:
@@ -377,7 +371,7 @@ def on_billing_data(detail: BillingEventDetail, event_id: str, adapters: Adapter
     record = adapters.orders.get(ref)
     fiscal = (record.fiscal_data if record else None) or {}
     rfc = str(fiscal.get("rfc") or "").upper()
-    if record is None or not rfc or rfc in _GENERIC:
+    if record is None or not rfc or rfc in GENERIC_RFCS:
         return None
     at = iso(adapters.clock.now())
     change_id = "ev-" + event_id[:40]
@@ -488,7 +482,7 @@ def invoice_recipients(
     RFC, only while their «enviar correo con factura emitida» is on, and then also their primary
     and notify emails (each its own message)."""
     rfc = str(fiscal_data.get("rfc") or "").upper()
-    generic = not rfc or rfc in _GENERIC
+    generic = not rfc or rfc in GENERIC_RFCS
     holder = None if generic else adapters.customers.holder(tenant_id, "RFC", rfc)
     customer = adapters.customers.get(tenant_id, holder) if holder else None
     if customer is not None and not customer.avisar_factura:

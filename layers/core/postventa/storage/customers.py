@@ -10,9 +10,12 @@ items that change, and the index items that change. Either all of it happens or 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from postventa.domain.customers import (
+    GENERIC_RFCS,
     AuditEntry,
     Customer,
     CustomerJob,
@@ -25,6 +28,7 @@ from postventa.storage import keys
 from postventa.storage.table import conditional
 
 _CUSTOMER_FIELDS = frozenset(Customer.model_fields)
+_M = TypeVar("_M", bound=BaseModel)
 _MAX_TRANSACTION = 100
 
 
@@ -152,18 +156,24 @@ class DynamoCustomers:
         return rows, (str(last["sk"]) if last else None)
 
     def audit(self, tenant_id: str, customer_id: str, limit: int = 100) -> list[AuditEntry]:
+        return self._newest(tenant_id, customer_id, keys.CUSTOMER_AUDIT_PREFIX, AuditEntry, limit)
+
+    def _newest(
+        self, tenant_id: str, customer_id: str, prefix: str, model: type[_M], limit: int
+    ) -> list[_M]:
+        """The newest items of one kind in the customer's collection (audit, orders)."""
         page = self._table.query(
-            KeyConditionExpression="pk = :p AND begins_with(sk, :a)",
+            KeyConditionExpression="pk = :p AND begins_with(sk, :k)",
             ExpressionAttributeValues={
                 ":p": keys.customer_pk(tenant_id, customer_id),
-                ":a": keys.CUSTOMER_AUDIT_PREFIX,
+                ":k": prefix,
             },
             ScanIndexForward=False,
             Limit=limit,
         )
-        fields = set(AuditEntry.model_fields)
+        fields = set(model.model_fields)
         return [
-            AuditEntry.model_validate({k: v for k, v in i.items() if k in fields})
+            model.model_validate({k: v for k, v in i.items() if k in fields})
             for i in page.get("Items", [])
         ]
 
@@ -175,20 +185,9 @@ class DynamoCustomers:
         return "Item" in self._table.get_item(Key=key, ConsistentRead=True)
 
     def orders(self, tenant_id: str, customer_id: str, limit: int = 100) -> list[CustomerOrder]:
-        page = self._table.query(
-            KeyConditionExpression="pk = :p AND begins_with(sk, :o)",
-            ExpressionAttributeValues={
-                ":p": keys.customer_pk(tenant_id, customer_id),
-                ":o": keys.CUSTOMER_ORDER_PREFIX,
-            },
-            ScanIndexForward=False,
-            Limit=limit,
+        return self._newest(
+            tenant_id, customer_id, keys.CUSTOMER_ORDER_PREFIX, CustomerOrder, limit
         )
-        fields = set(CustomerOrder.model_fields)
-        return [
-            CustomerOrder.model_validate({k: v for k, v in i.items() if k in fields})
-            for i in page.get("Items", [])
-        ]
 
     # ------------------------------------------------------------ writing
     def save(self, customer: Customer, previous: Customer | None, audit: AuditEntry) -> SaveOutcome:
@@ -230,7 +229,7 @@ class DynamoCustomers:
                 customer.email.lower() or None,
             ),
         ):
-            if kind == "RFC" and customer.rfc in _GENERIC:
+            if kind == "RFC" and customer.rfc in GENERIC_RFCS:
                 continue
             if old == new:
                 continue
@@ -381,6 +380,3 @@ class DynamoCustomers:
             return None
         fields = set(CustomerJob.model_fields)
         return CustomerJob.model_validate({k: v for k, v in item.items() if k in fields})
-
-
-_GENERIC = frozenset({"XAXX010101000", "XEXX010101000"})

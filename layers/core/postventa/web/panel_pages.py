@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from postventa.domain.customers import EXACT_FIELDS
 from postventa.domain.ports import Adapters
 from postventa.errors import PostventaError
 from postventa.services.accounts import SIGN_IN_SLOWED, SignedInSession
@@ -596,22 +597,8 @@ def customer_rename(chrome: Chrome, warning: Any, form: Any) -> PanelPage:
     )
 
 
-SEARCH_FIELDS = (
-    "texto",
-    "zona",
-    "vendedor",
-    "cobrador",
-    "ciudad",
-    "estado",
-    "codigo_postal",
-    "tipo_persona",
-    "regimen_fiscal",
-    "uso_cfdi",
-    "forma_pago",
-    "emisor_rfc",
-    "facturacion",
-    "estatus",
-)
+# The search form's own fields: the free text, each exact field, which customers.
+SEARCH_FIELDS = ("texto", *EXACT_FIELDS, "estatus")
 
 
 def query_fields(params: Mapping[str, str]) -> list[tuple[str, str]]:
