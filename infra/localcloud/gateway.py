@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from localcloud.authorizers import JwtAuthorizers, Unauthorized, www_authenticate
 from localcloud.lambda_runtime import InvokeResult
 from localcloud.mailbox import Mailbox, render_page
 from localcloud.specs import HttpRoute
@@ -90,8 +91,10 @@ def build_event(
     domain: str = "127.0.0.1",
     account_id: str = "123456789012",
     api_id: str = "local",
+    authorizer: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway HTTP API payload format 2.0 event."""
+    """An API Gateway HTTP API payload format 2.0 event (`authorizer`: what a route's
+    authorizer gives the function, requestContext.authorizer)."""
     merged: dict[str, str] = {}
     cookies: list[str] = []
     for name, value in headers:
@@ -127,6 +130,8 @@ def build_event(
         },
         "isBase64Encoded": False,
     }
+    if authorizer is not None:
+        event["requestContext"]["authorizer"] = authorizer
     if cookies:
         event["cookies"] = cookies
     if raw_query:
@@ -203,9 +208,11 @@ class Gateway:
         fire_schedule: FireSchedule | None = None,
         health: Health | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
+        authorizers: JwtAuthorizers | None = None,
     ) -> None:
         self.router = Router(routes)
         self.invoke = invoke
+        self.authorizers = authorizers
         self.mailbox = mailbox
         self.fire_schedule = fire_schedule
         self.health = health
@@ -288,6 +295,21 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._json(404, {"message": "Not Found"})
             return
         route, params = matched
+        authorizer = None
+        if route.authorizer is not None:
+            try:
+                authorizer = self._authorize(route, split.query)
+            except Unauthorized as refused:
+                log.info("%s %s -> 401 (%s)", self.command, raw_path, refused.description)
+                self._send(
+                    401,
+                    [
+                        ("content-type", "application/json"),
+                        ("www-authenticate", www_authenticate(route, refused.description)),
+                    ],
+                    b'{"message":"Unauthorized"}',
+                )
+                return
         host = self.headers.get("host", "127.0.0.1")
         event = build_event(
             method=self.command,
@@ -299,6 +321,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             path_params=params,
             source_ip=self.client_address[0],
             domain=host.split(":")[0],
+            authorizer=authorizer,
         )
         try:
             result = self.owner.invoke(route.function, event)
@@ -310,6 +333,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._json(502, {"message": "Internal Server Error"})
             return
         self._send(status, headers, out)
+
+    def _authorize(self, route: HttpRoute, raw_query: str) -> dict[str, Any]:
+        if self.owner.authorizers is None:  # a gateway without them lets nothing through
+            raise Unauthorized("no authorizer is configured on this gateway")
+        query = dict(parse_qsl(raw_query, keep_blank_values=True))
+        return self.owner.authorizers.authorize(route, dict(self.headers.items()), query).context()
 
     # ------------------------------------------------------------------ /_local/
     def _local(self, path: str, body: bytes) -> None:

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 from localcloud.specs import (
     FunctionSpec,
     HttpRoute,
+    JwtAuthorizerSpec,
     PatternRuleSpec,
     RuleTarget,
     ScheduleSpec,
@@ -68,10 +69,24 @@ class LocalStack:
     buckets: dict[str, str] = field(default_factory=dict)
     event_buses: dict[str, str] = field(default_factory=dict)
     renamed: dict[str, str] = field(default_factory=dict)  # predicted value -> moto's
+    #: JWT authorizers by HTTP API (its Ref) and name, and each API's DefaultAuthorizer.
+    authorizers: dict[str, dict[str, JwtAuthorizerSpec]] = field(default_factory=dict)
+    default_authorizers: dict[str, str] = field(default_factory=dict)
+    user_pools: dict[str, str] = field(default_factory=dict)  # logical id -> pool id
+    user_pool_clients: dict[str, str] = field(default_factory=dict)  # logical id -> client id
     role_arn: str | None = None
 
     def logical_ids(self, kind: ResourceKind) -> list[str]:
         return list(self.template.of_type(kind.resource_type))
+
+    def rename(self, value: str) -> str:
+        """`value` with every predicted name moto answered differently replaced by moto's, also
+        inside longer strings (an issuer URL holds the user pool's id); longest first, so a
+        name that starts another (Pool, Pool2) never breaks it."""
+        for old in sorted(self.renamed, key=len, reverse=True):
+            if old != self.renamed[old] and old in value:
+                value = value.replace(old, self.renamed[old])
+        return value
 
 
 @dataclass
@@ -150,6 +165,39 @@ class HttpApiKind(ResourceKind):
 
     def attributes(self, naming: Naming, logical_id: str, props: Props) -> Attributes:
         return _api_attributes(logical_id.lower()[:10], naming.template.region)
+
+    def read(self, stack: LocalStack, logical_id: str, props: dict[str, Any]) -> None:
+        """The API's JWT authorizers (`Auth.Authorizers`, SAM's lower-case `issuer`/`audience`
+        or CloudFormation's capitalised ones) and its `Auth.DefaultAuthorizer`. Other
+        authorizer types (Lambda, IAM) are refused: the gateway would let their routes open."""
+        auth = props.get("Auth") or {}
+        api = str(stack.attributes[logical_id]["Ref"])
+        found: dict[str, JwtAuthorizerSpec] = {}
+        for name, spec in (auth.get("Authorizers") or {}).items():
+            jwt = spec.get("JwtConfiguration")
+            if not isinstance(jwt, dict):
+                raise TemplateError(
+                    f"{logical_id}: el autorizador {name} no es JWT (solo JwtConfiguration tiene "
+                    "soporte local)"
+                )
+            issuer = jwt.get("issuer", jwt.get("Issuer"))
+            audience = jwt.get("audience", jwt.get("Audience")) or []
+            if not issuer or not audience:
+                raise TemplateError(
+                    f"{logical_id}: el autorizador {name} necesita issuer y audience"
+                )
+            found[name] = JwtAuthorizerSpec(
+                name=name,
+                issuer=str(issuer),
+                audience=tuple(str(a) for a in audience),
+                identity_source=str(spec.get("IdentitySource") or "$request.header.Authorization"),
+            )
+        stack.authorizers[api] = found
+        default = auth.get("DefaultAuthorizer")
+        if default:
+            if default not in found:
+                raise TemplateError(f"{logical_id}: DefaultAuthorizer {default} no está declarado")
+            stack.default_authorizers[api] = str(default)
 
 
 def _api_attributes(api_id: str, region: str) -> dict[str, Any]:
@@ -277,6 +325,118 @@ class EventBusKind(ResourceKind):
             events.create_event_bus(Name=name)
 
 
+class UserPoolKind(ResourceKind):
+    """A Cognito user pool on moto's cognito-idp. moto chooses the pool's id, so the template's
+    Ref and GetAtt values are placeholders until the pool exists; `LocalStack.rename` puts the
+    real id into everything resolved before (functions' environments, authorizers' issuers).
+    Lambda triggers are refused: moto never runs them."""
+
+    resource_type = "AWS::Cognito::UserPool"
+
+    #: Properties whose CloudFormation names and shapes are the CreateUserPool API's own.
+    _SAME_AS_API = (
+        "AccountRecoverySetting",
+        "AdminCreateUserConfig",
+        "AliasAttributes",
+        "AutoVerifiedAttributes",
+        "DeletionProtection",
+        "DeviceConfiguration",
+        "EmailConfiguration",
+        "MfaConfiguration",
+        "Policies",
+        "Schema",
+        "UserAttributeUpdateSettings",
+        "UserPoolAddOns",
+        "UserPoolTags",
+        "UsernameAttributes",
+        "UsernameConfiguration",
+        "VerificationMessageTemplate",
+    )
+
+    def attributes(self, naming: Naming, logical_id: str, props: Props) -> Attributes:
+        pool_id = f"{naming.template.region}_LOCAL{logical_id}"
+        return _user_pool_attributes(naming.template.region, naming.template.account_id, pool_id)
+
+    def read(self, stack: LocalStack, logical_id: str, props: dict[str, Any]) -> None:
+        if props.get("LambdaConfig"):
+            raise TemplateError(f"{logical_id}: LambdaConfig sin soporte local (moto no lo corre)")
+        stack.user_pools[logical_id] = stack.attributes[logical_id]["Ref"]
+
+    def create_all(self, stack: LocalStack, client: ClientFactory) -> None:
+        cognito = client("cognito-idp")
+        for logical_id in stack.logical_ids(self):
+            props = stack.properties[logical_id]
+            name = str(props.get("UserPoolName") or f"{stack.template.stack_name}-{logical_id}")
+            extra = {k: props[k] for k in self._SAME_AS_API if k in props}
+            created = cognito.create_user_pool(PoolName=name, **extra)["UserPool"]["Id"]
+            attrs = stack.attributes[logical_id]
+            stack.renamed[attrs["Ref"]] = created
+            tpl = stack.template
+            attrs.update(_user_pool_attributes(tpl.region, tpl.account_id, created))
+            stack.user_pools[logical_id] = created
+
+
+def _user_pool_attributes(region: str, account_id: str, pool_id: str) -> Attributes:
+    provider = f"cognito-idp.{region}.amazonaws.com/{pool_id}"
+    return {
+        "Ref": pool_id,
+        "UserPoolId": pool_id,
+        "Arn": f"arn:aws:cognito-idp:{region}:{account_id}:userpool/{pool_id}",
+        "ProviderName": provider,
+        "ProviderURL": f"https://{provider}",
+    }
+
+
+class UserPoolClientKind(ResourceKind):
+    """An app client of a user pool of the template (its id, moto's, replaces the placeholder
+    as the pool's does)."""
+
+    resource_type = "AWS::Cognito::UserPoolClient"
+
+    _SAME_AS_API = (
+        "AccessTokenValidity",
+        "AllowedOAuthFlows",
+        "AllowedOAuthFlowsUserPoolClient",
+        "AllowedOAuthScopes",
+        "AuthSessionValidity",
+        "CallbackURLs",
+        "EnableTokenRevocation",
+        "ExplicitAuthFlows",
+        "GenerateSecret",
+        "IdTokenValidity",
+        "LogoutURLs",
+        "PreventUserExistenceErrors",
+        "ReadAttributes",
+        "RefreshTokenValidity",
+        "SupportedIdentityProviders",
+        "TokenValidityUnits",
+        "WriteAttributes",
+    )
+
+    def attributes(self, naming: Naming, logical_id: str, props: Props) -> Attributes:
+        client_id = f"LOCAL{logical_id}ClientId"
+        return {"Ref": client_id, "ClientId": client_id, "Name": naming.physical(logical_id)}
+
+    def read(self, stack: LocalStack, logical_id: str, props: dict[str, Any]) -> None:
+        stack.user_pool_clients[logical_id] = stack.attributes[logical_id]["Ref"]
+
+    def create_all(self, stack: LocalStack, client: ClientFactory) -> None:
+        cognito = client("cognito-idp")
+        for logical_id in stack.logical_ids(self):
+            props = stack.properties[logical_id]
+            attrs = stack.attributes[logical_id]
+            created = cognito.create_user_pool_client(
+                UserPoolId=stack.rename(str(props["UserPoolId"])),
+                ClientName=str(props.get("ClientName") or attrs["Name"]),
+                **{k: props[k] for k in self._SAME_AS_API if k in props},
+            )["UserPoolClient"]
+            stack.renamed[attrs["Ref"]] = created["ClientId"]
+            attrs.update({"Ref": created["ClientId"], "ClientId": created["ClientId"]})
+            if created.get("ClientSecret"):
+                attrs["ClientSecret"] = created["ClientSecret"]
+            stack.user_pool_clients[logical_id] = created["ClientId"]
+
+
 class FunctionKind(ResourceKind):
     resource_type = "AWS::Serverless::Function"
 
@@ -330,7 +490,7 @@ class FunctionKind(ResourceKind):
 
     def create_all(self, stack: LocalStack, client: ClientFactory) -> None:
         for logical_id, spec in stack.functions.items():
-            env = {k: stack.renamed.get(v, v) for k, v in spec.environment.items()}
+            env = {k: stack.rename(v) for k, v in spec.environment.items()}
             stack.functions[logical_id] = dataclasses.replace(spec, environment=env)
         _verify_senders(stack, client("ses"))
         lam, code = client("lambda"), _placeholder_zip()
@@ -455,6 +615,8 @@ ORDER: tuple[ResourceKind, ...] = (
     BucketKind(),
     QueueKind(),
     EventBusKind(),
+    UserPoolKind(),
+    UserPoolClientKind(),
     FunctionKind(),
     StateMachineKind(),
     EventRuleKind(),
@@ -478,9 +640,21 @@ def _input_str(value: Any) -> str | None:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _http_route(stack: LocalStack, fn: FunctionSpec, _name: str, props: Mapping[str, Any]) -> None:
+def _http_route(stack: LocalStack, fn: FunctionSpec, name: str, props: Mapping[str, Any]) -> None:
+    """A route, with the JWT authorizer its `Auth.Authorizer` names (or its API's default;
+    `NONE` opens it) and its AuthorizationScopes."""
     method = str(props.get("Method", "ANY")).upper()
-    stack.routes.append(HttpRoute(method, str(props.get("Path", "$default")), fn.logical_id))
+    api = str(props.get("ApiId") or "")
+    auth = props.get("Auth") or {}
+    chosen = auth.get("Authorizer") or stack.default_authorizers.get(api)
+    authorizer = None
+    if chosen and chosen != "NONE":
+        authorizer = stack.authorizers.get(api, {}).get(str(chosen))
+        if authorizer is None:
+            raise TemplateError(f"{fn.logical_id}.{name}: el autorizador {chosen} no existe")
+    scopes = tuple(str(s) for s in auth.get("AuthorizationScopes") or ())
+    path = str(props.get("Path", "$default"))
+    stack.routes.append(HttpRoute(method, path, fn.logical_id, authorizer, scopes))
 
 
 def _sqs_source(stack: LocalStack, fn: FunctionSpec, _name: str, props: Mapping[str, Any]) -> None:
@@ -587,6 +761,13 @@ def provision(stack: LocalStack, client: ClientFactory) -> None:
     """Create every resource of the stack in moto, then the rules its events make."""
     for kind in ORDER:
         kind.create_all(stack, client)
+    for route in stack.routes:  # issuers and audiences name user pools and clients moto made
+        if route.authorizer is not None:
+            route.authorizer = dataclasses.replace(
+                route.authorizer,
+                issuer=stack.rename(route.authorizer.issuer),
+                audience=tuple(stack.rename(a) for a in route.authorizer.audience),
+            )
     events = client("events")
     for sched in stack.schedules.values():
         events.put_rule(

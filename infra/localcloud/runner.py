@@ -36,6 +36,7 @@ from typing import Any, Literal
 
 from localcloud import events as local_events
 from localcloud import lambda_runtime
+from localcloud.authorizers import JwtAuthorizers, aws_local_fetcher
 from localcloud.gateway import Gateway, Router
 from localcloud.lambda_runtime import Hook, InvokeResult, LambdaRuntime, applied_environment
 from localcloud.mailbox import Mailbox
@@ -296,6 +297,8 @@ class LocalCloud:
 
         if self.gateway is not None:
             self.gateway.router = Router(self.stack.routes)
+            if any(route.authorizer for route in self.stack.routes):
+                self.gateway.authorizers = JwtAuthorizers(aws_local_fetcher(self.moto_url))
             self.gateway.start()
         self.scheduler = Scheduler(
             self.stack.schedules,
@@ -452,6 +455,7 @@ class LocalCloud:
             "queues": dict(stack.queues) if stack else {},
             "schedules": sorted(s.name for s in stack.schedules.values()) if stack else [],
             "routes": [r.route_key for r in stack.routes] if stack else [],
+            "user_pools": dict(stack.user_pools) if stack else {},
             "invocations": self.runtime.invocations,
             "lambda_workers": len(self.runtime.worker_pids()),
         }

@@ -31,11 +31,26 @@ class FunctionSpec:
         return self.code_dir / (module_path.replace(".", "/") + ".py")
 
 
+@dataclass(frozen=True)
+class JwtAuthorizerSpec:
+    """An HTTP API's JWT authorizer (SAM `Auth.Authorizers.<name>.JwtConfiguration`)."""
+
+    name: str
+    issuer: str
+    audience: tuple[str, ...]
+    #: Where the token is: "$request.header.<Name>" or "$request.querystring.<name>".
+    identity_source: str = "$request.header.Authorization"
+
+
 @dataclass
 class HttpRoute:
     method: str  # upper case or "ANY"
     path: str  # "/a/{b}", "/{proxy+}" or "$default"
     function: str  # logical id
+    #: The route's JWT authorizer (None: the route is open, `Authorizer: NONE` or no Auth).
+    authorizer: JwtAuthorizerSpec | None = None
+    #: AuthorizationScopes: the token must carry at least one of them (empty: no scope needed).
+    scopes: tuple[str, ...] = ()
 
     @property
     def route_key(self) -> str:

@@ -101,3 +101,10 @@ def invoicing_tenant(tenant_id: str = "tienda", **changes: Any) -> Tenant:
     }
     values.update(changes)
     return tenant(tenant_id, **values)
+
+
+def moral_rfc(n: int) -> str:
+    """The nth of 17,576 distinct, well-formed persona moral RFCs (letters from n, a valid
+    date, a homoclave): format-valid, not anyone's."""
+    letters = "".join(chr(65 + (n // 26**i) % 26) for i in (2, 1, 0))
+    return f"{letters}900101AB1"

@@ -56,3 +56,12 @@ def eku_csd() -> CsdFiles:
     cer_path.write_bytes(generated.certificate)
     key_path.write_bytes(generated.key)
     return CsdFiles(cer_path, key_path, generated.password)
+
+
+def fiel_like(rfc: str = EKU_RFC, password: str = "12345678a") -> tuple[bytes, bytes]:
+    """A certificate shaped like SAT's e.firma (FIEL) and its key: the keyUsage and
+    extendedKeyUsage SAT's own test FIEL carries (see postventa.cfdi.csd_check), generated."""
+    from postventa.cfdi.certs import generate_certificate
+
+    fiel = generate_certificate(rfc, EKU_NOMBRE, password=password, fiel=True)
+    return fiel.certificate, fiel.key

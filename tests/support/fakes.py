@@ -6,6 +6,7 @@ redeliveries refused), so a service tested against them behaves as it will on AW
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import secrets
 from collections.abc import Iterator, Mapping
@@ -14,8 +15,19 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from postventa.domain.accounts import (
+    ApiKeyInfo,
+    NewPasswordRequired,
+    PanelSession,
+    SellerUser,
+    SignedIn,
+    SignInOutcome,
+    SignInRefused,
+    api_key_id,
+)
 from postventa.domain.billing_links import CLAIM_LEASE_SECONDS, BillingLink
 from postventa.domain.clock import iso
+from postventa.domain.customers import AuditEntry, Customer, CustomerJob, CustomerOrder
 from postventa.domain.erp import (
     SETTLED,
     AttemptOutcome,
@@ -111,6 +123,37 @@ class FakeOrders:
         mine = sorted(
             (r for r in self.list_by_status(tenant_id, status)),
             key=lambda r: r.status_changed_at,
+            reverse=True,
+        )
+        start = int(cursor or 0)
+        more = start + limit < len(mine)
+        return OrderPage(
+            orders=mine[start : start + limit], next_cursor=str(start + limit) if more else None
+        )
+
+    def search(
+        self,
+        tenant_id: str,
+        *,
+        status: OrderStatus | None = None,
+        channel: str | None = None,
+        paid_from: datetime | None = None,
+        paid_to: datetime | None = None,
+        limit: int = 25,
+        cursor: str | None = None,
+    ) -> OrderPage:
+        by_change = status is not None and paid_from is None and paid_to is None
+        mine = sorted(
+            (
+                r
+                for r in self.records.values()
+                if r.ref.tenant_id == tenant_id
+                and (status is None or r.status is status)
+                and (channel is None or r.ref.channel == channel)
+                and (paid_from is None or r.order.paid_at >= paid_from)
+                and (paid_to is None or r.order.paid_at < paid_to)
+            ),
+            key=lambda r: r.status_changed_at if by_change else r.order.paid_at.isoformat(),
             reverse=True,
         )
         start = int(cursor or 0)
@@ -232,6 +275,7 @@ class FakeTenants:
     def __init__(self) -> None:
         self.tenants: dict[str, Tenant] = {}
         self.api_keys: dict[str, str] = {}
+        self.key_info: dict[str, ApiKeyInfo] = {}
 
     def get(self, tenant_id: str) -> Tenant | None:
         return self.tenants.get(tenant_id)
@@ -244,9 +288,21 @@ class FakeTenants:
 
     def put_api_key(self, tenant_id: str, api_key: str, label: str = "") -> None:
         self.api_keys[api_key] = tenant_id
+        self.key_info[api_key] = ApiKeyInfo(id=api_key_id(api_key), etiqueta=label, creada="")
 
     def tenant_for_api_key(self, api_key: str) -> str | None:
-        return self.api_keys.get(api_key)
+        info = self.key_info.get(api_key)
+        return None if info is None or info.revocada else self.api_keys.get(api_key)
+
+    def list_api_keys(self, tenant_id: str) -> list[ApiKeyInfo]:
+        return [i for k, i in self.key_info.items() if self.api_keys[k] == tenant_id]
+
+    def revoke_api_key(self, tenant_id: str, key_id: str) -> bool:
+        for key, info in self.key_info.items():
+            if info.id == key_id and self.api_keys[key] == tenant_id:
+                self.key_info[key] = info.model_copy(update={"revocada": True})
+                return True
+        return False
 
 
 class FakeTenantSecrets:
@@ -729,6 +785,301 @@ class FakeErpQueue:
 
 
 @dataclass
+class FakeLogin:
+    user_id: str
+    password: str
+    temporary: bool
+    enabled: bool = True
+
+
+class FakeIdentity:
+    """The user pool: passwords checked, temporary ones must be replaced, tokens revocable."""
+
+    MIN_PASSWORD = 12
+
+    def __init__(self) -> None:
+        self.logins: dict[str, FakeLogin] = {}
+        self.tokens: dict[str, str] = {}  # access token -> user id
+        self.challenges: dict[str, str] = {}  # challenge -> email
+
+    def _policy_ok(self, password: str) -> bool:
+        return (
+            len(password) >= self.MIN_PASSWORD
+            and any(c.isupper() for c in password)
+            and any(c.islower() for c in password)
+            and any(c.isdigit() for c in password)
+        )
+
+    def sign_in(self, email: str, password: str) -> SignInOutcome:
+        login = self.logins.get(email)
+        if login is None or not login.enabled or login.password != password:
+            return SignInRefused("credenciales")
+        if login.temporary:
+            challenge = secrets.token_urlsafe(16)
+            self.challenges[challenge] = email
+            return NewPasswordRequired(challenge)
+        return SignedIn(login.user_id)
+
+    def choose_password(self, email: str, challenge: str, new_password: str) -> SignInOutcome:
+        if self.challenges.get(challenge) != email:
+            return SignInRefused("reto_vencido")
+        if not self._policy_ok(new_password):
+            from postventa.storage.identity import LOGIN_RULES_ES
+
+            return SignInRefused("contrasena_invalida", LOGIN_RULES_ES)
+        del self.challenges[challenge]
+        login = self.logins[email]
+        login.password, login.temporary = new_password, False
+        return SignedIn(login.user_id)
+
+    def access_token(self, email: str) -> str:
+        """What a person's client holds after signing in (tests present it to the API)."""
+        token = "eyJ" + secrets.token_urlsafe(12) + "." + secrets.token_urlsafe(24) + ".sig"
+        self.tokens[token] = self.logins[email].user_id
+        return token
+
+    def user_for_access_token(self, token: str) -> str | None:
+        return self.tokens.get(token)
+
+    def create_login(self, email: str, temporary_password: str) -> str:
+        from postventa.errors import ConflictError
+
+        if email in self.logins:
+            raise ConflictError("Ese correo ya tiene acceso a Postventa.")
+        self.logins[email] = FakeLogin(f"sub-{len(self.logins) + 1}", temporary_password, True)
+        return self.logins[email].user_id
+
+    def ensure_login(self, email: str, password: str) -> str:
+        if email not in self.logins:
+            self.create_login(email, password)
+        login = self.logins[email]
+        login.password, login.temporary = password, False
+        return login.user_id
+
+    def set_enabled(self, email: str, enabled: bool) -> None:
+        login = self.logins[email]
+        login.enabled = enabled
+        if not enabled:
+            self.tokens = {t: u for t, u in self.tokens.items() if u != login.user_id}
+
+
+class FakeSellerUsers:
+    def __init__(self) -> None:
+        self.users: dict[str, SellerUser] = {}
+
+    def get(self, user_id: str) -> SellerUser | None:
+        return self.users.get(user_id)
+
+    def put(self, user: SellerUser) -> None:
+        self.users[user.user_id] = user
+
+    def list(self, tenant_id: str) -> list[SellerUser]:
+        return sorted(
+            (u for u in self.users.values() if u.tenant_id == tenant_id), key=lambda u: u.email
+        )
+
+
+class FakeSessions:
+    def __init__(self) -> None:
+        self.sessions: dict[tuple[str, str], PanelSession] = {}
+
+    def create(self, session: PanelSession) -> None:
+        self.sessions[(session.tenant_id, session.token_hash)] = session
+
+    def get(self, tenant_id: str, token_hash: str) -> PanelSession | None:
+        return self.sessions.get((tenant_id, token_hash))
+
+    def touch(self, session: PanelSession, idle_until: int) -> bool:
+        key = (session.tenant_id, session.token_hash)
+        if key not in self.sessions:
+            return False
+        self.sessions[key] = self.sessions[key].model_copy(update={"idle_until": idle_until})
+        return True
+
+    def delete(self, tenant_id: str, token_hash: str) -> None:
+        self.sessions.pop((tenant_id, token_hash), None)
+
+
+class FakeCustomers:
+    """Customers with the table's rules: one transaction per save (version, audit entry once,
+    RFC and primary email held by one customer), index entries keyed as storage keys them."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], Customer] = {}
+        self.audits: dict[tuple[str, str], dict[str, AuditEntry]] = {}
+        self.links: dict[tuple[str, str], dict[str, CustomerOrder]] = {}
+        self.unique: dict[tuple[str, str, str], str] = {}
+        # partition -> sorted [(sort key, customer id)]: queried by bisect, as a B-tree would
+        self.index: dict[str, list[tuple[str, str]]] = {}
+        self.jobs: dict[tuple[str, str], CustomerJob] = {}
+        self.counters: dict[str, int] = {}
+        self.reads = 0  # index entries and records read: searches must stay bounded
+
+    def next_id(self, tenant_id: str) -> str:
+        self.counters[tenant_id] = self.counters.get(tenant_id, 0) + 1
+        return str(self.counters[tenant_id])
+
+    def get(self, tenant_id: str, customer_id: str) -> Customer | None:
+        self.reads += 1
+        return self.records.get((tenant_id, customer_id))
+
+    def holder(self, tenant_id: str, kind: str, value: str) -> str | None:
+        return self.unique.get((tenant_id, kind, value))
+
+    def get_many(self, tenant_id: str, customer_ids: list[str]) -> list[Customer]:
+        self.reads += len(customer_ids)
+        return [
+            self.records[(tenant_id, c)] for c in customer_ids if (tenant_id, c) in self.records
+        ]
+
+    def index_page(
+        self,
+        tenant_id: str,
+        active: bool,
+        field: str,
+        value: str,
+        *,
+        exact: bool = False,
+        limit: int,
+        start_after: str | None = None,
+    ) -> tuple[list[tuple[str, str]], str | None]:
+        from postventa.storage.keys import customer_index_pk
+
+        partition = self.index.get(customer_index_pk(tenant_id, active, field), [])
+        wanted = value.replace("#", " ") + ("#" if exact else "")
+        start = max(wanted, start_after + "\0") if start_after else wanted
+        position = bisect.bisect_left(partition, (start, ""))
+        rows = []
+        for sk, cid in partition[position : position + limit + 1]:
+            if not sk.startswith(wanted):
+                break
+            rows.append((sk, cid))
+        self.reads += min(len(rows), limit)
+        page = rows[:limit]
+        return page, (page[-1][0] if len(rows) > limit else None)
+
+    def save(self, customer: Customer, previous: Customer | None, audit: AuditEntry) -> str:
+        from postventa.storage.customers import index_entries
+
+        key = (customer.tenant_id, customer.customer_id)
+        stored = self.records.get(key)
+        if previous is None and stored is not None:
+            return "conflicto_version"
+        if previous is not None and (stored is None or stored.version != previous.version):
+            return "conflicto_version"
+        entries = self.audits.setdefault(key, {})
+        audit_key = f"{audit.at}#{audit.change_id}"
+        if audit_key in entries:
+            return "ya_aplicado"
+        claims = []
+        if customer.rfc not in ("XAXX010101000", "XEXX010101000") and previous is None:
+            claims.append(("RFC", customer.rfc))
+        new_email = customer.email.lower()
+        old_email = previous.email.lower() if previous else ""
+        if new_email and new_email != old_email:
+            claims.append(("EMAIL", new_email))
+        for kind, value in claims:
+            holder = self.unique.get((customer.tenant_id, kind, value))
+            if holder not in (None, customer.customer_id):
+                return "rfc_ocupado" if kind == "RFC" else "email_ocupado"
+        if old_email and old_email != new_email:
+            self.unique.pop((customer.tenant_id, "EMAIL", old_email), None)
+        for kind, value in claims:
+            self.unique[(customer.tenant_id, kind, value)] = customer.customer_id
+        for pk, sk in index_entries(previous) if previous else set():
+            partition = self.index.get(pk, [])
+            position = bisect.bisect_left(partition, (sk, ""))
+            if position < len(partition) and partition[position][0] == sk:
+                del partition[position]
+        for pk, sk in index_entries(customer):
+            bisect.insort(self.index.setdefault(pk, []), (sk, customer.customer_id))
+        self.records[key] = customer
+        entries[audit_key] = audit
+        return "guardado"
+
+    def audit(self, tenant_id: str, customer_id: str, limit: int = 100) -> list[AuditEntry]:
+        entries = self.audits.get((tenant_id, customer_id), {})
+        return [entries[k] for k in sorted(entries, reverse=True)][:limit]
+
+    def has_audit_entry(self, tenant_id: str, customer_id: str, at: str, change_id: str) -> bool:
+        return f"{at}#{change_id}" in self.audits.get((tenant_id, customer_id), {})
+
+    def orders(self, tenant_id: str, customer_id: str, limit: int = 100) -> list[CustomerOrder]:
+        links = self.links.get((tenant_id, customer_id), {})
+        return [links[k] for k in sorted(links, reverse=True)][:limit]
+
+    def link_order(self, tenant_id: str, customer_id: str, order: CustomerOrder) -> bool:
+        links = self.links.setdefault((tenant_id, customer_id), {})
+        key = f"{order.paid_at}#{order.channel}#{order.order_id}"
+        if key in links:
+            return False
+        links[key] = order
+        return True
+
+    def record_invoice(self, tenant_id: str, customer_id: str, order: CustomerOrder) -> bool:
+        links = self.links.setdefault((tenant_id, customer_id), {})
+        key = f"{order.paid_at}#{order.channel}#{order.order_id}"
+        record = self.records.get((tenant_id, customer_id))
+        if record is None or (key in links and links[key].invoice_uuid):
+            return False
+        links[key] = order
+        self.records[(tenant_id, customer_id)] = record.model_copy(
+            update={"invoice_count": record.invoice_count + 1}
+        )
+        return True
+
+    def put_job(self, job: CustomerJob) -> None:
+        self.jobs[(job.tenant_id, job.job_id)] = job
+
+    def get_job(self, tenant_id: str, job_id: str) -> CustomerJob | None:
+        return self.jobs.get((tenant_id, job_id))
+
+
+class FakeJobQueue:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, body: str) -> None:
+        self.sent.append(body)
+
+
+class FakeExportWriter:
+    def __init__(self, files: FakeExportFiles, key: str) -> None:
+        self.files, self.key = files, key
+        self.parts: list[bytes] = []
+        self.largest_write = 0
+
+    def write(self, data: bytes) -> None:
+        self.parts.append(data)
+        self.largest_write = max(self.largest_write, len(data))
+
+    def close(self) -> None:
+        self.files.objects[self.key] = b"".join(self.parts)
+
+    def abort(self) -> None:
+        self.parts.clear()
+
+
+class FakeExportFiles:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.writers: list[FakeExportWriter] = []
+
+    def open(self, tenant_id: str, key: str, content_type: str) -> FakeExportWriter:
+        from postventa.storage.exports import check_export_key
+
+        writer = FakeExportWriter(self, check_export_key(tenant_id, key))
+        self.writers.append(writer)
+        return writer
+
+    def download_url(self, tenant_id: str, key: str, filename: str, seconds: int) -> str:
+        from postventa.storage.exports import check_export_key
+
+        check_export_key(tenant_id, key)
+        return f"https://documents.example.test/{key}?filename={filename}&expires={seconds}"
+
+
+@dataclass
 class FakeAdapters:
     """Every port, in memory; `settings` are the test values above."""
 
@@ -755,6 +1106,12 @@ class FakeAdapters:
     erp_deliveries: FakeErpDeliveries = field(default_factory=FakeErpDeliveries)
     erp_poster: FakeErpPoster = field(default_factory=FakeErpPoster)
     erp_queue: FakeErpQueue = field(default_factory=FakeErpQueue)
+    identity: FakeIdentity = field(default_factory=FakeIdentity)
+    users: FakeSellerUsers = field(default_factory=FakeSellerUsers)
+    sessions: FakeSessions = field(default_factory=FakeSessions)
+    customers: FakeCustomers = field(default_factory=FakeCustomers)
+    jobs: FakeJobQueue = field(default_factory=FakeJobQueue)
+    exports: FakeExportFiles = field(default_factory=FakeExportFiles)
     orders: FakeOrders = field(init=False)
     # The product's own channel registry over the fake mailer: stores' buyers by email,
     # marketplaces only once a test registers a messenger for them.

@@ -25,11 +25,15 @@ if TYPE_CHECKING:
     from postventa.messaging.messengers import ChannelMessengers
     from postventa.messaging.pacs import AwsPacs
     from postventa.messaging.queue import SqsErpQueue, SqsOrderQueue
+    from postventa.storage.accounts import DynamoSellerUsers, DynamoSessions
     from postventa.storage.billing_links import DynamoBillingLinks
     from postventa.storage.credentials import SecretsManagerCredentials
+    from postventa.storage.customers import DynamoCustomers
     from postventa.storage.documents import S3Documents
     from postventa.storage.erp import DynamoErpDeliveries, DynamoErpEndpoints
+    from postventa.storage.exports import S3ExportFiles
     from postventa.storage.folios import DynamoFolios
+    from postventa.storage.identity import CognitoIdentity
     from postventa.storage.message_templates import DynamoMessageTemplates
     from postventa.storage.orders import DynamoOrders
     from postventa.storage.payloads import S3Payloads
@@ -187,6 +191,47 @@ class AwsAdapters:
         from postventa.messaging.queue import SqsErpQueue
 
         return SqsErpQueue(self._client("sqs"), self.settings.require("erp_queue_url"))
+
+    @functools.cached_property
+    def identity(self) -> CognitoIdentity:
+        from postventa.storage.identity import CognitoIdentity
+
+        return CognitoIdentity(
+            self._client("cognito-idp"),
+            lambda: self.settings.require("seller_user_pool_id"),
+            lambda: self.settings.require("seller_user_pool_client_id"),
+        )
+
+    @functools.cached_property
+    def users(self) -> DynamoSellerUsers:
+        from postventa.storage.accounts import DynamoSellerUsers
+
+        return DynamoSellerUsers(self._table)
+
+    @functools.cached_property
+    def sessions(self) -> DynamoSessions:
+        from postventa.storage.accounts import DynamoSessions
+
+        return DynamoSessions(self._table)
+
+    @functools.cached_property
+    def customers(self) -> DynamoCustomers:
+        from postventa.storage.customers import DynamoCustomers
+
+        return DynamoCustomers(self._table)
+
+    @functools.cached_property
+    def jobs(self) -> SqsOrderQueue:
+        from postventa.messaging.queue import SqsOrderQueue
+
+        # The same plain sender as the orders queue, on the customers' jobs queue.
+        return SqsOrderQueue(self._client("sqs"), self.settings.require("customer_jobs_queue_url"))
+
+    @functools.cached_property
+    def exports(self) -> S3ExportFiles:
+        from postventa.storage.exports import S3ExportFiles
+
+        return S3ExportFiles(self._client("s3"), self.settings.documents_bucket)
 
     def _banxico_token(self) -> str:
         from postventa.storage.secrets import banxico_token

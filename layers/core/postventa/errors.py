@@ -35,6 +35,13 @@ class UnauthorizedError(PostventaError):
     code = "unauthorized"
 
 
+class ForbiddenError(PostventaError):
+    """Signed in, but this person's role does not allow it."""
+
+    status_code = 403
+    code = "forbidden"
+
+
 class NotFoundError(PostventaError):
     status_code = 404
     code = "not_found"

@@ -33,6 +33,15 @@ class Settings(BaseModel):
     lifecycle_state_machine_arn: str | None = Field(None, alias="LIFECYCLE_STATE_MACHINE_ARN")
     exchange_rates: Literal["banxico", "sandbox"] = Field(alias="EXCHANGE_RATES")
     erp_queue_url: str | None = Field(None, alias="ERP_QUEUE_URL")
+    # People's sign-in (the panel, and tokens on the seller API): the template's user pool.
+    seller_user_pool_id: str | None = Field(None, alias="SELLER_USER_POOL_ID")
+    seller_user_pool_client_id: str | None = Field(None, alias="SELLER_USER_POOL_CLIENT_ID")
+    customer_jobs_queue_url: str | None = Field(None, alias="CUSTOMER_JOBS_QUEUE_URL")
+    # The deployment's longest buyer deadline (template parameter BillingDeadlineSeconds): the
+    # panel refuses a tenant deadline above it (the state machine would cut it anyway).
+    billing_deadline_max_seconds: int = Field(
+        7 * 24 * 3600, alias="BILLING_DEADLINE_MAX_SECONDS", gt=0
+    )
     # Policy, not infrastructure: whether a seller's ERP may be this machine (http://127.0.0.1),
     # which only the local cloud allows (template parameter ErpAllowLoopback).
     erp_allow_loopback: bool = Field(False, alias="ERP_ALLOW_LOOPBACK")

@@ -53,11 +53,15 @@ def _write(tmp_path: Path, order: dict, tenant: dict = TENANT) -> list[str]:
     (tmp_path / "order.json").write_text(json.dumps(order), encoding="utf-8")
     (tmp_path / "tenant.json").write_text(json.dumps(tenant), encoding="utf-8")
     return [
-        "cfdi", "build",
-        "--order", str(tmp_path / "order.json"),
-        "--tenant", str(tmp_path / "tenant.json"),
-        "--out", str(tmp_path / "out"),
-    ]  # fmt: skip
+        "cfdi",
+        "build",
+        "--order",
+        str(tmp_path / "order.json"),
+        "--tenant",
+        str(tmp_path / "tenant.json"),
+        "--out",
+        str(tmp_path / "out"),
+    ]
 
 
 def test_build_reads_the_receptor_from_order_json_and_writes_xml_and_pdf(

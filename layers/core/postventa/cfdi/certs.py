@@ -51,8 +51,10 @@ def generate_certificate(
     valid_from: datetime | None = None,
     valid_days: int = 4 * 365,
     key_size: int = 2048,
+    fiel: bool = False,
 ) -> TestCertificate:
-    """A self-signed certificate + SAT-format key that satcfdi's Signer.load accepts."""
+    """A self-signed certificate + SAT-format key that satcfdi's Signer.load accepts; `fiel`
+    shapes it as an e.firma instead of a CSD (the uses postventa.cfdi.csd_check refuses)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -83,7 +85,7 @@ def generate_certificate(
         ]
     )
     start = (valid_from or datetime.now(tz=UTC)) - timedelta(days=1)
-    certificate = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(issuer)
@@ -97,8 +99,8 @@ def generate_certificate(
                 digital_signature=True,
                 content_commitment=True,
                 key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
+                data_encipherment=fiel,
+                key_agreement=fiel,
                 key_cert_sign=False,
                 crl_sign=False,
                 encipher_only=False,
@@ -106,8 +108,17 @@ def generate_certificate(
             ),
             critical=True,
         )
-        .sign(key, hashes.SHA256())
     )
+    if fiel:  # what SAT's e.firma adds: e-mail protection and client authentication
+        from cryptography.x509.oid import ExtendedKeyUsageOID
+
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.EMAIL_PROTECTION, ExtendedKeyUsageOID.CLIENT_AUTH]
+            ),
+            critical=False,
+        )
+    certificate = builder.sign(key, hashes.SHA256())
     return TestCertificate(
         certificate=certificate.public_bytes(serialization.Encoding.DER),
         key=key.private_bytes(

@@ -146,14 +146,23 @@ def _up(args: argparse.Namespace) -> int:
         f"(reloj x{cloud.speedup:g})"
     )
     if not args.no_seed:
+        from postventa.services.demo import (
+            DEFAULT_API_KEY,
+            DEFAULT_SECRET,
+            DEMO_OWNER,
+            DEMO_STAFF,
+        )
+
         port = urllib.parse.urlsplit(cloud.gateway_url).port
         prefix = "" if port == 3000 else f"POSTVENTA_PORT={port} "
-        from postventa.services.demo import DEFAULT_API_KEY, DEFAULT_SECRET
-
         key = os.environ.get("POSTVENTA_DEMO_API_KEY") or DEFAULT_API_KEY
         secret = os.environ.get("POSTVENTA_DEMO_SECRET") or DEFAULT_SECRET
+        password = demo_password()
         print(f"Tienda de demostración «demo»: clave de API {key}, secreto de webhooks {secret},")
         print("  PAC de pruebas (timbres sin validez fiscal), 100 folios.")
+        print(f"  Panel:     {cloud.gateway_url}/panel")
+        print(f"    dueño:    {DEMO_OWNER}  contraseña: {password}")
+        print(f"    personal: {DEMO_STAFF}  contraseña: {password}")
         print("Siguiente: en otra terminal, con el mismo puerto:")
         print(f"  {prefix}make demo      un pedido de ejemplo de punta a punta, paso a paso")
         print(f"  y abre {cloud.mailbox_url} para ver los correos que recibe el comprador.")
@@ -206,10 +215,16 @@ def _health(args: argparse.Namespace) -> int:
     return 0 if status == 200 else 1
 
 
+def demo_password() -> str:
+    from postventa.services.demo import DEFAULT_PASSWORD
+
+    return os.environ.get("POSTVENTA_DEMO_PASSWORD") or DEFAULT_PASSWORD
+
+
 def seed_local_demo() -> Any:
     """The demo tenant on the running cloud's resources (the seeders run with the functions'
     environment applied), with the secrets the operator may override (POSTVENTA_DEMO_SECRET,
-    POSTVENTA_DEMO_API_KEY)."""
+    POSTVENTA_DEMO_API_KEY, POSTVENTA_DEMO_PASSWORD)."""
     from postventa.bootstrap import bootstrap
     from postventa.services.demo import DEFAULT_API_KEY, DEFAULT_SECRET, seed_demo_tenant
 
@@ -217,4 +232,5 @@ def seed_local_demo() -> Any:
         bootstrap(),
         secret=os.environ.get("POSTVENTA_DEMO_SECRET") or DEFAULT_SECRET,
         api_key=os.environ.get("POSTVENTA_DEMO_API_KEY") or DEFAULT_API_KEY,
+        password=demo_password(),
     )

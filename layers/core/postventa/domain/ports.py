@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
+from postventa.domain.accounts import ApiKeyInfo, PanelSession, SellerUser, SignInOutcome
 from postventa.domain.billing_links import BillingLink
+from postventa.domain.customers import AuditEntry, Customer, CustomerJob, CustomerOrder
 from postventa.domain.erp import AttemptOutcome, ErpDelivery, ErpEndpoint, PostResult
 from postventa.domain.invoices import FolioAccount, FolioReservation
 from postventa.domain.messages import MessageTemplate, RenderedMessage
@@ -83,6 +85,21 @@ class Orders(Protocol):
 
     def list_by_status(self, tenant_id: str, status: OrderStatus) -> Iterator[OrderRecord]: ...
 
+    def search(
+        self,
+        tenant_id: str,
+        *,
+        status: OrderStatus | None = None,
+        channel: str | None = None,
+        paid_from: datetime | None = None,
+        paid_to: datetime | None = None,
+        limit: int = 25,
+        cursor: str | None = None,
+    ) -> OrderPage:
+        """The tenant's orders matching every filter (paid in [paid_from, paid_to)); a status
+        alone is most recently changed first, otherwise newest paid first. A page reads a bounded
+        number of items, so it may be short with a cursor to go on."""
+
     def list_in_status(
         self, tenant_id: str, status: OrderStatus, limit: int, cursor: str | None = None
     ) -> OrderPage:
@@ -138,6 +155,11 @@ class Tenants(Protocol):
     def put_api_key(self, tenant_id: str, api_key: str, label: str = "") -> None: ...
 
     def tenant_for_api_key(self, api_key: str) -> str | None: ...
+
+    def list_api_keys(self, tenant_id: str) -> list[ApiKeyInfo]: ...
+
+    def revoke_api_key(self, tenant_id: str, key_id: str) -> bool:
+        """Revoke the tenant's key named `key_id` (domain.accounts.api_key_id); False if none."""
 
 
 class TenantSecrets(Protocol):
@@ -375,6 +397,122 @@ class ErpQueue(Protocol):
         """Keep a received message hidden for `seconds` (the next attempt's delay)."""
 
 
+class Identity(Protocol):
+    """People's logins (the user pool): passwords never leave it."""
+
+    def sign_in(self, email: str, password: str) -> SignInOutcome: ...
+
+    def choose_password(self, email: str, challenge: str, new_password: str) -> SignInOutcome:
+        """Answer NewPasswordRequired with the person's own password."""
+
+    def user_for_access_token(self, token: str) -> str | None:
+        """The user id (sub) of a valid, unrevoked access token, or None."""
+
+    def create_login(self, email: str, temporary_password: str) -> str:
+        """A new login that must choose its password at first sign-in; returns its user id."""
+
+    def ensure_login(self, email: str, password: str) -> str:
+        """A login with this permanent password (created if needed); returns its user id."""
+
+    def set_enabled(self, email: str, enabled: bool) -> None:
+        """Let the person sign in again, or not (and end their tokens)."""
+
+
+class SellerUsers(Protocol):
+    """Who belongs to which tenant, with which role (keyed by the user pool's sub)."""
+
+    def get(self, user_id: str) -> SellerUser | None: ...
+
+    def put(self, user: SellerUser) -> None: ...
+
+    def list(self, tenant_id: str) -> list[SellerUser]: ...
+
+
+class Sessions(Protocol):
+    """The panel's signed-in browsers (only a hash of each cookie's token is kept)."""
+
+    def create(self, session: PanelSession) -> None: ...
+
+    def get(self, tenant_id: str, token_hash: str) -> PanelSession | None: ...
+
+    def touch(self, session: PanelSession, idle_until: int) -> bool:
+        """Push the idle deadline; False when the session no longer exists."""
+
+    def delete(self, tenant_id: str, token_hash: str) -> None: ...
+
+
+class Customers(Protocol):
+    """A tenant's customers (storage/customers.py): records, audit, orders, search index, jobs."""
+
+    def next_id(self, tenant_id: str) -> str: ...
+
+    def get(self, tenant_id: str, customer_id: str) -> Customer | None: ...
+
+    def holder(self, tenant_id: str, kind: str, value: str) -> str | None:
+        """The customer id holding an RFC ("RFC") or a lower-cased primary email ("EMAIL")."""
+
+    def get_many(self, tenant_id: str, customer_ids: list[str]) -> list[Customer]: ...
+
+    def index_page(
+        self,
+        tenant_id: str,
+        active: bool,
+        field: str,
+        value: str,
+        *,
+        exact: bool = False,
+        limit: int,
+        start_after: str | None = None,
+    ) -> tuple[list[tuple[str, str]], str | None]:
+        """(sort key, customer id) of index entries of `field` whose value starts with `value`
+        (or is it, `exact`), in order, after `start_after`; and the last sort key read when
+        there may be more."""
+
+    def save(self, customer: Customer, previous: Customer | None, audit: AuditEntry) -> str:
+        """One transaction (domain.customers.SaveOutcome): guardado, ya_aplicado (the audit
+        entry exists: a re-run), conflicto_version, rfc_ocupado, email_ocupado."""
+
+    def audit(self, tenant_id: str, customer_id: str, limit: int = 100) -> list[AuditEntry]: ...
+
+    def has_audit_entry(self, tenant_id: str, customer_id: str, at: str, change_id: str) -> bool:
+        """Whether the change (`at`, `change_id`) was recorded for the customer."""
+
+    def orders(self, tenant_id: str, customer_id: str, limit: int = 100) -> list[CustomerOrder]: ...
+
+    def link_order(self, tenant_id: str, customer_id: str, order: CustomerOrder) -> bool: ...
+
+    def record_invoice(self, tenant_id: str, customer_id: str, order: CustomerOrder) -> bool:
+        """The invoice on the order's link and on the customer's count, once per invoice."""
+
+    def put_job(self, job: CustomerJob) -> None: ...
+
+    def get_job(self, tenant_id: str, job_id: str) -> CustomerJob | None: ...
+
+
+class JobQueue(Protocol):
+    """Background work on customers (mass updates, exports): one message per job step."""
+
+    def send(self, body: str) -> None: ...
+
+
+class ExportWriter(Protocol):
+    def write(self, data: bytes) -> None: ...
+
+    def close(self) -> None:
+        """Finish the file (nothing is visible before)."""
+
+    def abort(self) -> None: ...
+
+
+class ExportFiles(Protocol):
+    """Files made for a person to download (customer CSVs), in constant memory."""
+
+    def open(self, tenant_id: str, key: str, content_type: str) -> ExportWriter:
+        """A new file under the tenant's own `exports/{tenant_id}/` prefix."""
+
+    def download_url(self, tenant_id: str, key: str, filename: str, seconds: int) -> str: ...
+
+
 class Adapters(Protocol):
     """Everything a service may use, built once per process by `postventa.bootstrap`."""
 
@@ -428,3 +566,15 @@ class Adapters(Protocol):
     def erp_poster(self) -> ErpPoster: ...
     @property
     def erp_queue(self) -> ErpQueue: ...
+    @property
+    def identity(self) -> Identity: ...
+    @property
+    def users(self) -> SellerUsers: ...
+    @property
+    def sessions(self) -> Sessions: ...
+    @property
+    def customers(self) -> Customers: ...
+    @property
+    def jobs(self) -> JobQueue: ...
+    @property
+    def exports(self) -> ExportFiles: ...

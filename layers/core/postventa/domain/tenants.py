@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -14,6 +15,26 @@ class IssuerFiscalData(BaseModel):
     nombre: str
     regimen_fiscal: str
     codigo_postal: str
+
+
+class ChannelMessaging(BaseModel):
+    """The automatic messages a seller turned on or off for one channel (DOMAIN: each message is
+    activated per channel)."""
+
+    billing_request: bool = Field(True, description="ask the buyer for fiscal data with a link")
+    shipping_notice: bool = Field(
+        False, description="custom shipping notice with the carrier's tracking (Mercado Libre)"
+    )
+
+
+class GlobalPeriodicity(StrEnum):
+    """c_Periodicidad (InformacionGlobal.Periodicidad): how often the global invoice is issued."""
+
+    DIARIA = "01"
+    SEMANAL = "02"
+    QUINCENAL = "03"
+    MENSUAL = "04"
+    BIMESTRAL = "05"  # only for régimen 621 (Guía de llenado, InformacionGlobal)
 
 
 class Tenant(BaseModel):
@@ -37,8 +58,20 @@ class Tenant(BaseModel):
         3, ge=1, le=10, description="times the buyer may correct data a PAC refused"
     )
     contact_email: str | None = Field(None, description="where the seller's notices go")
+    messaging: dict[str, ChannelMessaging] = Field(
+        default_factory=dict, description="per channel; a channel not here has the defaults"
+    )
+    global_invoice_periodicity: GlobalPeriodicity = Field(
+        GlobalPeriodicity.MENSUAL, description="how often the global invoice is issued"
+    )
+    csd_summary: dict[str, str] | None = Field(
+        None, description="the stored CSD's public facts: no_certificado, rfc, valid dates"
+    )
     sandbox_faults: dict[str, Any] | None = Field(
         None,
         description="sandbox PAC only: simulate an outage or a data rejection "
         "(postventa.cfdi.pac.sandbox.FaultInjection fields)",
     )
+
+    def messaging_for(self, channel: str) -> ChannelMessaging:
+        return self.messaging.get(channel) or ChannelMessaging()

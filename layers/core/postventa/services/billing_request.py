@@ -30,16 +30,23 @@ class BillingRequestTask(BaseModel):
     deadline_seconds: int = Field(gt=0)
 
 
+SWITCHED_OFF = "desactivado_por_vendedor"
+
+
 @dataclass(frozen=True)
 class BillingRequestOutcome:
     sent: bool
-    reason: str  # enviado | sin_email | canal_sin_mensajeria | plazo_vencido
+    reason: (
+        str  # enviado | sin_email | canal_sin_mensajeria | plazo_vencido | desactivado_por_vendedor
+    )
 
 
 def send_billing_request(task: BillingRequestTask, adapters: Adapters) -> BillingRequestOutcome:
     ref = task.order
     record, tenant = load_order(ref, adapters)
     unreachable = adapters.messenger.unreachable_reason(record.order)
+    if unreachable is None and not tenant.messaging_for(ref.channel).billing_request:
+        unreachable = SWITCHED_OFF  # the seller turned the billing request off for the channel
     if unreachable is not None:
         # No way to reach the buyer on this channel (no email; a marketplace whose messenger
         # does not exist yet, never emailed behind its back): the deadline will route the order

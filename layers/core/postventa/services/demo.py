@@ -10,6 +10,8 @@ from importlib.resources import files
 from typing import Any
 
 from postventa.channels.base import sign_base64_hmac
+from postventa.domain.accounts import Role, SellerUser
+from postventa.domain.clock import iso
 from postventa.domain.ports import Adapters
 from postventa.domain.tenants import IssuerFiscalData, Tenant
 
@@ -41,6 +43,11 @@ DEMO_INVOICING = {
 }
 DEMO_FOLIOS = 100
 DEMO_CONTACT = "vendedor@tienda-demo.example"
+# The panel's demo people (POSTVENTA_DEMO_PASSWORD sets another password): the owner, and a
+# member of staff who sees orders, messages and customers but no settings or credentials.
+DEMO_OWNER = DEMO_CONTACT
+DEMO_STAFF = "personal@tienda-demo.example"
+DEFAULT_PASSWORD = "Demo-Postventa-2026"  # noqa: S105 - documented demo value
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,7 @@ class DemoTenant:
     tenant_id: str
     webhook_secret: str
     api_key: str
+    password: str | None = None  # the demo people's, when they were seeded
 
 
 def seed_demo_tenant(
@@ -57,21 +65,25 @@ def seed_demo_tenant(
     api_key: str = DEFAULT_API_KEY,
     with_csd: bool = True,
     csd: Any = None,
+    password: str | None = DEFAULT_PASSWORD,
 ) -> DemoTenant:
-    """Create (or refresh) tenant `demo`: record, channel secrets, test CSD and API key."""
+    """Create (or refresh) tenant `demo`: record, channel secrets, test CSD, API key and, with
+    a `password`, its panel's people (an owner and a member of staff)."""
     wanted = {
         "shopify": {"webhook_secret": secret},
         "woocommerce": {"webhook_secret": secret},
     }
     if adapters.secrets.get(DEMO_TENANT) != wanted:
         adapters.secrets.put(DEMO_TENANT, wanted)
+    csd_ref = _ensure_test_csd(adapters, csd) if with_csd else None
     adapters.tenants.put(
         Tenant(
             tenant_id=DEMO_TENANT,
             name="Tienda Demo",
             channels=["shopify", "woocommerce"],
             issuer=DEMO_ISSUER,
-            csd_secret_ref=_ensure_test_csd(adapters, csd) if with_csd else None,
+            csd_secret_ref=csd_ref,
+            csd_summary=_csd_summary(adapters, csd_ref) if csd_ref else None,
             invoicing=DEMO_INVOICING,
             contact_email=DEMO_CONTACT,
         )
@@ -80,7 +92,19 @@ def seed_demo_tenant(
     if account is None or account.available < DEMO_FOLIOS // 2:
         adapters.folios.add(DEMO_TENANT, DEMO_FOLIOS - (account.available if account else 0))
     adapters.tenants.put_api_key(DEMO_TENANT, api_key, label="demo")
-    return DemoTenant(DEMO_TENANT, secret, api_key)
+    if password:
+        for email, role in ((DEMO_OWNER, Role.OWNER), (DEMO_STAFF, Role.STAFF)):
+            user_id = adapters.identity.ensure_login(email, password)
+            adapters.users.put(
+                SellerUser(
+                    user_id=user_id,
+                    tenant_id=DEMO_TENANT,
+                    email=email,
+                    role=role,
+                    created_at=iso(adapters.clock.now()),
+                )
+            )
+    return DemoTenant(DEMO_TENANT, secret, api_key, password)
 
 
 def _ensure_test_csd(adapters: Adapters, csd: Any = None) -> str:
@@ -95,6 +119,14 @@ def _ensure_test_csd(adapters: Adapters, csd: Any = None) -> str:
     return adapters.credentials.put_csd(
         DEMO_TENANT, csd.credentials(), no_certificado=csd.no_certificado
     )
+
+
+def _csd_summary(adapters: Adapters, secret_ref: str) -> dict[str, str] | None:
+    """What the panel shows of the demo's CSD (number, RFC, validity)."""
+    from postventa.cfdi.csd_check import certificate_facts
+
+    facts = certificate_facts(adapters.credentials.load_csd(secret_ref).certificate)
+    return facts.summary() if facts else None
 
 
 def sample_orders_paid(

@@ -31,6 +31,7 @@ from postventa.errors import NotFoundError, TransientError
 from postventa.formatting import amount
 from postventa.messaging.email import render_email
 from postventa.observability import logger
+from postventa.services.customers import invoice_recipients
 from postventa.services.events import announce
 from postventa.services.order_context import load_order
 from postventa.storage.keys import invoice_prefix
@@ -269,20 +270,29 @@ def deliver(ref: OrderRef, adapters: Adapters, *, resend: bool = False) -> dict[
     if xml is None:
         raise RuntimeError("the stamped XML is missing from the documents bucket")
     pdf = _pdf(record, invoice, xml, adapters)
-    to = (record.fiscal_data or {}).get("email") or record.order.buyer.email
-    if not to:
-        return {"emailed": False, "reason": "sin_email"}
+    buyer = (record.fiscal_data or {}).get("email") or record.order.buyer.email
+    # The customer of this RFC may have invoice emails off, or more addresses to notify.
+    recipients = invoice_recipients(
+        adapters, ref.tenant_id, record.fiscal_data or {}, str(buyer) if buyer else None
+    )
+    if recipients.to is None:
+        return {"emailed": False, "reason": recipients.reason}
     if not resend and not adapters.orders.claim_once(
         ref, "invoice_emailed_at", iso(adapters.clock.now())
     ):
         return {"emailed": False, "reason": "ya_enviada"}
     name = f"{invoice.serie}{invoice.folio}" or invoice.uuid
     try:
-        adapters.mailer.send(_invoice_email(record, tenant, invoice, str(to), name, xml, pdf))
+        adapters.mailer.send(_invoice_email(record, tenant, invoice, recipients.to, name, xml, pdf))
     except Exception:
         if not resend:
             adapters.orders.note(ref, invoice_emailed_at=None)  # not sent: a retry sends it
         raise
+    for copy in recipients.copies:  # best effort: the buyer's email is the one that counts
+        try:
+            adapters.mailer.send(_invoice_email(record, tenant, invoice, copy, name, xml, pdf))
+        except Exception:
+            logger.warning("invoice copy to a notify address failed")
     if resend:
         adapters.orders.note(ref, invoice_emailed_at=iso(adapters.clock.now()))
     announce(adapters, "InvoiceEmailed", ref, uuid=invoice.uuid, resend=resend)

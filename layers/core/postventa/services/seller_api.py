@@ -1,18 +1,16 @@
-"""The seller's API: the tenant comes from the API key, never from the path."""
+"""The seller's API: the tenant comes from the credential (services/accounts.py), never from
+the path."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from postventa.domain.clock import epoch
 from postventa.domain.orders import Channel, OrderRef, is_safe_id
 from postventa.domain.ports import Adapters
 from postventa.domain.status import OrderStatus
-from postventa.errors import NotFoundError, TooManyRequestsError, UnauthorizedError
+from postventa.errors import NotFoundError
 
 MAX_PAGE = 100
 
@@ -46,42 +44,6 @@ class FoliosBody(BaseModel):
 
 # Download links in an order's view work this long (a person clicks them right away).
 DOWNLOAD_LINK_SECONDS = 15 * 60
-
-
-# Failed sign-ins allowed per source address and per presented key in a window, before 429.
-MAX_FAILURES = 10
-FAILURE_WINDOW_SECONDS = 300
-
-
-def authenticate(headers: Mapping[str, str], adapters: Adapters, *, source_ip: str = "") -> str:
-    """The tenant id of the request's API key (Authorization: Bearer <key> or X-Api-Key).
-
-    Guessing is slowed down: after MAX_FAILURES wrong keys from one address (or for one key) in
-    FAILURE_WINDOW_SECONDS, every attempt from there is a 429 with Retry-After until the window
-    ends, whatever key it brings."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    key = lowered.get("x-api-key", "")
-    auth = lowered.get("authorization", "")
-    if not key and auth.lower().startswith("bearer "):
-        key = auth[7:].strip()
-    now = epoch(adapters.clock.now())
-    buckets = [f"auth-ip:{source_ip or 'desconocida'}"]
-    if key:
-        buckets.append("auth-key:" + hashlib.sha256(key.encode()).hexdigest()[:32])
-    limiter = adapters.limiter
-    if any(limiter.count(b, FAILURE_WINDOW_SECONDS, now) >= MAX_FAILURES for b in buckets):
-        raise TooManyRequestsError(
-            "Demasiados intentos con claves de API no válidas. Espera unos minutos.",
-            retry_after=FAILURE_WINDOW_SECONDS - now % FAILURE_WINDOW_SECONDS,
-        )
-    tenant_id = adapters.tenants.tenant_for_api_key(key) if 0 < len(key) <= 200 else None
-    if tenant_id is None:
-        for bucket in buckets:
-            limiter.hit(bucket, FAILURE_WINDOW_SECONDS, now)
-        raise UnauthorizedError(
-            "La clave de API no es válida." if key else "Falta la clave de API."
-        )
-    return tenant_id
 
 
 def list_orders(

@@ -146,3 +146,54 @@ def erp_delivery_key(tenant_id: str, delivery_id: str) -> dict[str, str]:
 def erp_deliveries_index_pk(tenant_id: str) -> str:
     """gsi1: the tenant's ERP deliveries, newest first (gsi1sk = created_at#delivery_id)."""
     return f"T#{tenant_id}#ERP#DELIVERIES"
+
+
+# ---------------------------------------------------------------- people and sessions
+def user_key(tenant_id: str, user_id: str) -> dict[str, str]:
+    """A person of the tenant (user_id: the user pool's sub), listed in the tenant's partition."""
+    return {"pk": tenant_pk(tenant_id), "sk": f"USER#{user_id}"}
+
+
+def user_lookup_pk(user_id: str) -> str:
+    """gsi1: a signed-in person's tenant, from the sub the user pool vouches for."""
+    return f"USER#{user_id}"
+
+
+def session_key(tenant_id: str, token_hash: str) -> dict[str, str]:
+    """A panel session: the cookie names the tenant and carries the token (only its hash here)."""
+    return {"pk": f"T#{tenant_id}#SESSION#{token_hash}", "sk": "SESSION"}
+
+
+# ---------------------------------------------------------------- customers (decision 0017)
+def customer_pk(tenant_id: str, customer_id: str) -> str:
+    """A customer's item collection: the record, its audit trail and its orders."""
+    return f"T#{tenant_id}#CUSTOMER#{customer_id}"
+
+
+CUSTOMER_SK = "CUSTOMER"
+CUSTOMER_AUDIT_PREFIX = "AUDIT#"
+CUSTOMER_ORDER_PREFIX = "ORDER#"
+
+
+def customer_counter_key(tenant_id: str) -> dict[str, str]:
+    return {"pk": tenant_pk(tenant_id), "sk": "CUSTOMER_SEQ"}
+
+
+def customer_unique_key(tenant_id: str, kind: str, value: str) -> dict[str, str]:
+    """What one customer of the tenant holds alone: its RFC, its primary email."""
+    return {"pk": f"T#{tenant_id}#CUSTOMER_{kind}#{value}", "sk": "UNIQUE"}
+
+
+def customer_index_pk(tenant_id: str, active: bool, field: str) -> str:
+    """One searchable field's entries for the tenant's active (A) or inactive (I) customers,
+    sorted by value then name (sk = value#name#id)."""
+    return f"T#{tenant_id}#CIDX#{'A' if active else 'I'}#{field}"
+
+
+def customer_job_key(tenant_id: str, job_id: str) -> dict[str, str]:
+    return {"pk": f"T#{tenant_id}#CJOB#{job_id}", "sk": "JOB"}
+
+
+def export_key(tenant_id: str, job_id: str) -> str:
+    """Where a customer export's CSV lives in the documents bucket (tenant first)."""
+    return f"exports/{tenant_id}/{job_id}.csv"

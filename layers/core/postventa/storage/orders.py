@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +15,15 @@ from postventa.domain.ports import Clock, HistoryEntry, NumberedOrder, OrderPage
 from postventa.domain.self_invoice import order_number_key
 from postventa.domain.status import OrderStatus, Transition
 from postventa.storage import keys
-from postventa.storage.table import conditional, newest_first
+from postventa.storage.table import conditional, decode_cursor, encode_cursor, newest_first
+
+# Offsets channels give paid_at in (Mexico's zones, a marketplace's UTC) shift a day's bounds in
+# the index's ISO text by at most this much: the key range is widened by it and the exact day is
+# checked on the parsed time.
+_OFFSET_SLACK = timedelta(hours=14)
+# One page of filtered results reads at most this many items (then answers with what it found and
+# a cursor to go on): no request turns into a scan of the tenant's orders.
+_MAX_READS = 2_000
 
 # OrderRecord fields a service may set besides the status (everything else is the table's).
 _NOTE_FIELDS = frozenset(OrderRecord.model_fields) - {
@@ -114,6 +123,75 @@ class DynamoOrders:
             cursor=cursor,
         )
         return OrderPage(orders=[record_from_item(i) for i in items], next_cursor=next_cursor)
+
+    def search(
+        self,
+        tenant_id: str,
+        *,
+        status: OrderStatus | None = None,
+        channel: str | None = None,
+        paid_from: datetime | None = None,
+        paid_to: datetime | None = None,
+        limit: int = 25,
+        cursor: str | None = None,
+    ) -> OrderPage:
+        """A page of the tenant's orders matching every filter given. A status alone reads its
+        own index (most recently changed first); otherwise the paid-date index (newest paid
+        first) within the dates. Other filters are checked on what the key range gives, at most
+        _MAX_READS items per page: a page may come back short, with a cursor to go on."""
+        values: dict[str, Any] = {}
+        names: dict[str, str] = {}
+        if status is not None and paid_from is None and paid_to is None:
+            index, index_pk = "gsi2", keys.status_index_pk(tenant_id, status.value)
+            condition = "gsi2pk = :p"
+        else:
+            index, index_pk = "gsi1", keys.orders_index_pk(tenant_id)
+            low = (paid_from - _OFFSET_SLACK).isoformat() if paid_from else "0"
+            high = (paid_to + _OFFSET_SLACK).isoformat() + "~" if paid_to else "~"
+            condition = "gsi1pk = :p AND gsi1sk BETWEEN :low AND :high"
+            values.update({":low": low, ":high": high})
+        values[":p"] = index_pk
+        filters = []
+        if status is not None and index == "gsi1":
+            filters.append("#s = :s")
+            names["#s"], values[":s"] = "status", status.value
+        if channel is not None:
+            filters.append("channel = :c")
+            values[":c"] = channel
+        kwargs: dict[str, Any] = {
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+            "Limit": min(max(limit * 4, 50), 500),
+        }
+        if filters:
+            kwargs["FilterExpression"] = " AND ".join(filters)
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        if cursor:
+            kwargs["ExclusiveStartKey"] = decode_cursor(
+                cursor, index_pk=index_pk, pk_prefix=keys.tenant_pk(tenant_id) + "#", index=index
+            )
+        found: list[OrderRecord] = []
+        read = 0
+        while True:
+            page = self._table.query(**kwargs)
+            read += int(page.get("ScannedCount", 0))
+            for item in page.get("Items", []):
+                record = record_from_item(item)
+                if not _paid_within(record, paid_from, paid_to):
+                    continue
+                found.append(record)
+                if len(found) == limit:
+                    last = {k: item[k] for k in ("pk", "sk", f"{index}pk", f"{index}sk")}
+                    return OrderPage(orders=found, next_cursor=encode_cursor(last))
+            last_key = page.get("LastEvaluatedKey")
+            if not last_key:
+                return OrderPage(orders=found)
+            if read >= _MAX_READS:
+                return OrderPage(orders=found, next_cursor=encode_cursor(last_key))
+            kwargs["ExclusiveStartKey"] = last_key
 
     def list_by_status(self, tenant_id: str, status: OrderStatus) -> Iterator[OrderRecord]:
         kwargs: dict[str, Any] = {
@@ -256,3 +334,8 @@ class DynamoOrders:
 
 def _key(ref: OrderRef) -> dict[str, str]:
     return keys.order_key(ref.tenant_id, ref.channel, ref.order_id)
+
+
+def _paid_within(record: OrderRecord, paid_from: datetime | None, paid_to: datetime | None) -> bool:
+    paid = record.order.paid_at
+    return (paid_from is None or paid >= paid_from) and (paid_to is None or paid < paid_to)

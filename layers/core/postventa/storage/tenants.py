@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from postventa.domain.accounts import ApiKeyInfo
 from postventa.domain.clock import iso
 from postventa.domain.ports import Clock
 from postventa.domain.tenants import Tenant
@@ -81,3 +82,35 @@ class DynamoTenants:
         if not items or items[0].get("revoked"):
             return None
         return str(items[0]["tenant_id"])
+
+    def list_api_keys(self, tenant_id: str) -> list[ApiKeyInfo]:
+        page = self._table.query(
+            KeyConditionExpression="pk = :p AND begins_with(sk, :k)",
+            ExpressionAttributeValues={":p": keys.tenant_pk(tenant_id), ":k": "APIKEY#"},
+        )
+        return [
+            ApiKeyInfo(
+                id=str(i["sk"]).removeprefix("APIKEY#")[:16],
+                etiqueta=str(i.get("label") or ""),
+                creada=str(i.get("created_at") or ""),
+                revocada=bool(i.get("revoked")),
+            )
+            for i in page.get("Items", [])
+        ]
+
+    def revoke_api_key(self, tenant_id: str, key_id: str) -> bool:
+        """Revoke the tenant's key whose hash starts with `key_id`; False when there is none."""
+        if len(key_id) != 16 or not all(c in "0123456789abcdef" for c in key_id):
+            return False
+        page = self._table.query(
+            KeyConditionExpression="pk = :p AND begins_with(sk, :k)",
+            ExpressionAttributeValues={":p": keys.tenant_pk(tenant_id), ":k": f"APIKEY#{key_id}"},
+        )
+        items = page.get("Items", [])
+        for item in items:
+            self._table.update_item(
+                Key={"pk": item["pk"], "sk": item["sk"]},
+                UpdateExpression="SET revoked = :t, revoked_at = :at",
+                ExpressionAttributeValues={":t": True, ":at": iso(self._clock.now())},
+            )
+        return bool(items)

@@ -94,12 +94,17 @@ class Kit:
             "1",
             [
                 {"sku": "A", "description": "Laptop", "quantity": 1, "unit_price": "10200"},
-                {"sku": "B", "description": "Silla", "quantity": 2, "unit_price": "1160",
-                 "discount": "100"},
+                {
+                    "sku": "B",
+                    "description": "Silla",
+                    "quantity": 2,
+                    "unit_price": "1160",
+                    "discount": "100",
+                },
             ],
             "12519.00",
             shipping=Decimal("99"),
-        )  # fmt: skip
+        )
         self.bases["ingreso"] = seal_to_bytes(
             build_invoice(ingreso, ISSUER, BUYER, 1, FECHA), self.signer
         )
@@ -274,8 +279,13 @@ def as_extranjero(root: Any) -> None:
 
 def retencion(base: str, impuesto: str, tasa: str) -> dict[str, str]:
     importe = money(Decimal(base) * Decimal(tasa))
-    return {"Base": base, "Impuesto": impuesto, "TipoFactor": "Tasa", "TasaOCuota": tasa,
-            "Importe": importe}  # fmt: skip
+    return {
+        "Base": base,
+        "Impuesto": impuesto,
+        "TipoFactor": "Tasa",
+        "TasaOCuota": tasa,
+        "Importe": importe,
+    }
 
 
 def with_retenciones(root: Any) -> None:

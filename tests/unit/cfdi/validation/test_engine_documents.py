@@ -9,8 +9,18 @@ import pytest
 
 @pytest.mark.parametrize(
     "name",
-    ["ingreso", "usd", "global", "global621", "traslado", "extranjero", "retenciones", "exento",
-     "terceros", "partes"],
-)  # fmt: skip
+    [
+        "ingreso",
+        "usd",
+        "global",
+        "global621",
+        "traslado",
+        "extranjero",
+        "retenciones",
+        "exento",
+        "terceros",
+        "partes",
+    ],
+)
 def test_document_passes_every_offline_rule(kit: Any, name: str) -> None:
     assert kit.codes(kit.bases[name]) == []

@@ -20,10 +20,22 @@ SAT_CODES = [
 ]
 # Decided by SAT's registers (l_RFC, l_LCO, the RFC validator, the l_RFC retention mark)
 REGISTER_ONLY = {
-    "CFDI40138", "CFDI40139", "CFDI40142", "CFDI40143", "CFDI40144", "CFDI40145", "CFDI40147",
-    "CFDI40148", "CFDI40187", "CFDI40189", "CFDI40190", "CFDI40192", "CFDI40193", "CFDI140224",
+    "CFDI40138",
+    "CFDI40139",
+    "CFDI40142",
+    "CFDI40143",
+    "CFDI40144",
+    "CFDI40145",
+    "CFDI40147",
+    "CFDI40148",
+    "CFDI40187",
+    "CFDI40189",
+    "CFDI40190",
+    "CFDI40192",
+    "CFDI40193",
+    "CFDI140224",
     "CFDI140225",
-}  # fmt: skip
+}
 # Decided by the PAC's own data: the day's FIX rate, the RMF limit, its confirmation keys
 PAC_ONLY = {"CFDI40118", "CFDI40120", "CFDI40127", "CFDI40128", "CFDI40129", "CFDI40999"}
 

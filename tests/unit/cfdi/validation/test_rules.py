@@ -201,12 +201,17 @@ CASES = [
     Case("CFDI40107", "ingreso", rewrite(None, "SubTotal", 3)),
     Case("CFDI40108", "ingreso", bump(None, "SubTotal", "1", (None, "Total"))),
     Case("CFDI40109", "traslado", attr(None, SubTotal="1.00", Total="1.00")),
-    Case("CFDI40110", "ingreso", chain(attr(None, Descuento="20000.00"), attr(None, Total="0")),
-         also=frozenset({"CFDI40111", "CFDI40119"}),
-         why_also="no Descuento above SubTotal can equal the conceptos' discounts (each at most "
-                  "its Importe), nor give a positive Total"),
-    Case("CFDI40111", "ingreso", chain(bump(None, "Descuento", "0.01"),
-                                       bump(None, "Total", "-0.01"))),
+    Case(
+        "CFDI40110",
+        "ingreso",
+        chain(attr(None, Descuento="20000.00"), attr(None, Total="0")),
+        also=frozenset({"CFDI40111", "CFDI40119"}),
+        why_also="no Descuento above SubTotal can equal the conceptos' discounts (each at most "
+        "its Importe), nor give a positive Total",
+    ),
+    Case(
+        "CFDI40111", "ingreso", chain(bump(None, "Descuento", "0.01"), bump(None, "Total", "-0.01"))
+    ),
     Case("CFDI40111", "traslado", attr(None, Descuento="0.00"), name="traslado-con-descuento"),
     Case("CFDI40112", "ingreso", rewrite(None, "Descuento", 3)),
     Case("CFDI40113", "usd", attr(None, Moneda="ZZZ")),
@@ -224,9 +229,13 @@ CASES = [
     Case("CFDI40130", "global", lambda root, kit: root.remove(kit.el(root, "InformacionGlobal"))),
     Case("CFDI40131", "global", attr("InformacionGlobal", Periodicidad="06")),
     Case("CFDI40132", "global", attr("InformacionGlobal", Periodicidad="05", Meses="13")),
-    Case("CFDI40133", "global", attr("InformacionGlobal", Meses="19"),
-         also=frozenset({"CFDI40134"}),
-         why_also="a month outside c_Meses is also outside 01-12 for a monthly period"),
+    Case(
+        "CFDI40133",
+        "global",
+        attr("InformacionGlobal", Meses="19"),
+        also=frozenset({"CFDI40134"}),
+        why_also="a month outside c_Meses is also outside 01-12 for a monthly period",
+    ),
     Case("CFDI40134", "global", attr("InformacionGlobal", Meses="13")),
     Case("CFDI40135", "global621", attr("InformacionGlobal", Meses="01")),
     Case("CFDI40136", "global", attr("InformacionGlobal", Ano="2020")),
@@ -235,15 +244,22 @@ CASES = [
     Case("CFDI40141", "ingreso", attr("Emisor", RegimenFiscal="612")),
     Case("CFDI40146", "ingreso", attr("Receptor", Nombre="PUBLICO EN GENERAL")),
     Case("CFDI40149", "global", attr("Receptor", DomicilioFiscalReceptor="01160")),
-    Case("CFDI40149", "extranjero", attr("Receptor", DomicilioFiscalReceptor="01160"),
-         name="extranjero"),
+    Case(
+        "CFDI40149",
+        "extranjero",
+        attr("Receptor", DomicilioFiscalReceptor="01160"),
+        name="extranjero",
+    ),
     Case("CFDI40150", "extranjero", attr("Receptor", ResidenciaFiscal="XYZ")),
     Case("CFDI40151", "ingreso", attr("Receptor", ResidenciaFiscal="USA")),
     Case("CFDI40152", "extranjero", attr("Receptor", ResidenciaFiscal="MEX")),
     Case("CFDI40153", "extranjero", attr("Receptor", ResidenciaFiscal=None)),
     Case("CFDI40154", "ingreso", attr("Receptor", NumRegIdTrib="123456789")),
-    Case("CFDI40155", "extranjero", chain(
-        comercio_exterior, attr(None, Exportacion="02"), attr("Receptor", NumRegIdTrib=None))),
+    Case(
+        "CFDI40155",
+        "extranjero",
+        chain(comercio_exterior, attr(None, Exportacion="02"), attr("Receptor", NumRegIdTrib=None)),
+    ),
     Case("CFDI40156", "extranjero", attr("Receptor", NumRegIdTrib="12-3456789")),
     Case("CFDI40157", "ingreso", attr("Receptor", RegimenFiscalReceptor="609")),
     Case("CFDI40158", "ingreso", attr("Receptor", RegimenFiscalReceptor="601")),
@@ -256,109 +272,244 @@ CASES = [
     Case("CFDI40165", "ingreso", concepto_attr(1, ClaveUnidad="ZZZ")),
     Case("CFDI40166", "ingreso", free_concepto),
     Case("CFDI40167", "ingreso", concepto_attr(1, recompute=False, Cantidad="2")),
-    Case("CFDI40168", "ingreso", lambda root, kit: rewrite(None, "Descuento", 3)(
-        kit.conceptos(root)[1], kit)),
-    Case("CFDI40169", "ingreso", lambda root, kit: concepto_attr(
-        2, Descuento=kit.money(Decimal(kit.conceptos(root)[1].get("Importe")) + 1))(root, kit)),
+    Case(
+        "CFDI40168",
+        "ingreso",
+        lambda root, kit: rewrite(None, "Descuento", 3)(kit.conceptos(root)[1], kit),
+    ),
+    Case(
+        "CFDI40169",
+        "ingreso",
+        lambda root, kit: concepto_attr(
+            2, Descuento=kit.money(Decimal(kit.conceptos(root)[1].get("Importe")) + 1)
+        )(root, kit),
+    ),
     Case("CFDI40170", "ingreso", concepto_attr(1, recompute=False, ObjetoImp="09")),
     Case("CFDI40171", "traslado", concepto_attr(1, recompute=False, ObjetoImp="02")),
     Case("CFDI40172", "ingreso", concepto_attr(1, recompute=False, ObjetoImp="03")),
-    Case("CFDI40173", "traslado", chain(
-        concepto_attr(1, recompute=False, ObjetoImp="02"), empty_impuestos(1))),
+    Case(
+        "CFDI40173",
+        "traslado",
+        chain(concepto_attr(1, recompute=False, ObjetoImp="02"), empty_impuestos(1)),
+    ),
     Case("CFDI40174", "ingreso", tax_attr(3, "Traslado", Base="0.00", Importe="0.00")),
-    Case("CFDI40175", "ingreso", tax_attr(3, "Traslado", Impuesto="004"),
-         also=frozenset({"CFDI40179", "CFDI40217", "CFDI40219"}),
-         why_also="c_TasaOCuota has no rate for an impuesto outside c_Impuesto; " + SUMMARY_RULE),
-    Case("CFDI40176", "ingreso", tax_attr(3, "Traslado", TipoFactor="Otro", TasaOCuota=None,
-                                          Importe=None)),
-    Case("CFDI40177", "ingreso", tax_attr(3, "Traslado", TipoFactor="Exento"),
-         also=frozenset({"CFDI40213"}), why_also=SUMMARY_RULE),
+    Case(
+        "CFDI40175",
+        "ingreso",
+        tax_attr(3, "Traslado", Impuesto="004"),
+        also=frozenset({"CFDI40179", "CFDI40217", "CFDI40219"}),
+        why_also="c_TasaOCuota has no rate for an impuesto outside c_Impuesto; " + SUMMARY_RULE,
+    ),
+    Case(
+        "CFDI40176",
+        "ingreso",
+        tax_attr(3, "Traslado", TipoFactor="Otro", TasaOCuota=None, Importe=None),
+    ),
+    Case(
+        "CFDI40177",
+        "ingreso",
+        tax_attr(3, "Traslado", TipoFactor="Exento"),
+        also=frozenset({"CFDI40213"}),
+        why_also=SUMMARY_RULE,
+    ),
     Case("CFDI40178", "ingreso", tax_attr(3, "Traslado", Importe=None)),
-    Case("CFDI40179", "ingreso", tax_attr(3, "Traslado", TasaOCuota="0.150000", Importe="12.80"),
-         also=frozenset({"CFDI40219"}), why_also=SUMMARY_RULE),
-    Case("CFDI40180", "ingreso", lambda root, kit: tax_attr(3, "Traslado", Importe=kit.money(
-        Decimal(next(kit.conceptos(root)[2].iter(kit.NS + "Traslado")).get("Importe"))
-        + Decimal("0.05")))(root, kit)),
-    Case("CFDI40181", "retenciones", tax_attr(1, "Retencion", index=1, Base="0.00",
-                                              Importe="0.00")),
-    Case("CFDI40182", "retenciones", tax_attr(1, "Retencion", index=1, Impuesto="004"),
-         also=frozenset({"CFDI40185", "CFDI40207"}),
-         why_also="c_TasaOCuota has no rate for an impuesto outside c_Impuesto; " + SUMMARY_RULE),
-    Case("CFDI40183", "retenciones", tax_attr(1, "Retencion", index=1, TipoFactor="Otro",
-                                              TasaOCuota=None)),
+    Case(
+        "CFDI40179",
+        "ingreso",
+        tax_attr(3, "Traslado", TasaOCuota="0.150000", Importe="12.80"),
+        also=frozenset({"CFDI40219"}),
+        why_also=SUMMARY_RULE,
+    ),
+    Case(
+        "CFDI40180",
+        "ingreso",
+        lambda root, kit: tax_attr(
+            3,
+            "Traslado",
+            Importe=kit.money(
+                Decimal(next(kit.conceptos(root)[2].iter(kit.NS + "Traslado")).get("Importe"))
+                + Decimal("0.05")
+            ),
+        )(root, kit),
+    ),
+    Case(
+        "CFDI40181", "retenciones", tax_attr(1, "Retencion", index=1, Base="0.00", Importe="0.00")
+    ),
+    Case(
+        "CFDI40182",
+        "retenciones",
+        tax_attr(1, "Retencion", index=1, Impuesto="004"),
+        also=frozenset({"CFDI40185", "CFDI40207"}),
+        why_also="c_TasaOCuota has no rate for an impuesto outside c_Impuesto; " + SUMMARY_RULE,
+    ),
+    Case(
+        "CFDI40183",
+        "retenciones",
+        tax_attr(1, "Retencion", index=1, TipoFactor="Otro", TasaOCuota=None),
+    ),
     Case("CFDI40184", "retenciones", tax_attr(1, "Retencion", index=1, TipoFactor="Exento")),
-    Case("CFDI40185", "retenciones", lambda root, kit: tax_attr(
-        1, "Retencion", index=1, **kit.retencion(
-            list(kit.conceptos(root)[0].iter(kit.NS + "Retencion"))[1].get("Base"), "001",
-            "0.400000"))(root, kit)),
-    Case("CFDI40186", "retenciones", lambda root, kit: tax_attr(
-        1, "Retencion", index=1, Importe=kit.money(Decimal(list(kit.conceptos(root)[0].iter(
-            kit.NS + "Retencion"))[1].get("Importe")) + Decimal("0.05")))(root, kit)),
+    Case(
+        "CFDI40185",
+        "retenciones",
+        lambda root, kit: tax_attr(
+            1,
+            "Retencion",
+            index=1,
+            **kit.retencion(
+                list(kit.conceptos(root)[0].iter(kit.NS + "Retencion"))[1].get("Base"),
+                "001",
+                "0.400000",
+            ),
+        )(root, kit),
+    ),
+    Case(
+        "CFDI40186",
+        "retenciones",
+        lambda root, kit: tax_attr(
+            1,
+            "Retencion",
+            index=1,
+            Importe=kit.money(
+                Decimal(list(kit.conceptos(root)[0].iter(kit.NS + "Retencion"))[1].get("Importe"))
+                + Decimal("0.05")
+            ),
+        )(root, kit),
+    ),
     Case("CFDI40188", "terceros", attr(C1_TERCEROS, RfcACuentaTerceros="EKU9003173C9")),
     Case("CFDI40191", "terceros", attr(C1_TERCEROS, RegimenFiscalACuentaTerceros="609")),
-    Case("CFDI40194", "partes", attr("Conceptos/Concepto/InformacionAduanera",
-                                     NumeroPedimento="25  99  3807  5003832")),
-    Case("CFDI40194", "partes", attr("Conceptos/Concepto/InformacionAduanera",
-                                     NumeroPedimento="25 47 3807 5003832"), name="sin-espacios"),
-    Case("CFDI40195", "partes", chain(comercio_exterior, attr(None, Exportacion="02")),
-         also=frozenset({"CFDI40200"}),
-         why_also="the Parte carries a pedimento too, refused for the same reason"),
+    Case(
+        "CFDI40194",
+        "partes",
+        attr("Conceptos/Concepto/InformacionAduanera", NumeroPedimento="25  99  3807  5003832"),
+    ),
+    Case(
+        "CFDI40194",
+        "partes",
+        attr("Conceptos/Concepto/InformacionAduanera", NumeroPedimento="25 47 3807 5003832"),
+        name="sin-espacios",
+    ),
+    Case(
+        "CFDI40195",
+        "partes",
+        chain(comercio_exterior, attr(None, Exportacion="02")),
+        also=frozenset({"CFDI40200"}),
+        why_also="the Parte carries a pedimento too, refused for the same reason",
+    ),
     Case("CFDI40196", "partes", attr(C1_PARTE, ClaveProdServ="99999999")),
     Case("CFDI40197", "partes", attr(C1_PARTE, ValorUnitario="0", Importe="0.00")),
     Case("CFDI40198", "partes", attr(C1_PARTE, Importe="16.00")),
-    Case("CFDI40199", "partes", attr(f"{C1_PARTE}/InformacionAduanera",
-                                     NumeroPedimento="25  99  3807  5003833")),
-    Case("CFDI40200", "partes", chain(
-        comercio_exterior, attr(None, Exportacion="02"),
-        lambda root, kit: kit.conceptos(root)[0].remove(
-            kit.el(root, "Conceptos/Concepto/InformacionAduanera")))),
+    Case(
+        "CFDI40199",
+        "partes",
+        attr(f"{C1_PARTE}/InformacionAduanera", NumeroPedimento="25  99  3807  5003833"),
+    ),
+    Case(
+        "CFDI40200",
+        "partes",
+        chain(
+            comercio_exterior,
+            attr(None, Exportacion="02"),
+            lambda root, kit: kit.conceptos(root)[0].remove(
+                kit.el(root, "Conceptos/Concepto/InformacionAduanera")
+            ),
+        ),
+    ),
     Case("CFDI40201", "traslado", empty_impuestos(None)),
     Case("CFDI40202", "retenciones", rewrite("Impuestos", "TotalImpuestosRetenidos", 3)),
-    Case("CFDI40203", "retenciones", chain(bump("Impuestos", "TotalImpuestosRetenidos", "1"),
-                                           bump(None, "Total", "-1"))),
+    Case(
+        "CFDI40203",
+        "retenciones",
+        chain(bump("Impuestos", "TotalImpuestosRetenidos", "1"), bump(None, "Total", "-1")),
+    ),
     Case("CFDI40204", "ingreso", rewrite("Impuestos", "TotalImpuestosTrasladados", 3)),
-    Case("CFDI40205", "ingreso", bump("Impuestos", "TotalImpuestosTrasladados", "1",
-                                      (None, "Total"))),
-    Case("CFDI40206", "retenciones", chain(
-        bump(None, "Total", "0"), attr("Impuestos", TotalImpuestosRetenidos=None)),
-         also=frozenset({"CFDI40209", "CFDI40119"}),
-         why_also="CFDI40209 states the same condition; without the total the Total no longer "
-                  "adds up"),
-    Case("CFDI40207", "retenciones", attr(f"{RET}", Impuesto="004"),
-         also=frozenset({"CFDI40211"}),
-         why_also="the concept retenciones of 002 are then missing from the summary"),
+    Case(
+        "CFDI40205", "ingreso", bump("Impuestos", "TotalImpuestosTrasladados", "1", (None, "Total"))
+    ),
+    Case(
+        "CFDI40206",
+        "retenciones",
+        chain(bump(None, "Total", "0"), attr("Impuestos", TotalImpuestosRetenidos=None)),
+        also=frozenset({"CFDI40209", "CFDI40119"}),
+        why_also="CFDI40209 states the same condition; without the total the Total no longer "
+        "adds up",
+    ),
+    Case(
+        "CFDI40207",
+        "retenciones",
+        attr(f"{RET}", Impuesto="004"),
+        also=frozenset({"CFDI40211"}),
+        why_also="the concept retenciones of 002 are then missing from the summary",
+    ),
     Case("CFDI40208", "retenciones", duplicate_summary("Retencion")),
-    Case("CFDI40209", "retenciones", attr("Impuestos", TotalImpuestosRetenidos=None),
-         also=frozenset({"CFDI40206", "CFDI40119"}),
-         why_also="CFDI40206 states the same condition; without the total the Total no longer "
-                  "adds up"),
+    Case(
+        "CFDI40209",
+        "retenciones",
+        attr("Impuestos", TotalImpuestosRetenidos=None),
+        also=frozenset({"CFDI40206", "CFDI40119"}),
+        why_also="CFDI40206 states the same condition; without the total the Total no longer "
+        "adds up",
+    ),
     Case("CFDI40210", "retenciones", rewrite(RET, "Importe", 3)),
-    Case("CFDI40211", "retenciones", chain(
-        bump(RET, "Importe", "1", ("Impuestos", "TotalImpuestosRetenidos")),
-        bump(None, "Total", "-1"))),
-    Case("CFDI40212", "ingreso", attr("Impuestos", TotalImpuestosTrasladados=None),
-         also=frozenset({"CFDI40119"}), why_also="without the total the Total no longer adds up"),
-    Case("CFDI40213", "exento", lambda root, kit: [
-        t.set("Importe", "0.00") for t in root.find(kit.NS + "Impuestos").iter(kit.NS + "Traslado")
-        if t.get("TipoFactor") == "Exento"]),
+    Case(
+        "CFDI40211",
+        "retenciones",
+        chain(
+            bump(RET, "Importe", "1", ("Impuestos", "TotalImpuestosRetenidos")),
+            bump(None, "Total", "-1"),
+        ),
+    ),
+    Case(
+        "CFDI40212",
+        "ingreso",
+        attr("Impuestos", TotalImpuestosTrasladados=None),
+        also=frozenset({"CFDI40119"}),
+        why_also="without the total the Total no longer adds up",
+    ),
+    Case(
+        "CFDI40213",
+        "exento",
+        lambda root, kit: [
+            t.set("Importe", "0.00")
+            for t in root.find(kit.NS + "Impuestos").iter(kit.NS + "Traslado")
+            if t.get("TipoFactor") == "Exento"
+        ],
+    ),
     Case("CFDI40214", "ingreso", rewrite(TRAS, "Base", 3)),
     Case("CFDI40215", "ingreso", bump(TRAS, "Base", "1")),
-    Case("CFDI40216", "exento", lambda root, kit: [
-        t.set("Base", kit.money(Decimal(t.get("Base")) + 1))
-        for t in root.find(kit.NS + "Impuestos").iter(kit.NS + "Traslado")
-        if t.get("TipoFactor") == "Exento"]),
-    Case("CFDI40217", "exento", lambda root, kit: [
-        t.set("Impuesto", "004") for t in root.find(kit.NS + "Impuestos").iter(kit.NS + "Traslado")
-        if t.get("TipoFactor") == "Exento"],
-         also=frozenset({"CFDI40216"}),
-         why_also="the exempt base of IVA is then missing from the summary"),
+    Case(
+        "CFDI40216",
+        "exento",
+        lambda root, kit: [
+            t.set("Base", kit.money(Decimal(t.get("Base")) + 1))
+            for t in root.find(kit.NS + "Impuestos").iter(kit.NS + "Traslado")
+            if t.get("TipoFactor") == "Exento"
+        ],
+    ),
+    Case(
+        "CFDI40217",
+        "exento",
+        lambda root, kit: [
+            t.set("Impuesto", "004")
+            for t in root.find(kit.NS + "Impuestos").iter(kit.NS + "Traslado")
+            if t.get("TipoFactor") == "Exento"
+        ],
+        also=frozenset({"CFDI40216"}),
+        why_also="the exempt base of IVA is then missing from the summary",
+    ),
     Case("CFDI40218", "ingreso", duplicate_summary("Traslado")),
-    Case("CFDI40219", "ingreso", attr(TRAS, TasaOCuota="0.150000"),
-         also=frozenset({"CFDI40215", "CFDI40221"}),
-         why_also="the conceptos' 16 % group is then missing from the summary"),
+    Case(
+        "CFDI40219",
+        "ingreso",
+        attr(TRAS, TasaOCuota="0.150000"),
+        also=frozenset({"CFDI40215", "CFDI40221"}),
+        why_also="the conceptos' 16 % group is then missing from the summary",
+    ),
     Case("CFDI40220", "ingreso", rewrite(TRAS, "Importe", 3)),
-    Case("CFDI40221", "ingreso", bump(TRAS, "Importe", "1",
-                                      ("Impuestos", "TotalImpuestosTrasladados"), (None, "Total"))),
+    Case(
+        "CFDI40221",
+        "ingreso",
+        bump(TRAS, "Importe", "1", ("Impuestos", "TotalImpuestosTrasladados"), (None, "Total")),
+    ),
     Case("CFDI40222", "ingreso", comercio_exterior),
     Case("CFDI140223", "terceros", attr(C1_TERCEROS, RfcACuentaTerceros="EXT990101NI1")),
     Case("CFDI140226", "ingreso", concepto_attr(1, recompute=False, ObjetoImp="06")),
@@ -366,10 +517,15 @@ CASES = [
     Case("303", "ingreso", attr("Emisor", Rfc="AAA010101AAA")),
     Case("305", "ingreso", resign_with_future_csd, reseal=False),
     Case("401", "ingreso", lambda root, kit: None, validate={"now_shift": timedelta(hours=73)}),
-    Case("401", "ingreso", lambda root, kit: None, validate={"now_shift": -timedelta(minutes=6)},
-         name="fecha-futura"),
+    Case(
+        "401",
+        "ingreso",
+        lambda root, kit: None,
+        validate={"now_shift": -timedelta(minutes=6)},
+        name="fecha-futura",
+    ),
     Case("401", "ingreso", fecha_in_wrong_zone, name="tijuana-con-zona-de-satcfdi"),
-]  # fmt: skip
+]
 
 
 def _id(case: Case) -> str:
