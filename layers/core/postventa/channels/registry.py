@@ -10,15 +10,23 @@ _adapters: dict[Channel, ChannelAdapter] = {}
 
 
 def _defaults() -> dict[Channel, ChannelAdapter]:
-    from postventa.channels.mercadolibre import MercadoLibreAdapter
+    from postventa.channels.amazon import AmazonAdapter
+    from postventa.channels.liverpool import LiverpoolAdapter
+    from postventa.channels.mercadolibre import MercadoLibreAdapter, MercadoShopsAdapter
+    from postventa.channels.prestashop import PrestaShopAdapter
     from postventa.channels.shopify import ShopifyAdapter
     from postventa.channels.woocommerce import WooCommerceAdapter
 
-    return {
-        Channel.SHOPIFY: ShopifyAdapter(),
-        Channel.WOOCOMMERCE: WooCommerceAdapter(),
-        Channel.MERCADOLIBRE: MercadoLibreAdapter(),
-    }
+    adapters: list[ChannelAdapter] = [
+        ShopifyAdapter(),
+        WooCommerceAdapter(),
+        PrestaShopAdapter(),
+        MercadoLibreAdapter(),
+        MercadoShopsAdapter(),
+        AmazonAdapter(),
+        LiverpoolAdapter(),
+    ]
+    return {adapter.channel: adapter for adapter in adapters}
 
 
 def get_adapter(channel: str) -> ChannelAdapter:
