@@ -48,6 +48,7 @@ class InProcessTransport:
     def __init__(self, fake: FakeMarkets) -> None:
         self.fake = fake
         self.sent: list[HttpRequest] = []
+        self.statuses: list[int] = []
         self.down: list[bool] = []  # True: no connection; each entry one attempt
 
     def send(self, request: HttpRequest, timeout: float) -> HttpResponse:
@@ -58,6 +59,7 @@ class InProcessTransport:
         response = self.fake.handle(
             request.method, request.url, dict(request.headers), request.body
         )
+        self.statuses.append(response.status)
         return HttpResponse(
             response.status, {k.lower(): v for k, v in response.headers.items()}, response.body
         )
