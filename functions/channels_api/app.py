@@ -124,6 +124,15 @@ def _postventa_error(exc: PostventaError) -> Response:
     )
 
 
+@app.not_found
+def _not_found(exc: Exception) -> Response:
+    return Response(
+        status_code=404,
+        content_type=JSON,
+        body='{"error": "not_found", "message": "Ruta no encontrada."}',
+    )
+
+
 @tracer.capture_lambda_handler
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -102,6 +103,9 @@ def sample_orders_paid(order_id: int | None = None) -> dict[str, Any]:
         .read_text(encoding="utf-8")
     )
     body: dict[str, Any] = json.loads(text)
+    # Paid just now (Shopify sends orders/paid within seconds; a body days old is a replay).
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    body.update(created_at=now, updated_at=now, processed_at=now)
     if order_id is not None:
         body["id"] = order_id
         body["name"] = f"#{order_id % 100000}"
