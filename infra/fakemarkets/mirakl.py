@@ -50,6 +50,7 @@ class FakeMirakl:
         self.threads: list[dict[str, Any]] = []
         self.rate = (20.0, 20)
         self.calls = 0
+        self.list_calls = 0  # OR11 calls (Mirakl: at most once a minute per polling run)
         self.fail_next: list[int] = []
         self._lock = threading.RLock()
         self._sequence = 0
@@ -145,6 +146,7 @@ class FakeMirakl:
         return _err(404, "Not found")
 
     def _list(self, shop: dict[str, Any], request: Request) -> Response:
+        self.list_calls += 1
         q = request.query
         try:
             offset = int(q.get("offset") or 0)

@@ -255,10 +255,11 @@ def start_fake_marketplaces(port: int = 0) -> Any:
 def wire_fake_marketplaces(fake: Any, cloud: Any) -> None:
     """Point the fake marketplaces at the running cloud: Mercado Libre's redirect and
     notifications at the gateway, Amazon's notifications at the cloud's SQS queue."""
-    public = cloud.function_environment().get("PUBLIC_BASE_URL", cloud.gateway_url or "")
+    gateway = cloud.gateway.url if cloud.gateway is not None else None
+    public = cloud.function_environment().get("PUBLIC_BASE_URL") or gateway or ""
     app = next(iter(fake.mercadolibre.apps.values()))
     app.redirect_uri = f"{public.rstrip('/')}/oauth/mercadolibre"
-    app.notifications_url = f"{(cloud.gateway_url or public).rstrip('/')}/webhooks/mercadolibre"
+    app.notifications_url = f"{(gateway or public).rstrip('/')}/webhooks/mercadolibre"
     queue = cloud.stack.queues.get("AmazonNotificationsQueue")
     if queue:
         sqs = cloud.client("sqs")
