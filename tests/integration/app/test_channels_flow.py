@@ -32,8 +32,22 @@ def cart(app: App, **kwargs: Any) -> str:
     created = app.markets.mercadolibre.create_sale(
         DEMO_ML_SELLER,
         [
-            [{"title": "Cazuela de barro", "quantity": 1, "unit_price": 480.0, "seller_sku": "CAZ-01"}],
-            [{"title": "Jarro de barro", "quantity": 2, "unit_price": 150.0, "seller_sku": "JAR-01"}],
+            [
+                {
+                    "title": "Cazuela de barro",
+                    "quantity": 1,
+                    "unit_price": 480.0,
+                    "seller_sku": "CAZ-01",
+                }
+            ],
+            [
+                {
+                    "title": "Jarro de barro",
+                    "quantity": 2,
+                    "unit_price": 150.0,
+                    "seller_sku": "JAR-01",
+                }
+            ],
         ],
         shipping_cost=99.0,
         **kwargs,

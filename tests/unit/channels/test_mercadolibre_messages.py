@@ -243,3 +243,30 @@ def test_the_shipping_notice_exists_for_mercado_libre_only(adapters: FakeAdapter
             shipped(),
             adapters,
         )
+
+
+def test_billing_info_the_pac_refuses_is_corrected_through_mercado_libres_messaging(
+    adapters: FakeAdapters, markets: Markets
+) -> None:
+    from postventa.domain.invoices import Correction
+    from postventa.domain.status import BUYER_DATA_SUBMITTED, FOLIO_RESERVED, PAC_REJECTED_DATA
+    from postventa.services.invoicing import ask_for_correction
+
+    order, key = stored_sale(adapters, markets)
+    fiscal = {**builders.VALID_FORM, "email": ""}  # Mercado Libre's billing info has no email
+    adapters.orders.apply(order.ref, BUYER_DATA_SUBMITTED, extra={"fiscal_data": fiscal})
+    adapters.orders.apply(order.ref, FOLIO_RESERVED)
+    adapters.orders.apply(
+        order.ref,
+        PAC_REJECTED_DATA,
+        extra={
+            "correction": Correction(
+                field="nombre", message="El nombre no coincide.", source="pac", round=1
+            )
+        },
+    )
+    ask_for_correction(order.ref, "token-2", 3600, adapters)
+    [message] = markets.fake.mercadolibre.sent_messages(key)
+    assert "/facturar/" in message.text and adapters.mailer.sent == []
+    [(link, token)] = adapters.links.created
+    assert link.round == 1 and token in message.text
