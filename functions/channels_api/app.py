@@ -3,7 +3,6 @@ route (/oauth/mercadolibre, no key: the signed state names the tenant). Decision
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -13,27 +12,20 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from postventa.bootstrap import bootstrap
 from postventa.domain.messages import TemplateBody
 from postventa.domain.ports import Adapters
-from postventa.errors import PostventaError, TooManyRequestsError
+from postventa.errors import PostventaError
 from postventa.observability import logger, metrics, redact_errors, tracer
 from postventa.services import connections, seller_api, shipping
 from postventa.services.message_templates import parse_json_body
+from postventa.web.api import error_response, json_response, not_found_response, signed_in
 from postventa.web.channel_pages import oauth_page
-from postventa.web.http import HTML, JSON, PAGE_HEADERS, error_body, json_model, raw_body
+from postventa.web.http import HTML, PAGE_HEADERS, json_model, raw_body
 
 app = APIGatewayHttpResolver()
 
 
 def _signed_in() -> tuple[Adapters, str]:
     adapters = bootstrap()
-    event = app.current_event
-    source_ip = event.request_context.http.source_ip
-    return adapters, seller_api.authenticate(event.headers, adapters, source_ip=source_ip)
-
-
-def _json(body: dict[str, Any], status_code: int = 200) -> Response:
-    return Response(
-        status_code=status_code, content_type=JSON, body=json.dumps(body, ensure_ascii=False)
-    )
+    return adapters, signed_in(app, adapters)
 
 
 @app.get("/api/v1/channels")
@@ -53,7 +45,7 @@ def connect_channel(channel: str) -> Response:
     adapters, tenant_id = _signed_in()
     body = json_model(connections.ConnectBody, raw_body(app.current_event.raw_event))
     view, created = connections.connect(tenant_id, channel, body, adapters)
-    return _json(view, 201 if created else 200)
+    return json_response(view, 201 if created else 200)
 
 
 @app.delete("/api/v1/channels/<channel>")
@@ -116,21 +108,12 @@ def oauth_return() -> Response:
 @app.exception_handler(PostventaError)
 def _postventa_error(exc: PostventaError) -> Response:
     logger.info("request refused", extra={"error": exc.code, "status": exc.status_code})
-    headers = (
-        {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequestsError) else None
-    )
-    return Response(
-        status_code=exc.status_code, content_type=JSON, body=error_body(exc), headers=headers
-    )
+    return error_response(exc)
 
 
 @app.not_found
 def _not_found(exc: Exception) -> Response:
-    return Response(
-        status_code=404,
-        content_type=JSON,
-        body='{"error": "not_found", "message": "Ruta no encontrada."}',
-    )
+    return not_found_response()
 
 
 @tracer.capture_lambda_handler

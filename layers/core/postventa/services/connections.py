@@ -141,6 +141,9 @@ class ConnectBody(BaseModel):
     selling_partner_id: str | None = Field(None, pattern=r"^[A-Z0-9]{8,20}$")
     marketplace_id: str | None = Field(None, pattern=r"^[A-Z0-9]{8,20}$")
     api_key: str | None = Field(None, min_length=8, max_length=512)
+    # Amazon only: put the form's link in the billing message (Amazon reports links to pages
+    # outside Amazon as forbidden: the seller's choice and risk).
+    include_link: bool | None = None
 
 
 def _save(
@@ -198,19 +201,12 @@ def connect(
             f"{setup.label} se conecta con su autorización: usa POST "
             f"/api/v1/channels/{channel.value}/authorize y abre la liga que te damos."
         )
-    if setup.kind == "signing_secret":
-        if not body.webhook_secret:
+    if setup.kind in ("signing_secret", "generated_secret"):
+        secret = body.webhook_secret
+        if setup.kind == "generated_secret":
+            secret = shown["webhook_secret"] = random_secrets.token_urlsafe(32)
+        elif not secret:
             raise BadRequestError("Falta webhook_secret: la clave con la que la tienda firma.")
-        _save(
-            adapters,
-            tenant_id,
-            channel,
-            account_id=None,
-            account_name=None,
-            credentials={"webhook_secret": body.webhook_secret},
-        )
-    elif setup.kind == "generated_secret":
-        secret = random_secrets.token_urlsafe(32)
         _save(
             adapters,
             tenant_id,
@@ -219,16 +215,15 @@ def connect(
             account_name=None,
             credentials={"webhook_secret": secret},
         )
-        shown["webhook_secret"] = secret
     elif channel is Channel.AMAZON:
-        shown.update(_connect_amazon(tenant_id, body, adapters))
+        _connect_amazon(tenant_id, body, adapters)
     elif channel is Channel.LIVERPOOL:
         _connect_liverpool(tenant_id, body, adapters)
     view = show_connection(tenant_id, channel.value, adapters)
     return {**view, **shown}, not existed
 
 
-def _connect_amazon(tenant_id: str, body: ConnectBody, adapters: Adapters) -> dict[str, Any]:
+def _connect_amazon(tenant_id: str, body: ConnectBody, adapters: Adapters) -> None:
     from postventa.channels.amazon_api import MEXICO_MARKETPLACE
 
     if not body.refresh_token or not body.selling_partner_id:
@@ -247,9 +242,11 @@ def _connect_amazon(tenant_id: str, body: ConnectBody, adapters: Adapters) -> di
         account_id=body.selling_partner_id,
         account_name=None,
         credentials=tokens.model_dump(),
-        settings={"marketplace_id": body.marketplace_id or MEXICO_MARKETPLACE},
+        settings={
+            "marketplace_id": body.marketplace_id or MEXICO_MARKETPLACE,
+            "include_link": bool(body.include_link),
+        },
     )
-    return {}
 
 
 def _connect_liverpool(tenant_id: str, body: ConnectBody, adapters: Adapters) -> None:
