@@ -373,3 +373,29 @@ def test_a_function_that_finds_the_lock_taken_uses_the_holders_new_pair(
         sleep=holder_finishes,
     )
     assert keeper.access_token() == renewed.access_token
+
+
+def test_a_delivery_that_loses_the_race_to_store_the_cart_still_starts_it_with_the_data(
+    adapters: FakeAdapters, markets: Markets
+) -> None:
+    """The other order's delivery stored the pack but has not recorded its billing info yet:
+    this one records it (one conditional write wins) before starting the lifecycle, so no
+    lifecycle starts asking a buyer whose data the channel gave."""
+    created = sale(markets, [[cup()], [cup()]], billing_info=billing_info())
+    ml = markets.fake.mercadolibre
+    first, second = (json.dumps(r["payload"]).encode() for r in ml.notifications)
+    ml.notifications.clear()
+    receive_webhook("mercadolibre", None, first, {}, adapters)
+    receive_webhook("mercadolibre", None, second, {}, adapters)
+    one, two = (QueuedWebhook.model_validate_json(m) for m in adapters.queue.messages)
+    from postventa.channels.registry import get_adapter
+    from postventa.services.channel_context import channel_context
+
+    winner = get_adapter("mercadolibre").normalize(
+        one, channel_context(adapters, TENANT, Channel.MERCADOLIBRE)
+    )
+    assert winner is not None and adapters.orders.add(winner)  # stored, data not yet recorded
+    ingest_message(two, adapters)  # the loser
+    assert started(adapters) == [(ref(created["key"]), True)]
+    record = adapters.orders.get(ref(created["key"]))
+    assert record is not None and record.status is OrderStatus.DATA_RECEIVED

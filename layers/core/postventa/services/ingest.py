@@ -86,7 +86,6 @@ def ingest_message(message: QueuedWebhook, adapters: Adapters) -> IngestOutcome:
     except UnsupportedCurrencyError as exc:
         return _not_invoiceable(order, exc, adapters)
     stored = adapters.orders.add(order)
-    with_data = False
     if stored:
         announce(
             adapters,
@@ -96,8 +95,11 @@ def ingest_message(message: QueuedWebhook, adapters: Adapters) -> IngestOutcome:
             currency=order.currency,
             exchange_rate=str(order.exchange_rate) if order.exchange_rate else None,
         )
-        with_data = _take_channel_data(order, adapters)
-    else:  # a redelivery: the order may have taken the channel's data the first time
+    # Whichever delivery stored the order, each one tries the channel's data before starting the
+    # lifecycle (the write is conditional: one succeeds), so two racing deliveries of a cart
+    # both start it with the data, never one without it.
+    with_data = _take_channel_data(order, adapters, report_refusal=stored)
+    if not with_data and not stored:
         record = adapters.orders.get(order.ref)
         with_data = bool(record and record.status.has_buyer_data and record.lifecycle_attempt == 0)
     started = adapters.lifecycle.start(
@@ -116,7 +118,7 @@ def ingest_message(message: QueuedWebhook, adapters: Adapters) -> IngestOutcome:
 SHIPMENT_TOPICS = frozenset({"shipments"})
 
 
-def _take_channel_data(order: Order, adapters: Adapters) -> bool:
+def _take_channel_data(order: Order, adapters: Adapters, *, report_refusal: bool) -> bool:
     """The buyer's fiscal data the channel carried, when SAT's rules accept it: recorded as the
     buyer's (so the order is invoiced without asking); otherwise the buyer is asked as usual and
     the history says which fields were refused (never their values)."""
@@ -128,7 +130,8 @@ def _take_channel_data(order: Order, adapters: Adapters) -> bool:
     result = validate_receptor(data)
     problems = sorted({*result.errores, *result.pendientes()})
     if problems:
-        announce(adapters, "ChannelBillingDataRefused", order.ref, fields=problems)
+        if report_refusal:
+            announce(adapters, "ChannelBillingDataRefused", order.ref, fields=problems)
         return False
     fiscal = {k: str(v) for k, v in result.normalizado.items() if v is not None}
     fiscal.setdefault("email", "")
