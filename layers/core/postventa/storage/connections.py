@@ -6,6 +6,7 @@ Credentials are not here: they live in Secrets Manager (storage/secrets.py).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from postventa.domain.channels import ChannelConnection, ConnectionStatus
@@ -21,10 +22,17 @@ def _connection(item: dict[str, Any]) -> ChannelConnection:
     return ChannelConnection.model_validate({k: item[k] for k in _CONNECTION_FIELDS if k in item})
 
 
+# How long a function remembers which tenant owns a channel account (the webhook's lookup on
+# every Mercado Libre notification). A disconnection is seen by ingest at once regardless: it
+# works with the connection record, not this cache.
+OWNER_CACHE_SECONDS = 60.0
+
+
 class DynamoConnections:
     def __init__(self, table: Any, clock: Clock) -> None:
         self._table = table
         self._clock = clock
+        self._owners: dict[tuple[str, str], tuple[float, str]] = {}
 
     # ---------------------------------------------------------------- the record
     def get(self, tenant_id: str, channel: str) -> ChannelConnection | None:
@@ -70,8 +78,16 @@ class DynamoConnections:
 
     # ---------------------------------------------------------------- accounts
     def tenant_for_account(self, channel: str, account_id: str) -> str | None:
+        now = time.monotonic()
+        cached = self._owners.get((channel, account_id))
+        if cached and cached[0] > now:
+            return cached[1]
         item = self._table.get_item(Key=keys.channel_account_key(channel, account_id)).get("Item")
-        return str(item["tenant_id"]) if item else None
+        if not item:
+            return None  # unknown accounts are not remembered: connecting one shows at once
+        owner = str(item["tenant_id"])
+        self._owners[(channel, account_id)] = (now + OWNER_CACHE_SECONDS, owner)
+        return owner
 
     def claim_account(self, channel: str, account_id: str, tenant_id: str) -> bool:
         """Own the account for the tenant; False when another tenant owns it."""
@@ -89,6 +105,7 @@ class DynamoConnections:
         )
 
     def release_account(self, channel: str, account_id: str, tenant_id: str) -> None:
+        self._owners.pop((channel, account_id), None)
         conditional(
             lambda: self._table.delete_item(
                 Key=keys.channel_account_key(channel, account_id),
