@@ -399,3 +399,20 @@ def test_a_delivery_that_loses_the_race_to_store_the_cart_still_starts_it_with_t
     assert started(adapters) == [(ref(created["key"]), True)]
     record = adapters.orders.get(ref(created["key"]))
     assert record is not None and record.status is OrderStatus.DATA_RECEIVED
+
+
+def test_an_order_its_pack_does_not_list_yet_waits_for_a_later_notification(
+    adapters: FakeAdapters, markets: Markets
+) -> None:
+    created = sale(markets, [[cup()], [cup()]], notify=False)
+    pack = markets.fake.mercadolibre.packs[created["pack_id"]]
+    listed = pack["orders"]
+    pack["orders"] = listed[:1]  # Mercado Libre has not attached the second order yet
+    markets.fake.mercadolibre.notify(ML_USER, "orders_v2", f"/orders/{created['orders'][1]}")
+    deliver(adapters, markets)
+    assert adapters.orders.records == {}
+    pack["orders"] = listed
+    markets.fake.mercadolibre.notify(ML_USER, "orders_v2", f"/orders/{created['orders'][1]}")
+    deliver(adapters, markets)
+    record = adapters.orders.get(ref(created["key"]))
+    assert record is not None and len(record.order.lines) == 2

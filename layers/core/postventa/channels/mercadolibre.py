@@ -42,7 +42,8 @@ from postventa.channels.base import (
     money,
     plain_text,
 )
-from postventa.channels.http import ChannelApiError, FilePart
+from postventa.channels.http import ChannelApiError, ChannelAuthError, FilePart
+from postventa.channels.tokens import ConnectionBrokenError
 from postventa.domain.orders import BuyerContact, Channel, Order, OrderLine
 from postventa.errors import UnauthorizedError
 
@@ -140,8 +141,10 @@ class MercadoLibreAdapter(BaseAdapter):
             if str(pack.get("status") or "") in PACK_NOT_READY:
                 return None  # Mercado Libre is still building the cart: a later notice comes
             ids = [str(o.get("id")) for o in pack.get("orders") or [] if o.get("id")]
+            if str(order.get("id")) not in ids:
+                return None  # the pack does not list this order yet: a later notice completes it
             orders = [order if i == str(order.get("id")) else api.order(i) for i in ids]
-            if not orders or any(str((o.get("seller") or {}).get("id")) != seller for o in orders):
+            if any(str((o.get("seller") or {}).get("id")) != seller for o in orders):
                 raise UnauthorizedError("El carrito incluye pedidos de otra cuenta de vendedor.")
         else:
             orders = [order]
@@ -257,8 +260,10 @@ def _billing_info(api: Any, orders: list[dict[str, Any]]) -> dict[str, str] | No
             continue
         try:
             body = api.billing_info(str(site), str(info_id))
-        except ChannelApiError:
-            return None  # no billing info after all: the buyer is asked as usual
+        except ConnectionBrokenError:
+            raise
+        except (ChannelApiError, ChannelAuthError):
+            return None  # no billing info we may read: the buyer is asked as usual
         return fiscal_data_from_billing_info(body)
     return None
 
