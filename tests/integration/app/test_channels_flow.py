@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
-from postventa.cli.local import DEMO_LIVERPOOL_KEY, DEMO_LIVERPOOL_SHOP, DEMO_ML_SELLER
+from postventa.cli.local import (
+    DEMO_LIVERPOOL_KEY,
+    DEMO_LIVERPOOL_SHOP,
+    DEMO_ML_CART,
+    DEMO_ML_SELLER,
+    DEMO_ML_SHIPPING,
+)
 from tests.support.builders import VALID_FORM
 from tests.support.http import wait_for
 
@@ -30,27 +36,7 @@ def connect_mercadolibre(app: App) -> None:
 
 def cart(app: App, **kwargs: Any) -> str:
     created = app.markets.mercadolibre.create_sale(
-        DEMO_ML_SELLER,
-        [
-            [
-                {
-                    "title": "Cazuela de barro",
-                    "quantity": 1,
-                    "unit_price": 480.0,
-                    "seller_sku": "CAZ-01",
-                }
-            ],
-            [
-                {
-                    "title": "Jarro de barro",
-                    "quantity": 2,
-                    "unit_price": 150.0,
-                    "seller_sku": "JAR-01",
-                }
-            ],
-        ],
-        shipping_cost=99.0,
-        **kwargs,
+        DEMO_ML_SELLER, DEMO_ML_CART, shipping_cost=DEMO_ML_SHIPPING, **kwargs
     )
     return str(created["key"])
 

@@ -18,6 +18,8 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from postventa.cli.local import DEMO_ML_CART, DEMO_ML_SHIPPING
+
 DEMO_FISCAL_DATA = {
     "rfc": "EKU9003173C9",
     "nombre": "Escuela Kemper Urgate S.A. de C.V.",
@@ -220,27 +222,7 @@ def run_mercadolibre_demo(args: argparse.Namespace) -> dict[str, Any]:
     sale = _json(
         "POST",
         f"{markets}/_fake/mercadolibre/sales",
-        {
-            "carts": [
-                [
-                    {
-                        "title": "Cazuela de barro",
-                        "quantity": 1,
-                        "unit_price": 480.0,
-                        "seller_sku": "CAZ-01",
-                    }
-                ],
-                [
-                    {
-                        "title": "Jarro de barro",
-                        "quantity": 2,
-                        "unit_price": 150.0,
-                        "seller_sku": "JAR-01",
-                    }
-                ],
-            ],
-            "shipping_cost": 99.0,
-        },
+        {"carts": DEMO_ML_CART, "shipping_cost": DEMO_ML_SHIPPING},
     )
     key = sale["key"]
     print(

@@ -236,6 +236,13 @@ DEMO_ML_SELLER = 468424240
 DEMO_AMAZON_SELLER = "A3POSTVENTADEMO"
 DEMO_LIVERPOOL_SHOP = 2001
 DEMO_LIVERPOOL_KEY = "clave-liverpool-demo"
+# The demo buyer's cart: two items, two orders, one pack (one invoice). Shared by
+# `postventa demo --channel mercadolibre` and the integration flow so both show the same sale.
+DEMO_ML_CART: list[list[dict[str, Any]]] = [
+    [{"title": "Cazuela de barro", "quantity": 1, "unit_price": 480.0, "seller_sku": "CAZ-01"}],
+    [{"title": "Jarro de barro", "quantity": 2, "unit_price": 150.0, "seller_sku": "JAR-01"}],
+]
+DEMO_ML_SHIPPING = 99.0
 
 
 def start_fake_marketplaces(port: int = 0) -> Any:
