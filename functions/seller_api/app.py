@@ -4,7 +4,6 @@ JWT authorizer checks their token before this function runs)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -15,10 +14,11 @@ from postventa.bootstrap import bootstrap
 from postventa.domain.accounts import Permission, Principal
 from postventa.domain.messages import TemplateBody
 from postventa.domain.ports import Adapters
-from postventa.errors import PostventaError, TooManyRequestsError, UnauthorizedError
+from postventa.errors import PostventaError, UnauthorizedError
 from postventa.observability import logger, metrics, redact_errors, tracer
 from postventa.services import accounts, erp, message_templates, seller_api
-from postventa.web.http import JSON, error_body, json_model, query_model, raw_body
+from postventa.web import api
+from postventa.web.http import json_model, query_model, raw_body
 
 app = APIGatewayHttpResolver()
 
@@ -26,23 +26,14 @@ app = APIGatewayHttpResolver()
 def _principal() -> tuple[Adapters, Principal]:
     """The adapters and who makes the request (the gateway's JWT claims, a token or a key)."""
     adapters = bootstrap()
-    event = app.current_event
-    jwt = (event.raw_event.get("requestContext", {}).get("authorizer") or {}).get("jwt") or {}
-    principal = accounts.authenticate_api(
-        dict(event.headers),
-        adapters,
-        source_ip=event.request_context.http.source_ip,
-        claims=jwt.get("claims"),
-    )
-    return adapters, principal
+    return adapters, api.principal(app, adapters)
 
 
 def _signed_in(permission: Permission = Permission.SETTINGS) -> tuple[Adapters, str]:
     """The adapters and the tenant of a request allowed `permission` (by default what only the
     account's owner may do: a route says when staff may too)."""
-    adapters, principal = _principal()
-    principal.require(permission)
-    return adapters, principal.tenant_id
+    adapters = bootstrap()
+    return adapters, api.signed_in(app, adapters, permission)
 
 
 def _person() -> tuple[Adapters, Principal]:
@@ -148,12 +139,6 @@ def preview_message_template(channel: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- the seller's ERP
-def _json(body: dict[str, Any], status_code: int = 200) -> Response:
-    return Response(
-        status_code=status_code, content_type=JSON, body=json.dumps(body, ensure_ascii=False)
-    )
-
-
 @app.get("/api/v1/erp")
 def show_erp() -> dict[str, Any]:
     adapters, tenant_id = _signed_in()
@@ -165,7 +150,7 @@ def configure_erp() -> Response:
     adapters, tenant_id = _signed_in()
     body = json_model(erp.ErpSettingsBody, raw_body(app.current_event.raw_event))
     view, created = erp.configure(tenant_id, body, adapters)
-    return _json(view, 201 if created else 200)
+    return api.json_response(view, 201 if created else 200)
 
 
 @app.post("/api/v1/erp/rotate-secret")
@@ -190,7 +175,7 @@ def list_erp_deliveries() -> dict[str, Any]:
 @app.post("/api/v1/erp/deliveries/<delivery_id>/redeliver")
 def redeliver_to_erp(delivery_id: str) -> Response:
     adapters, tenant_id = _signed_in()
-    return _json(erp.redeliver(tenant_id, delivery_id, adapters), 202)
+    return api.json_response(erp.redeliver(tenant_id, delivery_id, adapters), 202)
 
 
 # ---------------------------------------------------------------- the account (people only)
@@ -210,7 +195,7 @@ def list_users() -> dict[str, Any]:
 def invite_user() -> Response:
     adapters, principal = _person()
     body = json_model(accounts.InviteBody, raw_body(app.current_event.raw_event))
-    return _json(accounts.invite_user(principal, body, adapters), 201)
+    return api.json_response(accounts.invite_user(principal, body, adapters), 201)
 
 
 @app.post("/api/v1/cuenta/usuarios/<user_id>/desactivar")
@@ -235,7 +220,7 @@ def list_api_keys() -> dict[str, Any]:
 def create_api_key() -> Response:
     adapters, principal = _person()
     body = json_model(accounts.ApiKeyBody, raw_body(app.current_event.raw_event))
-    return _json(accounts.create_api_key(principal, body, adapters), 201)
+    return api.json_response(accounts.create_api_key(principal, body, adapters), 201)
 
 
 @app.delete("/api/v1/cuenta/claves/<key_id>")
@@ -247,19 +232,12 @@ def revoke_api_key(key_id: str) -> dict[str, Any]:
 @app.exception_handler(PostventaError)
 def failed(exc: PostventaError) -> Response:
     logger.info("seller api error", extra={"error": exc.code})
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequestsError) else {}
-    return Response(
-        status_code=exc.status_code, content_type=JSON, body=error_body(exc), headers=headers
-    )
+    return api.error_response(exc)
 
 
 @app.not_found
 def not_found(exc: Exception) -> Response:
-    return Response(
-        status_code=404,
-        content_type=JSON,
-        body='{"error": "not_found", "message": "Ruta no encontrada."}',
-    )
+    return api.not_found_response()
 
 
 @tracer.capture_lambda_handler

@@ -1,4 +1,6 @@
 """POST /webhooks/{channel}/{tenant_id}: verify the channel's signature, queue, answer fast.
+POST /webhooks/{channel}: a marketplace's application-wide notifications (Mercado Libre), whose
+account names the tenant.
 
 API Gateway routes exactly one route here, so the handler reads the path parameters itself rather
 than loading Powertools' HTTP resolver: this is the latency-critical ack path (Mercado Libre retries
@@ -30,7 +32,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     params = event.get("pathParameters") or {}
     try:
         outcome = receive_webhook(
-            params.get("channel", ""), params.get("tenant_id", ""), raw_body(event),
+            params.get("channel", ""), params.get("tenant_id"), raw_body(event),
             event.get("headers") or {}, bootstrap(),
         )  # fmt: skip
     except PostventaError as exc:

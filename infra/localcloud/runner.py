@@ -93,6 +93,8 @@ class LocalCloud:
     - speedup: schedule clock speed (1 = real time).
     - parameters: template parameter overrides, added to the template's
       `Metadata: LocalCloud: Parameters`; "${Local::GatewayUrl}" becomes the gateway URL.
+    - placeholders: more "${Local::Name}" values for those parameters, given by whoever starts
+      the cloud (e.g. the URL of a fake service it started beside it).
     - substitutions: state machine DefinitionSubstitutions overrides (e.g. shorter waits), added to
       `Metadata: LocalCloud: DefinitionSubstitutions`.
     - env: environment variables added to every function (after the template's).
@@ -128,8 +130,10 @@ class LocalCloud:
         lambda_workers: bool = True,
         lambda_concurrency: int = DEFAULT_MAX_WORKERS,
         prewarm: bool = True,
+        placeholders: Mapping[str, str] | None = None,
     ) -> None:
         self.template_path = Path(template).resolve()
+        self.placeholders = dict(placeholders or {})
         self.port = port
         self.moto_port = moto_port
         self.speedup = speedup
@@ -275,6 +279,8 @@ class LocalCloud:
                 k: str(v).replace(GATEWAY_URL_PLACEHOLDER, self.gateway.url)
                 for k, v in params.items()
             }
+        for name, value in self.placeholders.items():
+            params = {k: str(v).replace(f"${{Local::{name}}}", value) for k, v in params.items()}
         subs = {**local.substitutions, **self.substitution_overrides}
         self.template = load_template(
             self.template_path,

@@ -40,6 +40,7 @@ def local_cloud_inprocess(
     on_reset: Sequence[Hook] = (),
     on_env_change: Sequence[Hook] = (),
     stack_name: str | None = None,
+    placeholders: Mapping[str, str] | None = None,
 ) -> Iterator[LocalCloud]:
     """Start mock_aws (Step Functions execution on), provision `template`, install the Lambda
     hook; yield the LocalCloud (invoke / drain_queues / fire_schedule / client)."""
@@ -58,6 +59,7 @@ def local_cloud_inprocess(
         on_env_change=on_env_change,
         stack_name=stack_name,
         poll_wait_seconds=1,
+        placeholders=placeholders,
     )
     with cloud:
         yield cloud

@@ -39,16 +39,28 @@ def _seed_short_deadline_tenant() -> None:
 # One cloud per e2e module (moto's state is process-wide: only one LocalCloud can run at a time,
 # so it must be gone before the integration tier starts its own).
 @pytest.fixture(scope="module")
-def cloud() -> Iterator[Any]:
+def markets() -> Iterator[Any]:
+    """The fake marketplaces over HTTP, as `postventa local up` runs them beside the cloud."""
+    from postventa.cli.local import start_fake_marketplaces
+
+    fake = start_fake_marketplaces(0)
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def cloud(markets: Any) -> Iterator[Any]:
     from localcloud import LocalCloud
-    from postventa.cli.local import cloud_hooks
+    from postventa.cli.local import cloud_hooks, seed_channel_apps, wire_fake_marketplaces
 
     with LocalCloud(
         template=ROOT / "template.yaml",
         port=0,
         speedup=1.0,
-        **cloud_hooks(_seed_short_deadline_tenant, demo=False),
+        placeholders={"FakeMarketsUrl": markets.url},
+        **cloud_hooks(_seed_short_deadline_tenant, seed_channel_apps, demo=False),
     ) as running:
+        wire_fake_marketplaces(markets, running)
         yield running
 
 

@@ -26,6 +26,7 @@ from postventa.domain.accounts import (
     api_key_id,
 )
 from postventa.domain.billing_links import CLAIM_LEASE_SECONDS, BillingLink
+from postventa.domain.channels import ChannelConnection
 from postventa.domain.clock import iso
 from postventa.domain.customers import AuditEntry, Customer, CustomerJob, CustomerOrder
 from postventa.domain.erp import (
@@ -47,6 +48,7 @@ from postventa.domain.ports import (
     HistoryEntry,
     NumberedOrder,
     OrderPage,
+    PollState,
     RejectedWebhook,
     TaskClosedError,
 )
@@ -306,8 +308,13 @@ class FakeTenants:
 
 
 class FakeTenantSecrets:
+    """The combined per-tenant secret (older layout) and one secret per channel, as the
+    Secrets Manager adapter keeps them; `reads` counts channel reads (cache behaviour aside)."""
+
     def __init__(self) -> None:
         self.values: dict[str, dict[str, Any]] = {}
+        self.channels: dict[tuple[str, str], dict[str, Any]] = {}
+        self.writes: list[tuple[str, str]] = []
 
     def get(self, tenant_id: str) -> dict[str, Any] | None:
         return self.values.get(tenant_id)
@@ -315,9 +322,21 @@ class FakeTenantSecrets:
     def put(self, tenant_id: str, value: Mapping[str, Any]) -> None:
         self.values[tenant_id] = dict(value)
 
-    def channel(self, tenant_id: str, channel: str) -> dict[str, Any] | None:
+    def channel(
+        self, tenant_id: str, channel: str, *, fresh: bool = False
+    ) -> dict[str, Any] | None:
+        own = self.channels.get((tenant_id, channel))
+        if own is not None:
+            return dict(own)
         value = (self.values.get(tenant_id) or {}).get(channel)
         return value if isinstance(value, dict) else None
+
+    def put_channel(self, tenant_id: str, channel: str, value: Mapping[str, Any]) -> None:
+        self.channels[(tenant_id, channel)] = dict(value)
+        self.writes.append((tenant_id, channel))
+
+    def delete_channel(self, tenant_id: str, channel: str) -> None:
+        self.channels.pop((tenant_id, channel), None)
 
 
 class FakeCredentials:
@@ -377,19 +396,38 @@ class FakeMarketplaceMessenger:
 
 
 class FakeMessageTemplates:
+    """Billing-request templates keyed (tenant, channel) as before; other kinds (the shipping
+    notice) keyed (tenant, channel, kind)."""
+
     def __init__(self) -> None:
         self.templates: dict[tuple[str, str], MessageTemplate] = {}
+        self.other: dict[tuple[str, str, str], MessageTemplate] = {}
 
-    def get(self, tenant_id: str, channel: str) -> MessageTemplate | None:
+    def get(
+        self, tenant_id: str, channel: str, kind: str = "billing_request"
+    ) -> MessageTemplate | None:
+        if kind != "billing_request":
+            return self.other.get((tenant_id, channel, kind))
         return self.templates.get((tenant_id, channel))
 
-    def list(self, tenant_id: str) -> list[MessageTemplate]:
+    def list(self, tenant_id: str, kind: str = "billing_request") -> list[MessageTemplate]:
+        if kind != "billing_request":
+            return [
+                t
+                for (tenant, _, k), t in sorted(self.other.items())
+                if tenant == tenant_id and k == kind
+            ]
         return [t for (tenant, _), t in sorted(self.templates.items()) if tenant == tenant_id]
 
-    def put(self, template: MessageTemplate) -> None:
+    def put(self, template: MessageTemplate, kind: str = "billing_request") -> None:
+        if kind != "billing_request":
+            self.other[(template.tenant_id, template.channel.value, kind)] = template
+            return
         self.templates[(template.tenant_id, template.channel.value)] = template
 
-    def delete(self, tenant_id: str, channel: str) -> bool:
+    def delete(self, tenant_id: str, channel: str, kind: str = "billing_request") -> bool:
+        if kind != "billing_request":
+            return self.other.pop((tenant_id, channel, kind), None) is not None
         return self.templates.pop((tenant_id, channel), None) is not None
 
 
@@ -1079,6 +1117,156 @@ class FakeExportFiles:
         return f"https://documents.example.test/{key}?filename={filename}&expires={seconds}"
 
 
+class FakeThrottle:
+    """Token buckets with the adapter's rule (storage/throttle.py: refill, take one)."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.state: dict[str, tuple[float, float]] = {}
+        self.acquired: list[str] = []
+
+    def acquire(self, bucket: str, rate_per_second: float, burst: int) -> float:
+        from postventa.storage.throttle import refill
+
+        now_ms = int(self.clock.now().timestamp() * 1000)
+        tokens, at = self.state.get(bucket, (float(burst), now_ms))
+        tokens = refill(tokens, int(at), now_ms, rate_per_second, burst)
+        if tokens < 1:
+            self.state[bucket] = (tokens, now_ms)
+            return (1 - tokens) / rate_per_second
+        self.state[bucket] = (tokens - 1, now_ms)
+        self.acquired.append(bucket)
+        return 0.0
+
+
+class FakeConnections:
+    """Connections, account ownership, refresh lock, poll lease and parked deliveries in memory,
+    with the adapter's conditions (one owner per account, one lock holder, one poller)."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.records: dict[tuple[str, str], ChannelConnection] = {}
+        self.accounts: dict[tuple[str, str], str] = {}
+        self.locks: dict[tuple[str, str], tuple[str, int]] = {}
+        self.polls: dict[tuple[str, str], dict[str, Any]] = {}
+        self.states: set[str] = set()
+        self.notices: set[tuple[str, str, str]] = set()
+        self.parked_items: dict[tuple[str, str], dict[str, str]] = {}
+
+    def _now(self) -> int:
+        return int(self.clock.now().timestamp())
+
+    def get(self, tenant_id: str, channel: str) -> ChannelConnection | None:
+        return self.records.get((tenant_id, channel))
+
+    def put(self, connection: ChannelConnection) -> None:
+        self.records[(connection.tenant_id, connection.channel.value)] = connection
+
+    def of_tenant(self, tenant_id: str) -> list[ChannelConnection]:
+        return [c for (t, _), c in sorted(self.records.items()) if t == tenant_id]
+
+    def connected(self, channel: str) -> list[ChannelConnection]:
+        return [c for (_, ch), c in sorted(self.records.items()) if ch == channel and c.usable]
+
+    def tenant_for_account(self, channel: str, account_id: str) -> str | None:
+        return self.accounts.get((channel, account_id))
+
+    def claim_account(self, channel: str, account_id: str, tenant_id: str) -> bool:
+        owner = self.accounts.setdefault((channel, account_id), tenant_id)
+        return owner == tenant_id
+
+    def release_account(self, channel: str, account_id: str, tenant_id: str) -> None:
+        if self.accounts.get((channel, account_id)) == tenant_id:
+            del self.accounts[(channel, account_id)]
+
+    def lock_refresh(self, tenant_id: str, channel: str, holder: str, seconds: int) -> bool:
+        held = self.locks.get((tenant_id, channel))
+        if held is not None and held[1] >= self._now():
+            return False
+        self.locks[(tenant_id, channel)] = (holder, self._now() + seconds)
+        return True
+
+    def unlock_refresh(self, tenant_id: str, channel: str, holder: str) -> None:
+        if (self.locks.get((tenant_id, channel)) or ("",))[0] == holder:
+            del self.locks[(tenant_id, channel)]
+
+    def poll_state(self, tenant_id: str, channel: str) -> PollState:
+        item = self.polls.get((tenant_id, channel), {})
+        return PollState(
+            cursor=item.get("cursor"),
+            last_started_at=item.get("last_started_at", 0),
+            lease_until=item.get("lease_until", 0),
+        )
+
+    def start_poll(
+        self, tenant_id: str, channel: str, holder: str, lease_seconds: int, min_interval: int
+    ) -> bool:
+        now = self._now()
+        item = self.polls.setdefault((tenant_id, channel), {})
+        if item and not (
+            item.get("lease_until", 0) < now
+            and item.get("last_started_at", 0) <= now - min_interval
+        ):
+            return False
+        item.update(holder=holder, lease_until=now + lease_seconds, last_started_at=now)
+        return True
+
+    def finish_poll(self, tenant_id: str, channel: str, holder: str, cursor: str | None) -> bool:
+        item = self.polls.get((tenant_id, channel), {})
+        if item.get("holder") != holder:
+            return False
+        item["lease_until"] = 0
+        if cursor is not None:
+            item["cursor"] = cursor
+        return True
+
+    def use_state(self, nonce: str, expires_at: int) -> bool:
+        if nonce in self.states:
+            return False
+        self.states.add(nonce)
+        return True
+
+    def notice_once(self, tenant_id: str, channel: str, notice: str) -> bool:
+        key = (tenant_id, channel, notice)
+        if key in self.notices:
+            return False
+        self.notices.add(key)
+        return True
+
+    def forget_notice(self, tenant_id: str, channel: str, notice: str) -> None:
+        self.notices.discard((tenant_id, channel, notice))
+
+    def park(self, tenant_id: str, channel: str, key: str, body: str) -> None:
+        self.parked_items.setdefault((tenant_id, channel), {})[key] = body
+
+    def parked(self, tenant_id: str, channel: str) -> list[tuple[str, str]]:
+        return sorted(self.parked_items.get((tenant_id, channel), {}).items())
+
+    def unpark(self, tenant_id: str, channel: str, handle: str) -> None:
+        self.parked_items.get((tenant_id, channel), {}).pop(handle, None)
+
+
+class FakeChannelApps:
+    """Our apps' credentials on the fake marketplaces (tests/support/marketplaces.py) and a
+    fixed state key."""
+
+    def __init__(self) -> None:
+        self.apps: dict[str, dict[str, str]] = {
+            "mercadolibre": {"client_id": "5503910054141466", "client_secret": "ml-secreto"},
+            "amazon": {
+                "client_id": "amzn1.application-oa2-client.postventa",
+                "client_secret": "lwa-secreto",
+            },
+        }
+        self.key = b"k" * 32
+
+    def app(self, name: str) -> Mapping[str, Any]:
+        return dict(self.apps[name])
+
+    def state_key(self) -> bytes:
+        return self.key
+
+
 @dataclass
 class FakeAdapters:
     """Every port, in memory; `settings` are the test values above."""
@@ -1112,11 +1300,28 @@ class FakeAdapters:
     customers: FakeCustomers = field(default_factory=FakeCustomers)
     jobs: FakeJobQueue = field(default_factory=FakeJobQueue)
     exports: FakeExportFiles = field(default_factory=FakeExportFiles)
+    channel_apps: FakeChannelApps = field(default_factory=FakeChannelApps)
+    poll_queue: FakeQueue = field(default_factory=FakeQueue)
     orders: FakeOrders = field(init=False)
+    throttle: FakeThrottle = field(init=False)
+    connections: FakeConnections = field(init=False)
+    # The channels' API clients (the product's own, MarketplaceClients) over a transport a test
+    # gives: `tests.support.marketplaces.with_fake_markets(adapters)` puts the fake marketplaces
+    # behind it, in process.
+    marketplaces: Any = field(init=False)
     # The product's own channel registry over the fake mailer: stores' buyers by email,
     # marketplaces only once a test registers a messenger for them.
     messenger: ChannelMessengers = field(init=False)
+    # False: marketplaces have no messenger (tests of decision 0012's "canal_sin_mensajeria").
+    register_marketplaces: bool = True
 
     def __post_init__(self) -> None:
+        from postventa.messaging.channel_messengers import register_marketplace_messengers
+
         self.orders = FakeOrders(self.clock)
+        self.throttle = FakeThrottle(self.clock)
+        self.connections = FakeConnections(self.clock)
+        self.marketplaces = None
         self.messenger = ChannelMessengers(EmailMessenger(self.mailer))
+        if self.register_marketplaces:
+            register_marketplace_messengers(self.messenger, self)

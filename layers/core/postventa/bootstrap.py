@@ -18,6 +18,7 @@ from postventa.domain.ports import Clock
 from postventa.settings import Settings
 
 if TYPE_CHECKING:
+    from postventa.channels.clients import MarketplaceClients
     from postventa.messaging.email import SesMailer
     from postventa.messaging.erp_http import HttpErpPoster
     from postventa.messaging.events import EventBridgePublisher
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from postventa.messaging.queue import SqsErpQueue, SqsOrderQueue
     from postventa.storage.accounts import DynamoSellerUsers, DynamoSessions
     from postventa.storage.billing_links import DynamoBillingLinks
+    from postventa.storage.channel_apps import SecretsManagerChannelApps
+    from postventa.storage.connections import DynamoConnections
     from postventa.storage.credentials import SecretsManagerCredentials
     from postventa.storage.customers import DynamoCustomers
     from postventa.storage.documents import S3Documents
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
     from postventa.storage.rejections import DynamoRejections
     from postventa.storage.secrets import SecretsManagerTenantSecrets
     from postventa.storage.tenants import DynamoTenants
+    from postventa.storage.throttle import DynamoThrottle
     from postventa.storage.webhooks import DynamoWebhookDeliveries
     from postventa.workflow.lifecycle import StepFunctionsLifecycle
 
@@ -114,10 +118,13 @@ class AwsAdapters:
 
     @functools.cached_property
     def messenger(self) -> ChannelMessengers:
+        from postventa.messaging.channel_messengers import register_marketplace_messengers
         from postventa.messaging.messengers import ChannelMessengers, EmailMessenger
 
-        # Stores' buyers by email; marketplaces register their messengers with the channels.
-        return ChannelMessengers(EmailMessenger(self.mailer))
+        # Stores' buyers by email; marketplaces through their own messaging (decision 0016).
+        registry = ChannelMessengers(EmailMessenger(self.mailer))
+        register_marketplace_messengers(registry, self)
+        return registry
 
     @functools.cached_property
     def message_templates(self) -> DynamoMessageTemplates:
@@ -257,6 +264,55 @@ class AwsAdapters:
         return AwsPacs(
             self._table, self._client("secretsmanager"), self.credentials.load_pac_credentials
         )
+
+    # ---------------------------------------------------------------- channels (decision 0016)
+    @functools.cached_property
+    def throttle(self) -> DynamoThrottle:
+        from postventa.storage.throttle import DynamoThrottle
+
+        return DynamoThrottle(self._table, self.clock)
+
+    @functools.cached_property
+    def connections(self) -> DynamoConnections:
+        from postventa.storage.connections import DynamoConnections
+
+        return DynamoConnections(self._table, self.clock)
+
+    @functools.cached_property
+    def channel_apps(self) -> SecretsManagerChannelApps:
+        from postventa.storage.channel_apps import SecretsManagerChannelApps
+
+        return SecretsManagerChannelApps(self._client("secretsmanager"))
+
+    @functools.cached_property
+    def marketplaces(self) -> MarketplaceClients:
+        from postventa.channels.clients import ChannelUrls, MarketplaceClients
+        from postventa.channels.http import UrllibTransport
+        from postventa.services.connections import mark_broken
+
+        settings = self.settings
+        return MarketplaceClients(
+            urls=ChannelUrls(
+                mercadolibre_api=settings.require("mercadolibre_api_url"),
+                mercadolibre_auth=settings.require("mercadolibre_auth_url"),
+                amazon_spapi=settings.require("amazon_spapi_url"),
+                amazon_lwa=settings.require("amazon_lwa_url"),
+                liverpool_api=settings.require("liverpool_api_url"),
+            ),
+            connections=self.connections,
+            secrets=self.secrets,
+            throttle=self.throttle,
+            transport=UrllibTransport(),
+            clock=self.clock,
+            app_credentials=self.channel_apps.app,
+            on_broken=lambda tenant, channel, reason: mark_broken(self, tenant, channel, reason),
+        )
+
+    @functools.cached_property
+    def poll_queue(self) -> SqsOrderQueue:
+        from postventa.messaging.queue import SqsOrderQueue
+
+        return SqsOrderQueue(self._client("sqs"), self.settings.require("channel_poll_queue_url"))
 
 
 def build_adapters(env: Mapping[str, str]) -> AwsAdapters:

@@ -45,6 +45,14 @@ class Settings(BaseModel):
     # Policy, not infrastructure: whether a seller's ERP may be this machine (http://127.0.0.1),
     # which only the local cloud allows (template parameter ErpAllowLoopback).
     erp_allow_loopback: bool = Field(False, alias="ERP_ALLOW_LOOPBACK")
+    # Where the channels' APIs live (template parameters with the real hosts; the local cloud
+    # points them at the fake marketplaces). Required by the functions that call a channel.
+    mercadolibre_api_url: str | None = Field(None, alias="MERCADOLIBRE_API_URL")
+    mercadolibre_auth_url: str | None = Field(None, alias="MERCADOLIBRE_AUTH_URL")
+    amazon_spapi_url: str | None = Field(None, alias="AMAZON_SPAPI_URL")
+    amazon_lwa_url: str | None = Field(None, alias="AMAZON_LWA_URL")
+    liverpool_api_url: str | None = Field(None, alias="LIVERPOOL_API_URL")
+    channel_poll_queue_url: str | None = Field(None, alias="CHANNEL_POLL_QUEUE_URL")
     # Product limit, not infrastructure: the largest webhook body accepted (SQS claim check above
     # ~200 KiB, services/webhooks.py).
     max_webhook_body_bytes: int = Field(256 * 1024, alias="MAX_WEBHOOK_BODY_BYTES", gt=0)

@@ -27,10 +27,12 @@ PUBLIC = "https://facturas.example.test"
 
 
 class App:
-    """The running product: call its functions as API Gateway would, read what it did."""
+    """The running product: call its functions as API Gateway would, read what it did;
+    `markets` are the fake marketplaces its channel clients reach over HTTP."""
 
-    def __init__(self, cloud: Any) -> None:
+    def __init__(self, cloud: Any, markets: Any = None) -> None:
         self.cloud = cloud
+        self.markets = markets
 
     # ---------------------------------------------------------------- invoking
     def call(self, function: str, event: dict[str, Any]) -> Any:
@@ -55,14 +57,24 @@ class App:
         else:
             raw, hdrs = shopify_webhook_request(body, secret, topic=topic)
         hdrs.update(headers or {})
-        event = http_event(
-            "POST",
-            f"/webhooks/{channel}/{tenant}",
-            body=raw,
-            headers=hdrs,
-            route="/webhooks/{channel}/{tenant_id}",
-            path_params={"channel": channel, "tenant_id": tenant},
-        )
+        if channel == "mercadolibre":  # our application's one notifications URL
+            event = http_event(
+                "POST",
+                "/webhooks/mercadolibre",
+                body=raw,
+                headers=hdrs,
+                route="/webhooks/{channel}",
+                path_params={"channel": channel},
+            )
+        else:
+            event = http_event(
+                "POST",
+                f"/webhooks/{channel}/{tenant}",
+                body=raw,
+                headers=hdrs,
+                route="/webhooks/{channel}/{tenant_id}",
+                path_params={"channel": channel, "tenant_id": tenant},
+            )
         response: dict[str, Any] = self.call("WebhooksFunction", event)
         return response
 
@@ -97,15 +109,36 @@ class App:
     def api(
         self, path: str, key: str = "demo-api-key", *, method: str = "GET", body: Any = None
     ) -> dict[str, Any]:
+        # The routes as API Gateway maps them (the most specific first): channels and the
+        # shipment of an order are ChannelsApiFunction's, the rest the seller API's.
+        channels = path.startswith("/api/v1/channels") or path.endswith("/shipment")
         event = http_event(
             method,
             path,
             body=json.dumps(body).encode() if body is not None else b"",
             headers={"authorization": f"Bearer {key}", "content-type": "application/json"},
-            route="/api/v1/{proxy+}",
+            route="/api/v1/channels/{proxy+}" if channels else "/api/v1/{proxy+}",
         )
-        response: dict[str, Any] = self.call("SellerApiFunction", event)
+        response: dict[str, Any] = self.call(
+            "ChannelsApiFunction" if channels else "SellerApiFunction", event
+        )
         return response
+
+    def oauth_return(self, url: str) -> dict[str, Any]:
+        """The seller's browser back from Mercado Libre at our redirect route."""
+        from urllib.parse import parse_qs, urlsplit
+
+        query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+        event = http_event("GET", "/oauth/mercadolibre", route="/oauth/mercadolibre", query=query)
+        response: dict[str, Any] = self.call("ChannelsApiFunction", event)
+        return response
+
+    def record(self, channel: str, order_id: str, tenant: str = "demo") -> Any:
+        from postventa.domain.orders import OrderRef
+
+        return self.adapters.orders.get(
+            OrderRef(tenant_id=tenant, channel=channel, order_id=order_id)
+        )
 
     def drain(self) -> None:
         """Let the queue pollers run until every queue is empty and every function idle."""
@@ -153,7 +186,7 @@ class App:
 
     def execution_finished(self, arn: str) -> str:
         sfn = self.cloud.client("stepfunctions")
-        return str(
+        status = str(
             wait_for(
                 lambda: (
                     (s := sfn.describe_execution(executionArn=arn)["status"]) != "RUNNING" and s
@@ -162,6 +195,12 @@ class App:
                 what="execution to finish",
             )
         )
+        if status != "SUCCEEDED":  # what failed, in the test's output when it was not expected
+            for event in sfn.get_execution_history(executionArn=arn)["events"]:
+                details = {k: v for k, v in event.items() if k.endswith("FailedEventDetails")}
+                if details:
+                    print("execution failure:", event["type"], details)
+        return status
 
     def emails(self) -> list[Any]:
         """What SES sent, parsed as a mail client would (subject, to, text, html, files)."""
@@ -193,26 +232,48 @@ def _seed() -> None:
 
 @pytest.fixture
 def app_factory() -> Iterator[Callable[..., App]]:
-    """Start the product from the template; `substitutions` shorten the state machine's waits."""
+    """Start the product from the template; `substitutions` shorten the state machine's waits.
+    The fake marketplaces run beside it (the template's local metadata points the channels' base
+    URLs at them); Mercado Libre's notifications reach the webhooks function in process and
+    Amazon's go to the cloud's SQS queue."""
     from localcloud import local_cloud_inprocess
-    from postventa.cli.local import cloud_hooks
+    from postventa.cli.local import (
+        cloud_hooks,
+        seed_channel_apps,
+        start_fake_marketplaces,
+        wire_fake_marketplaces,
+    )
 
     stack: list[Any] = []
+    fakes: list[Any] = []
 
     def start(**substitutions: str) -> App:
+        fake = start_fake_marketplaces(0)
+        fakes.append(fake)
         context = local_cloud_inprocess(
             TEMPLATE,
             gateway=False,
             parameters={"PublicBaseUrl": PUBLIC, "MailFrom": "facturas@tienda-demo.example"},
             substitutions={"BillingDeadlineSeconds": "3600", **substitutions},
-            **cloud_hooks(_seed, demo=False),
+            placeholders={"FakeMarketsUrl": fake.url},
+            **cloud_hooks(_seed, seed_channel_apps, demo=False),
         )
         stack.append(context)
-        return App(context.__enter__())
+        app = App(context.__enter__(), fake)
+        wire_fake_marketplaces(fake, app.cloud)
+
+        def notify(url: str, payload: dict[str, Any]) -> int:
+            response = app.post_webhook(json.dumps(payload).encode(), channel="mercadolibre")
+            return int(response["statusCode"])
+
+        fake.mercadolibre.notify_hook = notify
+        return app
 
     yield start
     for context in reversed(stack):
         context.__exit__(None, None, None)
+    for fake in fakes:
+        fake.stop()
 
 
 @pytest.fixture

@@ -100,7 +100,9 @@ def test_a_bad_record_fails_alone_and_the_rest_of_the_batch_is_processed(app: Ap
 def test_when_the_deadline_passes_the_order_goes_to_the_global_invoice_and_the_link_expires(
     app_factory: Any,
 ) -> None:
-    app = app_factory(BillingDeadlineSeconds="2")
+    # Long enough for the billing request to go out on a busy machine (the link's time counts
+    # from the payment), short enough to wait for.
+    app = app_factory(BillingDeadlineSeconds="8")
     app.post_webhook(sample())
     app.drain()
     token = app.link_token()

@@ -76,11 +76,8 @@ def test_an_order_paid_longer_ago_than_the_deadline_gets_no_link(app: App) -> No
     from datetime import UTC, datetime
 
     old = sample()
-    old.update(
-        processed_at="2025-06-12T11:02:36-06:00",
-        created_at="2025-06-12T11:02:37-06:00",
-        updated_at="2025-06-12T11:02:41-06:00",
-    )
+    # Paid in 2025, updated today (a body last updated days ago is a replay the webhook drops).
+    old.update(processed_at="2025-06-12T11:02:36-06:00", created_at="2025-06-12T11:02:37-06:00")
     app.post_webhook(old)
     app.drain()
     record = wait_for(

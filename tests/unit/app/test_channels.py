@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from postventa.channels.base import sign_base64_hmac, verify_base64_hmac
-from postventa.channels.mercadolibre import MercadoLibreAdapter
 from postventa.channels.shopify import ShopifyAdapter, normalize_order
 from postventa.channels.woocommerce import WooCommerceAdapter
 from postventa.channels.woocommerce import normalize_order as normalize_woo
@@ -145,47 +144,3 @@ def test_woocommerce_line_totals_become_gross_prices_with_the_discount() -> None
     line = order.lines[0]
     assert line.unit_price == Decimal("580") and line.discount == Decimal("116.00")
     assert line.gross_amount + order.shipping == order.total_paid
-
-
-def test_mercadolibre_verifies_by_fetching_the_order_with_the_sellers_token() -> None:
-    from datetime import UTC, datetime
-
-    from postventa.channels.base import QueuedWebhook
-
-    calls: list[tuple[str, str]] = []
-
-    def fetch(resource: str, token: str) -> dict[str, Any]:
-        calls.append((resource, token))
-        return {
-            "id": 2000010394857261,
-            "status": "paid",
-            "seller": {"id": 1827364509},
-            "date_closed": "2025-06-01T10:00:00.000-04:00",
-            "currency_id": "MXN",
-            "total_amount": 500,
-            "paid_amount": 599,
-            "order_items": [
-                {
-                    "item": {"title": "Lámpara", "seller_sku": "L-1"},
-                    "quantity": 1,
-                    "unit_price": 500,
-                    "full_unit_price": 500,
-                }
-            ],
-            "payments": [{"payment_method_id": "visa", "shipping_cost": 99}],
-            "buyer": {"nickname": "COMPRADOR1"},
-        }
-
-    notification = json.loads((FIXTURES / "mercadolibre_orders_v2_notification.json").read_text())
-    body = json.dumps(notification["body"])
-    adapter = MercadoLibreAdapter(fetch=fetch)
-    adapter.verify(body.encode(), {}, {"user_id": 1827364509})
-    with pytest.raises(UnauthorizedError):
-        adapter.verify(body.encode(), {}, {"user_id": 1})
-    message = QueuedWebhook(
-        tenant_id="t1", channel="mercadolibre", body=body, received_at=datetime.now(UTC)
-    )
-    order = adapter.normalize(message, {"access_token": "APP_USR-x"})
-    assert calls == [("/orders/2000010394857261", "APP_USR-x")]
-    assert order is not None and order.total_paid == Decimal("599")
-    assert order.shipping == Decimal("99") and order.buyer.email is None

@@ -1,4 +1,5 @@
-"""docs/openapi.yaml describes exactly the seller API's routes, and is a valid OpenAPI document."""
+"""docs/openapi.yaml describes exactly the seller API's routes (/api/v1, served by the seller API
+and the channels API functions), and is a valid OpenAPI document."""
 
 from __future__ import annotations
 
@@ -19,12 +20,15 @@ def spec() -> dict[str, Any]:
 
 
 def routes() -> set[tuple[str, str]]:
-    app = load_function("seller_api").app
     found = set()
-    for route in app._static_routes + app._dynamic_routes:
-        path = re.sub(r"<(\w+)>", r"{\1}", route.path)
-        for method in route.method if isinstance(route.method, list) else [route.method]:
-            found.add((method.lower(), path))
+    for function in ("seller_api", "channels_api"):
+        app = load_function(function).app
+        for route in app._static_routes + app._dynamic_routes:
+            path = re.sub(r"<(\w+)>", r"{\1}", route.path)
+            if not path.startswith("/api/v1/"):
+                continue  # the OAuth return page is a page for a person, not the API
+            for method in route.method if isinstance(route.method, list) else [route.method]:
+                found.add((method.lower(), path))
     return found
 
 

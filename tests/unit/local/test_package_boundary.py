@@ -54,3 +54,33 @@ def test_localcloud_imports_no_product_module() -> None:
 def test_localcloud_is_not_inside_the_core_layer() -> None:
     assert not list((ROOT / "layers").rglob("localcloud"))
     assert not (PRODUCT / "local").exists()
+
+
+FAKEMARKETS = ROOT / "infra" / "fakemarkets"
+
+
+def test_no_function_or_product_module_imports_the_fake_marketplaces_except_the_cli_lazily() -> (
+    None
+):
+    """The fake marketplaces (decision 0016) run beside the local cloud; nothing a Lambda loads
+    may reach them: the product talks to them only through the base URLs of the template."""
+    sources = [*sorted(PRODUCT.rglob("*.py")), *sorted((ROOT / "functions").rglob("*.py"))]
+    offenders = [
+        f"{path.relative_to(ROOT)}: {module}"
+        for path in sources
+        for module, top_level in _imports(path)
+        if _root(module) == "fakemarkets" and (path != CLI_GLUE or top_level)
+    ]
+    assert offenders == []
+    assert any(_root(m) == "fakemarkets" for m, _ in _imports(CLI_GLUE))  # the check looks
+
+
+def test_the_fake_marketplaces_import_no_product_module_and_are_not_in_a_layer() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)}: {module}"
+        for path in sorted(FAKEMARKETS.rglob("*.py"))
+        for module, _ in _imports(path)
+        if _root(module) in ("postventa", "localcloud")
+    ]
+    assert offenders == []
+    assert not list((ROOT / "layers").rglob("fakemarkets"))

@@ -117,10 +117,10 @@ def test_the_tenants_own_template_for_the_channel_is_what_the_buyer_gets(
     assert kind == "BillingRequested" and detail["plantilla"] == "propia"
 
 
-def test_a_marketplace_order_without_a_messenger_is_not_emailed_and_says_why(
-    adapters: FakeAdapters,
-) -> None:
+def test_a_marketplace_order_without_a_messenger_is_not_emailed_and_says_why() -> None:
     # Even with an address on the order: a marketplace's buyers are reached through it.
+    adapters = FakeAdapters(register_marketplaces=False)
+    adapters.tenants.put(builders.tenant())
     ml = builders.order(channel=Channel.MERCADOLIBRE, email="comprador@example.com")
     adapters.orders.add(ml)
     outcome = send_billing_request(ml_task(), adapters)
@@ -129,6 +129,18 @@ def test_a_marketplace_order_without_a_messenger_is_not_emailed_and_says_why(
     record = adapters.orders.get(ml.ref)
     assert record is not None and record.billing_request_skipped == "canal_sin_mensajeria"
     assert record.status is OrderStatus.RECEIVED
+
+
+def test_a_marketplace_order_whose_channel_is_not_connected_is_not_emailed_and_says_why(
+    adapters: FakeAdapters,
+) -> None:
+    ml = builders.order(channel=Channel.MERCADOLIBRE, email="comprador@example.com")
+    adapters.orders.add(ml)
+    outcome = send_billing_request(ml_task(), adapters)
+    assert not outcome.sent and outcome.reason == "canal_desconectado"
+    assert adapters.mailer.sent == [] and adapters.links.created == []
+    record = adapters.orders.get(ml.ref)
+    assert record is not None and record.billing_request_skipped == "canal_desconectado"
 
 
 def test_a_marketplace_messenger_gets_the_channels_text_with_the_link_within_350(

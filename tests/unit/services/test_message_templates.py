@@ -90,7 +90,8 @@ def test_the_listing_shows_the_tenants_channels_with_limits_and_whether_they_sen
     assert "char_limit" in ml["limits"]["source"]
     assert amazon["limits"]["link"] == "forbidden"
     assert shop["limits"]["parts"] == ["subject", "text", "html"] and shop["sending"]
-    assert not ml["sending"] and "factura global" in ml["sending_note"]
+    # Mercado Libre's messenger exists (decision 0016): its messages go out.
+    assert ml["sending"] and "sending_note" not in ml
     assert {f["use"] for f in listing["fields"]} >= {"{{ liga }}", "{{ fecha_limite }}"}
 
 

@@ -102,6 +102,10 @@ DEFAULT_PAYMENT_FORMS: dict[str, str] = {
     "account_money": "31",
     "mercadopago": "31",
     "paypal": "31",
+    # Marketplaces that charge the buyer themselves and pay the seller later (decision 0016):
+    # the same intermediary collection.
+    "amazon": "31",
+    "liverpool": "31",
 }
 
 

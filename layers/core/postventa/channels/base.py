@@ -1,19 +1,35 @@
-"""The channel port: every sales channel verifies, classifies and normalizes the same way."""
+"""The channel port: one adapter per sales channel, each doing what its channel allows.
+
+Every adapter verifies inbound traffic (before parsing), classifies it (invoiceable or ignored,
+with the channel's delivery id for dedupe) and normalizes it to the product's Order (lines,
+gross prices, discounts, shipping, buyer contact, payment method, paid or not, cart/pack
+grouping), fetching details from the channel's API when a notification is thin. Where the
+channel allows it, the adapter also sends the billing message, uploads the stamped invoice and
+reads the shipment's carrier and tracking; what a channel cannot do raises
+ChannelCapabilityError (and `capabilities` says so up front). The tenant's account on the
+channel reaches an adapter as a ChannelContext (its secrets and API client, built lazily).
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-from collections.abc import Mapping
+import html
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, Field, model_validator
 
 from postventa.domain.orders import MAX_ORDER_LINES, Channel, Order, is_safe_id
-from postventa.errors import BadRequestError, UnauthorizedError
+from postventa.errors import BadRequestError, PostventaError, UnauthorizedError
+
+if TYPE_CHECKING:
+    from postventa.domain.messages import RenderedMessage
 
 
 class ChannelPayloadError(BadRequestError):
@@ -60,8 +76,91 @@ class Delivery(BaseModel):
     invoiceable: bool = Field(description="False: acknowledged and ignored (e.g. orders/create)")
 
 
+class ChannelCapabilityError(PostventaError):
+    """The channel does not allow this (e.g. uploading an invoice to Shopify)."""
+
+    status_code = 409
+    code = "canal_sin_capacidad"
+
+
+class ChannelContext:
+    """One tenant's account on one channel, as an adapter uses it: the channel's secrets (a
+    signing secret, tokens) and its API client, both fetched only when asked for."""
+
+    def __init__(
+        self,
+        tenant_id: str,
+        channel: Channel,
+        *,
+        secrets: Callable[[], Mapping[str, Any] | None] = lambda: None,
+        api: Callable[[], Any] | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.channel = channel
+        self._secrets = secrets
+        self._api = api
+        self.settings = dict(settings or {})
+
+    def secrets(self) -> Mapping[str, Any] | None:
+        return self._secrets()
+
+    def api(self) -> Any:
+        if self._api is None:
+            raise ChannelCapabilityError(f"{self.channel.value} no tiene API que consultar.")
+        return self._api()
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    fetch: bool = False  # the notification is thin: the order is fetched from the channel
+    messaging: bool = False  # the billing message goes through the channel's own messaging
+    invoice_upload: bool = False  # the stamped invoice is attached to the order on the channel
+    notifies_buyer: bool = False  # ... and the channel then tells the buyer itself
+    tracking: bool = False  # the shipment's carrier and tracking can be read
+
+
+@dataclass(frozen=True)
+class InvoiceDocuments:
+    """The stamped invoice as the channel receives it."""
+
+    name: str  # e.g. "DEMO-17" (no extension)
+    xml: bytes
+    pdf: bytes
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    uploaded: bool
+    reason: str  # subida | ya_subida | pdf_demasiado_grande | no_disponible ...
+    ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Shipment:
+    shipment_id: str
+    status: str  # the channel's own (e.g. Mercado Libre's ready_to_ship, shipped, delivered)
+    shipped: bool
+    carrier: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    custom_carrier: bool = False  # the seller ships with their own carrier (not the channel's)
+    details: dict[str, str] = field(default_factory=dict)
+
+
 class ChannelAdapter(Protocol):
     channel: Channel
+    capabilities: Capabilities
+    # Answer 200 to everything, refusals included, and only log: Mercado Libre retries any other
+    # answer for an hour and switches a topic off after repeated failures.
+    acknowledge_always: bool
+
+    def is_handshake(self, raw_body: bytes, headers: Mapping[str, str]) -> bool:
+        """A channel's own check of our URL (WooCommerce's ping): answered 200, nothing done."""
+
+    def account_of(self, raw_body: bytes) -> str:
+        """The channel account an application-wide notification names (Mercado Libre's
+        user_id): it tells which tenant the notification is for."""
 
     def verify(
         self, raw_body: bytes, headers: Mapping[str, str], secrets: Mapping[str, Any]
@@ -70,8 +169,60 @@ class ChannelAdapter(Protocol):
 
     def classify(self, payload: Any, headers: Mapping[str, str]) -> Delivery: ...
 
-    def normalize(self, message: QueuedWebhook, secrets: Mapping[str, Any] | None) -> Order | None:
+    def is_stale(self, payload: Any, now: datetime) -> bool:
+        """A signed delivery too old to act on (a replay, a retry past the channel's window)."""
+
+    def normalize(self, message: QueuedWebhook, context: ChannelContext) -> Order | None:
         """The paid order, or None when the resource is not (yet) an invoiceable order."""
+
+    def send_billing_message(
+        self, order: Order, message: RenderedMessage, context: ChannelContext
+    ) -> str:
+        """Send the billing message through the channel; returns the channel's message id."""
+
+    def upload_invoice(
+        self, order: Order, documents: InvoiceDocuments, context: ChannelContext
+    ) -> UploadResult: ...
+
+    def shipment(self, order: Order, context: ChannelContext) -> Shipment | None: ...
+
+    def send_shipping_message(self, order: Order, text: str, context: ChannelContext) -> str: ...
+
+
+class BaseAdapter:
+    """What a channel cannot do, said once: every optional capability refuses by default."""
+
+    channel: Channel
+    capabilities = Capabilities()
+    acknowledge_always = False
+
+    def _unsupported(self, what: str) -> ChannelCapabilityError:
+        return ChannelCapabilityError(f"{self.channel.value} no permite {what}.")
+
+    def is_handshake(self, raw_body: bytes, headers: Mapping[str, str]) -> bool:
+        return False
+
+    def account_of(self, raw_body: bytes) -> str:
+        raise self._unsupported("notificaciones a nivel aplicación")
+
+    def is_stale(self, payload: Any, now: datetime) -> bool:
+        return False
+
+    def send_billing_message(
+        self, order: Order, message: RenderedMessage, context: ChannelContext
+    ) -> str:
+        raise self._unsupported("enviar mensajes al comprador")
+
+    def upload_invoice(
+        self, order: Order, documents: InvoiceDocuments, context: ChannelContext
+    ) -> UploadResult:
+        raise self._unsupported("subir la factura al pedido")
+
+    def shipment(self, order: Order, context: ChannelContext) -> Shipment | None:
+        raise self._unsupported("consultar el envío")
+
+    def send_shipping_message(self, order: Order, text: str, context: ChannelContext) -> str:
+        raise self._unsupported("enviar el aviso de envío")
 
 
 def verify_base64_hmac(raw_body: bytes, signature: str | None, secret: str | None) -> None:
@@ -135,3 +286,15 @@ def check_order_payload(payload: Any, lines_field: str) -> None:
             f"El pedido tiene {len(lines):,} partidas; facturamos pedidos de hasta "
             f"{MAX_ORDER_LINES} partidas."
         )
+
+
+_TAG = re.compile(r"<[^>]{0,200}>")
+
+
+def plain_text(value: Any) -> str:
+    """A channel's product name as a person reads it: HTML entities decoded (`&ndash;` -> `–`,
+    `&amp;` -> `&`), tags dropped, whitespace collapsed."""
+    if value is None:
+        return ""
+    text = html.unescape(_TAG.sub(" ", str(value)))
+    return " ".join(text.split())

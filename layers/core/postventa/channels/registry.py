@@ -1,38 +1,41 @@
-"""Which adapter serves which channel; tests and the local cloud may swap one in."""
+"""Which adapter serves which channel; tests and the local cloud may swap one in.
+
+Adapters are imported when their channel is first asked for: the webhook function, whose cold
+start the ack path pays, loads only the channel it is serving.
+"""
 
 from __future__ import annotations
+
+import importlib
 
 from postventa.channels.base import ChannelAdapter
 from postventa.domain.orders import Channel
 from postventa.errors import NotFoundError
 
+_WHERE: dict[Channel, tuple[str, str]] = {
+    Channel.SHOPIFY: ("postventa.channels.shopify", "ShopifyAdapter"),
+    Channel.WOOCOMMERCE: ("postventa.channels.woocommerce", "WooCommerceAdapter"),
+    Channel.PRESTASHOP: ("postventa.channels.prestashop", "PrestaShopAdapter"),
+    Channel.MERCADOLIBRE: ("postventa.channels.mercadolibre", "MercadoLibreAdapter"),
+    Channel.MERCADOSHOPS: ("postventa.channels.mercadolibre", "MercadoShopsAdapter"),
+    Channel.AMAZON: ("postventa.channels.amazon", "AmazonAdapter"),
+    Channel.LIVERPOOL: ("postventa.channels.liverpool", "LiverpoolAdapter"),
+}
 _adapters: dict[Channel, ChannelAdapter] = {}
 
 
-def _defaults() -> dict[Channel, ChannelAdapter]:
-    from postventa.channels.mercadolibre import MercadoLibreAdapter
-    from postventa.channels.shopify import ShopifyAdapter
-    from postventa.channels.woocommerce import WooCommerceAdapter
-
-    return {
-        Channel.SHOPIFY: ShopifyAdapter(),
-        Channel.WOOCOMMERCE: WooCommerceAdapter(),
-        Channel.MERCADOLIBRE: MercadoLibreAdapter(),
-    }
-
-
 def get_adapter(channel: str) -> ChannelAdapter:
-    if not _adapters:
-        _adapters.update(_defaults())
     try:
-        return _adapters[Channel(channel)]
-    except (ValueError, KeyError):
+        known = Channel(channel)
+    except ValueError:
         raise NotFoundError("Canal no soportado.") from None
+    if known not in _adapters:
+        module, name = _WHERE[known]
+        _adapters[known] = getattr(importlib.import_module(module), name)()
+    return _adapters[known]
 
 
 def register_adapter(adapter: ChannelAdapter) -> None:
-    if not _adapters:
-        _adapters.update(_defaults())
     _adapters[adapter.channel] = adapter
 
 

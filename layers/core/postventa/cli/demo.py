@@ -18,6 +18,8 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from postventa.cli.local import DEMO_ML_CART, DEMO_ML_SHIPPING
+
 DEMO_FISCAL_DATA = {
     "rfc": "EKU9003173C9",
     "nombre": "Escuela Kemper Urgate S.A. de C.V.",
@@ -51,6 +53,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--api-key", default=os.environ.get("POSTVENTA_DEMO_API_KEY") or "demo-api-key"
     )
     parser.add_argument("--timeout", type=float, default=60.0, help="segundos por paso")
+    parser.add_argument(
+        "--channel",
+        choices=["shopify", "mercadolibre"],
+        default="shopify",
+        help="shopify: un webhook firmado; mercadolibre: conecta la cuenta por OAuth, vende un "
+        "carrito en el Mercado Libre de prueba y sigue la venta hasta la factura subida",
+    )
+    markets_port = os.environ.get("POSTVENTA_MARKETS_PORT", "3001")
+    parser.add_argument(
+        "--markets-url",
+        default=f"http://127.0.0.1:{markets_port}",
+        help="URL de los marketplaces de prueba que levanta `make run`",
+    )
     parser.set_defaults(func=_run)
 
 
@@ -96,6 +111,34 @@ def _wait(what: str, probe: Any, timeout: float) -> Any:
     raise DemoError(f"No llegó {what} en {timeout:.0f} s.")
 
 
+def submit_billing_form(base: str, form_url: str, step: int) -> None:
+    """The buyer opens their link and sends SAT's test fiscal data, as a browser would."""
+    _step(step, "El comprador abre el enlace")
+    status, page = _http("GET", form_url)
+    if status != 200 or b'name="rfc"' not in page:
+        raise DemoError(f"El formulario respondió {status}.")
+    print(f"    formulario {status}: {len(page):,} bytes de HTML")
+
+    _step(
+        step + 1,
+        f"El comprador envía sus datos fiscales (RFC {DEMO_FISCAL_DATA['rfc']}, de prueba del SAT)",
+    )
+    # As the buyer's browser: the page's own csrf token, posted from the page's origin.
+    csrf = re.search(rb'name="csrf" value="([0-9a-f]+)"', page)
+    if not csrf:
+        raise DemoError("El formulario no trae su token de seguridad (csrf).")
+    form = urllib.parse.urlencode({**DEMO_FISCAL_DATA, "csrf": csrf.group(1).decode()}).encode()
+    status, page = _http(
+        "POST",
+        form_url,
+        form,
+        {"Content-Type": "application/x-www-form-urlencoded", "Origin": base},
+    )
+    if status != 200:
+        raise DemoError(f"El envío del formulario respondió {status}.")
+    print(f"    confirmación {status}")
+
+
 def run_demo(args: argparse.Namespace) -> dict[str, Any]:
     from postventa.services.demo import sample_orders_paid, shopify_webhook_request
 
@@ -133,30 +176,7 @@ def run_demo(args: argparse.Namespace) -> dict[str, Any]:
     print(f"    enlace: {link.group(0)}")
     print(f"    (el buzón local está en {base}/_local/mail)")
 
-    _step(3, "El comprador abre el enlace")
-    status, page = _http("GET", form_url)
-    if status != 200 or b'name="rfc"' not in page:
-        raise DemoError(f"El formulario respondió {status}.")
-    print(f"    formulario {status}: {len(page):,} bytes de HTML")
-
-    _step(
-        4,
-        f"El comprador envía sus datos fiscales (RFC {DEMO_FISCAL_DATA['rfc']}, de prueba del SAT)",
-    )
-    # As the buyer's browser: the page's own csrf token, posted from the page's origin.
-    csrf = re.search(rb'name="csrf" value="([0-9a-f]+)"', page)
-    if not csrf:
-        raise DemoError("El formulario no trae su token de seguridad (csrf).")
-    form = urllib.parse.urlencode({**DEMO_FISCAL_DATA, "csrf": csrf.group(1).decode()}).encode()
-    status, page = _http(
-        "POST",
-        form_url,
-        form,
-        {"Content-Type": "application/x-www-form-urlencoded", "Origin": base},
-    )
-    if status != 200:
-        raise DemoError(f"El envío del formulario respondió {status}.")
-    print(f"    confirmación {status}")
+    submit_billing_form(base, form_url, 3)
 
     _step(5, "Factura: folio, sello con el CSD, timbre del PAC de pruebas (sandbox), PDF")
     auth = {"Authorization": f"Bearer {args.api_key}"}
@@ -214,8 +234,87 @@ def run_demo(args: argparse.Namespace) -> dict[str, Any]:
     return order
 
 
+def _json(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    status, raw = _http(method, url, data, {"Content-Type": "application/json", **(headers or {})})
+    if status >= 400:
+        raise DemoError(f"{method} {url} respondió {status}: {raw.decode(errors='replace')[:300]}")
+    return json.loads(raw or b"null")
+
+
+def run_mercadolibre_demo(args: argparse.Namespace) -> dict[str, Any]:
+    """A Mercado Libre cart from sale to invoice, on the fake Mercado Libre `make run` starts."""
+    base, markets = args.url.rstrip("/"), args.markets_url.rstrip("/")
+    auth = {"Authorization": f"Bearer {args.api_key}"}
+    _step(1, "El vendedor conecta su cuenta de Mercado Libre (OAuth, liga con state firmado)")
+    channel = _json("GET", f"{base}/api/v1/channels/mercadolibre", headers=auth)
+    if channel.get("status") != "conectada":
+        started = _json("POST", f"{base}/api/v1/channels/mercadolibre/authorize", {}, auth)
+        print(f"    autoriza en: {started['authorization_url'].split('?')[0]}")
+        status, page = _http("GET", started["authorization_url"])  # Mercado Libre redirects back
+        if status != 200 or b"conectado" not in page:
+            raise DemoError(f"La autorización volvió con {status}.")
+        channel = _json("GET", f"{base}/api/v1/channels/mercadolibre", headers=auth)
+    print(f"    estado: {channel['status']} (cuenta {channel.get('account_name')})")
+
+    _step(2, "Un comprador paga un carrito de dos productos (dos pedidos, un pack)")
+    sale = _json(
+        "POST",
+        f"{markets}/_fake/mercadolibre/sales",
+        {"carts": DEMO_ML_CART, "shipping_cost": DEMO_ML_SHIPPING},
+    )
+    key = sale["key"]
+    print(
+        f"    pack {key} con los pedidos {', '.join(map(str, sale['orders']))}; Mercado Libre "
+        "notifica orders_v2 por cada pedido"
+    )
+
+    _step(
+        3,
+        "Ingesta: el pedido se consulta con el token del vendedor; el mensaje de facturación "
+        "sale por la mensajería posventa",
+    )
+
+    def message() -> Any:
+        sent = _json("GET", f"{markets}/_fake/mercadolibre/sales/{key}/messages")
+        return sent[0] if sent else None
+
+    sent = _wait("el mensaje al comprador", message, args.timeout)
+    print(f"    motivo {sent['option_id']}, {len(sent['text'])} caracteres:")
+    print("      " + sent["text"].replace("\n", "\n      "))
+    link = re.search(r"https?://[^\s]+/facturar/([A-Za-z0-9_-]{20,})", sent["text"])
+    if not link:
+        raise DemoError("El mensaje llegó sin enlace al formulario de facturación.")
+    submit_billing_form(base, f"{base}/facturar/{link.group(1)}", 4)
+
+    _step(6, "Timbrado y entrega: la factura se sube a los documentos fiscales del pack")
+
+    def invoiced() -> Any:
+        code, data = _http("GET", f"{base}/api/v1/orders/mercadolibre/{key}", headers=auth)
+        order = json.loads(data) if code == 200 else None
+        return (
+            order
+            if order and order.get("status") == "facturada" and order.get("invoice_upload")
+            else None
+        )
+
+    order = _wait("la factura", invoiced, args.timeout)
+    docs = _json("GET", f"{markets}/_fake/mercadolibre/sales/{key}/fiscal_documents")
+    print(f"    factura {order['invoice']['uuid']} ({order['invoice']['total']} MXN)")
+    print(
+        "    en Mercado Libre: " + ", ".join(f"{d['filename']} ({d['size']:,} bytes)" for d in docs)
+    )
+    print("    Mercado Libre avisa al comprador: no le enviamos otro correo.")
+    for event in order.get("history", []):
+        print(f"      · {event.get('at', '')}  {event.get('event_type', '')}")
+    return order
+
+
 def _run(args: argparse.Namespace) -> int:
     try:
+        if args.channel == "mercadolibre":
+            run_mercadolibre_demo(args)
+            return 0
         run_demo(args)
     except DemoError as exc:
         print(f"\nError: {exc}", file=sys.stderr)

@@ -47,6 +47,12 @@ def register(subparsers: Any) -> None:
     up.add_argument("--port", type=int, default=_env_port())
     up.add_argument("--moto-port", type=int, default=None, help="puerto de moto (libre si no)")
     up.add_argument(
+        "--markets-port",
+        type=int,
+        default=os.environ.get("POSTVENTA_MARKETS_PORT") or "3001",
+        help="puerto de los marketplaces de prueba (POSTVENTA_MARKETS_PORT; 0: uno libre)",
+    )
+    up.add_argument(
         "--speedup",
         type=float,
         default=os.environ.get("POSTVENTA_CLOCK_SPEEDUP") or "1",
@@ -111,6 +117,7 @@ def _up(args: argparse.Namespace) -> int:
     from localcloud import LocalCloud
 
     started = time.monotonic()
+    fake = start_fake_marketplaces(args.markets_port)
     cloud = LocalCloud(
         args.template,
         port=args.port,
@@ -120,7 +127,10 @@ def _up(args: argparse.Namespace) -> int:
         substitutions=_pairs(args.subst),
         lambda_workers=args.lambda_workers,
         lambda_concurrency=args.lambda_concurrency,
-        **cloud_hooks(*(_load_seeder(s) for s in args.seed), demo=not args.no_seed),
+        placeholders={"FakeMarketsUrl": fake.url},
+        **cloud_hooks(
+            seed_channel_apps, *(_load_seeder(s) for s in args.seed), demo=not args.no_seed
+        ),
     )
     stop = threading.Event()
 
@@ -132,14 +142,17 @@ def _up(args: argparse.Namespace) -> int:
     try:
         cloud.start()
     except OSError as exc:
+        fake.stop()
         print(f"No se pudo iniciar la nube local: {exc}", file=sys.stderr)
         return 1
     stack = cloud.stack
     assert stack is not None
+    wire_fake_marketplaces(fake, cloud)
     print(f"Nube local lista en {time.monotonic() - started:.1f} s", flush=True)
     print(f"  API (gateway):   {cloud.gateway_url}")
     print(f"  Buzón de correo: {cloud.mailbox_url}")
     print(f"  moto (AWS):      {cloud.moto_url}  (AWS_ENDPOINT_URL)")
+    print(f"  Marketplaces:    {fake.url}  (Mercado Libre, Amazon y Liverpool de prueba)")
     print(
         f"  {len(stack.functions)} funciones, {len(stack.queues)} colas, "
         f"{len(stack.routes)} rutas, {len(stack.schedules)} reglas programadas "
@@ -173,6 +186,7 @@ def _up(args: argparse.Namespace) -> int:
     finally:
         print("\nDeteniendo… las ejecuciones en curso se pierden (moto guarda todo en memoria).")
         cloud.stop()
+        fake.stop()
         print("Nube local detenida.")
     return 0
 
@@ -234,3 +248,66 @@ def seed_local_demo() -> Any:
         api_key=os.environ.get("POSTVENTA_DEMO_API_KEY") or DEFAULT_API_KEY,
         password=demo_password(),
     )
+
+
+# ---------------------------------------------------------------- the fake marketplaces
+# Our applications on the fake marketplaces (decision 0016): the operator secrets the seeder
+# stores and the fake checks, as the real DevCenter / Seller Central apps would.
+LOCAL_APPS = {
+    "mercadolibre": {"client_id": "5503910054141466", "client_secret": "secreto-local-meli"},
+    "amazon": {
+        "client_id": "amzn1.application-oa2-client.postventa-local",
+        "client_secret": "secreto-local-lwa",
+    },
+}
+DEMO_ML_SELLER = 468424240
+DEMO_AMAZON_SELLER = "A3POSTVENTADEMO"
+DEMO_LIVERPOOL_SHOP = 2001
+DEMO_LIVERPOOL_KEY = "clave-liverpool-demo"
+# The demo buyer's cart: two items, two orders, one pack (one invoice). Shared by
+# `postventa demo --channel mercadolibre` and the integration flow so both show the same sale.
+DEMO_ML_CART: list[list[dict[str, Any]]] = [
+    [{"title": "Cazuela de barro", "quantity": 1, "unit_price": 480.0, "seller_sku": "CAZ-01"}],
+    [{"title": "Jarro de barro", "quantity": 2, "unit_price": 150.0, "seller_sku": "JAR-01"}],
+]
+DEMO_ML_SHIPPING = 99.0
+
+
+def start_fake_marketplaces(port: int = 0) -> Any:
+    """Mercado Libre, Amazon and Liverpool of our own on 127.0.0.1 (infra/fakemarkets), with
+    our apps registered and a demo seller, shop and Amazon account in each."""
+    from fakemarkets import FakeMarkets
+
+    fake = FakeMarkets(port=port).start()
+    ml = LOCAL_APPS["mercadolibre"]
+    fake.mercadolibre.add_app(ml["client_id"], ml["client_secret"], "", "")
+    fake.mercadolibre.add_seller(DEMO_ML_SELLER, "TIENDA_DEMO_ML")
+    fake.amazon.add_app(LOCAL_APPS["amazon"]["client_id"], LOCAL_APPS["amazon"]["client_secret"])
+    fake.liverpool.add_shop(DEMO_LIVERPOOL_KEY, DEMO_LIVERPOOL_SHOP, "Tienda Demo en Liverpool")
+    return fake
+
+
+def wire_fake_marketplaces(fake: Any, cloud: Any) -> None:
+    """Point the fake marketplaces at the running cloud: Mercado Libre's redirect and
+    notifications at the gateway, Amazon's notifications at the cloud's SQS queue."""
+    gateway = cloud.gateway.url if cloud.gateway is not None else None
+    public = cloud.function_environment().get("PUBLIC_BASE_URL") or gateway or ""
+    app = next(iter(fake.mercadolibre.apps.values()))
+    app.redirect_uri = f"{public.rstrip('/')}/oauth/mercadolibre"
+    app.notifications_url = f"{(gateway or public).rstrip('/')}/webhooks/mercadolibre"
+    queue = cloud.stack.queues.get("AmazonNotificationsQueue")
+    if queue:
+        sqs = cloud.client("sqs")
+        fake.amazon.sink = lambda body: sqs.send_message(QueueUrl=queue, MessageBody=body)
+
+
+def seed_channel_apps() -> None:
+    """The operator secrets of our apps on the fake marketplaces (a seeder: runs with the
+    functions' environment, so boto3 reaches the cloud's Secrets Manager)."""
+    from postventa.aws import client
+    from postventa.storage.channel_apps import app_secret_name
+    from postventa.storage.secrets import put_secret_string
+
+    secrets_manager = client("secretsmanager")
+    for name, value in LOCAL_APPS.items():
+        put_secret_string(secrets_manager, app_secret_name(name), json.dumps(value))

@@ -1,6 +1,7 @@
 """Does each channel adapter turn a real payload into the order the buyer paid for, or refuse it
-saying why? Each payload goes through the adapter's own `normalize` (Mercado Libre's with a
-fetcher that returns the saved order resource, as its API would), and the outcome is compared with
+saying why? Each payload goes through the adapter's own `normalize` (Mercado Libre's with an
+account whose API answers the saved order resource, and its cart as a pack of that one order,
+as the API would), and the outcome is compared with
 `expected.json`: 'normalize' (total_paid and currency equal what the payload says was paid),
 'refuse' (a PostventaError whose message names the reason; for a foreign currency it must name
 the currency, 'moneda' or 'tipo de cambio') or 'not_invoiceable' (the adapter returns None)."""
@@ -44,13 +45,31 @@ def _message(channel: str, body: dict[str, Any], text: str) -> Any:
     )
 
 
-def _adapter(channel: str, body: dict[str, Any]) -> Any:
-    from postventa.channels.mercadolibre import MercadoLibreAdapter
-    from postventa.channels.registry import get_adapter
+class _SavedOrderApi:
+    """Mercado Libre's API for one saved order: the order, and its cart (pack) holding it."""
 
-    if channel == "mercadolibre":
-        return MercadoLibreAdapter(fetch=lambda resource, token: body)
-    return get_adapter(channel)
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = body
+        self.account_id = str((body.get("seller") or {}).get("id"))
+
+    def order(self, order_id: str) -> dict[str, Any]:
+        return self.body
+
+    def pack(self, pack_id: str) -> dict[str, Any]:
+        return {"id": pack_id, "status": "released", "orders": [{"id": self.body.get("id")}]}
+
+    def billing_info(self, site_id: str, info_id: str) -> dict[str, Any]:
+        from postventa.channels.http import ChannelApiError
+
+        raise ChannelApiError("not saved", status=404)
+
+
+def _context(channel: str, body: dict[str, Any]) -> Any:
+    from postventa.channels.base import ChannelContext
+    from postventa.domain.orders import Channel
+
+    api = _SavedOrderApi(body)
+    return ChannelContext(TENANT, Channel(channel), api=lambda: api)
 
 
 def _judge(expectation: dict[str, Any], order: Any, refusal: str | None) -> tuple[str, bool, str]:
@@ -85,8 +104,10 @@ def check_payload(path: Path, expectation: dict[str, Any]) -> PayloadCheck:
     body = json.loads(text)
     order, refusal = None, None
     try:
-        order = _adapter(channel, body).normalize(
-            _message(channel, body, text), {"access_token": "-"}
+        from postventa.channels.registry import get_adapter
+
+        order = get_adapter(channel).normalize(
+            _message(channel, body, text), _context(channel, body)
         )
     except PostventaError as exc:
         refusal = exc.message or type(exc).__name__

@@ -65,7 +65,7 @@ class ChannelRules(BaseModel):
     editable_chars: int | None = Field(
         None, description="characters of the text around the link (the link not counted)"
     )
-    link: Literal["required", "forbidden"]
+    link: Literal["required", "forbidden", "optional"]
     other_links: bool = Field(description="whether the text may carry links besides {{ liga }}")
     plain_text: bool = Field(description="the text is shown as typed: no HTML tags")
     email_addresses: bool = True
@@ -141,6 +141,36 @@ def rules_for(channel: Channel | str) -> ChannelRules:
     return CHANNEL_RULES[Channel(channel)]
 
 
+# Amazon when the seller chose to include the form's link (a per-tenant option: Amazon reports
+# links to pages outside Amazon as forbidden, so it is off unless the seller takes that risk).
+AMAZON_WITH_LINK = CHANNEL_RULES[Channel.AMAZON].model_copy(
+    update={
+        "link": "required",
+        "source": CHANNEL_RULES[Channel.AMAZON].source
+        + " La tienda eligió incluir la liga al formulario bajo su responsabilidad.",
+    }
+)
+
+# The shipping notice goes out under the action guide's OTHER reason: free text, 350 characters.
+# Its link is the carrier's: `{{ liga_rastreo }}` when the seller gave one, or the carrier's
+# tracking page written in the template with `{{ guia }}` (Mercado Libre's shipment has the
+# tracking number but no link). Shortened links stay refused.
+SHIPPING_RULES: dict[Channel, ChannelRules] = {
+    channel: CHANNEL_RULES[channel].model_copy(
+        update={
+            "editable_chars": None,
+            "link": "optional",
+            "other_links": True,
+            "source": (
+                "Mercado Libre, mensajería posventa: el motivo OTHER admite 350 caracteres "
+                "(char_limit); la liga de rastreo es la de tu paquetería."
+            ),
+        }
+    )
+    for channel in (Channel.MERCADOLIBRE, Channel.MERCADOSHOPS)
+}
+
+
 class TemplateBody(BaseModel):
     """What a seller writes for one channel: the parts that channel has."""
 
@@ -187,6 +217,52 @@ class TemplateRejectedError(PostventaError):
 
 
 @dataclass(frozen=True)
+class TemplateKind:
+    """A kind of message a seller may write: its fields and the field holding its link."""
+
+    name: str
+    fields: dict[str, str]
+    link_field: str
+
+    def field_list(self) -> str:
+        return ", ".join("{{ " + name + " }}" for name in self.fields)
+
+
+BILLING_REQUEST = TemplateKind("billing_request", FIELDS, LINK_FIELD)
+
+# The custom shipping notice (DOMAIN.md: Mercado Libre only, for sellers who ship with their own
+# carrier): carrier, tracking number and the carrier's tracking link.
+SHIPPING_FIELDS: dict[str, str] = {
+    "comprador": FIELDS["comprador"],
+    "pedido": FIELDS["pedido"],
+    "tienda": FIELDS["tienda"],
+    "paqueteria": "Paquetería con que enviaste el pedido, p. ej. Estafeta.",
+    "guia": "Número de guía de la paquetería.",
+    "liga_rastreo": "Liga de rastreo de la paquetería.",
+}
+SHIPPING_NOTICE = TemplateKind("shipping_notice", SHIPPING_FIELDS, "liga_rastreo")
+
+
+@dataclass(frozen=True)
+class ShippingValues:
+    """The values of SHIPPING_FIELDS for one notice."""
+
+    comprador: str
+    pedido: str
+    tienda: str
+    paqueteria: str
+    guia: str
+    liga_rastreo: str
+
+    @property
+    def link(self) -> str:
+        return self.liga_rastreo
+
+    def as_context(self) -> dict[str, str | bool]:
+        return {name: getattr(self, name) for name in SHIPPING_FIELDS}
+
+
+@dataclass(frozen=True)
 class MessageValues:
     """The values of FIELDS for one message."""
 
@@ -197,6 +273,10 @@ class MessageValues:
     liga: str
     fecha_limite: str
     recordatorio: bool = False
+
+    @property
+    def link(self) -> str:
+        return self.liga
 
     def as_context(self) -> dict[str, str | bool]:
         return {name: getattr(self, name) for name in FIELDS}

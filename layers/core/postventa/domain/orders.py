@@ -145,6 +145,15 @@ class Order(BaseModel):
     total_paid: Decimal = Field(ge=0)
     payment_method: str | None = Field(None, description="channel's payment gateway / method")
     buyer: BuyerContact = Field(default_factory=BuyerContact)
+    channel_refs: dict[str, str] = Field(
+        default_factory=dict,
+        description="the channel's ids needed after ingest (cart/pack, site, shipment, "
+        "marketplace); never personal data",
+    )
+    # The buyer's fiscal data when the channel already carries it (Mercado Libre's billing info):
+    # ingest validates it and, when valid, invoices without asking. Not stored with the order
+    # (ingest moves it to the record's fiscal data).
+    channel_fiscal_data: dict[str, str] | None = Field(None, exclude=True)
 
     @field_validator("tenant_id", "order_id")
     @classmethod
@@ -196,6 +205,10 @@ class OrderRecord(BaseModel):
     correction_rounds: int = 0
     sealed_key: str | None = Field(None, description="the sealed XML sent (or to send) to the PAC")
     invoice_emailed_at: str | None = None
+    invoice_uploaded_at: str | None = Field(
+        None, description="the invoice went to the channel (Mercado Libre, Amazon, Liverpool)"
+    )
+    invoice_upload: str | None = Field(None, description="how the upload ended (stable code)")
     waiting_token: str | None = Field(None, description="the lifecycle task waiting on the seller")
     lifecycle_attempt: int = Field(0, ge=0, description="0: the first lifecycle; n: nth retry")
 

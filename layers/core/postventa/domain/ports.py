@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from postventa.domain.accounts import ApiKeyInfo, PanelSession, SellerUser, SignInOutcome
 from postventa.domain.billing_links import BillingLink
+from postventa.domain.channels import ChannelConnection
 from postventa.domain.customers import AuditEntry, Customer, CustomerJob, CustomerOrder
 from postventa.domain.erp import AttemptOutcome, ErpDelivery, ErpEndpoint, PostResult
 from postventa.domain.invoices import FolioAccount, FolioReservation
@@ -30,6 +31,7 @@ if TYPE_CHECKING:  # the CFDI engine's models; no import cost for other function
     from postventa.cfdi.issuer import CsdCredentials
     from postventa.cfdi.pac._http import PacCredentials
     from postventa.cfdi.pac.base import Pac
+    from postventa.channels.clients import MarketplaceClients
     from postventa.settings import Settings
 
 
@@ -169,8 +171,87 @@ class TenantSecrets(Protocol):
 
     def put(self, tenant_id: str, value: Mapping[str, Any]) -> None: ...
 
-    def channel(self, tenant_id: str, channel: str) -> dict[str, Any] | None:
-        """The secrets of one channel of the tenant, or None (unknown tenant or channel)."""
+    def channel(
+        self, tenant_id: str, channel: str, *, fresh: bool = False
+    ) -> dict[str, Any] | None:
+        """The secrets of one channel of the tenant, or None (unknown tenant or channel);
+        `fresh` reads past any cache (another function may have just refreshed a token)."""
+
+    def put_channel(self, tenant_id: str, channel: str, value: Mapping[str, Any]) -> None:
+        """Create or replace the channel's own secret."""
+
+    def delete_channel(self, tenant_id: str, channel: str) -> None: ...
+
+
+class Throttle(Protocol):
+    """Token buckets shared by every function (rate limits of the channels' APIs)."""
+
+    def acquire(self, bucket: str, rate_per_second: float, burst: int) -> float:
+        """Take one token: 0 when taken, else the seconds to wait before one is available."""
+
+
+class ChannelApps(Protocol):
+    """Operator-level channel secrets: our apps' credentials, the OAuth state key."""
+
+    def app(self, name: str) -> Mapping[str, Any]: ...
+
+    def state_key(self) -> bytes: ...
+
+
+class PollState(BaseModel):
+    cursor: str | None = None
+    last_started_at: int = 0
+    lease_until: int = 0
+
+
+class Connections(Protocol):
+    """Sellers' channel connections (the records; credentials are TenantSecrets')."""
+
+    def get(self, tenant_id: str, channel: str) -> ChannelConnection | None: ...
+
+    def put(self, connection: ChannelConnection) -> None: ...
+
+    def of_tenant(self, tenant_id: str) -> list[ChannelConnection]: ...
+
+    def connected(self, channel: str) -> list[ChannelConnection]:
+        """Every tenant's connection of `channel` in `conectada` (the pollers' fan-out)."""
+
+    def tenant_for_account(self, channel: str, account_id: str) -> str | None: ...
+
+    def claim_account(self, channel: str, account_id: str, tenant_id: str) -> bool:
+        """Own the channel account for the tenant; False when another tenant owns it."""
+
+    def release_account(self, channel: str, account_id: str, tenant_id: str) -> None: ...
+
+    def lock_refresh(self, tenant_id: str, channel: str, holder: str, seconds: int) -> bool:
+        """One refresher of the tenant's token at a time (a lease that expires by itself)."""
+
+    def unlock_refresh(self, tenant_id: str, channel: str, holder: str) -> None: ...
+
+    def poll_state(self, tenant_id: str, channel: str) -> PollState: ...
+
+    def start_poll(
+        self, tenant_id: str, channel: str, holder: str, lease_seconds: int, min_interval: int
+    ) -> bool: ...
+
+    def finish_poll(
+        self, tenant_id: str, channel: str, holder: str, cursor: str | None
+    ) -> bool: ...
+
+    def use_state(self, nonce: str, expires_at: int) -> bool:
+        """Spend an OAuth state's nonce; False when it was spent before (a replay)."""
+
+    def notice_once(self, tenant_id: str, channel: str, notice: str) -> bool: ...
+
+    def forget_notice(self, tenant_id: str, channel: str, notice: str) -> None: ...
+
+    def park(self, tenant_id: str, channel: str, key: str, body: str) -> None:
+        """Keep a delivery that could not be fetched while the connection is broken."""
+
+    def parked(self, tenant_id: str, channel: str) -> list[tuple[str, str]]:
+        """(handle, body) of every parked delivery of the channel."""
+
+    def unpark(self, tenant_id: str, channel: str, handle: str) -> None: ...
 
 
 class Mailer(Protocol):
@@ -194,15 +275,18 @@ class Messenger(Protocol):
 
 
 class MessageTemplates(Protocol):
-    """Sellers' billing-request templates, one per tenant and channel."""
+    """Sellers' message templates, one per tenant, kind and channel (kind: billing_request, the
+    default, or shipping_notice)."""
 
-    def get(self, tenant_id: str, channel: str) -> MessageTemplate | None: ...
+    def get(
+        self, tenant_id: str, channel: str, kind: str = "billing_request"
+    ) -> MessageTemplate | None: ...
 
-    def list(self, tenant_id: str) -> list[MessageTemplate]: ...
+    def list(self, tenant_id: str, kind: str = "billing_request") -> list[MessageTemplate]: ...
 
-    def put(self, template: MessageTemplate) -> None: ...
+    def put(self, template: MessageTemplate, kind: str = "billing_request") -> None: ...
 
-    def delete(self, tenant_id: str, channel: str) -> bool:
+    def delete(self, tenant_id: str, channel: str, kind: str = "billing_request") -> bool:
         """Forget the tenant's template for `channel`; False when there was none."""
 
 
@@ -578,3 +662,13 @@ class Adapters(Protocol):
     def jobs(self) -> JobQueue: ...
     @property
     def exports(self) -> ExportFiles: ...
+    @property
+    def throttle(self) -> Throttle: ...
+    @property
+    def connections(self) -> Connections: ...
+    @property
+    def marketplaces(self) -> MarketplaceClients: ...
+    @property
+    def channel_apps(self) -> ChannelApps: ...
+    @property
+    def poll_queue(self) -> OrderQueue: ...

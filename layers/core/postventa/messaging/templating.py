@@ -1,6 +1,7 @@
 """Sellers' message templates: Jinja2 in a sandbox, allowed only what a billing message needs.
 
-A template may use the fields (`postventa.domain.messages.FIELDS`), `{% if %}` on them and a few
+A template may use its kind's fields (`postventa.domain.messages`: the billing request's FIELDS,
+the shipping notice's SHIPPING_FIELDS), `{% if %}` on them and a few
 text filters; anything else (attribute or item access, calls, loops, `{% set %}`, includes,
 unknown fields or filters) is refused with a Spanish reason naming it, when the template is saved
 and again when it renders. The sandbox (SandboxedEnvironment, no globals, StrictUndefined) is the
@@ -17,14 +18,15 @@ from typing import Any
 
 from postventa.domain.messages import (
     ALLOWED_FILTERS,
-    FIELDS,
-    LINK_FIELD,
+    BILLING_REQUEST,
     PART_NAMES,
     ChannelRules,
     MessageValues,
     Part,
     RenderedMessage,
+    ShippingValues,
     TemplateBody,
+    TemplateKind,
     TemplateProblem,
     TemplateRejectedError,
     literal_problems,
@@ -34,12 +36,13 @@ from postventa.domain.messages import (
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-_FIELD_LIST = ", ".join("{{ " + name + " }}" for name in FIELDS)
-_ALLOWED_HINT = (
-    f"Solo se pueden usar los campos ({_FIELD_LIST}), {{% if %}} sobre ellos y los filtros "
-    + ", ".join(sorted(ALLOWED_FILTERS))
-    + "."
-)
+
+def _allowed_hint(kind: TemplateKind) -> str:
+    return (
+        f"Solo se pueden usar los campos ({kind.field_list()}), {{% if %}} sobre ellos y los "
+        "filtros " + ", ".join(sorted(ALLOWED_FILTERS)) + "."
+    )
+
 
 # Constructs a template may contain; each other node type is refused by name.
 _ALLOWED_NODES = frozenset(
@@ -112,9 +115,13 @@ def _described(node: Any) -> str:
     return _CONSTRUCTS.get(kind, f"la construcción «{kind}»")
 
 
-def _source_problems(part: Part, source: str) -> tuple[list[TemplateProblem], set[str], str]:
+def _source_problems(
+    part: Part, source: str, template: TemplateKind = BILLING_REQUEST
+) -> tuple[list[TemplateProblem], set[str], str]:
     """Problems of one part's source; also the fields it uses and its literal text."""
     import jinja2
+
+    fields = template.fields
 
     where = PART_NAMES[part]
     try:
@@ -139,18 +146,18 @@ def _source_problems(part: Part, source: str) -> tuple[list[TemplateProblem], se
         elif kind == "Name":
             if node.ctx != "load":
                 continue  # a loop's or a {% set %}'s own name: its construct is refused
-            if node.name in FIELDS:
+            if node.name in fields:
                 used.add(node.name)
             elif node.name not in refused:
                 refused.add(node.name)
-                near = difflib.get_close_matches(node.name, list(FIELDS), n=1)
+                near = difflib.get_close_matches(node.name, list(fields), n=1)
                 hint = f" ¿Quisiste decir {{{{ {near[0]} }}}}?" if near else ""
                 problems.append(
                     _problem(
                         part,
                         "campo_desconocido",
                         f"{where.capitalize()} usa el campo «{node.name}» (línea "
-                        f"{node.lineno}), que no existe.{hint} Campos: {_FIELD_LIST}.",
+                        f"{node.lineno}), que no existe.{hint} Campos: {template.field_list()}.",
                     )
                 )
         elif kind == "Filter":
@@ -162,7 +169,7 @@ def _source_problems(part: Part, source: str) -> tuple[list[TemplateProblem], se
                         part,
                         "filtro_no_permitido",
                         f"{where.capitalize()} usa el filtro «{node.name}» (línea "
-                        f"{node.lineno}) y ese filtro no está permitido. {_ALLOWED_HINT}",
+                        f"{node.lineno}) y ese filtro no está permitido. {_allowed_hint(template)}",
                     )
                 )
             elif bad_args or any(type(a).__name__ != "Const" for a in args):
@@ -183,14 +190,17 @@ def _source_problems(part: Part, source: str) -> tuple[list[TemplateProblem], se
                         part,
                         "expresion_no_permitida",
                         f"{where.capitalize()} usa {what} (línea {node.lineno}) y eso no está "
-                        f"permitido. {_ALLOWED_HINT}",
+                        f"permitido. {_allowed_hint(template)}",
                     )
                 )
     return problems, used, " ".join(literal)
 
 
-def template_problems(rules: ChannelRules, body: TemplateBody) -> list[TemplateProblem]:
+def template_problems(
+    rules: ChannelRules, body: TemplateBody, kind: TemplateKind = BILLING_REQUEST
+) -> list[TemplateProblem]:
     """Everything wrong with a template's source for a channel (nothing is rendered)."""
+    link = kind.link_field
     problems: list[TemplateProblem] = []
     for part in Part:
         source = body.part(part)
@@ -212,7 +222,7 @@ def template_problems(rules: ChannelRules, body: TemplateBody) -> list[TemplateP
                     _problem(part, "parte_faltante", f"Falta {PART_NAMES[part]} del mensaje.")
                 )
             continue
-        found, used, literal = _source_problems(part, source)
+        found, used, literal = _source_problems(part, source, kind)
         problems.extend(found)
         problems.extend(literal_problems(rules, part, literal))
         if part is Part.HTML:
@@ -220,16 +230,20 @@ def template_problems(rules: ChannelRules, body: TemplateBody) -> list[TemplateP
         if part is Part.SUBJECT:
             continue
         unreadable = any(p.code == "sintaxis" for p in found)
-        if rules.link == "required" and LINK_FIELD not in used and not unreadable:
+        if rules.link == "required" and link not in used and not unreadable:
             problems.append(
                 _problem(
                     part,
                     "falta_liga",
-                    f"{PART_NAMES[part].capitalize()} debe llevar {{{{ liga }}}}: sin ella el "
-                    "comprador no llega al formulario de facturación.",
+                    f"{PART_NAMES[part].capitalize()} debe llevar {{{{ {link} }}}}: sin ella el "
+                    + (
+                        "comprador no llega al formulario de facturación."
+                        if kind is BILLING_REQUEST
+                        else "comprador no puede rastrear su paquete."
+                    ),
                 )
             )
-        if rules.link == "forbidden" and LINK_FIELD in used:
+        if rules.link == "forbidden" and link in used:
             problems.append(
                 _problem(
                     part,
@@ -242,7 +256,7 @@ def template_problems(rules: ChannelRules, body: TemplateBody) -> list[TemplateP
     return problems
 
 
-def _render_part(part: Part, source: str, values: MessageValues) -> str:
+def _render_part(part: Part, source: str, values: MessageValues | ShippingValues) -> str:
     """One part with the values; runtime refusals (the sandbox, a comparison of a text with a
     number) become TemplateRejectedError."""
     import jinja2
@@ -281,11 +295,16 @@ def html_from_text(text: str, link: str) -> str:
 
 
 def render_outcome(
-    rules: ChannelRules, body: TemplateBody, values: MessageValues, *, budget: bool = True
+    rules: ChannelRules,
+    body: TemplateBody,
+    values: MessageValues | ShippingValues,
+    *,
+    budget: bool = True,
+    kind: TemplateKind = BILLING_REQUEST,
 ) -> tuple[RenderedMessage | None, list[TemplateProblem]]:
     """The message for `values` (None when its source cannot be rendered) and every problem,
     the channel's limits included: a preview shows a message over its limit with the reason."""
-    problems = template_problems(rules, body)
+    problems = template_problems(rules, body, kind)
     if problems:
         return None, problems
     try:
@@ -297,21 +316,26 @@ def render_outcome(
             html = (
                 _render_part(Part.HTML, body.html, values)
                 if body.html
-                else html_from_text(text, values.liga)
+                else html_from_text(text, values.link)
             )
     except TemplateRejectedError as exc:
         return None, exc.problems
     message = RenderedMessage(text=text, subject=subject, html=html)
-    return message, rendered_problems(rules, message, values.liga, budget=budget)
+    return message, rendered_problems(rules, message, values.link, budget=budget)
 
 
 def render_message(
-    rules: ChannelRules, body: TemplateBody, values: MessageValues, *, budget: bool = False
+    rules: ChannelRules,
+    body: TemplateBody,
+    values: MessageValues | ShippingValues,
+    *,
+    budget: bool = False,
+    kind: TemplateKind = BILLING_REQUEST,
 ) -> RenderedMessage:
     """The message for `values`, or TemplateRejectedError with every problem. At send time
     (`budget` False) only the channel's hard limits count; saving and previewing also check the
     editable-text budget with sample values."""
-    message, problems = render_outcome(rules, body, values, budget=budget)
+    message, problems = render_outcome(rules, body, values, budget=budget, kind=kind)
     if problems or message is None:
         raise TemplateRejectedError(problems)
     return message
@@ -337,3 +361,8 @@ def _default_for(delivery: str, link: str) -> TemplateBody:
     if link == "forbidden":
         return TemplateBody(text=_default_source("billing_request.no_link.txt.j2"))
     return TemplateBody(text=_default_source("billing_request.marketplace.txt.j2"))
+
+
+def default_shipping_template() -> TemplateBody:
+    """The Spanish shipping notice while the seller has none of their own."""
+    return TemplateBody(text=_default_source("shipping_notice.marketplace.txt.j2"))

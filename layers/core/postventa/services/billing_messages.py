@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from postventa.domain.messages import (
+    AMAZON_WITH_LINK,
+    ChannelRules,
     MessageValues,
     RenderedMessage,
     TemplateBody,
     TemplateRejectedError,
     rules_for,
 )
-from postventa.domain.orders import OrderRecord
+from postventa.domain.orders import Channel, OrderRecord
 from postventa.domain.ports import Adapters
 from postventa.domain.tenants import Tenant
 from postventa.formatting import amount, date_es
@@ -79,8 +81,8 @@ def compose_billing_message(
     rule that changed since it was saved, a name too long for the limit) does not stop the buyer
     from being asked: the channel's default is used and the reason goes into the history."""
     channel = record.order.channel.value
-    rules = rules_for(channel)
-    body, own = effective_body(adapters, tenant.tenant_id, channel)
+    rules = tenant_rules(adapters, tenant.tenant_id, channel)
+    body, own = effective_body(adapters, tenant.tenant_id, channel, rules)
     if not own:
         return ComposedMessage(render_message(rules, body, values), "predeterminada")
     try:
@@ -92,9 +94,21 @@ def compose_billing_message(
         return ComposedMessage(default, "predeterminada", codes)
 
 
-def effective_body(adapters: Adapters, tenant_id: str, channel: str) -> tuple[TemplateBody, bool]:
+def effective_body(
+    adapters: Adapters, tenant_id: str, channel: str, rules: ChannelRules | None = None
+) -> tuple[TemplateBody, bool]:
     """The template the channel uses for the tenant now, and whether it is the tenant's own."""
     saved = adapters.message_templates.get(tenant_id, channel)
     if saved is not None:
         return saved.body, True
-    return default_template(rules_for(channel)), False
+    return default_template(rules or tenant_rules(adapters, tenant_id, channel)), False
+
+
+def tenant_rules(adapters: Adapters, tenant_id: str, channel: str) -> ChannelRules:
+    """The channel's rules for this tenant: Amazon's messages carry the form's link only when
+    the seller chose to (the connection's `include_link`, decision 0016)."""
+    if channel == Channel.AMAZON.value:
+        connection = adapters.connections.get(tenant_id, channel)
+        if connection is not None and connection.settings.get("include_link"):
+            return AMAZON_WITH_LINK
+    return rules_for(channel)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
+from postventa.channels.messaging import MessagingUnavailableError
 from postventa.domain.billing_links import global_period_end, link_expiry
 from postventa.domain.orders import OrderRecord, OrderRef
 from postventa.domain.ports import Adapters
@@ -36,9 +37,9 @@ SWITCHED_OFF = "desactivado_por_vendedor"
 @dataclass(frozen=True)
 class BillingRequestOutcome:
     sent: bool
-    reason: (
-        str  # enviado | sin_email | canal_sin_mensajeria | plazo_vencido | desactivado_por_vendedor
-    )
+    # enviado | sin_email | canal_sin_mensajeria | canal_desconectado | plazo_vencido |
+    # desactivado_por_vendedor | <the channel's own reason>
+    reason: str
 
 
 def send_billing_request(task: BillingRequestTask, adapters: Adapters) -> BillingRequestOutcome:
@@ -67,7 +68,16 @@ def send_billing_request(task: BillingRequestTask, adapters: Adapters) -> Billin
         logger.info("billing request not sent: the deadline counted from payment has passed")
         return BillingRequestOutcome(sent=False, reason="plazo_vencido")
     token = adapters.links.create(ref, task_token=task.task_token, expires_at=expires_at)
-    composed = send_billing_message(adapters, record, tenant, token, expires_at, reminder=False)
+    try:
+        composed = send_billing_message(adapters, record, tenant, token, expires_at, reminder=False)
+    except MessagingUnavailableError as exc:
+        # The marketplace will not take the message (no messages left for the sale, the
+        # conversation blocked): like an unreachable buyer, the deadline routes the order to
+        # the global invoice; the seller sees why in the history.
+        adapters.orders.note(ref, billing_request_skipped=exc.reason)
+        announce(adapters, "BillingRequestNotSent", ref, reason=exc.reason)
+        logger.info("billing request refused by the channel", extra={"reason": exc.reason})
+        return BillingRequestOutcome(sent=False, reason=exc.reason)
     adapters.orders.apply(ref, BILLING_REQUESTED)
     # The history says which template went out (and why the tenant's own was set aside).
     detail: dict[str, object] = {"plantilla": composed.template}

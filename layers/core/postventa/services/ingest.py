@@ -4,6 +4,9 @@ Three kinds of failure, three endings:
 - the delivery cannot become an order (the channel's payload lacks what we need, the seller's
   channel account is not authorized): a rejection the seller can read, with the raw body kept;
   the message is done (retrying cannot help);
+- the channel refused our authorization for good (the seller revoked it): the connection is
+  marked broken and the seller told (channels/tokens.py); the delivery is parked and fetched
+  again when the seller connects again;
 - the order is stored but cannot be invoiced as it is (a currency whose legal rate we cannot
   obtain): the order in `error` with the reason, no lifecycle;
 - anything else (AWS, a channel or Banxico not answering): raised, so SQS retries it and, if it
@@ -15,14 +18,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from postventa.channels.base import ChannelPayloadError, QueuedWebhook
+from postventa.channels.http import ChannelApiError, ChannelAuthError
 from postventa.channels.registry import get_adapter
+from postventa.channels.tokens import ConnectionBrokenError
+from postventa.domain.channels import connection_channel
 from postventa.domain.clock import iso
 from postventa.domain.exchange import UnsupportedCurrencyError
 from postventa.domain.orders import Order
 from postventa.domain.ports import Adapters, RejectedWebhook
-from postventa.domain.status import ORDER_NOT_INVOICEABLE
+from postventa.domain.status import BUYER_DATA_SUBMITTED, ORDER_NOT_INVOICEABLE
 from postventa.errors import NotFoundError, PostventaError, UnauthorizedError
 from postventa.observability import bind_order, logger
+from postventa.services.channel_context import channel_context
 from postventa.services.events import announce
 from postventa.services.webhooks import webhook_text
 
@@ -33,6 +40,8 @@ class IngestOutcome:
     stored: bool = False
     lifecycle_started: bool = False
     rejected: str | None = None  # the rejection's code, when the delivery is not an order
+    with_channel_data: bool = False  # the channel gave valid fiscal data: invoiced unasked
+    parked: bool = False  # the connection is broken: fetched again once it is fixed
 
 
 def load_body(message: QueuedWebhook, adapters: Adapters) -> QueuedWebhook:
@@ -51,9 +60,21 @@ def ingest_message(message: QueuedWebhook, adapters: Adapters) -> IngestOutcome:
     payload_key = message.body_s3_key
     message = load_body(message, adapters)
     adapter = get_adapter(message.channel.value)
-    secrets = adapters.secrets.channel(tenant.tenant_id, adapter.channel.value)
+    if message.topic in SHIPMENT_TOPICS:
+        from postventa.services.shipping import shipment_notified
+
+        shipment_notified(message, adapters)
+        return IngestOutcome(invoiceable=False)
+    context = channel_context(adapters, tenant.tenant_id, adapter.channel)
     try:
-        order = adapter.normalize(message, secrets)
+        order = adapter.normalize(message, context)
+    except ConnectionBrokenError:
+        return _park(message, adapters)
+    except (ChannelApiError, ChannelAuthError) as exc:  # 403/404 on this resource
+        refused = ChannelPayloadError(
+            f"{adapter.channel.value} no entregó el pedido (respondió {exc.status}).",
+        )
+        return _reject(message, payload_key, refused, adapters)
     except (ChannelPayloadError, UnauthorizedError) as exc:
         return _reject(message, payload_key, exc, adapters)
     if order is None:
@@ -74,9 +95,63 @@ def ingest_message(message: QueuedWebhook, adapters: Adapters) -> IngestOutcome:
             currency=order.currency,
             exchange_rate=str(order.exchange_rate) if order.exchange_rate else None,
         )
-    started = adapters.lifecycle.start(order.ref, tenant.billing_deadline_seconds)
-    logger.info("order ingested", extra={"stored": stored, "lifecycle_started": started})
-    return IngestOutcome(invoiceable=True, stored=stored, lifecycle_started=started)
+    # Whichever delivery stored the order, each one tries the channel's data before starting the
+    # lifecycle (the write is conditional: one succeeds), so two racing deliveries of a cart
+    # both start it with the data, never one without it.
+    with_data = _take_channel_data(order, adapters, report_refusal=stored)
+    if not with_data and not stored:
+        record = adapters.orders.get(order.ref)
+        with_data = bool(record and record.status.has_buyer_data and record.lifecycle_attempt == 0)
+    started = adapters.lifecycle.start(
+        order.ref, tenant.billing_deadline_seconds, with_data=with_data
+    )
+    logger.info(
+        "order ingested",
+        extra={"stored": stored, "lifecycle_started": started, "with_channel_data": with_data},
+    )
+    return IngestOutcome(
+        invoiceable=True, stored=stored, lifecycle_started=started, with_channel_data=with_data
+    )
+
+
+# Topics that are about a shipment, not an order (Mercado Libre's `shipments`).
+SHIPMENT_TOPICS = frozenset({"shipments"})
+
+
+def _take_channel_data(order: Order, adapters: Adapters, *, report_refusal: bool) -> bool:
+    """The buyer's fiscal data the channel carried, when SAT's rules accept it: recorded as the
+    buyer's (so the order is invoiced without asking); otherwise the buyer is asked as usual and
+    the history says which fields were refused (never their values)."""
+    data = order.channel_fiscal_data
+    if not data:
+        return False
+    from postventa.cfdi.receptor import validate_receptor
+
+    result = validate_receptor(data)
+    problems = sorted({*result.errores, *result.pendientes()})
+    if problems:
+        if report_refusal:
+            announce(adapters, "ChannelBillingDataRefused", order.ref, fields=problems)
+        return False
+    fiscal = {k: str(v) for k, v in result.normalizado.items() if v is not None}
+    fiscal.setdefault("email", "")
+    applied = adapters.orders.apply(
+        order.ref,
+        BUYER_DATA_SUBMITTED,
+        extra={"fiscal_data": fiscal, "billing_data_at": iso(adapters.clock.now())},
+    )
+    if applied:
+        announce(adapters, "BillingDataReceived", order.ref, source="canal")
+    return applied
+
+
+def _park(message: QueuedWebhook, adapters: Adapters) -> IngestOutcome:
+    """The connection is broken: keep the delivery until the seller connects again."""
+    serving = connection_channel(message.channel).value
+    key = f"{message.topic}|{message.delivery_id or message.text}"
+    adapters.connections.park(message.tenant_id, serving, key, message.model_dump_json())
+    logger.warning("delivery parked: channel connection broken", extra={"channel": serving})
+    return IngestOutcome(invoiceable=False, parked=True)
 
 
 def with_exchange_rate(order: Order, adapters: Adapters) -> Order:

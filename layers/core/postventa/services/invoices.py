@@ -270,6 +270,14 @@ def deliver(ref: OrderRef, adapters: Adapters, *, resend: bool = False) -> dict[
     if xml is None:
         raise RuntimeError("the stamped XML is missing from the documents bucket")
     pdf = _pdf(record, invoice, xml, adapters)
+    if not resend:
+        from postventa.services.channel_delivery import publish_invoice
+
+        published = publish_invoice(record, invoice, xml, pdf, adapters)
+        if published.notifies_buyer:
+            # The channel tells the buyer and shows the invoice on the order (Mercado Libre
+            # sends its own notice and email): a second email from us would repeat it.
+            return {"emailed": False, "reason": "el_canal_avisa"}
     buyer = (record.fiscal_data or {}).get("email") or record.order.buyer.email
     # The customer of this RFC may have invoice emails off, or more addresses to notify.
     recipients = invoice_recipients(

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from postventa.domain.billing_links import correction_expiry
 from postventa.domain.invoices import Correction
-from postventa.domain.orders import OrderRef
+from postventa.domain.orders import OrderRecord, OrderRef
 from postventa.domain.ports import Adapters, TaskClosedError
 from postventa.domain.status import (
     FOLIO_RESERVED,
@@ -227,12 +227,21 @@ def ask_for_correction(
             "sigue rechazando."
         )
     email = (record.fiscal_data or {}).get("email") or record.order.buyer.email
-    if not email:
+    if not email and not _reachable_on_channel(record, adapters):
         raise CorrectionRoundsExhaustedError(
             "No hay un correo del comprador para pedirle la corrección."
         )
     expires_at = correction_expiry(adapters.clock.now(), deadline_seconds)
     token = adapters.links.create(ref, task_token=task_token, expires_at=expires_at, round=rounds)
+    if not email:
+        # The data came from the channel (Mercado Libre's billing info) and the channel hides
+        # the buyer's address: ask through the channel's messaging, with the new link.
+        from postventa.services.billing_request import send_billing_message
+
+        send_billing_message(adapters, record, tenant, token, expires_at, reminder=False)
+        adapters.orders.note(ref, correction_rounds=rounds)
+        announce(adapters, "CorrectionRequested", ref, round=rounds, source="canal")
+        return
     correction = record.correction or Correction(
         message="Revisa tus datos fiscales.", source="pac", round=rounds
     )
@@ -253,6 +262,17 @@ def ask_for_correction(
     )
     adapters.orders.note(ref, correction_rounds=rounds)
     announce(adapters, "CorrectionRequested", ref, round=rounds, source=correction.source)
+
+
+def _reachable_on_channel(record: OrderRecord, adapters: Adapters) -> bool:
+    """The buyer can be messaged through the order's own channel (a marketplace's messaging)."""
+    from postventa.domain.messages import rules_for
+
+    order = record.order
+    return (
+        rules_for(order.channel).delivery == "mensajeria"
+        and adapters.messenger.unreachable_reason(order) is None
+    )
 
 
 # ---------------------------------------------------------------- failures and retries

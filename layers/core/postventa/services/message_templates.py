@@ -31,7 +31,7 @@ from postventa.domain.ports import Adapters
 from postventa.domain.tenants import Tenant
 from postventa.errors import BadRequestError, NotFoundError
 from postventa.messaging.templating import default_template, render_outcome
-from postventa.services.billing_messages import effective_body, sample_values
+from postventa.services.billing_messages import effective_body, sample_values, tenant_rules
 
 
 class PreviewRequest(BaseModel):
@@ -163,7 +163,7 @@ def check_template(
 ) -> list[TemplateProblem]:
     """Every problem of `body` on `channel`: its source, then the first message and the reminder
     rendered with sample values (the reminder's own problems say so)."""
-    rules = rules_for(channel)
+    rules = tenant_rules(adapters, tenant.tenant_id, channel.value)
     problems: list[TemplateProblem] = []
     for reminder in (False, True):
         _, found = render_outcome(rules, body, sample_values(adapters, tenant, reminder=reminder))
@@ -225,7 +225,7 @@ def preview_template(
     limit, so the seller sees by how much)."""
     known = _channel(channel)
     tenant = _tenant(tenant_id, adapters)
-    rules = rules_for(known)
+    rules = tenant_rules(adapters, tenant_id, known.value)
     if request.template is not None:
         body, source = request.template, "enviada"
     else:

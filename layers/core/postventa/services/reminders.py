@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from postventa.channels.messaging import MessagingUnavailableError
 from postventa.domain.billing_links import LinkState
 from postventa.domain.clock import epoch, iso, parse_iso
 from postventa.domain.ports import Adapters
 from postventa.domain.status import OrderStatus
 from postventa.observability import logger
 from postventa.services.billing_request import send_billing_message
+from postventa.services.events import announce
 
 # A reminder is worth sending only while the link has at least this long left.
 MIN_TIME_LEFT_SECONDS = 24 * 3600
@@ -50,7 +52,15 @@ def send_due_reminders(adapters: Adapters) -> ReminderReport:
             token = adapters.links.create(
                 record.ref, task_token=link.task_token, expires_at=link.expires_at, round=link.round
             )
-            send_billing_message(adapters, record, tenant, token, link.expires_at, reminder=True)
+            try:
+                send_billing_message(
+                    adapters, record, tenant, token, link.expires_at, reminder=True
+                )
+            except MessagingUnavailableError as exc:
+                # A marketplace allows few messages a sale (Mercado Libre: one per reason): the
+                # reminder is not possible there; the next orders still get theirs.
+                announce(adapters, "ReminderNotSent", record.ref, reason=exc.reason)
+                continue
             report.sent += 1
     logger.info("reminders done", extra={"checked": report.checked, "sent": report.sent})
     return report

@@ -14,11 +14,19 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from postventa.channels.base import QueuedWebhook
+from postventa.channels.base import ChannelAdapter, Delivery, QueuedWebhook
 from postventa.channels.registry import get_adapter
+from postventa.domain.channels import connection_channel
 from postventa.domain.ports import Adapters
-from postventa.errors import BadRequestError, NotFoundError, PayloadTooLargeError
+from postventa.errors import (
+    BadRequestError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PostventaError,
+    UnauthorizedError,
+)
 from postventa.observability import logger
 
 _SAFE_TENANT = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -36,7 +44,7 @@ _SQS_REFUSED = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ff
 @dataclass(frozen=True)
 class WebhookOutcome:
     queued: bool
-    reason: str  # queued | ignored_topic | duplicate
+    reason: str  # queued | ignored_topic | duplicate | ping | stale | ignored:<code>
     stored_in_s3: bool = False
 
 
@@ -61,17 +69,62 @@ def fits_inline(message_json: str, limit: int = INLINE_MESSAGE_LIMIT_BYTES) -> b
 
 def receive_webhook(
     channel: str,
-    tenant_id: str,
+    tenant_id: str | None,
     raw_body: bytes,
     headers: Mapping[str, str],
     adapters: Adapters,
 ) -> WebhookOutcome:
+    """Verify and queue one delivery. `tenant_id` is None on a marketplace's application-wide
+    route (Mercado Libre notifies one URL for every seller: the account names the tenant).
+
+    A channel that switches a topic off after failures (Mercado Libre) gets 200 for everything
+    we refuse, with a log line and nothing queued; the others get the error's status."""
+    adapter = get_adapter(channel)
+    try:
+        return _receive(adapter, tenant_id, raw_body, headers, adapters)
+    except PostventaError as exc:
+        if not adapter.acknowledge_always:
+            raise
+        logger.info("webhook ignored", extra={"channel": channel, "reason": exc.code})
+        return WebhookOutcome(queued=False, reason=f"ignored:{exc.code}")
+
+
+def _account_secrets(
+    adapter: ChannelAdapter, tenant_id: str | None, raw_body: bytes, adapters: Adapters
+) -> tuple[str, dict[str, str]]:
+    """The tenant that owns the channel account a notification names (and that account as the
+    adapter's secret to verify against); a route's tenant must be that owner."""
+    account = adapter.account_of(raw_body)
+    owner = adapters.connections.tenant_for_account(
+        connection_channel(adapter.channel).value, account
+    )
+    if owner is None or (tenant_id is not None and owner != tenant_id):
+        raise UnauthorizedError("La notificación no corresponde a una cuenta conectada.")
+    return owner, {"account_id": account}
+
+
+def _receive(
+    adapter: ChannelAdapter,
+    tenant_id: str | None,
+    raw_body: bytes,
+    headers: Mapping[str, str],
+    adapters: Adapters,
+) -> WebhookOutcome:
+    channel = adapter.channel.value
     if len(raw_body) > adapters.settings.max_webhook_body_bytes:
         raise PayloadTooLargeError("El cuerpo del webhook es demasiado grande.")
-    adapter = get_adapter(channel)
-    if not _SAFE_TENANT.match(tenant_id):
+    if tenant_id is not None and not _SAFE_TENANT.match(tenant_id):
         raise NotFoundError("Tienda no encontrada.")
-    secrets = adapters.secrets.channel(tenant_id, adapter.channel.value)
+    if adapter.is_handshake(raw_body, headers):
+        logger.info("webhook handshake answered", extra={"channel": channel})
+        return WebhookOutcome(queued=False, reason="ping")
+    secrets: Mapping[str, Any] | None
+    if adapter.capabilities.fetch and adapter.acknowledge_always:
+        tenant_id, secrets = _account_secrets(adapter, tenant_id, raw_body, adapters)
+    elif tenant_id is None:
+        raise NotFoundError("Falta la tienda en la URL del webhook.")
+    else:
+        secrets = adapters.secrets.channel(tenant_id, adapter.channel.value)
     if secrets is None:
         raise NotFoundError("Tienda no encontrada o canal no configurado.")
     adapter.verify(raw_body, headers, secrets)
@@ -84,6 +137,23 @@ def receive_webhook(
     if not delivery.invoiceable:
         logger.info("webhook ignored", extra={"topic": delivery.topic, "channel": channel})
         return WebhookOutcome(queued=False, reason="ignored_topic")
+    if adapter.is_stale(payload, adapters.clock.now()):
+        logger.info("stale webhook ignored", extra={"channel": channel})
+        return WebhookOutcome(queued=False, reason="stale")
+    return queue_delivery(adapter, tenant_id, delivery, text, raw_body, adapters)
+
+
+def queue_delivery(
+    adapter: ChannelAdapter,
+    tenant_id: str,
+    delivery: Delivery,
+    text: str,
+    raw_body: bytes,
+    adapters: Adapters,
+) -> WebhookOutcome:
+    """Put one verified, invoiceable delivery on the orders queue once (its delivery id
+    remembered; forgotten again if queueing fails, so the channel's retry gets through)."""
+    channel = adapter.channel.value
     deliveries = adapters.deliveries
     if delivery.delivery_id and not deliveries.remember(
         tenant_id, adapter.channel.value, delivery.delivery_id
@@ -117,3 +187,27 @@ def receive_webhook(
             deliveries.forget(tenant_id, adapter.channel.value, delivery.delivery_id)
         raise
     return WebhookOutcome(queued=True, reason="queued", stored_in_s3=stored_in_s3)
+
+
+def receive_queued_notification(
+    channel: str, raw_body: bytes, adapters: Adapters
+) -> WebhookOutcome:
+    """A marketplace notification that reached us through its own queue (Amazon's SQS: the
+    queue's policy lets only Amazon send, so there is nothing to verify): the account it names
+    gives the tenant; what we do not act on is dropped with a log line (never redelivered)."""
+    adapter = get_adapter(channel)
+    try:
+        text = webhook_text(raw_body)
+        payload = json.loads(text)
+        tenant_id, _account = _account_secrets(adapter, None, raw_body, adapters)
+        delivery = adapter.classify(payload, {})
+    except (PostventaError, ValueError, RecursionError) as exc:
+        code = exc.code if isinstance(exc, PostventaError) else "json_invalido"
+        logger.info("queued notification ignored", extra={"channel": channel, "reason": code})
+        return WebhookOutcome(queued=False, reason=f"ignored:{code}")
+    if not delivery.invoiceable:
+        logger.info(
+            "queued notification ignored", extra={"topic": delivery.topic, "channel": channel}
+        )
+        return WebhookOutcome(queued=False, reason="ignored_topic")
+    return queue_delivery(adapter, tenant_id, delivery, text, raw_body, adapters)

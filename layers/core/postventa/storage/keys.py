@@ -197,3 +197,62 @@ def customer_job_key(tenant_id: str, job_id: str) -> dict[str, str]:
 def export_key(tenant_id: str, job_id: str) -> str:
     """Where a customer export's CSV lives in the documents bucket (tenant first)."""
     return f"exports/{tenant_id}/{job_id}.csv"
+
+
+# ---------------------------------------------------------------- channels (decision 0016)
+# Every item of a tenant's channels has a partition key starting `T#{tenant}#CHANNEL`, so an IAM
+# LeadingKeys condition can confine a function's writes to them.
+def channel_connection_key(tenant_id: str, channel: str) -> dict[str, str]:
+    return {"pk": f"T#{tenant_id}#CHANNEL#{channel}", "sk": "CONNECTION"}
+
+
+def channel_refresh_lock_key(tenant_id: str, channel: str) -> dict[str, str]:
+    return {"pk": f"T#{tenant_id}#CHANNEL#{channel}", "sk": "REFRESH_LOCK"}
+
+
+def channel_poll_key(tenant_id: str, channel: str) -> dict[str, str]:
+    """A polled channel's cursor and the lease of the run that holds it."""
+    return {"pk": f"T#{tenant_id}#CHANNEL#{channel}", "sk": "POLL"}
+
+
+def channel_notice_key(tenant_id: str, channel: str, notice: str) -> dict[str, str]:
+    """One-off channel bookkeeping (e.g. a shipping notice already sent for an order)."""
+    digest = hashlib.sha256(notice.encode("utf-8")).hexdigest()
+    return {"pk": f"T#{tenant_id}#CHANNEL#{channel}#NOTICE#{digest}", "sk": "NOTICE"}
+
+
+PARKED_PREFIX = "PARKED#"
+
+
+def channel_parked_key(tenant_id: str, channel: str, key: str) -> dict[str, str]:
+    """A delivery waiting for the connection to work again (the sort key names it)."""
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return {"pk": f"T#{tenant_id}#CHANNEL#{channel}", "sk": f"{PARKED_PREFIX}{digest}"}
+
+
+def channel_tenants_index_pk(channel: str) -> str:
+    """gsi1: the tenants whose `channel` is connected (gsi1sk = tenant id), for the pollers."""
+    return f"CHANNELS#{channel}#conectada"
+
+
+def channel_account_key(channel: str, account_id: str) -> dict[str, str]:
+    """Which tenant owns a channel account (a Mercado Libre user id, an Amazon seller id): the
+    notifications name the account, never our tenant. One tenant per account, by a
+    conditional write."""
+    return {"pk": f"CHANNEL_ACCOUNT#{channel}#{account_id}", "sk": "ACCOUNT"}
+
+
+def oauth_state_key(nonce: str) -> dict[str, str]:
+    """A used OAuth `state` (its nonce), so a captured callback URL cannot be replayed."""
+    return {"pk": f"OAUTH_STATE#{nonce}", "sk": "USED"}
+
+
+def throttle_key(bucket: str) -> dict[str, str]:
+    return {"pk": f"THROTTLE#{bucket}", "sk": "BUCKET"}
+
+
+SHIPPING_MESSAGE_PREFIX = "MESSAGE#shipping_notice#"
+
+
+def shipping_message_key(tenant_id: str, channel: str) -> dict[str, str]:
+    return {"pk": tenant_pk(tenant_id), "sk": f"{SHIPPING_MESSAGE_PREFIX}{channel}"}
