@@ -34,6 +34,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from localcloud import dynamodb as local_dynamodb
 from localcloud import events as local_events
 from localcloud import lambda_runtime
 from localcloud.gateway import Gateway, Router
@@ -254,6 +255,7 @@ class LocalCloud:
             self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             self._mock.start()
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+        local_dynamodb.PATCH.install(self)
         self.runtime.run_hooks(reset=True)
 
         # Gateway first (its URL may be a parameter value), then the template.
@@ -360,6 +362,7 @@ class LocalCloud:
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
+        local_dynamodb.PATCH.uninstall(self)
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)
