@@ -64,6 +64,9 @@ _BASE_ENV = {  # dummy credentials: moto accepts anything
 _active_cloud: LocalCloud | None = None  # moto's backends are process-global: one at a time
 
 
+RESET_TIMEOUT_SECONDS = 120
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -355,7 +358,10 @@ class LocalCloud:
                 reset = urllib.request.Request(  # noqa: S310 - our own local server
                     f"{self.moto_url}/moto-api/reset", data=b"", method="POST"
                 )
-                urllib.request.urlopen(reset, timeout=5).close()  # noqa: S310
+                # Resetting takes seconds once the stack holds hundreds of orders (their objects,
+                # emails, executions) on a busy machine; a timeout here would leave this process
+                # half stopped (environment not restored, no other cloud can start).
+                urllib.request.urlopen(reset, timeout=RESET_TIMEOUT_SECONDS).close()  # noqa: S310
             finally:
                 self._moto_server.stop()
                 self._moto_server = None
