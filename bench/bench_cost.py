@@ -10,7 +10,10 @@ page GET + POST -> decide -> folio -> stamp (sandbox PAC) -> deliver (email with
 audit of every event -> ERP queue. One warm-up order first (cold imports), not counted. What is
 counted, and how:
 - Lambda: every invocation, timed around the handler (the local runtime's on_env_change hook runs
-  right before and after each call, under its lock); memory per function from template.yaml.
+  right before and after each call, under its lock); memory per function from template.yaml. The
+  time includes moto's in-process work for each AWS call in place of the network round trip, and
+  varies with the machine's load; the "CPU-bound" figure prices all of it as CPU at the function's
+  share of a vCPU (1,769 MB = 1 vCPU).
 - AWS API calls the product makes: botocore event hooks (before-call / after-call) registered on
   every boto3 session `postventa.aws` creates (the bench wraps its session factory), attributed to
   the function running in that thread.
@@ -829,8 +832,8 @@ def model(m: dict[str, Any]) -> tuple[list[Line], dict[str, Any]]:
         Line(
             "Secrets Manager",
             secret_calls * per * price("secrets_call"),
-            f"{secret_calls / n:.1f} calls per order (in-process the adapters are rebuilt per "
-            "invocation, so cached reads repeat: an upper bound)",
+            f"{secret_calls / n:.1f} calls per order (an upper bound: in-process the adapters "
+            "are rebuilt per invocation, so the channel secret's 5-minute cache never hits)",
         )
     )
 
