@@ -34,6 +34,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from localcloud import dynamodb as local_dynamodb
 from localcloud import events as local_events
 from localcloud import lambda_runtime
 from localcloud.authorizers import JwtAuthorizers, aws_local_fetcher
@@ -62,6 +63,9 @@ _BASE_ENV = {  # dummy credentials: moto accepts anything
 
 
 _active_cloud: LocalCloud | None = None  # moto's backends are process-global: one at a time
+
+
+RESET_TIMEOUT_SECONDS = 120
 
 
 def free_port() -> int:
@@ -259,6 +263,7 @@ class LocalCloud:
             self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             self._mock.start()
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+        local_dynamodb.PATCH.install(self)
         self.runtime.run_hooks(reset=True)
 
         # Gateway first (its URL may be a parameter value), then the template.
@@ -362,13 +367,17 @@ class LocalCloud:
                 reset = urllib.request.Request(  # noqa: S310 - our own local server
                     f"{self.moto_url}/moto-api/reset", data=b"", method="POST"
                 )
-                urllib.request.urlopen(reset, timeout=5).close()  # noqa: S310
+                # Resetting takes seconds once the stack holds hundreds of orders (their objects,
+                # emails, executions) on a busy machine; a timeout here would leave this process
+                # half stopped (environment not restored, no other cloud can start).
+                urllib.request.urlopen(reset, timeout=RESET_TIMEOUT_SECONDS).close()  # noqa: S310
             finally:
                 self._moto_server.stop()
                 self._moto_server = None
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
+        local_dynamodb.PATCH.uninstall(self)
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)

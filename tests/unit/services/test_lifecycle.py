@@ -43,8 +43,8 @@ def status(adapters: FakeAdapters, order) -> OrderStatus:  # type: ignore[no-unt
 
 
 def to_stamp(adapters: FakeAdapters, order) -> dict:  # type: ignore[no-untyped-def]
+    """The state machine's path: Decide, then Stamp (which holds the folio first)."""
     assert invoicing.decide(order.ref, adapters).route == "invoice"
-    assert invoicing.reserve_folio(order.ref, adapters)["reserved"]
     return invoices.stamp(order.ref, adapters)
 
 
@@ -181,8 +181,56 @@ def test_with_auto_invoicing_off_the_seller_approves_or_rejects_with_a_reason(
         invoicing.answer_inbox(order.ref, adapters, approve=True)
 
 
+# ---------------------------------------------------------------- the buyer's data arrives
+def test_decide_writes_the_data_received_entry_only_when_a_form_answered(
+    adapters: FakeAdapters, order
+) -> None:
+    answer = {**order.ref.model_dump(), "billing_data_at": "2026-11-20T16:00:00.000Z"}
+    task = {"task": "decide", "order": order.ref.model_dump(), "billing": answer}
+    assert invoicing.run_task(invoicing.LifecycleTask.model_validate(task), adapters) == {
+        "route": "invoice"
+    }
+    assert adapters.events.types() == ["BillingDataReceived"]
+    # A retry resumes with the data it had (billing null): nothing new to record.
+    retry = {**task, "billing": None}
+    assert invoicing.run_task(invoicing.LifecycleTask.model_validate(retry), adapters) == {
+        "route": "invoice"
+    }
+    # An execution started before the fold sends no billing field: its own state announced.
+    older = {"task": "decide", "order": order.ref.model_dump()}
+    invoicing.run_task(invoicing.LifecycleTask.model_validate(older), adapters)
+    assert adapters.events.types() == ["BillingDataReceived"]
+
+
 # ---------------------------------------------------------------- folios
-def test_without_folios_the_order_waits_and_continues_by_itself_when_folios_arrive(
+def test_stamp_holds_the_folio_itself_and_a_retry_takes_no_second_one(
+    adapters: FakeAdapters, order
+) -> None:
+    assert status(adapters, order) is OrderStatus.DATA_RECEIVED
+    assert invoices.stamp(order.ref, adapters)["result"] == "stamped"
+    assert invoices.stamp(order.ref, adapters)["result"] == "stamped"  # a redelivered task
+    assert adapters.folios.spent("tienda") == 1
+    assert adapters.folios.account("tienda").available == 9
+    assert adapters.events.types().count("FolioReserved") == 1
+
+
+def test_without_folios_stamp_parks_the_order_and_it_is_invoiced_once_folios_arrive(
+    adapters: FakeAdapters, order
+) -> None:
+    adapters.folios.accounts["tienda"] = adapters.folios.accounts["tienda"].model_copy(
+        update={"available": 0}
+    )
+    assert invoices.stamp(order.ref, adapters) == {"result": "no_folios"}
+    assert status(adapters, order) is OrderStatus.NO_FOLIOS
+    assert adapters.documents.objects == {}  # nothing built without a folio
+    invoicing.wait_for_folios(order.ref, "tt-folios", adapters)
+    assert invoicing.add_folios("tienda", 5, adapters)["pedidos_reanudados"] == 1
+    assert invoices.stamp(order.ref, adapters)["result"] == "stamped"  # WaitForFolios -> Stamp
+    assert status(adapters, order) is OrderStatus.INVOICED
+    assert adapters.folios.spent("tienda") == 1
+
+
+def test_the_reserve_folio_task_of_executions_started_before_the_fold_still_works(
     adapters: FakeAdapters, order
 ) -> None:
     adapters.folios.accounts["tienda"] = adapters.folios.accounts["tienda"].model_copy(

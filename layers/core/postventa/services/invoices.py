@@ -9,7 +9,8 @@ Exactly once, across retries and crashes:
 - the folio reserved for the order is spent when the stamp is recorded, released when the
   invoice cannot be made; a retry never takes a second one.
 
-Outcomes the state machine routes on: "stamped"; "data_rejected" (the buyer must correct: the
+Outcomes the state machine routes on: "stamped"; "no_folios" (the order waits in `sin_folios`
+until folios are added, then Stamp runs again); "data_rejected" (the buyer must correct: the
 order is in `correccion`); "failed" (the seller must act: code, reason and action). Transient
 troubles (a PAC outage, throttling) raise TransientError so the state machine retries for hours.
 """
@@ -33,6 +34,7 @@ from postventa.messaging.email import render_email
 from postventa.observability import logger
 from postventa.services.customers import invoice_recipients
 from postventa.services.events import announce
+from postventa.services.invoicing import reserve_folio
 from postventa.services.order_context import load_order
 from postventa.storage.keys import invoice_prefix
 
@@ -118,6 +120,10 @@ def stamp(ref: OrderRef, adapters: Adapters) -> dict[str, Any]:
     record, tenant = load_order(ref, adapters)
     if record.status is OrderStatus.INVOICED and record.invoice:
         return {"result": "stamped", "uuid": record.invoice.uuid}  # a redelivered task
+    if record.status is not OrderStatus.STAMPING:  # the folio first (a retry already holds it)
+        if not reserve_folio(ref, adapters)["reserved"]:
+            return {"result": "no_folios"}
+        record, tenant = load_order(ref, adapters)
     reservation = adapters.folios.reservation(ref)
     if reservation is None or record.status is not OrderStatus.STAMPING:
         raise RuntimeError(f"stamp called for an order in {record.status} without a folio")

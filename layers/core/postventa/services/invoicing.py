@@ -51,6 +51,9 @@ class LifecycleTask(BaseModel):
     task_token: str | None = None
     deadline_seconds: int | None = Field(None, gt=0)
     failure: dict[str, Any] | None = None
+    # Decide: what the buyer's form answered the waiting task with (references only), or None
+    # when the execution resumes with data it already had (a retry).
+    billing: dict[str, Any] | None = None
 
 
 def run_task(task: LifecycleTask, adapters: Adapters) -> dict[str, Any]:
@@ -58,7 +61,7 @@ def run_task(task: LifecycleTask, adapters: Adapters) -> dict[str, Any]:
     ref = task.order
     match task.task:
         case "decide":
-            return {"route": decide(ref, adapters).route}
+            return {"route": decide(ref, adapters, data_received=task.billing is not None).route}
         case "hold_in_inbox":
             hold_in_inbox(ref, _token(task), adapters)
         case "reserve_folio":
@@ -90,9 +93,15 @@ class Decision:
 
 
 # ---------------------------------------------------------------- after the buyer's data
-def decide(ref: OrderRef, adapters: Adapters) -> Decision:
-    """Straight to invoicing, or first to the seller's inbox (auto-invoicing off)."""
+def decide(ref: OrderRef, adapters: Adapters, *, data_received: bool = False) -> Decision:
+    """Straight to invoicing, or first to the seller's inbox (auto-invoicing off).
+
+    `data_received`: the buyer's form just answered (the first time or after a correction), so
+    the history says so here, in the same state (one Step Functions transition instead of two of
+    its own: docs/decisions/0011)."""
     _record, tenant = load_order(ref, adapters)
+    if data_received:
+        announce(adapters, "BillingDataReceived", ref)
     return Decision("invoice" if tenant.auto_invoice else "inbox")
 
 
@@ -153,7 +162,10 @@ def answer_inbox(
 
 # ---------------------------------------------------------------- folios
 def reserve_folio(ref: OrderRef, adapters: Adapters) -> dict[str, Any]:
-    """Hold a folio for this order's invoice (the same one on a retry), or say there is none."""
+    """Hold a folio for this order's invoice (the same one on a retry), or say there is none.
+
+    The Stamp state reserves first (services/invoices.py); the `reserve_folio` task stays for
+    executions started before the ReserveFolio state was folded into Stamp."""
     load_order(ref, adapters)
     reservation = adapters.folios.reserve(ref)
     if reservation is None:
