@@ -24,12 +24,14 @@ if TYPE_CHECKING:
     from postventa.messaging.exchange_rates import BanxicoRates, SandboxRates
     from postventa.messaging.messengers import ChannelMessengers
     from postventa.messaging.pacs import AwsPacs
-    from postventa.messaging.queue import SqsErpQueue, SqsOrderQueue
+    from postventa.messaging.queue import SqsErpQueue, SqsJobQueues, SqsOrderQueue
     from postventa.storage.billing_links import DynamoBillingLinks
+    from postventa.storage.cancellations import DynamoCancellations
     from postventa.storage.credentials import SecretsManagerCredentials
     from postventa.storage.documents import S3Documents
     from postventa.storage.erp import DynamoErpDeliveries, DynamoErpEndpoints
     from postventa.storage.folios import DynamoFolios
+    from postventa.storage.global_invoices import DynamoGlobalInvoices
     from postventa.storage.invoice_files import S3InvoiceFiles
     from postventa.storage.message_templates import DynamoMessageTemplates
     from postventa.storage.orders import DynamoOrders
@@ -194,6 +196,26 @@ class AwsAdapters:
         from postventa.storage.invoice_files import S3InvoiceFiles
 
         return S3InvoiceFiles(self._client("s3"), self.settings.documents_bucket)
+
+    @functools.cached_property
+    def global_invoices(self) -> DynamoGlobalInvoices:
+        from postventa.storage.global_invoices import DynamoGlobalInvoices
+
+        return DynamoGlobalInvoices(self._table)
+
+    @functools.cached_property
+    def cancellations(self) -> DynamoCancellations:
+        from postventa.storage.cancellations import DynamoCancellations
+
+        return DynamoCancellations(self._table)
+
+    @functools.cached_property
+    def jobs(self) -> SqsJobQueues:
+        from postventa.messaging.queue import SqsJobQueues
+
+        return SqsJobQueues(
+            self._client("sqs"), lambda queue: self.settings.require(f"{queue}_jobs_queue_url")
+        )
 
     def _banxico_token(self) -> str:
         from postventa.storage.secrets import banxico_token

@@ -33,6 +33,9 @@ class Settings(BaseModel):
     lifecycle_state_machine_arn: str | None = Field(None, alias="LIFECYCLE_STATE_MACHINE_ARN")
     exchange_rates: Literal["banxico", "sandbox"] = Field(alias="EXCHANGE_RATES")
     erp_queue_url: str | None = Field(None, alias="ERP_QUEUE_URL")
+    # Scheduled jobs fan out per tenant on these (services/scheduled_jobs.py).
+    tenant_jobs_queue_url: str | None = Field(None, alias="TENANT_JOBS_QUEUE_URL")
+    fiscal_jobs_queue_url: str | None = Field(None, alias="FISCAL_JOBS_QUEUE_URL")
     # Policy, not infrastructure: whether a seller's ERP may be this machine (http://127.0.0.1),
     # which only the local cloud allows (template parameter ErpAllowLoopback).
     erp_allow_loopback: bool = Field(False, alias="ERP_ALLOW_LOOPBACK")

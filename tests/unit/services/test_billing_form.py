@@ -105,11 +105,12 @@ def test_an_expired_link_says_so(adapters: FakeAdapters, token: str) -> None:
     assert isinstance(submit(adapters, token), LinkExpired)
 
 
-def test_after_the_deadline_moved_the_order_to_the_global_invoice_the_link_is_expired(
+def test_after_the_deadline_the_link_still_takes_a_late_request_and_says_which_case_applies(
     adapters: FakeAdapters, token: str
 ) -> None:
     adapters.orders.apply(builders.order().ref, DEADLINE_PASSED)
-    assert isinstance(show_form(token, adapters), LinkExpired)
+    page = show_form(token, adapters)
+    assert isinstance(page, FormToFill) and page.late == "antes_de_la_global"
 
 
 def test_data_arriving_after_the_lifecycle_stopped_waiting_sends_the_order_to_global(

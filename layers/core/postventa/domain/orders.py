@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from postventa.domain.invoices import Correction, Invoice
+from postventa.domain.invoices import CancellationView, Correction, GlobalInvoiceRef, Invoice
 from postventa.domain.status import OrderStatus
 
 __all__ = [
@@ -198,6 +198,12 @@ class OrderRecord(BaseModel):
     invoice_emailed_at: str | None = None
     waiting_token: str | None = Field(None, description="the lifecycle task waiting on the seller")
     lifecycle_attempt: int = Field(0, ge=0, description="0: the first lifecycle; n: nth retry")
+    global_invoice: GlobalInvoiceRef | None = Field(
+        None, description="the global-invoice run that includes the sale"
+    )
+    cancellations: list[CancellationView] = Field(
+        default_factory=list, description="cancellations of the order's invoices, newest last"
+    )
 
     @property
     def ref(self) -> OrderRef:
@@ -224,4 +230,6 @@ class OrderRecord(BaseModel):
             view["invoice"] = self.invoice.model_dump(exclude={"xml_key", "pdf_key"})
         if not self.correction_rounds:
             view.pop("correction_rounds")
+        if not self.cancellations:
+            view.pop("cancellations")
         return view

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from postventa.domain.global_periods import Periodicidad
 
 
 class IssuerFiscalData(BaseModel):
@@ -14,6 +16,30 @@ class IssuerFiscalData(BaseModel):
     nombre: str
     regimen_fiscal: str
     codigo_postal: str
+
+
+class GlobalInvoiceSettings(BaseModel):
+    """How the tenant's global invoice (PUBLICO EN GENERAL) is issued
+    (docs/decisions/0015-global-invoice-and-cancellations.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    periodicity: Periodicidad = Field(
+        Periodicidad.MENSUAL, description="c_Periodicidad: 01 diaria ... 05 bimestral (RIF only)"
+    )
+    max_concepts: int | None = Field(
+        None,
+        ge=1,
+        le=100_000,
+        description="most conceptos per CFDI (some PACs cap them); None: the engine's default",
+    )
+    late_request_days: int | None = Field(
+        None,
+        ge=0,
+        le=365,
+        description="days after the period's close a buyer may still ask for their own invoice "
+        "(the global is re-issued without the sale); None: until the end of the fiscal year",
+    )
 
 
 class Tenant(BaseModel):
@@ -37,6 +63,7 @@ class Tenant(BaseModel):
         3, ge=1, le=10, description="times the buyer may correct data a PAC refused"
     )
     contact_email: str | None = Field(None, description="where the seller's notices go")
+    global_invoice: GlobalInvoiceSettings = Field(default_factory=GlobalInvoiceSettings)
     sandbox_faults: dict[str, Any] | None = Field(
         None,
         description="sandbox PAC only: simulate an outage or a data rejection "

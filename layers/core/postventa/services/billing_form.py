@@ -14,7 +14,7 @@ from postventa.domain.orders import Order, OrderRecord
 from postventa.domain.ports import Adapters, TaskClosedError
 from postventa.domain.status import BUYER_DATA_SUBMITTED, BUYER_DATA_TOO_LATE, OrderStatus
 from postventa.observability import bind_order, logger
-from postventa.services import fiscal_form
+from postventa.services import fiscal_form, late_requests
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,14 @@ class LinkNotFound:
 @dataclass(frozen=True)
 class LinkExpired:
     """The link's time ran out, or the order moved on (global invoice) without the buyer's data."""
+
+
+@dataclass(frozen=True)
+class LateRequestClosed:
+    """The sale went into the global invoice and the seller's cut-off for asking later passed:
+    the buyer is asked to contact the seller."""
+
+    seller_name: str
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,7 @@ class DataReceived:
     order_number: str | None
     email: str
     just_now: bool
+    late: str | None = None  # a late request's case (services/late_requests.LateCase)
 
 
 @dataclass(frozen=True)
@@ -57,18 +66,21 @@ class FormToFill:
 
     order: Order
     seller_name: str
-    expires_at: int
+    expires_at: int | None  # None: a late request with no cut-off ahead
     csrf: str
     values: dict[str, str]
     errors: dict[str, list[str]] = field(default_factory=dict)
     # True when the errors are this submission's (422); False for the first view, or a
     # correction request showing why the last data was refused (200).
     rejected: bool = False
+    # After the deadline: which case applies (services/late_requests.LateCase), else None.
+    late: str | None = None
 
 
 FormOutcome = (
     LinkNotFound
     | LinkExpired
+    | LateRequestClosed
     | LinkSuperseded
     | CrossOriginRejected
     | MalformedPost
@@ -138,7 +150,28 @@ def _open_order(link: BillingLink, adapters: Adapters) -> OrderRecord | FormOutc
         return LinkNotFound()
     if state is LinkState.SUPERSEDED:
         return LinkSuperseded()
+    late = _late_window(record, adapters)
+    if late is not None and record is not None:
+        if late.open:
+            return record  # past the deadline, the buyer may still ask (docs/decisions/0015)
+        tenant = adapters.tenants.get(link.ref.tenant_id)
+        return LateRequestClosed(tenant.name if tenant else "")
     return LinkExpired()
+
+
+def _form_expiry(link: BillingLink, late: late_requests.LateWindow | None) -> int | None:
+    """When the form stops taking data: the link's expiry, or after the deadline the cut-off
+    for late requests (None when no cut-off lies ahead)."""
+    if late is None:
+        return link.expires_at
+    return epoch(late.until) if late.until else None
+
+
+def _late_window(record: OrderRecord | None, adapters: Adapters) -> late_requests.LateWindow | None:
+    tenant = adapters.tenants.get(record.ref.tenant_id) if record else None
+    if record is None or tenant is None:
+        return None
+    return late_requests.window(record, tenant, adapters.clock.now())
 
 
 def _already_received(record: OrderRecord | None) -> DataReceived:
@@ -167,6 +200,13 @@ def _record(
 ) -> FormOutcome:
     ref = link.ref
     fiscal_data: dict[str, Any] = {k: values[k] for k in fiscal_form.FIELDS}
+    late = _late_window(record, adapters)
+    if late is not None:
+        if late_requests.record_late_request(ref, fiscal_data, at, adapters):
+            number = record.order.display_number
+            return DataReceived(number, values["email"], just_now=True, late=late.case.value)
+        current = adapters.orders.get(ref) or record
+        return _already_received(current) if current.status.has_buyer_data else LinkExpired()
     moved = adapters.orders.apply(
         ref,
         BUYER_DATA_SUBMITTED,
@@ -197,12 +237,14 @@ def _form(
     rejected: bool = False,
 ) -> FormToFill:
     tenant = adapters.tenants.get(link.ref.tenant_id)
+    late = _late_window(record, adapters)
     return FormToFill(
         order=record.order,
         seller_name=tenant.name if tenant else "",
-        expires_at=link.expires_at,
+        expires_at=_form_expiry(link, late),
         csrf=link.csrf_token(),
         values=values,
         errors=errors,
         rejected=rejected,
+        late=late.case.value if late else None,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 from importlib.resources import files
 from typing import Any
 
@@ -13,6 +14,8 @@ from postventa.domain.ports import Adapters
 from postventa.domain.tenants import IssuerFiscalData, Tenant
 
 DEMO_TENANT = "demo"
+# The sample's timestamps are written as Shopify writes a Mexico City shop's (no DST since 2022).
+_MEXICO_CITY_OFFSET = timezone(timedelta(hours=-6))
 DEFAULT_SECRET = "demo-secret"  # noqa: S105 - documented demo value
 DEFAULT_API_KEY = "demo-api-key"
 # SAT's public test taxpayer (persona moral, régimen 601); its CSD is generated at seeding.
@@ -94,14 +97,22 @@ def _ensure_test_csd(adapters: Adapters, csd: Any = None) -> str:
     )
 
 
-def sample_orders_paid(order_id: int | None = None) -> dict[str, Any]:
-    """A realistic Mexican Shopify orders/paid payload (MXN, IVA included, discount, shipping)."""
+def sample_orders_paid(
+    order_id: int | None = None, *, paid_at: datetime | None = None
+) -> dict[str, Any]:
+    """A realistic Mexican Shopify orders/paid payload (MXN, IVA included, discount, shipping),
+    paid at `paid_at` (default: just now, in Mexico City's offset). The buyer's time to ask for
+    the invoice counts from the payment, so a demo order must be a fresh one."""
     text = (
         files("postventa.services")
         .joinpath("samples/shopify_orders_paid.json")
         .read_text(encoding="utf-8")
     )
     body: dict[str, Any] = json.loads(text)
+    paid = (paid_at or datetime.now(UTC)).astimezone(_MEXICO_CITY_OFFSET).replace(microsecond=0)
+    body["processed_at"] = paid.isoformat()
+    body["created_at"] = (paid + timedelta(seconds=1)).isoformat()
+    body["updated_at"] = (paid + timedelta(seconds=5)).isoformat()
     if order_id is not None:
         body["id"] = order_id
         body["name"] = f"#{order_id % 100000}"

@@ -18,6 +18,7 @@ from postventa.channels.base import ChannelPayloadError, QueuedWebhook
 from postventa.channels.registry import get_adapter
 from postventa.domain.clock import iso
 from postventa.domain.exchange import UnsupportedCurrencyError
+from postventa.domain.global_periods import answer_seconds
 from postventa.domain.orders import Order
 from postventa.domain.ports import Adapters, RejectedWebhook
 from postventa.domain.status import ORDER_NOT_INVOICEABLE
@@ -74,7 +75,10 @@ def ingest_message(message: QueuedWebhook, adapters: Adapters) -> IngestOutcome:
             currency=order.currency,
             exchange_rate=str(order.exchange_rate) if order.exchange_rate else None,
         )
-    started = adapters.lifecycle.start(order.ref, tenant.billing_deadline_seconds)
+    # The buyer has until the tenant's deadline or the close of the sale's global-invoice period
+    # (docs/decisions/0015): then the order goes into that period's global invoice.
+    seconds = answer_seconds(tenant, order.paid_at, adapters.clock.now())
+    started = adapters.lifecycle.start(order.ref, seconds)
     logger.info("order ingested", extra={"stored": stored, "lifecycle_started": started})
     return IngestOutcome(invoiceable=True, stored=stored, lifecycle_started=started)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -107,12 +107,17 @@ class DynamoOrders:
         )
         return OrderPage(orders=[record_from_item(i) for i in items], next_cursor=next_cursor)
 
-    def list_by_status(self, tenant_id: str, status: OrderStatus) -> Iterator[OrderRecord]:
+    def list_by_status(
+        self, tenant_id: str, status: OrderStatus, *, since: str | None = None
+    ) -> Iterator[OrderRecord]:
         kwargs: dict[str, Any] = {
             "IndexName": "gsi2",
             "KeyConditionExpression": "gsi2pk = :p",
             "ExpressionAttributeValues": {":p": keys.status_index_pk(tenant_id, status.value)},
         }
+        if since is not None:  # gsi2sk is when the order entered the status
+            kwargs["KeyConditionExpression"] += " AND gsi2sk >= :since"
+            kwargs["ExpressionAttributeValues"][":since"] = since
         while True:
             page = self._table.query(**kwargs)
             yield from (record_from_item(i) for i in page.get("Items", []))
@@ -123,6 +128,48 @@ class DynamoOrders:
     def apply(
         self, ref: OrderRef, transition: Transition, *, extra: Mapping[str, Any] | None = None
     ) -> bool:
+        update = self._transition_update(ref, transition, extra)
+        return conditional(lambda: self._table.update_item(**update))
+
+    def apply_many(
+        self,
+        refs: Sequence[OrderRef],
+        transition: Transition,
+        *,
+        extra: Mapping[str, Any] | None = None,
+    ) -> list[OrderRef]:
+        """One transaction per 100 orders; an order whose condition fails is dropped from its
+        batch and the rest written again, so the outcome is `apply` on each."""
+        moved: list[OrderRef] = []
+        client = self._table.meta.client
+        for start in range(0, len(refs), _TRANSACTION_ITEMS):
+            batch = list(refs[start : start + _TRANSACTION_ITEMS])
+            while batch:
+                items = [
+                    {
+                        "Update": {
+                            "TableName": self._table.name,
+                            **self._transition_update(r, transition, extra),
+                        }
+                    }
+                    for r in batch
+                ]
+                try:
+                    client.transact_write_items(TransactItems=items)
+                except Exception as exc:
+                    failed = _conditional_failures(exc)
+                    if failed is None:
+                        raise
+                    batch = [r for i, r in enumerate(batch) if i not in failed]
+                    continue
+                moved.extend(batch)
+                break
+        return moved
+
+    def _transition_update(
+        self, ref: OrderRef, transition: Transition, extra: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        """The conditional UpdateItem arguments that move one order along `transition`."""
         extra = dict(extra or {})
         _check_fields(extra)
         at = iso(self._clock.now())
@@ -145,17 +192,15 @@ class DynamoOrders:
         for i, status in enumerate(sources):
             values[f":f{i}"] = status
         allowed = ", ".join(f":f{i}" for i in range(len(sources)))
-        return conditional(
-            lambda: self._table.update_item(
-                Key=_key(ref),
-                UpdateExpression="SET "
-                + ", ".join(sets)
-                + (" REMOVE " + ", ".join(removes) if removes else ""),
-                ConditionExpression=f"attribute_exists(pk) AND #s IN ({allowed})",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-        )
+        return {
+            "Key": _key(ref),
+            "UpdateExpression": "SET "
+            + ", ".join(sets)
+            + (" REMOVE " + ", ".join(removes) if removes else ""),
+            "ConditionExpression": f"attribute_exists(pk) AND #s IN ({allowed})",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
 
     def note(self, ref: OrderRef, **fields: Any) -> None:
         _check_fields(fields)
@@ -192,16 +237,15 @@ class DynamoOrders:
         )
 
     def record_event(self, ref: OrderRef, entry: HistoryEntry) -> bool:
-        item = {
-            "pk": keys.order_pk(ref.tenant_id, ref.channel, ref.order_id),
-            "sk": keys.order_event_sk(entry.at, entry.event_id),
-            "type": "order_event",
-            "tenant_id": ref.tenant_id,
-            **entry.model_dump(),
-        }
+        item = _event_item(ref, entry)
         return conditional(
             lambda: self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
         )
+
+    def record_events(self, entries: Sequence[tuple[OrderRef, HistoryEntry]]) -> None:
+        with self._table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
+            for ref, entry in entries:
+                batch.put_item(Item=_event_item(ref, entry))
 
     def history(self, ref: OrderRef) -> list[HistoryEntry]:
         kwargs: dict[str, Any] = {
@@ -230,3 +274,30 @@ class DynamoOrders:
 
 def _key(ref: OrderRef) -> dict[str, str]:
     return keys.order_key(ref.tenant_id, ref.channel, ref.order_id)
+
+
+def _event_item(ref: OrderRef, entry: HistoryEntry) -> dict[str, Any]:
+    return {
+        "pk": keys.order_pk(ref.tenant_id, ref.channel, ref.order_id),
+        "sk": keys.order_event_sk(entry.at, entry.event_id),
+        "type": "order_event",
+        "tenant_id": ref.tenant_id,
+        **entry.model_dump(),
+    }
+
+
+# DynamoDB's limit of items per TransactWriteItems.
+_TRANSACTION_ITEMS = 100
+
+
+def _conditional_failures(exc: BaseException) -> set[int] | None:
+    """The positions whose condition failed in a cancelled transaction; None when the error is
+    not (only) failed conditions."""
+    response = getattr(exc, "response", None) or {}
+    if response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return None
+    reasons = [str(r.get("Code", "None")) for r in response.get("CancellationReasons", [])]
+    if any(code not in ("None", "ConditionalCheckFailed") for code in reasons):
+        return None
+    failed = {i for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"}
+    return failed or None
