@@ -67,6 +67,7 @@ class InvoiceCancellation(BaseModel):
     uuid: str
     motivo: str = Field(pattern=r"^0[1-4]$")
     state: CancellationState
+    request_id: str = Field(description="this request's own id (a UUID may be asked again)")
     requested_at: str
     updated_at: str
     xml_key: str = Field(description="the cancelled CFDI's stamped XML (documents bucket)")

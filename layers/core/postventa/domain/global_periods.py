@@ -63,8 +63,10 @@ class Period:
 
     @property
     def key(self) -> str:
-        """Stable name of the period (storage keys, the CLI): periodicidad and first day."""
-        return f"{self.periodicidad.value}-{self.first_day:%Y%m%d}"
+        """Stable name of the period (storage keys, the CLI): first day and periodicidad,
+        "2026-11-01.04" (sorts by date; no run of ten digits a log filter would take for a
+        phone number)."""
+        return f"{self.first_day.isoformat()}.{self.periodicidad.value}"
 
     @property
     def meses(self) -> str:
@@ -142,9 +144,9 @@ def parse_period(periodicidad: Periodicidad, text: str) -> Period:
                     "Con esta periodicidad indica el día (AAAA-MM-DD) del periodo que quieres."
                 )
             return period_of(periodicidad, day)
-        if len(text) == 11 and text[2] == "-":
-            key_periodicidad = Periodicidad(text[:2])
-            day = datetime.strptime(text[3:], "%Y%m%d").date()
+        if len(text) == 13 and text[10] == ".":
+            key_periodicidad = Periodicidad(text[11:])
+            day = date.fromisoformat(text[:10])
             period = period_of(key_periodicidad, day)
             if period.key != text:
                 raise PeriodTextError(f"{text} no es el inicio de un periodo.")

@@ -21,6 +21,7 @@ import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
+from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -97,6 +98,7 @@ def request_cancellation(ref: OrderRef, body: CancelBody, adapters: Adapters) ->
         uuid=invoice.uuid,
         motivo=body.motivo,
         state=S.SUBSTITUTING if substitute else S.REQUESTED,
+        request_id=uuid4().hex,
         requested_at=iso(now),
         updated_at=iso(now),
         xml_key=invoice.xml_key,
@@ -118,7 +120,7 @@ def _open(asked: InvoiceCancellation, adapters: Adapters) -> InvoiceCancellation
     """The new cancellation, or a finished unsuccessful one asked again; never a second one
     while one is under way, nor one of a cancelled invoice."""
     stored = adapters.cancellations.open(asked)
-    if stored.requested_at == asked.requested_at and stored.motivo == asked.motivo:
+    if stored.request_id == asked.request_id:
         return stored
     if not stored.state.is_final:
         raise ConflictError("Ya hay una cancelación en curso para esta factura.")
@@ -207,6 +209,7 @@ def open_global_cancellation(
         uuid=uuid,
         motivo="04",
         state=S.REQUESTED,
+        request_id=uuid4().hex,
         requested_at=now,
         updated_at=now,
         xml_key=xml_key,
