@@ -78,6 +78,7 @@ class GlobalRun(BaseModel):
     error_at: str | None = None
     notified: str | None = Field(None, description="the last error code the seller was told of")
     lease_until: int | None = None
+    claim_started_at: str | None = None  # an attempt began taking orders (it may have died)
     issued_at: str | None = None
     emailed_at: str | None = None
     released_at: str | None = Field(None, description="a re-issue's removed sales let go")

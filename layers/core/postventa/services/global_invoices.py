@@ -255,12 +255,13 @@ def _steps(
 ) -> GlobalRun:
     from postventa.services import late_requests
 
+    taken: dict[OrderRef, Order] | None = None  # the orders just taken, not read again
     if run.state is RunState.CLAIMING:
-        run = _claim_and_freeze(tenant, run, adapters, progress)
+        run, taken = _claim_and_freeze(tenant, run, adapters, progress)
     if run.state is RunState.CANCELLING:
         run = late_requests.await_replaced_cancellation(tenant, run, adapters)
     if run.state is RunState.READY:
-        run = _stamp_all(tenant, run, adapters, progress)
+        run = _stamp_all(tenant, run, adapters, progress, taken)
     if run.state is RunState.ISSUED:
         _notify_seller(tenant, run, adapters)
         if run.replaces is not None and not run.released_at:
@@ -284,19 +285,29 @@ _NO_ERROR: dict[str, Any] = dict.fromkeys(
 # ------------------------------------------------------------------------------- claiming
 def _claim_and_freeze(
     tenant: Tenant, run: GlobalRun, adapters: Adapters, progress: Progress | None
-) -> GlobalRun:
+) -> tuple[GlobalRun, dict[OrderRef, Order]]:
     """Take the period's waiting orders, then fix which go in which CFDI (the manifest)."""
-    waiting = [r.ref for r in period_orders(tenant, run.period, adapters)]
+    waiting = period_orders(tenant, run.period, adapters)
+    retaking = run.claim_started_at is not None  # an earlier attempt may have taken some
+    if not retaking:
+        run = save_step(
+            run, adapters, RunState.CLAIMING, claim_started_at=iso(adapters.clock.now())
+        )
     mark = GlobalInvoiceRef(run_id=run.run_id, period=run.period.key)
+    moved: set[OrderRef] = set()
     for start in range(0, len(waiting), 1000):
-        adapters.orders.apply_many(
-            waiting[start : start + 1000], INCLUDED_IN_GLOBAL, extra={"global_invoice": mark}
+        batch = [r.ref for r in waiting[start : start + 1000]]
+        moved.update(
+            adapters.orders.apply_many(batch, INCLUDED_IN_GLOBAL, extra={"global_invoice": mark})
         )
         if progress:
             progress("pedidos", min(start + 1000, len(waiting)), len(waiting))
-    taken = sorted(run_orders(tenant, run, adapters), key=_paid_order)
+    if retaking:
+        taken = sorted(run_orders(tenant, run, adapters), key=_paid_order)
+    else:
+        taken = [r for r in waiting if r.ref in moved]
     if not taken:  # every buyer asked in time: nothing to invoice globally
-        return save_step(run, adapters, RunState.CLAIMING, state=RunState.ISSUED, **_NO_ERROR)
+        return save_step(run, adapters, RunState.CLAIMING, state=RunState.ISSUED, **_NO_ERROR), {}
     from postventa.cfdi.global_invoice import DEFAULT_MAX_CONCEPTS, chunk_orders, global_concepts
     from postventa.services.invoices import issuer_for
 
@@ -316,7 +327,7 @@ def _claim_and_freeze(
             )
         )
     logger.info("global invoice run frozen", extra={"run": run.run_id, "cfdis": len(chunks)})
-    return save_step(
+    frozen = save_step(
         run,
         adapters,
         RunState.CLAIMING,
@@ -325,6 +336,7 @@ def _claim_and_freeze(
         order_count=len(taken),
         total=str(sum((r.order.total_paid for r in taken), Decimal(0))),
     )
+    return frozen, {r.ref: r.order for r in taken}
 
 
 def run_orders(tenant: Tenant, run: GlobalRun, adapters: Adapters) -> Iterable[OrderRecord]:
@@ -367,13 +379,19 @@ def read_manifest(adapters: Adapters, tenant_id: str, run_id: str, index: int) -
 class _Stamping:
     """What stamping a run's CFDIs needs, loaded once and only when a CFDI needs it."""
 
-    def __init__(self, tenant: Tenant, run: GlobalRun, adapters: Adapters) -> None:
+    def __init__(
+        self,
+        tenant: Tenant,
+        run: GlobalRun,
+        adapters: Adapters,
+        orders: dict[OrderRef, Order] | None = None,
+    ) -> None:
         self.tenant, self.run, self.adapters = tenant, run, adapters
         self.prefix = global_invoice_prefix(tenant.tenant_id, run.run_id)
         self._issuer: Any = None
         self._csd: Any = None
         self._pac: Any = None
-        self._orders: dict[OrderRef, Order] | None = None
+        self._orders = orders or None
 
     @property
     def issuer(self) -> Any:
@@ -427,11 +445,15 @@ class _Stamping:
 
 
 def _stamp_all(
-    tenant: Tenant, run: GlobalRun, adapters: Adapters, progress: Progress | None
+    tenant: Tenant,
+    run: GlobalRun,
+    adapters: Adapters,
+    progress: Progress | None,
+    taken: dict[OrderRef, Order] | None = None,
 ) -> GlobalRun:
     cfdis = sorted(adapters.global_invoices.cfdis(tenant.tenant_id, run.run_id), key=_index)
     cfdis = cfdis[: run.cfdi_count]
-    work = _Stamping(tenant, run, adapters)
+    work = _Stamping(tenant, run, adapters, taken)
     for done, cfdi in enumerate(cfdis, start=1):
         if cfdi.state is CfdiState.PLANNED:
             cfdi = _seal(work, cfdi)
