@@ -238,3 +238,34 @@ def test_the_sandbox_pac_remembers_a_stamp_larger_than_a_dynamodb_item(table: An
     store.save("huella", record)
     found = store.by_fingerprint("huella")
     assert found is not None and found.xml == xml
+
+
+def test_the_sandbox_pac_remembers_a_cancellation_waiting_for_the_receptor(table: Any) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from postventa.cfdi.pac.base import CancellationStatus
+    from postventa.cfdi.pac.sandbox import SandboxRecord
+    from postventa.storage.sandbox_pac import DynamoSandboxStore
+
+    asked = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    record = SandboxRecord(
+        uuid="5FB2822E-396D-4725-8521-CDC4BDD20CCF",
+        xml=b"<cfdi:Comprobante/>",
+        fecha_timbrado=datetime(2026, 11, 20, 9, 0),
+        no_certificado_sat="30001000000500003456",
+        rfc_emisor="EKU9003173C9",
+        rfc_receptor="EKU9003173C9",
+        total_mxn=Decimal("2000.00"),
+        tipo_comprobante="I",
+        fecha_emision=datetime(2026, 11, 20, 9, 0),
+    )
+    store = DynamoSandboxStore(table)
+    store.save("huella", record)
+    store.update(
+        replace(record, cancellation=CancellationStatus.PENDING, cancel_requested_at=asked)
+    )
+    found = store.by_uuid(record.uuid)
+    assert found is not None and found.cancellation is CancellationStatus.PENDING
+    assert found.cancel_requested_at == asked

@@ -99,9 +99,7 @@ def test_in_the_global_the_form_says_it_will_be_reissued_and_records_the_request
 def test_past_the_cut_off_the_buyer_is_asked_to_contact_the_seller(
     adapters: FakeAdapters, token: str
 ) -> None:
-    adapters.tenants.put(
-        builders.tenant(global_invoice=GlobalInvoiceSettings(late_request_days=0))
-    )
+    adapters.tenants.put(builders.tenant(global_invoice=GlobalInvoiceSettings(late_request_days=0)))
     ref = builders.order().ref
     mark = GlobalInvoiceRef(run_id="2026-11-01.04#001", period="2026-11-01.04")
     adapters.orders.apply(ref, INCLUDED_IN_GLOBAL, extra={"global_invoice": mark})

@@ -40,9 +40,12 @@ def record_from_item(item: Mapping[str, Any]) -> OrderRecord:
 
 
 def _stored(value: Any) -> Any:
-    """A field's value as DynamoDB stores it (models as maps; no floats)."""
+    """A field's value as DynamoDB stores it (models as maps, lists of models as lists of maps;
+    no floats)."""
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json", exclude_none=True)
+    if isinstance(value, list):
+        return [_stored(v) for v in value]
     return value
 
 

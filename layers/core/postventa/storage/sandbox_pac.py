@@ -20,7 +20,7 @@ from postventa.storage.secrets import SECRETS_PREFIX
 from postventa.storage.table import conditional
 
 SANDBOX_PAC_SECRET = f"{SECRETS_PREFIX}/sandbox-pac"
-_FIELDS_DT = ("fecha_timbrado", "fecha_emision")
+_FIELDS_DT = ("fecha_timbrado", "fecha_emision", "cancel_requested_at")
 
 
 class DynamoSandboxStore:
@@ -71,7 +71,7 @@ def _item(record: Any) -> dict[str, Any]:
     data.pop("xml")
     data["xml_z"] = zlib.compress(record.xml, 6)
     for name in _FIELDS_DT:
-        data[name] = data[name].isoformat()
+        data[name] = data[name].isoformat() if data[name] is not None else None
     data["total_mxn"] = Decimal(str(record.total_mxn))
     data["state"] = str(record.state.value) if record.state is not None else None
     data["cancellation"] = record.cancellation.value if record.cancellation else None
@@ -96,6 +96,11 @@ def _record(item: dict[str, Any]) -> Any:
         state=CfdiState(item["state"]) if item.get("state") else CfdiState.VALID,
         cancellation=(
             CancellationStatus(item["cancellation"]) if item.get("cancellation") else None
+        ),
+        cancel_requested_at=(
+            datetime.fromisoformat(str(item["cancel_requested_at"]))
+            if item.get("cancel_requested_at")
+            else None
         ),
     )
 
