@@ -69,7 +69,7 @@ def _item(record: Any) -> dict[str, Any]:
     # Compressed: a global invoice of a thousand conceptos is ~365 KB of XML, over DynamoDB's
     # 400 KB item once in base64; XML compresses about tenfold.
     data.pop("xml")
-    data["xml_z"] = zlib.compress(record.xml, 6)
+    data["xml_z"] = base64.b64encode(zlib.compress(record.xml, 6)).decode("ascii")
     for name in _FIELDS_DT:
         data[name] = data[name].isoformat() if data[name] is not None else None
     data["total_mxn"] = Decimal(str(record.total_mxn))
@@ -107,7 +107,7 @@ def _record(item: dict[str, Any]) -> Any:
 
 def _xml(item: dict[str, Any]) -> bytes:
     if "xml_z" in item:
-        return zlib.decompress(bytes(item["xml_z"]))
+        return zlib.decompress(base64.b64decode(item["xml_z"]))
     return base64.b64decode(item["xml"])  # stored before compression
 
 
