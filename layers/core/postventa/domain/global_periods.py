@@ -48,8 +48,9 @@ class Periodicidad(StrEnum):
 ISSUE_DELAY = timedelta(hours=2)
 # RMF 2.7.1.21: the global CFDI is sent to the PAC within the 24 hours after the period closes.
 ISSUE_WINDOW = timedelta(hours=24)
-# A buyer is never given less than this to answer (an order that reaches us at its period's end).
-MIN_ANSWER_SECONDS = 60
+# The lifecycle's wait is never zero or less (its state machine takes a non-positive wait as "no
+# tenant deadline" and waits the longest): an order past its time goes global at once.
+MIN_ANSWER_SECONDS = 1
 
 
 @dataclass(frozen=True, order=True)
@@ -207,8 +208,8 @@ def answer_by(tenant: Tenant, paid_at: datetime) -> datetime:
 
 
 def answer_seconds(tenant: Tenant, paid_at: datetime, now: datetime) -> int:
-    """`answer_by` as the seconds from `now` the lifecycle's wait takes (never under
-    MIN_ANSWER_SECONDS: a late order still asks its buyer, briefly, then goes global)."""
+    """`answer_by` as the seconds from `now` the lifecycle's wait takes (at least
+    MIN_ANSWER_SECONDS)."""
     return max(MIN_ANSWER_SECONDS, int((answer_by(tenant, paid_at) - now).total_seconds()))
 
 

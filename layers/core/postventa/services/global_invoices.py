@@ -154,14 +154,13 @@ def due_periods(tenant: Tenant, adapters: Adapters) -> list[Period]:
 
 def period_orders(tenant: Tenant, period: Period, adapters: Adapters) -> list[OrderRecord]:
     """The period's orders still waiting for a global invoice (status `global`)."""
-    return sorted(
-        (
-            r
-            for r in adapters.orders.list_by_status(tenant.tenant_id, OrderStatus.GLOBAL)
-            if tenant_period(tenant, r.order.paid_at) == period
-        ),
-        key=_paid_order,
-    )
+    return sorted(_waiting_in(tenant, period, adapters), key=_paid_order)
+
+
+def _waiting_in(tenant: Tenant, period: Period, adapters: Adapters) -> Iterable[OrderRecord]:
+    for record in adapters.orders.list_by_status(tenant.tenant_id, OrderStatus.GLOBAL):
+        if tenant_period(tenant, record.order.paid_at) == period:
+            yield record
 
 
 def _paid_order(record: OrderRecord) -> tuple[str, str, str]:
@@ -201,7 +200,7 @@ def issue_period(
     taking = [r for r in runs if r.state is RunState.CLAIMING]
     if taking:
         return advance_run(tenant, taking[0].run_id, adapters, progress=progress)
-    if not period_orders(tenant, period, adapters):
+    if not any(_waiting_in(tenant, period, adapters)):
         if runs:
             return _report(
                 runs[-1], adapters.global_invoices.cfdis(tenant.tenant_id, runs[-1].run_id)

@@ -236,9 +236,27 @@ class DynamoOrders:
         )
 
     def record_events(self, entries: Sequence[tuple[OrderRef, HistoryEntry]]) -> None:
-        with self._table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
-            for ref, entry in entries:
-                batch.put_item(Item=_event_item(ref, entry))
+        """BatchWriteItem, 25 entries a call, several calls at a time (a global invoice writes
+        one entry per order of the period)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from boto3.dynamodb.table import BatchWriter
+
+        items = [_event_item(ref, entry) for ref, entry in entries]
+        chunks = [items[i : i + 500] for i in range(0, len(items), 500)]
+        client, name = self._table.meta.client, self._table.name  # the client is thread-safe
+
+        def write(chunk: list[dict[str, Any]]) -> None:
+            with BatchWriter(name, client, overwrite_by_pkeys=["pk", "sk"]) as batch:
+                for item in chunk:
+                    batch.put_item(Item=item)
+
+        if len(chunks) <= 1:
+            for chunk in chunks:
+                write(chunk)
+            return
+        with ThreadPoolExecutor(max_workers=_CONCURRENT_WRITES) as pool:
+            list(pool.map(write, chunks))
 
     def history(self, ref: OrderRef) -> list[HistoryEntry]:
         kwargs: dict[str, Any] = {

@@ -1,0 +1,260 @@
+"""The global-invoice job for one tenant on the embedded cloud (issue #11: 50,000 orders; goal
+under 2x the engine alone on the same orders).
+
+Method: `LocalCloud` from template.yaml in server mode (moto over HTTP, as `make run`); the demo
+tenant with a daily global invoice (cap 250 conceptos per CFDI) and N orders of one day that
+closed yesterday, written into the table as the lifecycle leaves them (status `global`; setup,
+not timed). Then, in a fresh process with FiscalJobsFunction's own environment (what its Lambda
+gets), `issue_period` for that day, the code the hourly job runs: read the period's orders, take
+each one (a conditional write), freeze the manifest, build, split, seal, stamp (sandbox PAC, its
+memory in the table), store XML and PDF in S3, write each order's history with its UUID, email
+the seller. Baselines in the same run, each in a fresh process: the engine alone on the same N
+orders (build, split, seal, XSD, sandbox stamp in memory: `stamp_global_invoices`), and the same
+plus the PDF of every CFDI. Wall time and peak RSS (ru_maxrss) of each process; the job's phases
+from its progress callback. BENCH_GLOBAL_N sets N (default 50,000).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+N = int(os.environ.get("BENCH_GLOBAL_N", "50000"))
+PRODUCTS = {
+    "A": {"clave_prod_serv": "43211503", "clave_unidad": "H87"},
+    "B": {"clave_prod_serv": "50192100", "clave_unidad": "H87", "tax": "iva0"},
+}
+
+
+def _day() -> date:
+    """A day that closed yesterday at the demo's place of issue (its global is due)."""
+    return (datetime.now(UTC) - timedelta(days=2)).date()
+
+
+def orders(n: int, day: date) -> list[Any]:
+    """N orders paid on `day` (1 in 5 with a second IVA rate: two conceptos)."""
+    from postventa.domain.orders import Order
+
+    paid = datetime(day.year, day.month, day.day, 18, 0, tzinfo=UTC)
+    made = []
+    for i in range(n):
+        price = Decimal(100 + i % 997) + Decimal("0.99")
+        lines = [{"sku": "A", "description": "x", "quantity": 1 + i % 3, "unit_price": price}]
+        total = (1 + i % 3) * price
+        if i % 5 == 0:
+            lines.append({"sku": "B", "description": "y", "quantity": 1, "unit_price": "10"})
+            total += 10
+        shipping = Decimal("99") if i % 2 else Decimal(0)
+        made.append(
+            Order(
+                tenant_id="demo",
+                channel="shopify",
+                order_id=str(700_000 + i),
+                paid_at=paid + timedelta(seconds=i % 3600),
+                lines=lines,
+                shipping=shipping,
+                total_paid=total + shipping,
+                payment_method="credit_card",
+            )
+        )
+    return made
+
+
+def _seed(env: dict[str, str], n: int, day: date) -> None:
+    """The tenant set to a daily global with the bench's products; N orders in `global`."""
+    from postventa.bootstrap import build_adapters
+    from postventa.domain.clock import iso
+    from postventa.domain.global_periods import Periodicidad
+    from postventa.domain.status import OrderStatus
+    from postventa.domain.tenants import GlobalInvoiceSettings
+    from postventa.storage import keys
+
+    adapters = build_adapters(env)
+    demo = adapters.tenants.get("demo")
+    assert demo is not None
+    invoicing = {**demo.invoicing, "products": PRODUCTS}
+    adapters.tenants.put(
+        demo.model_copy(
+            update={
+                "invoicing": invoicing,
+                "global_invoice": GlobalInvoiceSettings(periodicity=Periodicidad.DIARIA),
+            }
+        )
+    )
+    adapters.folios.add("demo", n // 200 + 10)
+    at = iso(datetime.now(UTC))
+    with adapters._table.batch_writer() as batch:  # the bench's bulk setup, not the product
+        for order in orders(n, day):
+            batch.put_item(
+                Item={
+                    **keys.order_key("demo", "shopify", order.order_id),
+                    "gsi1pk": keys.orders_index_pk("demo"),
+                    "gsi1sk": keys.orders_index_sk(
+                        order.paid_at.isoformat(), "shopify", order.order_id
+                    ),
+                    "gsi2pk": keys.status_index_pk("demo", OrderStatus.GLOBAL.value),
+                    "gsi2sk": at,
+                    "type": "order",
+                    "tenant_id": "demo",
+                    "channel": "shopify",
+                    "order_id": order.order_id,
+                    "order_number": order.display_number,
+                    "total_paid": order.total_paid,
+                    "status": OrderStatus.GLOBAL.value,
+                    "order": order.model_dump(mode="json"),
+                    "created_at": at,
+                    "updated_at": at,
+                }
+            )
+
+
+def measure_job(day_text: str) -> dict[str, Any]:
+    """In a fresh process with the fiscal worker's environment: issue the day's global."""
+    import resource
+
+    from postventa.bootstrap import bootstrap
+    from postventa.domain.global_periods import Periodicidad, period_of
+    from postventa.services.global_invoices import issue_period
+
+    adapters = bootstrap()
+    tenant = adapters.tenants.get("demo")
+    assert tenant is not None
+    period = period_of(Periodicidad.DIARIA, date.fromisoformat(day_text))
+    marks: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def progress(step: str, done: int, total: int) -> None:
+        marks.setdefault(f"{step}_first", time.perf_counter() - started)
+        marks[f"{step}_last"] = time.perf_counter() - started
+
+    report = issue_period(tenant, period, adapters, progress=progress)
+    seconds = time.perf_counter() - started
+    assert report.state == "emitida", report
+    return {
+        "orders": report.orders,
+        "cfdis": report.cfdis,
+        "total": report.total,
+        "seconds": seconds,
+        "taking": marks.get("pedidos_last", 0.0),
+        "cfdi_phase": marks.get("cfdi_last", seconds) - marks.get("pedidos_last", 0.0),
+        "after": seconds - marks.get("cfdi_last", seconds),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def measure_engine(n: int, day_text: str, with_pdf: bool) -> dict[str, Any]:
+    """The engine alone on the same orders, in memory (and the PDFs, when asked)."""
+    import resource
+
+    from postventa.cfdi.global_invoice import GlobalPeriod, stamp_global_invoices
+    from postventa.cfdi.issuer import Issuer
+    from postventa.cfdi.pac.sandbox import SandboxPac
+    from postventa.domain.global_periods import Periodicidad, period_of
+    from postventa.services.demo import DEMO_INVOICING
+    from tests.support.csd import eku_csd
+
+    day = date.fromisoformat(day_text)
+    made = orders(n, day)
+    issuer = Issuer.model_validate(
+        {
+            **DEMO_INVOICING,
+            "products": PRODUCTS,
+            "rfc": "EKU9003173C9",
+            "nombre": "ESCUELA KEMPER URGATE",
+            "regimen_fiscal": "601",
+            "lugar_expedicion": "42501",
+        }
+    )
+    pac = SandboxPac(check_certificate_validity=False)
+    pac.no_certificado_sat  # noqa: B018 - load the PAC certificate outside the timing
+    csd = eku_csd().credentials()
+    period = GlobalPeriod.of(period_of(Periodicidad.DIARIA, day))
+    started = time.perf_counter()
+    stamped = stamp_global_invoices(made, issuer, csd, pac, period, 1)
+    if with_pdf:
+        from postventa.cfdi.pdf import render_pdf
+
+        for cfdi in stamped:
+            render_pdf(cfdi.xml)
+    seconds = time.perf_counter() - started
+    return {
+        "orders": n,
+        "cfdis": len(stamped),
+        "total": str(sum(s.total for s in stamped)),
+        "seconds": seconds,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _child(code: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import json, bench.bench_global_job as b; print(json.dumps({code}))",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=7200,
+    )
+    if out.returncode:
+        raise RuntimeError(out.stderr[-3000:])
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def run() -> str:
+    from localcloud import LocalCloud
+    from postventa.cli.local import cloud_hooks
+
+    day = _day()
+    lines = [__doc__.strip().splitlines()[0], ""]
+    with LocalCloud(
+        template=ROOT / "template.yaml", port=0, scheduler=False, pollers=False, **cloud_hooks()
+    ) as cloud:
+        env = dict(cloud.stack.functions["FiscalJobsFunction"].environment)
+        seeded = time.perf_counter()
+        _seed(env, N, day)
+        setup = time.perf_counter() - seeded
+        child_env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+            **env,
+            "AWS_ENDPOINT_URL": str(cloud.moto_url),
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+            "PYTHONPATH": str(ROOT),
+        }
+        job = _child(f"b.measure_job({str(day)!r})", child_env)
+    engine = _child(f"b.measure_engine({N}, {str(day)!r}, False)")
+    engine_pdf = _child(f"b.measure_engine({N}, {str(day)!r}, True)")
+    assert Decimal(job["total"]) == Decimal(engine["total"]), (job, engine)
+    lines.append(f"setup (not timed in the job): {N:,} orders written in {setup:.0f} s")
+    for name, r in (
+        ("baseline: engine alone (build, split, seal, stamp)", engine),
+        ("baseline: engine alone + PDF of every CFDI", engine_pdf),
+        ("the job on the embedded cloud (server mode)", job),
+    ):
+        ratio = r["seconds"] / engine["seconds"]
+        lines.append(
+            f"  {name:52} {r['orders']:>6} orders -> {r['cfdis']:>4} CFDIs: "
+            f"{r['seconds']:7.1f} s, peak RSS {r['peak_rss_mb']:5.0f} MB, {ratio:5.2f}x"
+        )
+    lines.append(
+        f"  the job's phases: taking the orders {job['taking']:.1f} s; freezing, sealing, "
+        f"stamping, storing, PDF and history per CFDI {job['cfdi_phase']:.1f} s; "
+        f"seller email {job['after']:.1f} s"
+    )
+    lines.append("  goal: under 2x the engine alone")
+    return "\n".join(lines) + "\n"
