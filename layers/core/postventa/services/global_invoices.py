@@ -287,6 +287,8 @@ def _claim_and_freeze(
 ) -> tuple[GlobalRun, dict[OrderRef, Order]]:
     """Take the period's waiting orders, then fix which go in which CFDI (the manifest)."""
     waiting = period_orders(tenant, run.period, adapters)
+    if progress:
+        progress("pedidos", 0, len(waiting))
     retaking = run.claim_started_at is not None  # an earlier attempt may have taken some
     if not retaking:
         run = save_step(
