@@ -40,32 +40,11 @@ def _day() -> date:
 
 
 def orders(n: int, day: date) -> list[Any]:
-    """N orders paid on `day` (1 in 5 with a second IVA rate: two conceptos)."""
-    from postventa.domain.orders import Order
+    """The same N orders as bench_global_invoice, the demo tenant's, paid on `day`."""
+    from bench.bench_global_invoice import sample_orders
 
     paid = datetime(day.year, day.month, day.day, 18, 0, tzinfo=UTC)
-    made = []
-    for i in range(n):
-        price = Decimal(100 + i % 997) + Decimal("0.99")
-        lines = [{"sku": "A", "description": "x", "quantity": 1 + i % 3, "unit_price": price}]
-        total = (1 + i % 3) * price
-        if i % 5 == 0:
-            lines.append({"sku": "B", "description": "y", "quantity": 1, "unit_price": "10"})
-            total += 10
-        shipping = Decimal("99") if i % 2 else Decimal(0)
-        made.append(
-            Order(
-                tenant_id="demo",
-                channel="shopify",
-                order_id=str(700_000 + i),
-                paid_at=paid + timedelta(seconds=i % 3600),
-                lines=lines,
-                shipping=shipping,
-                total_paid=total + shipping,
-                payment_method="credit_card",
-            )
-        )
-    return made
+    return sample_orders(n, paid, tenant_id="demo", first_id=700_000)
 
 
 def _peak_mb() -> float:

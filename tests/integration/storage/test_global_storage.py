@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from postventa.aws import client, reset_clients, resource
+from postventa.aws import reset_clients
 from postventa.domain.cancellations import CancellationState, InvoiceCancellation
 from postventa.domain.global_invoices import GlobalCfdi, GlobalRun, RunState
 from postventa.domain.global_periods import Periodicidad
@@ -26,6 +26,7 @@ from postventa.storage.global_invoices import DynamoGlobalInvoices
 from postventa.storage.orders import DynamoOrders
 from tests.support import builders
 from tests.support.fakes import FakeClock
+from tests.support.tables import create_product_table
 
 pytestmark = pytest.mark.integration
 
@@ -44,29 +45,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def table() -> Any:
-    strings = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")
-    index = [
-        {
-            "IndexName": name,
-            "KeySchema": [
-                {"AttributeName": f"{name}pk", "KeyType": "HASH"},
-                {"AttributeName": f"{name}sk", "KeyType": "RANGE"},
-            ],
-            "Projection": {"ProjectionType": "ALL"},
-        }
-        for name in ("gsi1", "gsi2")
-    ]
-    client("dynamodb").create_table(
-        TableName="t",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in strings],
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        GlobalSecondaryIndexes=index,
-    )
-    return resource("dynamodb").Table("t")
+    return create_product_table()
 
 
 def run(seq: int = 1, state: RunState = RunState.CLAIMING, day: int = 1) -> GlobalRun:
@@ -213,29 +192,33 @@ def test_a_global_cfdi_holds_its_own_folio(table: Any) -> None:
     assert account is not None and account.available == 1
 
 
-def test_the_sandbox_pac_remembers_a_stamp_larger_than_a_dynamodb_item(table: Any) -> None:
-    from datetime import UTC, datetime
+def sandbox_record(xml: bytes, **changes: Any) -> Any:
+    from datetime import datetime
     from decimal import Decimal
 
     from postventa.cfdi.pac.sandbox import SandboxRecord
+
+    values: dict[str, Any] = {
+        "uuid": "5FB2822E-396D-4725-8521-CDC4BDD20CCF",
+        "xml": xml,
+        "fecha_timbrado": datetime(2026, 11, 20, 10, 0),
+        "no_certificado_sat": "30001000000500003456",
+        "rfc_emisor": "EKU9003173C9",
+        "rfc_receptor": "XAXX010101000",
+        "total_mxn": Decimal("100.00"),
+        "tipo_comprobante": "I",
+        "fecha_emision": datetime(2026, 11, 20, 9, 0),
+    }
+    return SandboxRecord(**{**values, **changes})
+
+
+def test_the_sandbox_pac_remembers_a_stamp_larger_than_a_dynamodb_item(table: Any) -> None:
     from postventa.storage.sandbox_pac import DynamoSandboxStore
 
     xml = b"<cfdi:Comprobante>" + b"<cfdi:Concepto Importe='100.00'/>" * 20_000 + b"</x>"
     assert len(xml) > 400 * 1024
-    record = SandboxRecord(
-        uuid="5FB2822E-396D-4725-8521-CDC4BDD20CCF",
-        xml=xml,
-        fecha_timbrado=datetime(2026, 11, 20, 10, 0),
-        no_certificado_sat="30001000000500003456",
-        rfc_emisor="EKU9003173C9",
-        rfc_receptor="XAXX010101000",
-        total_mxn=Decimal("100.00"),
-        tipo_comprobante="I",
-        fecha_emision=datetime.now(UTC).replace(tzinfo=None),
-        es_global=True,
-    )
     store = DynamoSandboxStore(table)
-    store.save("huella", record)
+    store.save("huella", sandbox_record(xml, es_global=True))
     found = store.by_fingerprint("huella")
     assert found is not None and found.xml == xml
 
@@ -243,24 +226,12 @@ def test_the_sandbox_pac_remembers_a_stamp_larger_than_a_dynamodb_item(table: An
 def test_the_sandbox_pac_remembers_a_cancellation_waiting_for_the_receptor(table: Any) -> None:
     from dataclasses import replace
     from datetime import UTC, datetime
-    from decimal import Decimal
 
     from postventa.cfdi.pac.base import CancellationStatus
-    from postventa.cfdi.pac.sandbox import SandboxRecord
     from postventa.storage.sandbox_pac import DynamoSandboxStore
 
     asked = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
-    record = SandboxRecord(
-        uuid="5FB2822E-396D-4725-8521-CDC4BDD20CCF",
-        xml=b"<cfdi:Comprobante/>",
-        fecha_timbrado=datetime(2026, 11, 20, 9, 0),
-        no_certificado_sat="30001000000500003456",
-        rfc_emisor="EKU9003173C9",
-        rfc_receptor="EKU9003173C9",
-        total_mxn=Decimal("2000.00"),
-        tipo_comprobante="I",
-        fecha_emision=datetime(2026, 11, 20, 9, 0),
-    )
+    record = sandbox_record(b"<cfdi:Comprobante/>", rfc_receptor="EKU9003173C9")
     store = DynamoSandboxStore(table)
     store.save("huella", record)
     store.update(
