@@ -344,3 +344,42 @@ def test_the_fan_out_queues_one_message_per_tenant_on_the_jobs_queue(
         scheduled_jobs.run_job(
             JobMessage(job="global_invoices", tenant_id="tienda"), "tenant", adapters
         )
+
+
+def test_a_period_of_ten_thousand_orders_is_split_by_a_cap_of_a_thousand(
+    adapters: FakeAdapters,
+) -> None:
+    adapters.tenants.put(global_tenant(max_concepts=1000))
+    paid = datetime(2026, 11, 10, 15, tzinfo=UTC)
+    for i in range(10_000):
+        order = builders.order(
+            str(i),
+            paid_at=paid,
+            payment_method="credit_card",
+            total_paid=Decimal("599.00") + i % 7,
+            shipping=Decimal("99.00") + i % 7,
+        )
+        adapters.orders.add(order)
+        adapters.orders.apply(order.ref, DEADLINE_PASSED)
+    after_issue_time(adapters)
+    [report] = global_invoices.run_for_tenant("tienda", adapters).runs
+    assert (report.state, report.orders, report.cfdis) == ("emitida", 10_000, 10)
+    cfdis = adapters.global_invoices.cfdis("tienda", report.run_id)
+    assert [c.order_count for c in cfdis] == [1000] * 10
+    roots = stamped_xml(adapters, "tienda", report.run_id)
+    assert all(len(list(r.iter(f"{CFDI}Concepto"))) == 1000 for r in roots)
+    expected = sum((Decimal("599.00") + i % 7 for i in range(10_000)), Decimal(0))
+    assert sum(Decimal(r.get("Total")) for r in roots) == expected
+    assert adapters.folios.spent("tienda") == 10 and len({c.folio for c in cfdis}) == 10
+
+
+def test_a_pac_account_without_credit_is_the_sellers_to_fix(adapters: FakeAdapters) -> None:
+    from postventa.cfdi.pac.sandbox import InMemorySandboxStore
+
+    pac(adapters).pac.store = InMemorySandboxStore(folios=0)  # the PAC's own stamps ran out
+    sell(adapters, "1", datetime(2026, 11, 10, 15, tzinfo=UTC))
+    after_issue_time(adapters)
+    [report] = global_invoices.run_for_tenant("tienda", adapters).runs
+    assert report.error_code == "pac_sin_timbres" and report.state == "lista"
+    [notice] = [e for e in adapters.mailer.sent if "No pudimos emitir" in e.subject]
+    assert "timbres" in notice.text
