@@ -230,3 +230,16 @@ def test_a_tenant_may_take_no_late_requests_at_all(adapters: FakeAdapters) -> No
     )
     [order], _ = issued(adapters, 1)
     assert not ask(adapters, order)
+
+
+def test_the_cut_off_follows_the_global_that_holds_the_sale_if_the_periodicity_changed(
+    adapters: FakeAdapters,
+) -> None:
+    from postventa.domain.global_periods import Periodicidad
+
+    adapters.tenants.put(global_tenant(late_request_days=2))
+    [order], _ = issued(adapters, 1)  # in November's monthly global
+    adapters.tenants.put(global_tenant(periodicity=Periodicidad.DIARIA, late_request_days=2))
+    record = adapters.orders.get(order.ref)
+    window = late_requests.window(record, adapters.tenants.get("tienda"), adapters.clock.now())  # type: ignore[arg-type]
+    assert window is not None and window.until == datetime(2026, 12, 3, 6, 0, tzinfo=UTC)

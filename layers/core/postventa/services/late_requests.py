@@ -31,7 +31,14 @@ from postventa.domain.global_invoices import (
     ReplacedCfdi,
     RunState,
 )
-from postventa.domain.global_periods import Period, late_requests_until, tenant_period, tenant_zone
+from postventa.domain.global_periods import (
+    Period,
+    Periodicidad,
+    late_requests_until,
+    parse_period,
+    tenant_period,
+    tenant_zone,
+)
 from postventa.domain.orders import OrderRecord, OrderRef
 from postventa.domain.ports import Adapters, HistoryEntry
 from postventa.domain.status import (
@@ -63,11 +70,20 @@ def window(record: OrderRecord, tenant: Tenant, now: datetime) -> LateWindow | N
     None when the order is not past its deadline (the normal form applies)."""
     if record.status not in (OrderStatus.GLOBAL, OrderStatus.IN_GLOBAL_INVOICE):
         return None
-    period = tenant_period(tenant, record.order.paid_at)
+    period = _period_of(record, tenant)
     until = min(late_requests_until(tenant, period), _cancellable_until(tenant, period))
     if record.status is OrderStatus.GLOBAL:  # no global holds it: invoiced on its own, any time
         return LateWindow(LateCase.BEFORE_GLOBAL, True, until if now < until else None)
     return LateWindow(LateCase.REISSUE, now < until, until)
+
+
+def _period_of(record: OrderRecord, tenant: Tenant) -> Period:
+    """The period of the global that holds the sale (it keeps its periodicity if the tenant's
+    changed since), or the one the sale falls in now."""
+    if record.global_invoice is not None:
+        periodicity = Periodicidad(record.global_invoice.period.rpartition(".")[2])
+        return parse_period(periodicity, record.global_invoice.period)
+    return tenant_period(tenant, record.order.paid_at)
 
 
 def _cancellable_until(tenant: Tenant, period: Period) -> datetime:
