@@ -110,7 +110,7 @@ def test_a_periods_orders_become_one_cfdi_per_cap_chunk_exactly_once(app_factory
 
 def test_a_late_request_reissues_the_global_then_invoices_the_buyer(app_factory: Any) -> None:
     app = app_factory(BillingDeadlineSeconds="2")
-    _daily(app)
+    _daily(app, late_request_days=30)  # (the default cut-off, Dec 31, would close it on Jan 1)
     _unanswered_orders_of_two_days_ago(app)
     app.run_schedule("GlobalInvoices", timeout=120)
     [first] = _api(app, "/api/v1/global-invoices")["facturas_globales"]
