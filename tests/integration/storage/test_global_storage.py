@@ -138,12 +138,12 @@ def test_a_cancellation_is_opened_once_listed_until_final_and_saved_by_version(
     assert got is not None and got.state is CancellationState.ACCEPTED and got.version == 2
 
 
-def test_many_orders_move_in_transactions_and_an_order_that_moved_on_is_left_alone(
+def test_many_orders_move_together_and_an_order_that_moved_on_is_left_alone(
     table: Any,
 ) -> None:
     orders = DynamoOrders(table, FakeClock())
     refs = []
-    for i in range(130):  # two transactions
+    for i in range(130):  # more than one batch of writes in flight
         order = builders.order(str(i))
         orders.add(order)
         orders.apply(order.ref, DEADLINE_PASSED)
