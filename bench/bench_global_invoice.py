@@ -7,21 +7,50 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = (1_000, 10_000, 50_000)
+
+
+def sample_orders(n: int, paid_at: Any, *, tenant_id: str = "t", first_id: int = 0) -> list[Any]:
+    """N orders paid at `paid_at` (SKU A at 16 %; 1 in 5 also SKU B at 0 %: two conceptos)."""
+    from decimal import Decimal
+
+    from postventa.domain.orders import Order
+
+    orders = []
+    for i in range(n):
+        price = Decimal(100 + i % 997) + Decimal("0.99")
+        lines = [{"sku": "A", "description": "x", "quantity": 1 + i % 3, "unit_price": price}]
+        total = (1 + i % 3) * price
+        if i % 5 == 0:
+            lines.append({"sku": "B", "description": "y", "quantity": 1, "unit_price": "10"})
+            total += 10
+        shipping = Decimal("99") if i % 2 else Decimal(0)
+        orders.append(
+            Order(
+                tenant_id=tenant_id,
+                channel="shopify",
+                order_id=str(first_id + i),
+                paid_at=paid_at,
+                lines=lines,
+                shipping=shipping,
+                total_paid=total + shipping,
+                payment_method="credit_card",
+            )
+        )
+    return orders
 
 
 def measure(n: int) -> dict[str, float]:
     import resource
     import time
     from datetime import UTC, datetime
-    from decimal import Decimal
 
     from postventa.cfdi.global_invoice import GlobalPeriod, stamp_global_invoices
     from postventa.cfdi.issuer import Issuer, ProductKeys
     from postventa.cfdi.pac.sandbox import SandboxPac
-    from postventa.domain.orders import Order
     from tests.support.csd import eku_csd
 
     issuer = Issuer(
@@ -35,27 +64,7 @@ def measure(n: int) -> dict[str, float]:
         },
     )
     now = datetime.now(UTC)
-    orders = []
-    for i in range(n):
-        price = Decimal(100 + i % 997) + Decimal("0.99")
-        lines = [{"sku": "A", "description": "x", "quantity": 1 + i % 3, "unit_price": price}]
-        total = (1 + i % 3) * price
-        if i % 5 == 0:
-            lines.append({"sku": "B", "description": "y", "quantity": 1, "unit_price": "10"})
-            total += 10
-        shipping = Decimal("99") if i % 2 else Decimal(0)
-        orders.append(
-            Order(
-                tenant_id="t",
-                channel="shopify",
-                order_id=str(i),
-                paid_at=now,
-                lines=lines,
-                shipping=shipping,
-                total_paid=total + shipping,
-                payment_method="credit_card",
-            )
-        )
+    orders = sample_orders(n, now)
     csd = eku_csd().credentials()  # the tests' generated CSD (tests/support/csd.py)
     pac = SandboxPac(check_certificate_validity=False)
     pac.no_certificado_sat  # noqa: B018 - load the PAC certificate outside the timing

@@ -16,7 +16,14 @@ from postventa.domain.messages import TemplateBody
 from postventa.domain.ports import Adapters
 from postventa.errors import PostventaError, UnauthorizedError
 from postventa.observability import logger, metrics, redact_errors, tracer
-from postventa.services import accounts, erp, message_templates, seller_api
+from postventa.services import (
+    accounts,
+    cancellations,
+    erp,
+    global_invoice_api,
+    message_templates,
+    seller_api,
+)
 from postventa.web import api
 from postventa.web.http import json_model, query_model, raw_body
 
@@ -136,6 +143,41 @@ def preview_message_template(channel: str) -> dict[str, Any]:
         message_templates.PreviewRequest, app.current_event.decoded_body
     )
     return message_templates.preview_template(tenant_id, channel, request, adapters)
+
+
+# ---------------------------------------------------------------- cancellations, global invoice
+@app.post("/api/v1/orders/<channel>/<order_id>/cancel")
+def cancel(channel: str, order_id: str) -> Response:
+    adapters, tenant_id = _signed_in()
+    body = json_model(cancellations.CancelBody, raw_body(app.current_event.raw_event))
+    ref = seller_api.order_ref(tenant_id, channel, order_id)
+    return api.json_response(cancellations.request_cancellation(ref, body, adapters), 202)
+
+
+@app.get("/api/v1/global-invoice-settings")
+def global_invoice_settings() -> dict[str, Any]:
+    adapters, tenant_id = _signed_in()
+    return global_invoice_api.show_settings(tenant_id, adapters)
+
+
+@app.put("/api/v1/global-invoice-settings")
+def save_global_invoice_settings() -> dict[str, Any]:
+    adapters, tenant_id = _signed_in()
+    body = json_model(global_invoice_api.SettingsBody, raw_body(app.current_event.raw_event))
+    return global_invoice_api.save_settings(tenant_id, body, adapters)
+
+
+@app.get("/api/v1/global-invoices")
+def list_global_invoices() -> dict[str, Any]:
+    adapters, tenant_id = _signed_in()
+    query = query_model(global_invoice_api.RunsQuery, app.current_event.query_string_parameters)
+    return global_invoice_api.list_runs(tenant_id, adapters, limit=query.limit, cursor=query.cursor)
+
+
+@app.get("/api/v1/global-invoices/<period>/<seq>")
+def get_global_invoice(period: str, seq: str) -> dict[str, Any]:
+    adapters, tenant_id = _signed_in()
+    return global_invoice_api.get_run(tenant_id, period, seq, adapters)
 
 
 # ---------------------------------------------------------------- the seller's ERP

@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -26,6 +26,7 @@ from postventa.domain.accounts import (
     api_key_id,
 )
 from postventa.domain.billing_links import CLAIM_LEASE_SECONDS, BillingLink
+from postventa.domain.cancellations import InvoiceCancellation
 from postventa.domain.channels import ChannelConnection
 from postventa.domain.clock import iso
 from postventa.domain.customers import AuditEntry, Customer, CustomerJob, CustomerOrder
@@ -39,17 +40,20 @@ from postventa.domain.erp import (
     PostResult,
     check_url,
 )
+from postventa.domain.global_invoices import GlobalCfdi, GlobalRun, RunState
 from postventa.domain.invoices import FolioAccount, FolioReservation, FolioState
 from postventa.domain.messages import MessageTemplate, RenderedMessage
 from postventa.domain.orders import Order, OrderRecord, OrderRef
 from postventa.domain.ports import (
     Email,
     ErpDeliveryPage,
+    FolioHolder,
     HistoryEntry,
     NumberedOrder,
     OrderPage,
     PollState,
     RejectedWebhook,
+    RunPage,
     TaskClosedError,
 )
 from postventa.domain.self_invoice import order_number_key
@@ -164,9 +168,12 @@ class FakeOrders:
             orders=mine[start : start + limit], next_cursor=str(start + limit) if more else None
         )
 
-    def list_by_status(self, tenant_id: str, status: OrderStatus) -> Iterator[OrderRecord]:
+    def list_by_status(
+        self, tenant_id: str, status: OrderStatus, *, since: str | None = None
+    ) -> Iterator[OrderRecord]:
         for record in list(self.records.values()):
-            if record.ref.tenant_id == tenant_id and record.status is status:
+            mine = record.ref.tenant_id == tenant_id and record.status is status
+            if mine and (since is None or record.status_changed_at >= since):
                 yield record
 
     def find_by_number(self, tenant_id: str, number_key: str) -> list[NumberedOrder]:
@@ -198,6 +205,15 @@ class FakeOrders:
         )
         return True
 
+    def apply_many(
+        self,
+        refs: Sequence[OrderRef],
+        transition: Transition,
+        *,
+        extra: Mapping[str, Any] | None = None,
+    ) -> list[OrderRef]:
+        return [ref for ref in refs if self.apply(ref, transition, extra=extra)]
+
     def note(self, ref: OrderRef, **fields: Any) -> None:
         record = self.records[ref]
         self.records[ref] = record.model_copy(update=_validated(record, fields))
@@ -215,6 +231,10 @@ class FakeOrders:
             return False
         entries[entry.event_id] = entry
         return True
+
+    def record_events(self, entries: Sequence[tuple[OrderRef, HistoryEntry]]) -> None:
+        for ref, entry in entries:  # an entry written again overwrites itself, as in DynamoDB
+            self.events.setdefault(ref, {})[entry.event_id] = entry
 
     def history(self, ref: OrderRef) -> list[HistoryEntry]:
         return sorted(self.events.get(ref, {}).values(), key=lambda e: (e.at, e.event_id))
@@ -570,16 +590,16 @@ class FakeFolios:
 
     def __init__(self) -> None:
         self.accounts: dict[str, FolioAccount] = {}
-        self.reservations: dict[OrderRef, FolioReservation] = {}
+        self.reservations: dict[FolioHolder, FolioReservation] = {}
         self.noticed_empty: set[str] = set()
 
     def account(self, tenant_id: str) -> FolioAccount | None:
         return self.accounts.get(tenant_id)
 
-    def reservation(self, ref: OrderRef) -> FolioReservation | None:
+    def reservation(self, ref: FolioHolder) -> FolioReservation | None:
         return self.reservations.get(ref)
 
-    def reserve(self, ref: OrderRef) -> FolioReservation | None:
+    def reserve(self, ref: FolioHolder) -> FolioReservation | None:
         current = self.reservations.get(ref)
         if current is not None and current.state is not FolioState.RELEASED:
             return current
@@ -593,13 +613,13 @@ class FakeFolios:
         self.reservations[ref] = reservation
         return reservation
 
-    def spend(self, ref: OrderRef) -> None:
+    def spend(self, ref: FolioHolder) -> None:
         current = self.reservations.get(ref)
         if current is None or current.state is FolioState.RELEASED:
             raise ValueError("no folio reserved for this order")
         self.reservations[ref] = current.model_copy(update={"state": FolioState.SPENT})
 
-    def release(self, ref: OrderRef) -> None:
+    def release(self, ref: FolioHolder) -> None:
         current = self.reservations.get(ref)
         if current is None or current.state is not FolioState.RESERVED:
             return
@@ -1073,14 +1093,6 @@ class FakeCustomers:
         return self.jobs.get((tenant_id, job_id))
 
 
-class FakeJobQueue:
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-
-    def send(self, body: str) -> None:
-        self.sent.append(body)
-
-
 class FakeExportWriter:
     def __init__(self, files: FakeExportFiles, key: str) -> None:
         self.files, self.key = files, key
@@ -1267,6 +1279,136 @@ class FakeChannelApps:
         return self.key
 
 
+class FakeGlobalInvoices:
+    """Runs and CFDIs with the adapter's conditions (one run per id, leases, replaced once)."""
+
+    def __init__(self) -> None:
+        self.runs: dict[tuple[str, str], GlobalRun] = {}
+        self.cfdi_items: dict[tuple[str, str, int], GlobalCfdi] = {}
+
+    def create_run(self, run: GlobalRun) -> bool:
+        key = (run.tenant_id, run.run_id)
+        if key in self.runs:
+            return False
+        self.runs[key] = run
+        return True
+
+    def get_run(self, tenant_id: str, run_id: str) -> GlobalRun | None:
+        return self.runs.get((tenant_id, run_id))
+
+    def runs_of_period(self, tenant_id: str, period_key: str) -> list[GlobalRun]:
+        mine = [r for (t, rid), r in self.runs.items() if t == tenant_id]
+        return sorted(
+            (r for r in mine if r.run_id.startswith(f"{period_key}#")), key=lambda r: r.run_id
+        )
+
+    def open_runs(self, tenant_id: str) -> list[GlobalRun]:
+        mine = sorted((r for (t, _), r in self.runs.items() if t == tenant_id), key=_run_id)
+        return [r for r in mine if r.has_steps_left]
+
+    def list_runs(self, tenant_id: str, limit: int, cursor: str | None = None) -> RunPage:
+        mine = sorted(
+            (r for (t, _), r in self.runs.items() if t == tenant_id), key=_run_id, reverse=True
+        )
+        start = int(cursor or 0)
+        more = start + limit < len(mine)
+        return RunPage(
+            runs=mine[start : start + limit], next_cursor=str(start + limit) if more else None
+        )
+
+    def save_run(self, run: GlobalRun, *, expect: RunState | None = None) -> bool:
+        key = (run.tenant_id, run.run_id)
+        current = self.runs.get(key)
+        if expect is not None and (current is None or current.state is not expect):
+            return False
+        lease = current.lease_until if current is not None else None
+        self.runs[key] = run.model_copy(update={"lease_until": lease})
+        return True
+
+    def lease(self, tenant_id: str, run_id: str, *, now: int, seconds: int) -> GlobalRun | None:
+        current = self.runs.get((tenant_id, run_id))
+        if current is None or (current.lease_until is not None and current.lease_until >= now):
+            return None
+        leased = current.model_copy(update={"lease_until": now + seconds})
+        self.runs[(tenant_id, run_id)] = leased
+        return leased
+
+    def unlease(self, tenant_id: str, run_id: str) -> None:
+        current = self.runs.get((tenant_id, run_id))
+        if current is not None:
+            self.runs[(tenant_id, run_id)] = current.model_copy(update={"lease_until": None})
+
+    def put_cfdi(self, cfdi: GlobalCfdi) -> None:
+        self.cfdi_items[(cfdi.tenant_id, cfdi.run_id, cfdi.index)] = cfdi
+
+    def cfdis(self, tenant_id: str, run_id: str) -> list[GlobalCfdi]:
+        return sorted(
+            (c for (t, r, _), c in self.cfdi_items.items() if t == tenant_id and r == run_id),
+            key=lambda c: c.index,
+        )
+
+    def get_cfdi(self, tenant_id: str, run_id: str, index: int) -> GlobalCfdi | None:
+        return self.cfdi_items.get((tenant_id, run_id, index))
+
+    def mark_replaced(self, cfdi: GlobalCfdi, by_run: str) -> bool:
+        key = (cfdi.tenant_id, cfdi.run_id, cfdi.index)
+        current = self.cfdi_items.get(key)
+        if current is None or current.replaced_by is not None:
+            return False
+        self.cfdi_items[key] = current.model_copy(update={"replaced_by": by_run})
+        return True
+
+
+def _run_id(run: GlobalRun) -> str:
+    return run.run_id
+
+
+class FakeCancellations:
+    """One cancellation per UUID; every save checks the version it was read with."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], InvoiceCancellation] = {}
+
+    def open(self, cancellation: InvoiceCancellation) -> InvoiceCancellation:
+        key = (cancellation.tenant_id, cancellation.uuid.upper())
+        return self.items.setdefault(key, cancellation.model_copy())
+
+    def get(self, tenant_id: str, uuid: str) -> InvoiceCancellation | None:
+        found = self.items.get((tenant_id, uuid.upper()))
+        return found.model_copy() if found else None
+
+    def unfinished(self, tenant_id: str) -> list[InvoiceCancellation]:
+        return sorted(
+            (
+                c.model_copy()
+                for (t, _), c in self.items.items()
+                if t == tenant_id and not c.state.is_final
+            ),
+            key=lambda c: c.requested_at,
+        )
+
+    def save(self, cancellation: InvoiceCancellation) -> bool:
+        key = (cancellation.tenant_id, cancellation.uuid.upper())
+        current = self.items.get(key)
+        if current is None or current.version != cancellation.version:
+            return False
+        cancellation.version += 1
+        self.items[key] = cancellation.model_copy()
+        return True
+
+
+class FakeJobQueues:
+    def __init__(self) -> None:
+        self.sent: dict[str, list[str]] = {}
+
+    def send(self, queue: str, bodies: Sequence[str]) -> None:
+        self.sent.setdefault(queue, []).extend(bodies)
+
+    def take(self, queue: str) -> list[str]:
+        """What was queued on `queue`, emptying it (a worker receiving the messages)."""
+        return self.sent.pop(queue, [])
+
+
 @dataclass
 class FakeAdapters:
     """Every port, in memory; `settings` are the test values above."""
@@ -1298,10 +1440,12 @@ class FakeAdapters:
     users: FakeSellerUsers = field(default_factory=FakeSellerUsers)
     sessions: FakeSessions = field(default_factory=FakeSessions)
     customers: FakeCustomers = field(default_factory=FakeCustomers)
-    jobs: FakeJobQueue = field(default_factory=FakeJobQueue)
     exports: FakeExportFiles = field(default_factory=FakeExportFiles)
     channel_apps: FakeChannelApps = field(default_factory=FakeChannelApps)
     poll_queue: FakeQueue = field(default_factory=FakeQueue)
+    global_invoices: FakeGlobalInvoices = field(default_factory=FakeGlobalInvoices)
+    cancellations: FakeCancellations = field(default_factory=FakeCancellations)
+    jobs: FakeJobQueues = field(default_factory=FakeJobQueues)
     orders: FakeOrders = field(init=False)
     throttle: FakeThrottle = field(init=False)
     connections: FakeConnections = field(init=False)

@@ -25,9 +25,10 @@ if TYPE_CHECKING:
     from postventa.messaging.exchange_rates import BanxicoRates, SandboxRates
     from postventa.messaging.messengers import ChannelMessengers
     from postventa.messaging.pacs import AwsPacs
-    from postventa.messaging.queue import SqsErpQueue, SqsOrderQueue
+    from postventa.messaging.queue import SqsErpQueue, SqsJobQueues, SqsOrderQueue
     from postventa.storage.accounts import DynamoSellerUsers, DynamoSessions
     from postventa.storage.billing_links import DynamoBillingLinks
+    from postventa.storage.cancellations import DynamoCancellations
     from postventa.storage.channel_apps import SecretsManagerChannelApps
     from postventa.storage.connections import DynamoConnections
     from postventa.storage.credentials import SecretsManagerCredentials
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from postventa.storage.erp import DynamoErpDeliveries, DynamoErpEndpoints
     from postventa.storage.exports import S3ExportFiles
     from postventa.storage.folios import DynamoFolios
+    from postventa.storage.global_invoices import DynamoGlobalInvoices
     from postventa.storage.identity import CognitoIdentity
     from postventa.storage.message_templates import DynamoMessageTemplates
     from postventa.storage.orders import DynamoOrders
@@ -228,17 +230,31 @@ class AwsAdapters:
         return DynamoCustomers(self._table)
 
     @functools.cached_property
-    def jobs(self) -> SqsOrderQueue:
-        from postventa.messaging.queue import SqsOrderQueue
-
-        # The same plain sender as the orders queue, on the customers' jobs queue.
-        return SqsOrderQueue(self._client("sqs"), self.settings.require("customer_jobs_queue_url"))
-
-    @functools.cached_property
     def exports(self) -> S3ExportFiles:
         from postventa.storage.exports import S3ExportFiles
 
         return S3ExportFiles(self._client("s3"), self.settings.documents_bucket)
+
+    @functools.cached_property
+    def global_invoices(self) -> DynamoGlobalInvoices:
+        from postventa.storage.global_invoices import DynamoGlobalInvoices
+
+        return DynamoGlobalInvoices(self._table)
+
+    @functools.cached_property
+    def cancellations(self) -> DynamoCancellations:
+        from postventa.storage.cancellations import DynamoCancellations
+
+        return DynamoCancellations(self._table)
+
+    @functools.cached_property
+    def jobs(self) -> SqsJobQueues:
+        from postventa.messaging.queue import SqsJobQueues
+
+        # "tenant", "fiscal" (scheduled jobs per tenant) and "customer" (mass updates, exports)
+        return SqsJobQueues(
+            self._client("sqs"), lambda queue: self.settings.require(f"{queue}_jobs_queue_url")
+        )
 
     def _banxico_token(self) -> str:
         from postventa.storage.secrets import banxico_token

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from postventa.cfdi.timezones import MEXICO_CITY
@@ -52,3 +52,16 @@ def mask_email(email: str) -> str:
 def date_es(epoch_seconds: int) -> str:
     local = datetime.fromtimestamp(epoch_seconds, UTC).astimezone(MEXICO_CITY)
     return f"{local.day} de {_MONTHS[local.month - 1]} de {local.year}"
+
+
+def period_es(first_day: date, last_day: date) -> str:
+    """A global-invoice period as a seller reads it: "noviembre de 2026", "20 de noviembre de
+    2026", "del 16 al 22 de noviembre de 2026", "noviembre y diciembre de 2026"."""
+    month, year = _MONTHS[first_day.month - 1], first_day.year
+    if first_day == last_day:
+        return f"{first_day.day} de {month} de {year}"
+    if first_day.month != last_day.month:
+        return f"{month} y {_MONTHS[last_day.month - 1]} de {year}"
+    if first_day.day == 1 and (last_day + timedelta(days=1)).day == 1:
+        return f"{month} de {year}"
+    return f"del {first_day.day} al {last_day.day} de {month} de {year}"

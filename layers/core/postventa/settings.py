@@ -42,6 +42,9 @@ class Settings(BaseModel):
     billing_deadline_max_seconds: int = Field(
         7 * 24 * 3600, alias="BILLING_DEADLINE_MAX_SECONDS", gt=0
     )
+    # Scheduled jobs fan out per tenant on these (services/scheduled_jobs.py).
+    tenant_jobs_queue_url: str | None = Field(None, alias="TENANT_JOBS_QUEUE_URL")
+    fiscal_jobs_queue_url: str | None = Field(None, alias="FISCAL_JOBS_QUEUE_URL")
     # Policy, not infrastructure: whether a seller's ERP may be this machine (http://127.0.0.1),
     # which only the local cloud allows (template parameter ErpAllowLoopback).
     erp_allow_loopback: bool = Field(False, alias="ERP_ALLOW_LOOPBACK")

@@ -140,9 +140,17 @@ class App:
             OrderRef(tenant_id=tenant, channel=channel, order_id=order_id)
         )
 
-    def drain(self) -> None:
+    def drain(self, timeout: float = 20) -> None:
         """Let the queue pollers run until every queue is empty and every function idle."""
-        assert self.cloud.drain_queues(timeout=60), "queues did not drain"
+        assert self.cloud.drain_queues(timeout=timeout), "queues did not drain"
+
+    def run_schedule(self, event: str, timeout: float = 60) -> list[Any]:
+        """Fire one of ScheduledJobsFunction's schedules (its event name, e.g. "Reminders") and
+        let the workers run the job for every tenant."""
+        [rule] = [r for r in self.cloud.stack.schedules if r == f"ScheduledJobsFunction{event}"]
+        results: list[Any] = self.cloud.fire_schedule(rule)
+        self.drain(timeout)
+        return results
 
     # ---------------------------------------------------------------- reading state
     @property

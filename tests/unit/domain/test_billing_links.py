@@ -10,7 +10,6 @@ from postventa.domain.billing_links import (
     CLAIM_LEASE_SECONDS,
     BillingLink,
     LinkState,
-    global_period_end,
     link_expiry,
 )
 from postventa.domain.orders import OrderRef
@@ -81,9 +80,15 @@ def test_a_link_never_outlives_the_orders_global_invoice_period() -> None:
     assert link_expiry(now, now, 7 * DAY, period_end=now) is None  # the period already closed
 
 
-def test_no_global_invoice_period_bounds_a_link_until_tenants_have_a_periodicity() -> None:
-    tenant = Tenant(tenant_id="t", name="Tienda")
-    assert global_period_end(tenant, datetime.fromtimestamp(NOW, UTC)) is None
+def test_the_close_of_the_sales_global_invoice_period_bounds_a_new_link() -> None:
+    from postventa.domain.global_periods import global_period_end
+
+    tenant = Tenant(tenant_id="t", name="Tienda")  # monthly by default
+    paid = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    close = global_period_end(tenant, paid)
+    assert close > paid and close - paid < timedelta(days=1)  # the month closes that night
+    now = paid + timedelta(minutes=5)
+    assert link_expiry(paid, now, 7 * DAY, period_end=close) == int(close.timestamp())
 
 
 def test_the_csrf_token_is_the_links_own_and_checked_in_constant_time() -> None:

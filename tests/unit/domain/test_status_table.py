@@ -78,3 +78,31 @@ def test_a_failed_billing_request_ends_in_error_as_the_table_says() -> None:
         {s.value for s in BILLING_REQUEST_FAILED.sources},
         BILLING_REQUEST_FAILED.target.value,
     )
+
+
+def test_every_status_can_be_reached_and_every_status_but_the_last_ones_can_be_left() -> None:
+    reached = {t.target for t in TRANSITIONS} | {OrderStatus.RECEIVED}
+    assert reached == set(OrderStatus)
+    final = {s for s in OrderStatus if not next_statuses(s)}
+    assert final == {OrderStatus.CANCELLED}
+
+
+def test_a_sale_in_a_global_invoice_gets_its_own_invoice_only_after_leaving_the_global() -> None:
+    from postventa.domain.status import LATE_REQUEST_RECEIVED, REMOVED_FROM_GLOBAL
+
+    # No move takes an order out of `en_factura_global` straight into invoicing: a late
+    # request waits in `solicitud_tardia` until the global is re-issued without the sale.
+    assert next_statuses(OrderStatus.IN_GLOBAL_INVOICE) == {OrderStatus.LATE_REQUEST}
+    assert LATE_REQUEST_RECEIVED.sources == {OrderStatus.IN_GLOBAL_INVOICE}
+    assert REMOVED_FROM_GLOBAL.target is OrderStatus.DATA_RECEIVED
+
+
+def test_a_rejected_or_refused_cancellation_or_substitute_leaves_the_order_invoiced() -> None:
+    from postventa.domain.status import (
+        CANCELLATION_FAILED,
+        CANCELLATION_REJECTED,
+        SUBSTITUTION_FAILED,
+    )
+
+    for transition in (CANCELLATION_REJECTED, CANCELLATION_FAILED, SUBSTITUTION_FAILED):
+        assert transition.target is OrderStatus.INVOICED

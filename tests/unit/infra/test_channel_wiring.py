@@ -78,7 +78,8 @@ def test_the_poller_runs_every_five_minutes_and_its_lease_fits_its_timeout(
     [
         "IngestOrdersFunction",
         "SendBillingRequestFunction",
-        "BillingRemindersFunction",
+        "TenantJobsFunction",  # reminders
+        "FiscalJobsFunction",  # a late request or a substitute delivered to the channel
         "InvoiceTasksFunction",
         "StampInvoiceFunction",
         "ChannelPollerFunction",

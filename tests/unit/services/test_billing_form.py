@@ -107,11 +107,12 @@ def test_an_expired_link_says_so(adapters: FakeAdapters, token: str) -> None:
     assert isinstance(submit(adapters, token), LinkExpired)
 
 
-def test_after_the_deadline_moved_the_order_to_the_global_invoice_the_link_is_expired(
+def test_after_the_deadline_the_link_still_takes_a_late_request_and_says_which_case_applies(
     adapters: FakeAdapters, token: str
 ) -> None:
     adapters.orders.apply(builders.order().ref, DEADLINE_PASSED)
-    assert isinstance(show_form(token, adapters), LinkExpired)
+    page = show_form(token, adapters)
+    assert isinstance(page, FormToFill) and page.late == "antes_de_la_global"
 
 
 def test_data_arriving_after_the_lifecycle_stopped_waiting_sends_the_order_to_global(
@@ -222,12 +223,13 @@ def test_an_expired_link_says_the_deadline_passed_and_when(
     assert outcome == LinkExpired(ClosedBecause.DEADLINE, link.expires_at)
 
 
-def test_an_order_in_the_global_invoice_is_closed_by_the_deadline(
+def test_past_the_deadline_before_any_global_holds_the_sale_the_buyer_may_still_ask(
     adapters: FakeAdapters, token: str
 ) -> None:
+    # Decision 0015: no global invoice includes the sale yet, so it is invoiced on its own.
     adapters.orders.apply(builders.order().ref, DEADLINE_PASSED)
     outcome = show_form(token, adapters)
-    assert isinstance(outcome, LinkExpired) and outcome.because is ClosedBecause.DEADLINE
+    assert isinstance(outcome, FormToFill) and outcome.late == "antes_de_la_global"
 
 
 def test_an_order_stopped_in_error_says_so_instead_of_a_deadline(

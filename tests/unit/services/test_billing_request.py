@@ -49,6 +49,9 @@ def test_the_buyer_gets_one_email_whose_link_opens_the_order(adapters: FakeAdapt
 def test_the_link_lives_the_tenants_deadline_counted_from_the_payment(
     adapters: FakeAdapters,
 ) -> None:
+    tenant = adapters.tenants.get("tienda")
+    assert tenant is not None
+    adapters.tenants.put(tenant.model_copy(update={"billing_deadline_seconds": 2 * DAY}))
     paid = adapters.clock.now() - timedelta(hours=30)
     adapters.orders.add(builders.order(paid_at=paid))
     send_billing_request(task(deadline=2 * DAY), adapters)
@@ -68,10 +71,32 @@ def test_an_order_paid_longer_ago_than_the_deadline_gets_no_link(adapters: FakeA
 
 
 def test_a_link_never_lives_more_than_seven_days(adapters: FakeAdapters) -> None:
+    tenant = adapters.tenants.get("tienda")
+    assert tenant is not None
+    adapters.tenants.put(tenant.model_copy(update={"billing_deadline_seconds": 30 * DAY}))
     adapters.orders.add(builders.order())
     send_billing_request(task(deadline=30 * DAY), adapters)
     [(link, _token)] = adapters.links.created
     assert link.expires_at == epoch(adapters.clock.now()) + 7 * DAY
+
+
+def test_the_link_ends_with_the_lifecycles_wait_and_the_sales_global_period(
+    adapters: FakeAdapters,
+) -> None:
+    from postventa.domain.global_periods import global_period_end
+
+    adapters.orders.add(builders.order())
+    send_billing_request(task(deadline=3600), adapters)  # the deployment caps the wait at 1 h
+    [(link, _token)] = adapters.links.created
+    assert link.expires_at == epoch(adapters.clock.now()) + 3600
+    late_month = adapters.clock.now().replace(day=30, hour=12)  # paid hours before the close
+    adapters.clock.current = late_month
+    adapters.orders.add(builders.order("1002", paid_at=late_month))
+    send_billing_request(task("1002"), adapters)
+    [_, (link, _token)] = adapters.links.created
+    tenant = adapters.tenants.get("tienda")
+    assert tenant is not None
+    assert link.expires_at == epoch(global_period_end(tenant, late_month))
 
 
 def test_an_order_without_email_is_noted_and_nothing_is_sent(adapters: FakeAdapters) -> None:

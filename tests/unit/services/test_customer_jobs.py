@@ -38,10 +38,15 @@ def _seed(adapters: FakeAdapters, count: int, **changes: Any) -> list[str]:
     return ids
 
 
+def queued(adapters: FakeAdapters) -> list[str]:
+    """The customers' jobs queue (its messages, in order)."""
+    return adapters.jobs.sent.setdefault("customer", [])
+
+
 def _run(adapters: FakeAdapters, time_left: int = 900_000) -> None:
     """What CustomerJobsFunction does with each queued message, until the queue is empty."""
-    while adapters.jobs.sent:
-        message = customer_jobs.JobMessage.model_validate_json(adapters.jobs.sent.pop(0))
+    while queued(adapters):
+        message = customer_jobs.JobMessage.model_validate_json(queued(adapters).pop(0))
         customer_jobs.run(message, adapters, time_left_ms=lambda: time_left)
 
 
@@ -87,7 +92,10 @@ def test_a_filtered_mass_update_changes_each_customer_once_with_its_own_audit_en
     job = customer_jobs.start_mass_update(
         OWNER, target, customer_jobs.MassChanges(zona="Centro"), adapters
     )
-    assert json.loads(adapters.jobs.sent[0]) == {"tenant_id": "tienda", "job_id": job.job_id}
+    assert json.loads(queued(adapters)[0]) == {
+        "tenant_id": "tienda",
+        "job_id": job.job_id,
+    }
     _run(adapters)
     done = adapters.customers.get_job("tienda", job.job_id)
     assert done is not None and done.status == "terminado"
@@ -112,7 +120,7 @@ def test_a_crash_halfway_and_a_rerun_change_nobody_twice_and_miss_nobody(
         customer_jobs.MassChanges(vendedor="Ana"),
         adapters,
     )
-    message = adapters.jobs.sent.pop(0)
+    message = queued(adapters).pop(0)
     real_save = adapters.customers.save
     saved = {"n": 0}
 
@@ -130,7 +138,7 @@ def test_a_crash_halfway_and_a_rerun_change_nobody_twice_and_miss_nobody(
             time_left_ms=lambda: 900_000,
         )
     adapters.customers.save = real_save  # type: ignore[method-assign]
-    adapters.jobs.sent.append(message)  # SQS redelivers the message
+    queued(adapters).append(message)  # SQS redelivers the message
     _run(adapters)
     done = adapters.customers.get_job("tienda", job.job_id)
     assert done is not None and done.status == "terminado" and done.updated == 150
@@ -152,10 +160,10 @@ def test_a_long_update_continues_in_another_step_when_time_runs_out(
         customer_jobs.MassChanges(activo=False),
         adapters,
     )
-    message = customer_jobs.JobMessage.model_validate_json(adapters.jobs.sent.pop(0))
+    message = customer_jobs.JobMessage.model_validate_json(queued(adapters).pop(0))
     partial = customer_jobs.run(message, adapters, time_left_ms=lambda: 1_000)
     assert partial is not None and partial.status == "en_curso" and partial.processed == 100
-    assert len(adapters.jobs.sent) == 1  # the next step is queued
+    assert len(queued(adapters)) == 1  # the next step is queued
     _run(adapters)
     done = adapters.customers.get_job("tienda", job.job_id)
     assert done is not None and done.updated == 250

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from postventa.cfdi.csd_check import CsdRejectedError
-from postventa.domain.tenants import GlobalPeriodicity
+from postventa.domain.global_periods import Periodicidad
 from postventa.services import fiscal_settings as fs
 from tests.support import builders
 from tests.support.csd import eku_csd, fiel_like
@@ -114,7 +114,7 @@ def test_deadline_and_periodicity_follow_the_rules(shop: FakeAdapters) -> None:
     form = fs.InvoicingForm(facturar_automatico=False, plazo_dias=3, periodicidad="02")
     saved = fs.save_invoicing("tienda", form, shop, max_deadline_seconds=7 * DAY)
     assert (saved.auto_invoice, saved.billing_deadline_seconds) == (False, 3 * DAY)
-    assert saved.global_invoice_periodicity is GlobalPeriodicity.SEMANAL
+    assert saved.global_invoice.periodicity is Periodicidad.SEMANAL
     too_long = fs.InvoicingForm(facturar_automatico=True, plazo_dias=30, periodicidad="04")
     with pytest.raises(fs.SettingsRefusedError) as refused:
         fs.save_invoicing("tienda", too_long, shop, max_deadline_seconds=7 * DAY)

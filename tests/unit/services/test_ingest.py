@@ -27,10 +27,14 @@ def message(**changes: object) -> QueuedWebhook:
     return QueuedWebhook.model_validate(values)
 
 
-def _sample_text() -> str:
+# Paid an hour before the fake clock's now (2026-11-20 16:00 UTC).
+PAID_AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+
+
+def _sample_text(paid_at: datetime = PAID_AT) -> str:
     import json
 
-    return json.dumps(sample_orders_paid())
+    return json.dumps(sample_orders_paid(paid_at=paid_at))
 
 
 def test_a_paid_order_is_stored_announced_and_starts_its_lifecycle(adapters: FakeAdapters) -> None:
@@ -42,10 +46,26 @@ def test_a_paid_order_is_stored_announced_and_starts_its_lifecycle(adapters: Fak
         (line.gross_amount for line in record.order.lines), record.order.shipping
     )
     [(ref, deadline)] = adapters.lifecycle.started.values()
-    assert ref == record.ref and deadline == 7 * 24 * 3600
+    # The tenant's seven days count from the payment, an hour ago.
+    assert ref == record.ref and deadline == 7 * 24 * 3600 - 3600
     [(detail_type, detail)] = adapters.events.published
     assert detail_type == "OrderReceived" and detail["order_id"] == record.ref.order_id
     assert "email" not in str(detail)
+
+
+def test_a_sale_paid_near_its_periods_close_waits_for_the_buyer_only_until_the_close(
+    adapters: FakeAdapters,
+) -> None:
+    # Monthly global invoice (the default): November closes at midnight in Pachuca (UTC-6),
+    # 2026-12-01 06:00 UTC, before the seven days are over.
+    adapters.clock.current = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    paid = datetime(2026, 11, 29, 11, 0, tzinfo=UTC)
+    ingest_message(message(body=_sample_text(paid)), adapters)
+    [(_, deadline)] = adapters.lifecycle.started.values()
+    assert (
+        deadline
+        == (datetime(2026, 12, 1, 6, 0, tzinfo=UTC) - adapters.clock.now()).seconds + 24 * 3600
+    )
 
 
 def test_a_redelivered_message_stores_nothing_new_and_starts_nothing_new(

@@ -30,7 +30,7 @@ def test_a_buyer_who_did_not_answer_in_two_days_gets_one_reminder_with_a_working
 ) -> None:
     first_token = asked(adapters)
     adapters.clock.advance(days=2, minutes=1)
-    report = send_due_reminders(adapters)
+    report = send_due_reminders(adapters, "tienda")
     assert (report.checked, report.sent) == (1, 1)
     [email] = adapters.mailer.sent
     assert email.to == "comprador@example.com"
@@ -48,22 +48,22 @@ def test_a_buyer_who_did_not_answer_in_two_days_gets_one_reminder_with_a_working
 def test_the_reminder_is_sent_once_however_often_the_job_runs(adapters: FakeAdapters) -> None:
     asked(adapters)
     adapters.clock.advance(days=2, minutes=1)
-    send_due_reminders(adapters)
+    send_due_reminders(adapters, "tienda")
     adapters.clock.advance(days=1)
-    assert send_due_reminders(adapters).sent == 0
+    assert send_due_reminders(adapters, "tienda").sent == 0
     assert len(adapters.mailer.sent) == 1
 
 
 def test_no_reminder_before_the_tenants_wait_is_over(adapters: FakeAdapters) -> None:
     asked(adapters)
     adapters.clock.advance(days=1, hours=23)
-    assert send_due_reminders(adapters).sent == 0
+    assert send_due_reminders(adapters, "tienda").sent == 0
 
 
 def test_no_reminder_when_the_link_has_less_than_a_day_left(adapters: FakeAdapters) -> None:
     asked(adapters, link_days=3)
     adapters.clock.advance(days=2, hours=1)
-    assert send_due_reminders(adapters).sent == 0
+    assert send_due_reminders(adapters, "tienda").sent == 0
 
 
 def test_no_reminder_after_the_buyer_answered_or_the_order_went_global(
@@ -74,7 +74,7 @@ def test_no_reminder_after_the_buyer_answered_or_the_order_went_global(
     adapters.orders.apply(builders.order("1").ref, BUYER_DATA_SUBMITTED)
     adapters.orders.apply(builders.order("2").ref, DEADLINE_PASSED)
     adapters.clock.advance(days=3)
-    report = send_due_reminders(adapters)
+    report = send_due_reminders(adapters, "tienda")
     assert report.sent == 0 and adapters.mailer.sent == []
 
 
@@ -83,7 +83,8 @@ def test_each_tenant_gets_its_own_wait(adapters: FakeAdapters) -> None:
     asked(adapters, "1")
     asked(adapters, "2", tenant_id="rapida")
     adapters.clock.advance(hours=2)
-    assert send_due_reminders(adapters).sent == 1
+    sent = [send_due_reminders(adapters, t).sent for t in adapters.tenants.list_ids()]
+    assert sorted(sent) == [0, 1]
     [email] = adapters.mailer.sent
     assert "#2" in email.subject
 
@@ -106,7 +107,7 @@ def test_the_reminder_is_the_tenants_template_with_recordatorio_set(
     )
     asked(adapters)
     adapters.clock.advance(days=2, minutes=1)
-    assert send_due_reminders(adapters).sent == 1
+    assert send_due_reminders(adapters, "tienda").sent == 1
     [email] = adapters.mailer.sent
     assert email.subject == "Último aviso: #1001"
     assert email.text.startswith("Ana López, pídela antes del 27 de noviembre de 2026: https://")
@@ -117,5 +118,5 @@ def test_no_reminder_on_a_marketplace_without_a_messenger(adapters: FakeAdapters
 
     asked(adapters, channel=Channel.MERCADOLIBRE)
     adapters.clock.advance(days=3)
-    report = send_due_reminders(adapters)
+    report = send_due_reminders(adapters, "tienda")
     assert (report.checked, report.sent) == (1, 0) and adapters.mailer.sent == []

@@ -12,7 +12,7 @@ def test_an_order_whose_lifecycle_never_started_gets_it_started(adapters: FakeAd
     order = builders.order()
     adapters.orders.add(order)
     adapters.clock.advance(minutes=16)
-    report = sweep_stuck_orders(adapters)
+    report = sweep_stuck_orders(adapters, "tienda")
     assert (report.restarted, report.flagged) == (1, 0)
     assert order.ref.execution_name in adapters.lifecycle.started
     assert adapters.events.types() == ["LifecycleRestarted"]
@@ -24,7 +24,7 @@ def test_a_fresh_order_or_a_running_lifecycle_is_left_alone(adapters: FakeAdapte
     adapters.lifecycle.start(running.ref, 3600)
     adapters.clock.advance(minutes=16)
     adapters.orders.add(fresh)
-    report = sweep_stuck_orders(adapters)
+    report = sweep_stuck_orders(adapters, "tienda")
     assert (report.checked, report.restarted, report.flagged) == (2, 0, 0)
 
 
@@ -36,8 +36,8 @@ def test_an_order_whose_lifecycle_ended_without_asking_the_buyer_is_put_in_error
     adapters.lifecycle.start(order.ref, 3600)
     adapters.lifecycle.statuses[order.ref.execution_name] = "FAILED"
     adapters.clock.advance(minutes=16)
-    assert sweep_stuck_orders(adapters).flagged == 1
+    assert sweep_stuck_orders(adapters, "tienda").flagged == 1
     record = adapters.orders.get(order.ref)
     assert record is not None and record.status is OrderStatus.ERROR
     assert record.error_code == "ciclo_interrumpido" and "comprador" in (record.error_reason or "")
-    assert sweep_stuck_orders(adapters).flagged == 0  # said once
+    assert sweep_stuck_orders(adapters, "tienda").flagged == 0  # said once

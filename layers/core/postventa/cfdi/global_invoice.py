@@ -35,7 +35,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from postventa.cfdi.build import (
@@ -52,6 +51,7 @@ from postventa.cfdi.pac.base import Pac
 from postventa.cfdi.relations import Relacion
 from postventa.cfdi.timezones import local_fecha
 from postventa.cfdi.totals import net_concept, reconcile
+from postventa.domain.global_periods import Period, Periodicidad
 from postventa.domain.orders import Order
 
 PUBLICO_EN_GENERAL = {
@@ -67,12 +67,7 @@ REGIMEN_RIF = "621"  # Incorporación Fiscal: the only régimen that may report 
 ANO_YEARS_BACK = 5  # CFDI40136, matrix of December 2024
 
 
-class Periodicidad(StrEnum):
-    DIARIA = "01"
-    SEMANAL = "02"
-    QUINCENAL = "03"
-    MENSUAL = "04"
-    BIMESTRAL = "05"
+__all__ = ["Periodicidad"]  # c_Periodicidad lives with the periods (domain/global_periods.py)
 
 
 @dataclass(frozen=True)
@@ -117,6 +112,11 @@ class GlobalPeriod:
         if periodicidad is Periodicidad.BIMESTRAL:
             return cls(periodicidad, str(12 + (month + 1) // 2), year)
         return cls(periodicidad, f"{month:02d}", year)
+
+    @classmethod
+    def of(cls, period: Period) -> GlobalPeriod:
+        """InformacionGlobal of one of the product's periods (domain/global_periods.py)."""
+        return cls(period.periodicidad, period.meses, period.ano)
 
     @classmethod
     def for_day(cls, day: datetime) -> GlobalPeriod:
@@ -198,6 +198,48 @@ class GlobalInvoiceDraft:
     total: Decimal
 
 
+def global_concepts(orders: Sequence[Order], issuer: Issuer) -> list[OrderConcepts]:
+    """Every order's conceptos, in order; MissingFiscalKeysError names every SKU without keys."""
+    missing = missing_fiscal_keys(orders, issuer)
+    if missing:
+        raise MissingFiscalKeysError(missing)
+    return [order_concepts(o, issuer) for o in orders]
+
+
+def build_global_invoice(
+    batch: Sequence[OrderConcepts],
+    issuer: Issuer,
+    period: GlobalPeriod,
+    folio: int,
+    fecha: datetime | None = None,
+    *,
+    relacionados: Sequence[Relacion] = (),
+) -> GlobalInvoiceDraft:
+    """One unsealed global CFDI of the orders in `batch` (one chunk of `chunk_orders`)."""
+    if not batch:
+        raise InvoiceBuildError("No hay pedidos para la factura global.")
+    when = local_fecha(issuer.lugar_expedicion, fecha)
+    period.check(issuer, when)
+    receptor = dict(PUBLICO_EN_GENERAL, DomicilioFiscalReceptor=issuer.lugar_expedicion)
+    concepts = [c for item in batch for c in item.concepts]
+    expected = sum((item.total for item in batch), ZERO)
+    comprobante = comprobante_from_concepts(
+        issuer=issuer,
+        receptor=receptor,
+        concepts=concepts,
+        folio=folio,
+        fecha=when,
+        forma_pago=_forma_pago(batch),
+        informacion_global=period.as_dict(),
+        relacionados=relacionados,
+    )
+    if comprobante["Total"] != expected:
+        raise InvoiceBuildError(
+            f"La factura global no cuadra: {comprobante['Total']} != {expected}."
+        )
+    return GlobalInvoiceDraft(comprobante, [i.order_key for i in batch], expected)
+
+
 def build_global_invoices(
     orders: Sequence[Order],
     issuer: Issuer,
@@ -213,31 +255,13 @@ def build_global_invoices(
         raise InvoiceBuildError("No hay pedidos para la factura global.")
     when = local_fecha(issuer.lugar_expedicion, fecha)
     period.check(issuer, when)
-    missing = missing_fiscal_keys(orders, issuer)
-    if missing:
-        raise MissingFiscalKeysError(missing)
-    items = [order_concepts(o, issuer) for o in orders]
-    receptor = dict(PUBLICO_EN_GENERAL, DomicilioFiscalReceptor=issuer.lugar_expedicion)
-    drafts: list[GlobalInvoiceDraft] = []
-    for n, batch in enumerate(chunk_orders(items, max_concepts)):
-        concepts = [c for item in batch for c in item.concepts]
-        expected = sum((item.total for item in batch), ZERO)
-        comprobante = comprobante_from_concepts(
-            issuer=issuer,
-            receptor=receptor,
-            concepts=concepts,
-            folio=first_folio + n,
-            fecha=when,
-            forma_pago=_forma_pago(batch),
-            informacion_global=period.as_dict(),
-            relacionados=relacionados,
+    items = global_concepts(orders, issuer)
+    return [
+        build_global_invoice(
+            batch, issuer, period, first_folio + n, when, relacionados=relacionados
         )
-        if comprobante["Total"] != expected:
-            raise InvoiceBuildError(
-                f"La factura global no cuadra: {comprobante['Total']} != {expected}."
-            )
-        drafts.append(GlobalInvoiceDraft(comprobante, [i.order_key for i in batch], expected))
-    return drafts
+        for n, batch in enumerate(chunk_orders(items, max_concepts))
+    ]
 
 
 def one_order_global(

@@ -14,6 +14,7 @@ _GROUPS = (
     "postventa.cli.demo",
     "postventa.cli.cfdi",
     "postventa.cli.dlq",
+    "postventa.cli.global_invoice",
     "postventa.cli.conformance",
 )
 

@@ -16,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from postventa.domain.clock import epoch
 from postventa.domain.orders import OrderRef
 from postventa.domain.status import OrderStatus
-from postventa.domain.tenants import Tenant
 
 # A submission claims its link before recording the data; a claim older than this is a
 # submission that died half way (nothing recorded), so the link opens again for the buyer.
@@ -108,14 +107,3 @@ def correction_expiry(now: datetime, deadline_seconds: int, max_days: int = MAX_
     """A correction link's end: the buyer already answered once, so the time to correct counts
     from the request to correct (the state machine waits the same deadline)."""
     return epoch(now) + min(deadline_seconds, max_days * 24 * 3600)
-
-
-def global_period_end(tenant: Tenant, paid_at: datetime) -> datetime | None:
-    """The end of the global-invoice period a sale paid at `paid_at` falls in; None while the
-    tenant has no global-invoice periodicity.
-
-    The hook `link_expiry` is given: tenants have no periodicity yet (the global-invoice work
-    adds it, Periodicidad 01-05 of InformacionGlobal), so today no period bounds a link and the
-    deadline and MAX_LINK_DAYS do. That work replaces this body; callers stay as they are."""
-    del tenant, paid_at  # nothing to read until tenants carry a periodicity
-    return None

@@ -22,6 +22,25 @@ class FolioReservation(BaseModel):
     state: FolioState
 
 
+class DocumentRef(BaseModel):
+    """A CFDI that is not an order's own first invoice and holds a folio of its own: a global
+    invoice's CFDI (`global_cfdi`), or the substitute of an order's invoice (`substitute`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    document: str = Field(pattern=r"^[A-Za-z0-9_.:#-]{1,200}$")
+
+    @classmethod
+    def global_cfdi(cls, tenant_id: str, run_id: str, index: int) -> DocumentRef:
+        return cls(tenant_id=tenant_id, document=f"GLOBAL#{run_id}#{index:05d}")
+
+    @classmethod
+    def substitute(cls, tenant_id: str, channel: str, order_id: str, uuid: str) -> DocumentRef:
+        """The substitute of the invoice `uuid` of an order (motivo 01)."""
+        return cls(tenant_id=tenant_id, document=f"SUBSTITUTE#{channel}#{order_id}#{uuid}")
+
+
 class FolioAccount(BaseModel):
     """A tenant's folios: how many stamps are left, and the next Folio number."""
 
@@ -51,3 +70,26 @@ class Correction(BaseModel):
     message: str  # Spanish, shown beside the field
     source: str  # "pac" (the PAC refused it) or "vendedor" (the seller rejected it)
     round: int = Field(ge=1)
+
+
+class GlobalInvoiceRef(BaseModel):
+    """On an order: the global-invoice run that includes it (domain/global_invoices.py)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    period: str  # the period's key
+
+
+class CancellationView(BaseModel):
+    """On an order: one cancellation of one of its invoices, as the seller and the order's page
+    read it (the registry in domain/cancellations.py is the source)."""
+
+    uuid: str
+    motivo: str
+    estado: str
+    solicitada: str
+    sustituto: str | None = None  # motivo 01: the substitute's UUID
+    responder_antes_de: str | None = None  # the receptor's 3 business days end (Mexico City)
+    decidida: str | None = None
+    motivo_rechazo: str | None = None  # Spanish: why it could not be done

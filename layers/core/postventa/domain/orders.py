@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from postventa.domain.invoices import Correction, Invoice
+from postventa.domain.invoices import CancellationView, Correction, GlobalInvoiceRef, Invoice
 from postventa.domain.status import OrderStatus
 
 __all__ = [
@@ -211,6 +211,12 @@ class OrderRecord(BaseModel):
     invoice_upload: str | None = Field(None, description="how the upload ended (stable code)")
     waiting_token: str | None = Field(None, description="the lifecycle task waiting on the seller")
     lifecycle_attempt: int = Field(0, ge=0, description="0: the first lifecycle; n: nth retry")
+    global_invoice: GlobalInvoiceRef | None = Field(
+        None, description="the global-invoice run that includes the sale"
+    )
+    cancellations: list[CancellationView] = Field(
+        default_factory=list, description="cancellations of the order's invoices, newest last"
+    )
 
     @property
     def ref(self) -> OrderRef:
@@ -237,4 +243,6 @@ class OrderRecord(BaseModel):
             view["invoice"] = self.invoice.model_dump(exclude={"xml_key", "pdf_key"})
         if not self.correction_rounds:
             view.pop("correction_rounds")
+        if not self.cancellations:
+            view.pop("cancellations")
         return view

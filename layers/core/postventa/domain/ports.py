@@ -8,20 +8,22 @@ never import boto3 or read the environment.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from pydantic import BaseModel
 
 from postventa.domain.accounts import ApiKeyInfo, PanelSession, SellerUser, SignInOutcome
 from postventa.domain.billing_links import BillingLink
+from postventa.domain.cancellations import InvoiceCancellation
 from postventa.domain.channels import ChannelConnection
 from postventa.domain.customers import AuditEntry, Customer, CustomerJob, CustomerOrder
 from postventa.domain.erp import AttemptOutcome, ErpDelivery, ErpEndpoint, PostResult
-from postventa.domain.invoices import FolioAccount, FolioReservation
+from postventa.domain.global_invoices import GlobalCfdi, GlobalRun, RunState
+from postventa.domain.invoices import DocumentRef, FolioAccount, FolioReservation
 from postventa.domain.messages import MessageTemplate, RenderedMessage
 from postventa.domain.orders import Order, OrderRecord, OrderRef
 from postventa.domain.status import OrderStatus, Transition
@@ -85,7 +87,11 @@ class Orders(Protocol):
     def list_recent(self, tenant_id: str, limit: int, cursor: str | None = None) -> OrderPage:
         """The tenant's orders, most recently paid first, one page at a time."""
 
-    def list_by_status(self, tenant_id: str, status: OrderStatus) -> Iterator[OrderRecord]: ...
+    def list_by_status(
+        self, tenant_id: str, status: OrderStatus, *, since: str | None = None
+    ) -> Iterator[OrderRecord]:
+        """The tenant's orders in `status` (with `since`: that entered it at or after that ISO
+        time)."""
 
     def search(
         self,
@@ -117,6 +123,16 @@ class Orders(Protocol):
         """Move the order along `transition` (and set `extra` fields of OrderRecord) in one
         conditional write; False when the order is not in one of the transition's sources."""
 
+    def apply_many(
+        self,
+        refs: Sequence[OrderRef],
+        transition: Transition,
+        *,
+        extra: Mapping[str, Any] | None = None,
+    ) -> list[OrderRef]:
+        """`apply` to many orders at once (the same fields on each); returns the ones moved
+        (an order no longer in a source status is left as it is)."""
+
     def note(self, ref: OrderRef, **fields: Any) -> None:
         """Set bookkeeping fields of OrderRecord (e.g. billing_request_skipped)."""
 
@@ -126,6 +142,10 @@ class Orders(Protocol):
 
     def record_event(self, ref: OrderRef, entry: HistoryEntry) -> bool:
         """Append a history entry; False when an entry with the same event id exists."""
+
+    def record_events(self, entries: Sequence[tuple[OrderRef, HistoryEntry]]) -> None:
+        """Write many history entries at once; writing an entry again (same time and event id)
+        leaves one (a retried job records the same entries)."""
 
     def history(self, ref: OrderRef) -> list[HistoryEntry]:
         """The order's history in the order things happened."""
@@ -360,21 +380,25 @@ class RateLimiter(Protocol):
         """Record one hit in `bucket`'s current window; returns the window's count."""
 
 
+# Who holds a folio: an order's own invoice, or another CFDI (a global invoice's, a substitute).
+FolioHolder: TypeAlias = OrderRef | DocumentRef
+
+
 class Folios(Protocol):
-    """A tenant's folio account and each order's claim on it (spent exactly once per invoice)."""
+    """A tenant's folio account and each CFDI's claim on it (spent exactly once per invoice)."""
 
     def account(self, tenant_id: str) -> FolioAccount | None: ...
 
-    def reservation(self, ref: OrderRef) -> FolioReservation | None: ...
+    def reservation(self, ref: FolioHolder) -> FolioReservation | None: ...
 
-    def reserve(self, ref: OrderRef) -> FolioReservation | None:
-        """The order's live reservation (the same one on a retry), or a new one taken from the
+    def reserve(self, ref: FolioHolder) -> FolioReservation | None:
+        """The holder's live reservation (the same one on a retry), or a new one taken from the
         account; None when the account has no folio left."""
 
-    def spend(self, ref: OrderRef) -> None:
+    def spend(self, ref: FolioHolder) -> None:
         """The reservation's invoice was stamped: the folio is gone for good (idempotent)."""
 
-    def release(self, ref: OrderRef) -> None:
+    def release(self, ref: FolioHolder) -> None:
         """Give a reserved folio back to the account (idempotent; a spent one stays spent)."""
 
     def add(self, tenant_id: str, count: int) -> FolioAccount:
@@ -400,6 +424,71 @@ class Documents(Protocol):
 class Pacs(Protocol):
     def for_tenant(self, tenant: Tenant) -> Pac:
         """The PAC the tenant stamps with: the sandbox, or its provider with its account."""
+
+
+class GlobalInvoices(Protocol):
+    """A tenant's global-invoice runs and their CFDIs (domain/global_invoices.py)."""
+
+    def create_run(self, run: GlobalRun) -> bool:
+        """Store a new run; False when a run with its id exists."""
+
+    def get_run(self, tenant_id: str, run_id: str) -> GlobalRun | None: ...
+
+    def runs_of_period(self, tenant_id: str, period_key: str) -> list[GlobalRun]:
+        """The period's runs, first to last."""
+
+    def list_runs(self, tenant_id: str, limit: int, cursor: str | None = None) -> RunPage:
+        """The tenant's runs, newest period first."""
+
+    def open_runs(self, tenant_id: str) -> list[GlobalRun]:
+        """Runs with a step left (`GlobalRun.has_steps_left`)."""
+
+    def save_run(self, run: GlobalRun, *, expect: RunState | None = None) -> bool:
+        """Write the run; with `expect`, only while the stored run is in that state."""
+
+    def lease(self, tenant_id: str, run_id: str, *, now: int, seconds: int) -> GlobalRun | None:
+        """Take the run's lease unless another worker holds a live one; the run as leased."""
+
+    def unlease(self, tenant_id: str, run_id: str) -> None: ...
+
+    def put_cfdi(self, cfdi: GlobalCfdi) -> None: ...
+
+    def cfdis(self, tenant_id: str, run_id: str) -> list[GlobalCfdi]: ...
+
+    def get_cfdi(self, tenant_id: str, run_id: str, index: int) -> GlobalCfdi | None: ...
+
+    def mark_replaced(self, cfdi: GlobalCfdi, by_run: str) -> bool:
+        """Record which run re-issues the CFDI, once: False when another run already does."""
+
+
+class RunPage(BaseModel):
+    runs: list[GlobalRun]
+    next_cursor: str | None = None
+
+
+class Cancellations(Protocol):
+    """Every cancellation asked for, by the cancelled CFDI's UUID (domain/cancellations.py)."""
+
+    def open(self, cancellation: InvoiceCancellation) -> InvoiceCancellation:
+        """Store a new cancellation unless one for the UUID is already open or done; returns
+        the stored one (the caller compares it with what it asked for)."""
+
+    def get(self, tenant_id: str, uuid: str) -> InvoiceCancellation | None: ...
+
+    def unfinished(self, tenant_id: str) -> list[InvoiceCancellation]:
+        """Cancellations not final yet (to send again, or to ask the PAC about)."""
+
+    def save(self, cancellation: InvoiceCancellation) -> bool:
+        """Write it if the stored version is the one it was read with (then the version goes
+        up); False when someone else changed it meanwhile."""
+
+
+class JobQueues(Protocol):
+    """Background work queues: scheduled jobs fanned out per tenant ("tenant", "fiscal") and the
+    customers' mass updates and exports ("customer"), one message per job step."""
+
+    def send(self, queue: str, bodies: Sequence[str]) -> None:
+        """Queue the messages on `queue` ("tenant", "fiscal" or "customer")."""
 
 
 class Clock(Protocol):
@@ -573,12 +662,6 @@ class Customers(Protocol):
     def get_job(self, tenant_id: str, job_id: str) -> CustomerJob | None: ...
 
 
-class JobQueue(Protocol):
-    """Background work on customers (mass updates, exports): one message per job step."""
-
-    def send(self, body: str) -> None: ...
-
-
 class ExportWriter(Protocol):
     def write(self, data: bytes) -> None: ...
 
@@ -659,8 +742,6 @@ class Adapters(Protocol):
     @property
     def customers(self) -> Customers: ...
     @property
-    def jobs(self) -> JobQueue: ...
-    @property
     def exports(self) -> ExportFiles: ...
     @property
     def throttle(self) -> Throttle: ...
@@ -672,3 +753,9 @@ class Adapters(Protocol):
     def channel_apps(self) -> ChannelApps: ...
     @property
     def poll_queue(self) -> OrderQueue: ...
+    @property
+    def global_invoices(self) -> GlobalInvoices: ...
+    @property
+    def cancellations(self) -> Cancellations: ...
+    @property
+    def jobs(self) -> JobQueues: ...

@@ -12,6 +12,16 @@ The life of an order (docs/decisions/0011-invoice-lifecycle.md):
                                                       \\-> sin_folios -/     |
     waiting for the buyer's data, the deadline passes -> global            \\-> correccion -> ...
     anything that stops the invoice -> error (with the reason and what fixes it) -> retry
+
+After the deadline (docs/decisions/0015-global-invoice-and-cancellations.md):
+
+    global -> en_factura_global                 the period's global invoice includes the sale
+    global -> datos_recibidos                   the buyer asked before that global was issued
+    en_factura_global -> solicitud_tardia -> datos_recibidos -> ... -> facturada
+                      the buyer asked later: the global is cancelled (motivo 04) and re-issued
+                      without the sale, then the sale gets its own invoice
+    facturada -> cancelacion_pendiente -> cancelada | facturada (rejected: the invoice stays valid)
+    facturada -> sustituyendo -> facturada      motivo 01: the substitute first, then the cancel
 """
 
 from __future__ import annotations
@@ -32,6 +42,9 @@ class OrderStatus(StrEnum):
     CORRECTION = "correccion"  # the PAC or the seller refused the buyer's data: asked again
     INVOICED = "facturada"
     GLOBAL = "global"  # deadline passed: goes into the periodic global invoice
+    IN_GLOBAL_INVOICE = "en_factura_global"  # a stamped (or stamping) global invoice includes it
+    LATE_REQUEST = "solicitud_tardia"  # the buyer asked after the global: re-issue under way
+    SUBSTITUTING = "sustituyendo"  # motivo 01: the substitute invoice is being issued
     CANCELLATION_PENDING = "cancelacion_pendiente"  # waiting for the receptor's answer
     CANCELLED = "cancelada"
     ERROR = "error"
@@ -59,6 +72,8 @@ _WITH_DATA = frozenset(
         S.INVOICED,
         S.CANCELLATION_PENDING,
         S.CANCELLED,
+        S.LATE_REQUEST,
+        S.SUBSTITUTING,
     }
 )
 
@@ -111,10 +126,31 @@ INVOICING_FAILED = _t(
 RETRIED_WITH_DATA = _t("retried_with_data", {S.ERROR}, S.DATA_RECEIVED)
 RETRIED_FROM_START = _t("retried_from_start", {S.ERROR}, S.RECEIVED)
 
+# ---------------------------------------------------------------- the global invoice
+# The period's global invoice takes the order (claimed before the CFDI is sealed, so a buyer's
+# late request and the global job can never both take it).
+INCLUDED_IN_GLOBAL = _t("included_in_global", {S.GLOBAL}, S.IN_GLOBAL_INVOICE)
+# The buyer asked after the deadline, before the period's global was issued: invoiced on its own.
+LATE_DATA_BEFORE_GLOBAL = _t("late_data_before_global", {S.GLOBAL}, S.DATA_RECEIVED)
+# The buyer asked after the global was issued: it is cancelled (motivo 04) and re-issued.
+LATE_REQUEST_RECEIVED = _t("late_request_received", {S.IN_GLOBAL_INVOICE}, S.LATE_REQUEST)
+# The global was re-issued without the sale: now it gets its own invoice.
+REMOVED_FROM_GLOBAL = _t("removed_from_global", {S.LATE_REQUEST}, S.DATA_RECEIVED)
+# The re-issue could not be done (the PAC refused to cancel the global): the sale stays in it.
+LATE_REQUEST_FAILED = _t("late_request_failed", {S.LATE_REQUEST}, S.IN_GLOBAL_INVOICE)
+
 # ---------------------------------------------------------------- after the invoice
 CANCELLATION_REQUESTED = _t("cancellation_requested", {S.INVOICED}, S.CANCELLATION_PENDING)
+# The receptor rejected the cancellation: the invoice stays valid.
 CANCELLATION_REJECTED = _t("cancellation_rejected", {S.CANCELLATION_PENDING}, S.INVOICED)
+# The PAC or SAT refused the request itself (e.g. past the CFF 29-A deadline): still valid.
+CANCELLATION_FAILED = _t("cancellation_failed", {S.CANCELLATION_PENDING}, S.INVOICED)
 INVOICE_CANCELLED = _t("invoice_cancelled", {S.INVOICED, S.CANCELLATION_PENDING}, S.CANCELLED)
+# Motivo 01: the substitute is issued first (related with TipoRelacion 04), then the old invoice
+# is cancelled naming it; the order's invoice is the substitute from then on.
+SUBSTITUTION_STARTED = _t("substitution_started", {S.INVOICED}, S.SUBSTITUTING)
+SUBSTITUTE_STAMPED = _t("substitute_stamped", {S.SUBSTITUTING}, S.INVOICED)
+SUBSTITUTION_FAILED = _t("substitution_failed", {S.SUBSTITUTING}, S.INVOICED)
 
 # ---------------------------------------------------------------- never invoiced
 # The order was stored but cannot be invoiced as it is (e.g. a currency whose legal rate we cannot
@@ -139,9 +175,18 @@ TRANSITIONS: tuple[Transition, ...] = (
     INVOICING_FAILED,
     RETRIED_WITH_DATA,
     RETRIED_FROM_START,
+    INCLUDED_IN_GLOBAL,
+    LATE_DATA_BEFORE_GLOBAL,
+    LATE_REQUEST_RECEIVED,
+    REMOVED_FROM_GLOBAL,
+    LATE_REQUEST_FAILED,
     CANCELLATION_REQUESTED,
     CANCELLATION_REJECTED,
+    CANCELLATION_FAILED,
     INVOICE_CANCELLED,
+    SUBSTITUTION_STARTED,
+    SUBSTITUTE_STAMPED,
+    SUBSTITUTION_FAILED,
     ORDER_NOT_INVOICEABLE,
     LIFECYCLE_LOST,
 )

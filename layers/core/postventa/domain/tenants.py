@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from postventa.domain.global_periods import Periodicidad
 
 
 class IssuerFiscalData(BaseModel):
@@ -27,14 +28,28 @@ class ChannelMessaging(BaseModel):
     )
 
 
-class GlobalPeriodicity(StrEnum):
-    """c_Periodicidad (InformacionGlobal.Periodicidad): how often the global invoice is issued."""
+class GlobalInvoiceSettings(BaseModel):
+    """How the tenant's global invoice (PUBLICO EN GENERAL) is issued
+    (docs/decisions/0015-global-invoice-and-cancellations.md)."""
 
-    DIARIA = "01"
-    SEMANAL = "02"
-    QUINCENAL = "03"
-    MENSUAL = "04"
-    BIMESTRAL = "05"  # only for régimen 621 (Guía de llenado, InformacionGlobal)
+    model_config = ConfigDict(extra="forbid")
+
+    periodicity: Periodicidad = Field(
+        Periodicidad.MENSUAL, description="c_Periodicidad: 01 diaria ... 05 bimestral (RIF only)"
+    )
+    max_concepts: int | None = Field(
+        None,
+        ge=1,
+        le=100_000,
+        description="most conceptos per CFDI (some PACs cap them); None: the engine's default",
+    )
+    late_request_days: int | None = Field(
+        None,
+        ge=0,
+        le=365,
+        description="days after the period's close a buyer may still ask for their own invoice "
+        "(the global is re-issued without the sale); None: until the end of the fiscal year",
+    )
 
 
 class Tenant(BaseModel):
@@ -61,12 +76,10 @@ class Tenant(BaseModel):
     messaging: dict[str, ChannelMessaging] = Field(
         default_factory=dict, description="per channel; a channel not here has the defaults"
     )
-    global_invoice_periodicity: GlobalPeriodicity = Field(
-        GlobalPeriodicity.MENSUAL, description="how often the global invoice is issued"
-    )
     csd_summary: dict[str, str] | None = Field(
         None, description="the stored CSD's public facts: no_certificado, rfc, valid dates"
     )
+    global_invoice: GlobalInvoiceSettings = Field(default_factory=GlobalInvoiceSettings)
     sandbox_faults: dict[str, Any] | None = Field(
         None,
         description="sandbox PAC only: simulate an outage or a data rejection "

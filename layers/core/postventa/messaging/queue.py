@@ -1,7 +1,9 @@
-"""The queues the product sends to (SQS): orders for ingest, events for the ERP forwarder."""
+"""The queues the product sends to (SQS): orders for ingest, events for the ERP forwarder,
+scheduled jobs fanned out per tenant."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 
@@ -28,3 +30,28 @@ class SqsErpQueue:
         self._client.change_message_visibility(
             QueueUrl=self._url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
         )
+
+
+# SendMessageBatch takes at most 10 messages.
+_BATCH = 10
+
+
+class SqsJobQueues:
+    """The scheduled jobs' queues: `tenant` (light jobs) and `fiscal` (jobs that stamp or cancel,
+    run by the function with the CFDI layer). URLs are asked for when a queue is first used."""
+
+    def __init__(self, client: Any, urls: Callable[[str], str]) -> None:
+        self._client = client
+        self._urls = urls
+
+    def send(self, queue: str, bodies: Sequence[str]) -> None:
+        url = self._urls(queue)
+        for start in range(0, len(bodies), _BATCH):
+            chunk = bodies[start : start + _BATCH]
+            response = self._client.send_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(chunk)],
+            )
+            failed = response.get("Failed") or []
+            if failed:  # the schedule's next run would send them; better to fail loudly now
+                raise RuntimeError(f"SQS refused {len(failed)} job messages on {queue}")

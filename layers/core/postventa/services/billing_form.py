@@ -16,7 +16,7 @@ from postventa.domain.ports import Adapters, TaskClosedError
 from postventa.domain.status import BUYER_DATA_SUBMITTED, BUYER_DATA_TOO_LATE, OrderStatus
 from postventa.domain.tenants import Tenant
 from postventa.observability import bind_order, logger
-from postventa.services import fiscal_form
+from postventa.services import fiscal_form, late_requests
 from postventa.services.fiscal_form import CheckedForm, Choices, RfcConfirmation
 
 
@@ -39,6 +39,14 @@ class LinkExpired:
 
     because: ClosedBecause = ClosedBecause.DEADLINE
     ended_at: int | None = None
+
+
+@dataclass(frozen=True)
+class LateRequestClosed:
+    """The sale went into the global invoice and the seller's cut-off for asking later passed:
+    the buyer is asked to contact the seller."""
+
+    seller_name: str
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,7 @@ class DataReceived:
     just_now: bool
     progress: Progress = Progress.RECEIVED
     downloads: tuple[tuple[str, str], ...] = ()  # (label, link that expires)
+    late: str | None = None  # a late request's case (services/late_requests.LateCase)
 
 
 @dataclass(frozen=True)
@@ -97,7 +106,7 @@ class FormToFill:
 
     order: Order
     seller_name: str
-    expires_at: int
+    expires_at: int | None  # None: a late request with no cut-off ahead
     csrf: str
     values: dict[str, str]
     choices: Choices
@@ -106,11 +115,14 @@ class FormToFill:
     # True when the errors are this submission's (422); False for the first view, or a
     # correction request showing why the last data was refused (200).
     rejected: bool = False
+    # After the deadline: which case applies (services/late_requests.LateCase), else None.
+    late: str | None = None
 
 
 FormOutcome = (
     LinkNotFound
     | LinkExpired
+    | LateRequestClosed
     | LinkSuperseded
     | CrossOriginRejected
     | MalformedPost
@@ -137,9 +149,9 @@ def show_form(token: str, adapters: Adapters) -> FormOutcome:
         correction = record.correction
         if correction is not None:
             shown = replace(shown, errors={(correction.field or "datos"): [correction.message]})
-        return _form(link, record, tenant, shown)
+        return _form(link, record, tenant, shown, adapters)
     values = {**dict.fromkeys(fiscal_form.FIELDS, ""), "email": record.order.buyer.email or ""}
-    return _form(link, record, tenant, fiscal_form.blank(values))
+    return _form(link, record, tenant, fiscal_form.blank(values), adapters)
 
 
 def submit_form(token: str, body: str, *, same_origin: bool, adapters: Adapters) -> FormOutcome:
@@ -165,7 +177,7 @@ def submit_form(token: str, body: str, *, same_origin: bool, adapters: Adapters)
     checked = fiscal_form.check(posted, lugar_expedicion=_issuer_cp(tenant))
     if checked.errors:
         logger.info("billing form has errors", extra={"fields": sorted(checked.errors)})
-        return _form(link, record, tenant, checked, rejected=True)
+        return _form(link, record, tenant, checked, adapters, rejected=True)
     return _accept(link, record, checked.fiscal_data, adapters)
 
 
@@ -183,6 +195,12 @@ def _open_order(link: BillingLink, adapters: Adapters) -> OrderRecord | FormOutc
         return LinkNotFound()
     if state is LinkState.SUPERSEDED:
         return LinkSuperseded()
+    late = _late_window(record, adapters)
+    if late is not None and record is not None:
+        if late.open:
+            return record  # past the deadline, the buyer may still ask (docs/decisions/0015)
+        tenant = adapters.tenants.get(link.ref.tenant_id)
+        return LateRequestClosed(tenant.name if tenant else "")
     return closed(status, link, now)
 
 
@@ -193,6 +211,21 @@ def closed(status: OrderStatus | None, link: BillingLink | None, now: int) -> Li
         return LinkExpired(ClosedBecause.STOPPED)
     ended = link.expires_at if link is not None and link.is_expired(now) else None
     return LinkExpired(ClosedBecause.DEADLINE, ended)
+
+
+def _form_expiry(link: BillingLink, late: late_requests.LateWindow | None) -> int | None:
+    """When the form stops taking data: the link's expiry, or after the deadline the cut-off
+    for late requests (None when no cut-off lies ahead)."""
+    if late is None:
+        return link.expires_at
+    return epoch(late.until) if late.until else None
+
+
+def _late_window(record: OrderRecord | None, adapters: Adapters) -> late_requests.LateWindow | None:
+    tenant = adapters.tenants.get(record.ref.tenant_id) if record else None
+    if record is None or tenant is None:
+        return None
+    return late_requests.window(record, tenant, adapters.clock.now())
 
 
 def already_received(record: OrderRecord | None, adapters: Adapters | None = None) -> DataReceived:
@@ -238,6 +271,18 @@ def _record(
     link: BillingLink, record: OrderRecord, fiscal_data: dict[str, Any], at: str, adapters: Adapters
 ) -> FormOutcome:
     ref = link.ref
+    late = _late_window(record, adapters)
+    if late is not None:
+        # After the deadline (docs/decisions/0015): the sale is invoiced on its own, or waits for
+        # the global's re-issue without it.
+        if late_requests.record_late_request(ref, fiscal_data, at, adapters):
+            number = record.order.display_number
+            email = str(fiscal_data["email"])
+            return DataReceived(number, email, just_now=True, late=late.case.value)
+        current = adapters.orders.get(ref) or record
+        if current.status.has_buyer_data:
+            return already_received(current, adapters)
+        return closed(current.status, link, epoch(adapters.clock.now()))
     moved = adapters.orders.apply(
         ref,
         BUYER_DATA_SUBMITTED,
@@ -263,19 +308,22 @@ def _form(
     record: OrderRecord,
     tenant: Tenant | None,
     checked: CheckedForm,
+    adapters: Adapters,
     *,
     rejected: bool = False,
 ) -> FormToFill:
+    late = _late_window(record, adapters)
     return FormToFill(
         order=record.order,
         seller_name=tenant.name if tenant else "",
-        expires_at=link.expires_at,
+        expires_at=_form_expiry(link, late),
         csrf=link.csrf_token(),
         values=checked.values,
         choices=checked.choices,
         errors=checked.errors,
         rfc_confirmation=checked.rfc_confirmation,
         rejected=rejected,
+        late=late.case.value if late else None,
     )
 
 

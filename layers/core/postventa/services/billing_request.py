@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 from postventa.channels.messaging import MessagingUnavailableError
-from postventa.domain.billing_links import global_period_end, link_expiry
+from postventa.domain.billing_links import link_expiry
+from postventa.domain.clock import epoch
+from postventa.domain.global_periods import global_period_end
 from postventa.domain.orders import OrderRecord, OrderRef
 from postventa.domain.ports import Adapters
 from postventa.domain.status import BILLING_REQUESTED
@@ -56,12 +58,18 @@ def send_billing_request(task: BillingRequestTask, adapters: Adapters) -> Billin
         logger.info("billing request not sent", extra={"reason": unreachable})
         return BillingRequestOutcome(sent=False, reason=unreachable)
     paid_at = record.order.paid_at
+    # The tenant's deadline counts from the payment, and the sale's global-invoice period bounds
+    # it (decision 0015); the lifecycle's own wait (the task's seconds, capped by the
+    # deployment's BillingDeadlineSeconds) bounds it too: the link never outlives the wait.
+    now = adapters.clock.now()
     expires_at = link_expiry(
         paid_at,
-        adapters.clock.now(),
-        task.deadline_seconds,
+        now,
+        tenant.billing_deadline_seconds,
         period_end=global_period_end(tenant, paid_at),
     )
+    if expires_at is not None:
+        expires_at = min(expires_at, epoch(now) + task.deadline_seconds)
     if expires_at is None:
         # Paid longer ago than the deadline: no link; the deadline routes it to the global invoice.
         adapters.orders.note(ref, billing_request_skipped="plazo_vencido")

@@ -158,7 +158,7 @@ def _new_job(principal: Principal, kind: Any, adapters: Adapters, **fields: Any)
         **fields,
     )
     adapters.customers.put_job(job)
-    adapters.jobs.send(json.dumps({"tenant_id": job.tenant_id, "job_id": job.job_id}))
+    adapters.jobs.send("customer", [json.dumps({"tenant_id": job.tenant_id, "job_id": job.job_id})])
     return job
 
 
@@ -245,7 +245,9 @@ def _mass_update_step(job: CustomerJob, adapters: Adapters, time_left_ms: Any) -
             return job
         adapters.customers.put_job(job)
         if time_left_ms() < SAFETY_MS:
-            adapters.jobs.send(json.dumps({"tenant_id": job.tenant_id, "job_id": job.job_id}))
+            adapters.jobs.send(
+                "customer", [json.dumps({"tenant_id": job.tenant_id, "job_id": job.job_id})]
+            )
             return job
 
 

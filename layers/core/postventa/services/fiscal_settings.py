@@ -17,8 +17,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from postventa.domain.global_periods import Periodicidad
 from postventa.domain.ports import Adapters
-from postventa.domain.tenants import GlobalPeriodicity, IssuerFiscalData, Tenant
+from postventa.domain.tenants import IssuerFiscalData, Tenant
 from postventa.errors import BadRequestError, NotFoundError
 from postventa.observability import logger
 
@@ -237,7 +238,7 @@ class InvoicingForm(BaseModel):
 
     facturar_automatico: bool = False
     plazo_dias: int = Field(ge=1, le=365)
-    periodicidad: GlobalPeriodicity
+    periodicidad: Periodicidad
 
 
 def save_invoicing(
@@ -258,7 +259,7 @@ def save_invoicing(
             )
         )
     regimen = tenant.issuer.regimen_fiscal if tenant.issuer else ""
-    if form.periodicidad is GlobalPeriodicity.BIMESTRAL and regimen != "621":
+    if form.periodicidad is Periodicidad.BIMESTRAL and regimen != "621":
         problems.append(
             Problem(
                 "periodicidad",
@@ -272,7 +273,7 @@ def save_invoicing(
         tenant,
         auto_invoice=form.facturar_automatico,
         billing_deadline_seconds=deadline,
-        global_invoice_periodicity=form.periodicidad,
+        global_invoice=tenant.global_invoice.model_copy(update={"periodicity": form.periodicidad}),
     )
 
 

@@ -24,6 +24,7 @@ from postventa.channels.tokens import ConnectionBrokenError
 from postventa.domain.channels import connection_channel
 from postventa.domain.clock import iso
 from postventa.domain.exchange import UnsupportedCurrencyError
+from postventa.domain.global_periods import answer_seconds
 from postventa.domain.orders import Order
 from postventa.domain.ports import Adapters, RejectedWebhook
 from postventa.domain.status import BUYER_DATA_SUBMITTED, ORDER_NOT_INVOICEABLE
@@ -102,9 +103,10 @@ def ingest_message(message: QueuedWebhook, adapters: Adapters) -> IngestOutcome:
     if not with_data and not stored:
         record = adapters.orders.get(order.ref)
         with_data = bool(record and record.status.has_buyer_data and record.lifecycle_attempt == 0)
-    started = adapters.lifecycle.start(
-        order.ref, tenant.billing_deadline_seconds, with_data=with_data
-    )
+    # The buyer has until the tenant's deadline or the close of the sale's global-invoice period
+    # (docs/decisions/0015): then the order goes into that period's global invoice.
+    seconds = answer_seconds(tenant, order.paid_at, adapters.clock.now())
+    started = adapters.lifecycle.start(order.ref, seconds, with_data=with_data)
     logger.info(
         "order ingested",
         extra={"stored": stored, "lifecycle_started": started, "with_channel_data": with_data},

@@ -17,6 +17,8 @@ troubles (a PAC outage, throttling) raise TransientError so the state machine re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -69,13 +71,58 @@ def run_invoice_task(task: InvoiceTask, adapters: Adapters) -> dict[str, Any]:
     return deliver(task.order, adapters)
 
 
-def _failed(code: str, reason: str) -> dict[str, Any]:
-    return {
-        "result": "failed",
-        "code": code,
-        "reason": reason,
-        "action": _ACTIONS.get(code, "Revisa el motivo y reintenta el pedido."),
-    }
+@dataclass(frozen=True)
+class Failure:
+    """Why an invoice could not be made, in words the seller reads, and what fixes it."""
+
+    code: str
+    reason: str
+    action: str
+
+    @classmethod
+    def of(cls, code: str, reason: str) -> Failure:
+        return cls(code, reason, _ACTIONS.get(code, "Revisa el motivo y reintenta el pedido."))
+
+    def outcome(self) -> dict[str, Any]:
+        return {"result": "failed", "code": self.code, "reason": self.reason, "action": self.action}
+
+
+def _failed(exc: Exception) -> dict[str, Any]:
+    """The stamping step's outcome for a failure the seller fixes; anything else propagates."""
+    failure = failure_of(exc)
+    if failure is None:
+        raise exc
+    return failure.outcome()
+
+
+def failure_of(exc: Exception) -> Failure | None:
+    """The seller's side of a failure to build, seal or stamp a CFDI (setup, keys, CSD, the
+    PAC's account or refusal); None when the exception is none of those."""
+    from postventa.cfdi.errors import (
+        InvoiceBuildError,
+        PacAuthError,
+        PacDataRejectedError,
+        PacError,
+        PacNoCreditError,
+    )
+    from postventa.cfdi.seal import CsdError
+    from postventa.cfdi.validation import MatrixRejectionError
+
+    if isinstance(exc, SetupError):
+        return Failure.of(exc.code, exc.reason)
+    if isinstance(exc, MatrixRejectionError):  # checked offline: nothing reached the PAC
+        return Failure.of(exc.code, f"La factura no cumple una regla del SAT: {exc.message}")
+    if isinstance(exc, PacDataRejectedError):
+        return Failure.of(exc.code, f"El PAC rechazó la factura: {exc.message}")
+    if isinstance(exc, PacAuthError | PacNoCreditError):
+        return Failure.of(exc.code, exc.message)
+    if isinstance(exc, CsdError):
+        return Failure.of("csd_invalido", exc.message)
+    if isinstance(exc, InvoiceBuildError):
+        return Failure.of(exc.code, exc.message)
+    if isinstance(exc, PacError):
+        return Failure.of(exc.code, f"El PAC respondió con un error: {exc.message}")
+    return None
 
 
 def issuer_for(tenant: Tenant) -> Any:
@@ -83,7 +130,7 @@ def issuer_for(tenant: Tenant) -> Any:
     from postventa.cfdi.issuer import Issuer
 
     if tenant.issuer is None:
-        raise _SetupError("emisor_invalido", "La tienda no tiene registrados sus datos fiscales.")
+        raise SetupError("emisor_invalido", "La tienda no tiene registrados sus datos fiscales.")
     identity = tenant.issuer
     return Issuer.model_validate(
         {
@@ -96,24 +143,31 @@ def issuer_for(tenant: Tenant) -> Any:
     )
 
 
-class _SetupError(Exception):
+class SetupError(Exception):
+    """The tenant is not set up to invoice (no fiscal identity, no CSD)."""
+
     def __init__(self, code: str, reason: str) -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
 
 
+def csd_of(tenant: Tenant, adapters: Adapters) -> Any:
+    """The tenant's CSD (Secrets Manager), or SetupError saying it has none."""
+    if not tenant.csd_secret_ref:
+        raise SetupError("csd_faltante", "La tienda no tiene un CSD registrado para sellar.")
+    try:
+        return adapters.credentials.load_csd(tenant.csd_secret_ref)
+    except NotFoundError as exc:
+        raise SetupError("csd_faltante", exc.message) from None
+
+
 def stamp(ref: OrderRef, adapters: Adapters) -> dict[str, Any]:
     from postventa.cfdi.errors import (
-        InvoiceBuildError,
-        PacAuthError,
         PacDataRejectedError,
-        PacError,
-        PacNoCreditError,
         PacTransientError,
         ReceptorInvalidError,
     )
-    from postventa.cfdi.seal import CsdError
     from postventa.cfdi.stamping import stamp_xml
     from postventa.cfdi.validation import MatrixRejectionError
 
@@ -131,8 +185,6 @@ def stamp(ref: OrderRef, adapters: Adapters) -> dict[str, Any]:
         sealed = _sealed_document(record, tenant, reservation.number, adapters)
         pac = adapters.pacs.for_tenant(tenant)
         result = stamp_xml(sealed, pac)  # SAT's matrix first: nothing is sent that would fail
-    except _SetupError as exc:
-        return _failed(exc.code, exc.reason)
     except ReceptorInvalidError as exc:
         return _ask_buyer(record, None, exc.message + _problems(exc.problems), adapters)
     except PacTransientError as exc:
@@ -141,21 +193,28 @@ def stamp(ref: OrderRef, adapters: Adapters) -> dict[str, Any]:
         field = _buyer_field(exc)
         if field is not None:
             return _ask_buyer(record, field, exc.message, adapters)
-        return _failed(exc.code, f"La factura no cumple una regla del SAT: {exc.message}")
-    except (PacAuthError, PacNoCreditError) as exc:
-        return _failed(exc.code, exc.message)
-    except CsdError as exc:
-        return _failed("csd_invalido", exc.message)
-    except InvoiceBuildError as exc:
-        return _failed(exc.code, exc.message)
-    except PacError as exc:
-        return _failed(exc.code, f"El PAC respondió con un error: {exc.message}")
+        return _failed(exc)
+    except Exception as exc:
+        return _failed(exc)
     return _record_stamp(record, tenant, result, pac, adapters)
 
 
 def _sealed_document(record: OrderRecord, tenant: Tenant, folio: int, adapters: Adapters) -> bytes:
-    """The bytes to send: the ones stored by an earlier attempt for this folio, or a new
-    document built, sealed and stored before anything leaves."""
+    return sealed_order_document(record, tenant, folio, adapters)
+
+
+def sealed_order_document(
+    record: OrderRecord,
+    tenant: Tenant,
+    folio: int,
+    adapters: Adapters,
+    *,
+    fiscal_data: dict[str, Any] | None = None,
+    relacionados: Sequence[Any] = (),
+) -> bytes:
+    """The bytes to send for the order's invoice with `folio`: the ones stored by an earlier
+    attempt for this folio, or a new document built, sealed and stored before anything leaves.
+    `fiscal_data` (default: the buyer's) and `relacionados` serve a substitute (motivo 01)."""
     key = (
         f"{invoice_prefix(record.ref.tenant_id, record.ref.channel, record.ref.order_id)}"
         f"sealed-{folio}.xml"
@@ -169,20 +228,15 @@ def _sealed_document(record: OrderRecord, tenant: Tenant, folio: int, adapters: 
     from postventa.cfdi.stamping import seal_and_validate
 
     issuer = issuer_for(tenant)
-    fiscal = dict(record.fiscal_data or {})
+    fiscal = dict((record.fiscal_data or {}) if fiscal_data is None else fiscal_data)
     receptor = require_receptor(
         fiscal,
         es_global=str(fiscal.get("rfc", "")).upper() == "XAXX010101000",
         lugar_expedicion=issuer.lugar_expedicion,
         rfc_confirmado=fiscal.get("rfc_confirmado") is True,
     )
-    if not tenant.csd_secret_ref:
-        raise _SetupError("csd_faltante", "La tienda no tiene un CSD registrado para sellar.")
-    try:
-        csd = adapters.credentials.load_csd(tenant.csd_secret_ref)
-    except NotFoundError as exc:
-        raise _SetupError("csd_faltante", exc.message) from None
-    comprobante = build_invoice(record.order, issuer, receptor, folio)
+    csd = csd_of(tenant, adapters)
+    comprobante = build_invoice(record.order, issuer, receptor, folio, relacionados=relacionados)
     sealed = seal_and_validate(comprobante, csd)
     adapters.documents.put(record.ref.tenant_id, key, sealed, "application/xml")
     adapters.orders.note(record.ref, sealed_key=key)
@@ -222,16 +276,16 @@ def _ask_buyer(
     return {"result": "data_rejected", "field": field}
 
 
-def _record_stamp(
-    record: OrderRecord, tenant: Tenant, result: Any, pac: Any, adapters: Adapters
-) -> dict[str, Any]:
+def stored_invoice(
+    ref: OrderRef, tenant: Tenant, result: Any, pac: Any, adapters: Adapters
+) -> Invoice:
+    """Keep the PAC's stamped XML under the order's prefix; the Invoice the order records."""
     from postventa.cfdi.parse import parse_cfdi
 
-    ref = record.ref
     key = f"{invoice_prefix(ref.tenant_id, ref.channel, ref.order_id)}{result.uuid}.xml"
     adapters.documents.put(ref.tenant_id, key, result.xml, "application/xml")
     cfdi = parse_cfdi(result.xml)
-    invoice = Invoice(
+    return Invoice(
         uuid=result.uuid,
         serie=cfdi.serie or "",
         folio=cfdi.folio or "",
@@ -240,26 +294,38 @@ def _record_stamp(
         xml_key=key,
         stamped_at=iso(adapters.clock.now()),
         pac=pac.name,
-        test_stamp=_is_test_stamp(pac, tenant),
+        test_stamp=is_test_stamp(pac, tenant),
     )
+
+
+def announce_stamped(adapters: Adapters, ref: OrderRef, invoice: Invoice, **extra: Any) -> None:
+    announce(
+        adapters,
+        "InvoiceStamped",
+        ref,
+        uuid=invoice.uuid,
+        serie=invoice.serie,
+        folio=invoice.folio,
+        total=invoice.total,
+        currency=invoice.currency,
+        xml_key=invoice.xml_key,
+        **extra,
+    )
+
+
+def _record_stamp(
+    record: OrderRecord, tenant: Tenant, result: Any, pac: Any, adapters: Adapters
+) -> dict[str, Any]:
+    ref = record.ref
+    invoice = stored_invoice(ref, tenant, result, pac, adapters)
     adapters.folios.spend(ref)
     if adapters.orders.apply(ref, STAMPED, extra={"invoice": invoice, "correction": None}):
-        announce(
-            adapters,
-            "InvoiceStamped",
-            ref,
-            uuid=invoice.uuid,
-            serie=invoice.serie,
-            folio=invoice.folio,
-            total=invoice.total,
-            currency=invoice.currency,
-            xml_key=invoice.xml_key,
-        )
+        announce_stamped(adapters, ref, invoice)
     logger.info("invoice stamped", extra={"uuid": invoice.uuid})
     return {"result": "stamped", "uuid": invoice.uuid}
 
 
-def _is_test_stamp(pac: Any, tenant: Tenant) -> bool:
+def is_test_stamp(pac: Any, tenant: Tenant) -> bool:
     choice = tenant.invoicing.get("pac") or {}
     return pac.name == "sandbox" or bool(choice.get("test_environment", True))
 

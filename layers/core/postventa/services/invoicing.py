@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from postventa.domain.billing_links import correction_expiry
+from postventa.domain.global_periods import answer_seconds
 from postventa.domain.invoices import Correction
 from postventa.domain.orders import OrderRecord, OrderRef
 from postventa.domain.ports import Adapters, TaskClosedError
@@ -338,8 +339,7 @@ def retry(ref: OrderRef, adapters: Adapters) -> dict[str, Any]:
     }
     if not adapters.orders.apply(ref, transition, extra=extra):
         raise ConflictError("El pedido cambió de estado; vuelve a cargarlo.")
-    started = adapters.lifecycle.start(
-        ref, tenant.billing_deadline_seconds, attempt=attempt, with_data=with_data
-    )
+    seconds = answer_seconds(tenant, record.order.paid_at, adapters.clock.now())
+    started = adapters.lifecycle.start(ref, seconds, attempt=attempt, with_data=with_data)
     announce(adapters, "OrderRetried", ref, with_data=with_data)
     return {"reintentado": started, "desde": "facturación" if with_data else "solicitud"}

@@ -4,7 +4,8 @@ An order is `recibido` for the seconds between ingest and its billing request. O
 after STUCK_AFTER_SECONDS lost its way: its lifecycle never started (the start failed after the
 order was stored and the queue gave up), or it ended without asking the buyer. The sweep starts
 the missing lifecycle (the execution name makes that safe to repeat) or, when the lifecycle is
-over, puts the order in `error` with a reason the seller reads.
+over, puts the order in `error` with a reason the seller reads. One tenant per call (the
+schedule fans out per tenant: services/scheduled_jobs.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from postventa.domain.clock import epoch, parse_iso
+from postventa.domain.global_periods import answer_seconds
 from postventa.domain.ports import Adapters
 from postventa.domain.status import LIFECYCLE_LOST, OrderStatus
 from postventa.observability import logger
@@ -27,37 +29,35 @@ class SweepReport:
     flagged: int = 0
 
 
-def sweep_stuck_orders(adapters: Adapters) -> SweepReport:
-    now = epoch(adapters.clock.now())
+def sweep_stuck_orders(adapters: Adapters, tenant_id: str) -> SweepReport:
+    now = adapters.clock.now()
     report = SweepReport()
-    for tenant_id in adapters.tenants.list_ids():
-        tenant = adapters.tenants.get(tenant_id)
-        if tenant is None:
+    tenant = adapters.tenants.get(tenant_id)
+    if tenant is None:
+        return report
+    for record in adapters.orders.list_by_status(tenant_id, OrderStatus.RECEIVED):
+        report.checked += 1
+        if epoch(now) - epoch(parse_iso(record.status_changed_at)) < STUCK_AFTER_SECONDS:
             continue
-        for record in adapters.orders.list_by_status(tenant_id, OrderStatus.RECEIVED):
-            report.checked += 1
-            if now - epoch(parse_iso(record.status_changed_at)) < STUCK_AFTER_SECONDS:
-                continue
-            attempt = record.lifecycle_attempt
-            status = adapters.lifecycle.status(record.ref, attempt)
-            if status is None:
-                adapters.lifecycle.start(
-                    record.ref, tenant.billing_deadline_seconds, attempt=attempt
-                )
-                announce(adapters, "LifecycleRestarted", record.ref)
-                report.restarted += 1
-            elif status != "RUNNING" and adapters.orders.apply(
-                record.ref,
-                LIFECYCLE_LOST,
-                extra={
-                    "error_code": "ciclo_interrumpido",
-                    "error_reason": "El proceso de facturación de este pedido terminó sin "
-                    "pedirle sus datos al comprador. Reintenta el pedido o inclúyelo en la "
-                    "factura global.",
-                },
-            ):
-                announce(adapters, "OrderStuck", record.ref, lifecycle=status)
-                report.flagged += 1
+        attempt = record.lifecycle_attempt
+        status = adapters.lifecycle.status(record.ref, attempt)
+        if status is None:
+            seconds = answer_seconds(tenant, record.order.paid_at, now)
+            adapters.lifecycle.start(record.ref, seconds, attempt=attempt)
+            announce(adapters, "LifecycleRestarted", record.ref)
+            report.restarted += 1
+        elif status != "RUNNING" and adapters.orders.apply(
+            record.ref,
+            LIFECYCLE_LOST,
+            extra={
+                "error_code": "ciclo_interrumpido",
+                "error_reason": "El proceso de facturación de este pedido terminó sin "
+                "pedirle sus datos al comprador. Reintenta el pedido o inclúyelo en la "
+                "factura global.",
+            },
+        ):
+            announce(adapters, "OrderStuck", record.ref, lifecycle=status)
+            report.flagged += 1
     logger.info(
         "sweep done",
         extra={"checked": report.checked, "restarted": report.restarted, "flagged": report.flagged},

@@ -1,7 +1,9 @@
 """Folio accounts and reservations in DynamoDB: a folio is spent exactly once per stamped invoice.
 
 - The account (`T#{tenant}`, `FOLIOS`) holds `available` and `next_number` (the next CFDI Folio).
-- A reservation (`{order}`, `FOLIO`) holds the order's Folio number and its state.
+- A reservation (`{order}`, `FOLIO`) holds the order's Folio number and its state; a CFDI that
+  is not an order's first invoice (a global invoice's CFDI, a substitute) has its own
+  (`T#{tenant}#FOLIO#{document}`, `FOLIO`), by the same rules.
 
 Reserving is one transaction that takes a folio from the account and writes the reservation, with
 an optimistic check on `next_number` (two orders racing for the last folio: one wins, the other
@@ -15,9 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from postventa.domain.clock import iso
-from postventa.domain.invoices import FolioAccount, FolioReservation, FolioState
-from postventa.domain.orders import OrderRef
-from postventa.domain.ports import Clock
+from postventa.domain.invoices import DocumentRef, FolioAccount, FolioReservation, FolioState
+from postventa.domain.ports import Clock, FolioHolder
 from postventa.storage import keys
 from postventa.storage.table import conditional, is_conditional_failure
 
@@ -48,13 +49,13 @@ class DynamoFolios:
             return None
         return FolioAccount(available=int(item["available"]), next_number=int(item["next_number"]))
 
-    def reservation(self, ref: OrderRef) -> FolioReservation | None:
+    def reservation(self, ref: FolioHolder) -> FolioReservation | None:
         item = self._table.get_item(Key=self._reservation_key(ref), ConsistentRead=True).get("Item")
         if not item:
             return None
         return FolioReservation(number=int(item["number"]), state=FolioState(item["state"]))
 
-    def reserve(self, ref: OrderRef) -> FolioReservation | None:
+    def reserve(self, ref: FolioHolder) -> FolioReservation | None:
         for _ in range(_MAX_RACES):
             current = self.reservation(ref)
             if current is not None and current.state is not FolioState.RELEASED:
@@ -101,7 +102,7 @@ class DynamoFolios:
             return FolioReservation(number=number, state=FolioState.RESERVED)
         raise RuntimeError("folio reservation kept racing; retry later")
 
-    def spend(self, ref: OrderRef) -> None:
+    def spend(self, ref: FolioHolder) -> None:
         try:
             self._table.update_item(
                 Key=self._reservation_key(ref),
@@ -119,7 +120,7 @@ class DynamoFolios:
                 raise ValueError("no folio reserved for this order") from None
             raise
 
-    def release(self, ref: OrderRef) -> None:
+    def release(self, ref: FolioHolder) -> None:
         try:
             self._client.transact_write_items(
                 TransactItems=[
@@ -184,5 +185,7 @@ class DynamoFolios:
         )
 
     @staticmethod
-    def _reservation_key(ref: OrderRef) -> dict[str, str]:
+    def _reservation_key(ref: FolioHolder) -> dict[str, str]:
+        if isinstance(ref, DocumentRef):
+            return keys.document_folio_key(ref.tenant_id, ref.document)
         return keys.folio_reservation_key(ref.tenant_id, ref.channel, ref.order_id)

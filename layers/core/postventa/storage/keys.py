@@ -256,3 +256,45 @@ SHIPPING_MESSAGE_PREFIX = "MESSAGE#shipping_notice#"
 
 def shipping_message_key(tenant_id: str, channel: str) -> dict[str, str]:
     return {"pk": tenant_pk(tenant_id), "sk": f"{SHIPPING_MESSAGE_PREFIX}{channel}"}
+
+
+def document_folio_key(tenant_id: str, document: str) -> dict[str, str]:
+    """The folio reservation of a CFDI that is not an order's first invoice (a global invoice's
+    CFDI, a substitute): in its own partition under the tenant."""
+    return {"pk": f"T#{tenant_id}#FOLIO#{document}", "sk": FOLIO_RESERVATION_SK}
+
+
+# Global invoices (docs/decisions/0015): a tenant's runs share one partition, newest period last
+# in sort order; each run's CFDIs share the run's own partition.
+GLOBAL_RUN_PREFIX = "RUN#"
+
+
+def global_runs_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#GLOBAL"
+
+
+def global_run_key(tenant_id: str, run_id: str) -> dict[str, str]:
+    return {"pk": global_runs_pk(tenant_id), "sk": f"{GLOBAL_RUN_PREFIX}{run_id}"}
+
+
+def global_cfdi_pk(tenant_id: str, run_id: str) -> str:
+    return f"T#{tenant_id}#GLOBAL#{run_id}"
+
+
+def global_cfdi_key(tenant_id: str, run_id: str, index: int) -> dict[str, str]:
+    return {"pk": global_cfdi_pk(tenant_id, run_id), "sk": f"CFDI#{index:05d}"}
+
+
+def global_invoice_prefix(tenant_id: str, run_id: str) -> str:
+    """Where a global-invoice run's documents live (sealed and stamped XML, PDF, manifests)."""
+    period, _, seq = run_id.partition("#")
+    return f"invoices/{tenant_id}/global/{period}/{seq}/"
+
+
+def cancellation_key(tenant_id: str, uuid: str) -> dict[str, str]:
+    return {"pk": f"T#{tenant_id}#CANCEL#{uuid.upper()}", "sk": "CANCEL"}
+
+
+def open_cancellations_index_pk(tenant_id: str) -> str:
+    """gsi1: the tenant's cancellations not final yet (dropped from the index when final)."""
+    return f"T#{tenant_id}#CANCELS#OPEN"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -53,9 +53,12 @@ def record_from_item(item: Mapping[str, Any]) -> OrderRecord:
 
 
 def _stored(value: Any) -> Any:
-    """A field's value as DynamoDB stores it (models as maps; no floats)."""
+    """A field's value as DynamoDB stores it (models as maps, lists of models as lists of maps;
+    no floats)."""
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json", exclude_none=True)
+    if isinstance(value, list):
+        return [_stored(v) for v in value]
     return value
 
 
@@ -193,12 +196,17 @@ class DynamoOrders:
                 return OrderPage(orders=found, next_cursor=encode_cursor(last_key))
             kwargs["ExclusiveStartKey"] = last_key
 
-    def list_by_status(self, tenant_id: str, status: OrderStatus) -> Iterator[OrderRecord]:
+    def list_by_status(
+        self, tenant_id: str, status: OrderStatus, *, since: str | None = None
+    ) -> Iterator[OrderRecord]:
         kwargs: dict[str, Any] = {
             "IndexName": "gsi2",
             "KeyConditionExpression": "gsi2pk = :p",
             "ExpressionAttributeValues": {":p": keys.status_index_pk(tenant_id, status.value)},
         }
+        if since is not None:  # gsi2sk is when the order entered the status
+            kwargs["KeyConditionExpression"] += " AND gsi2sk >= :since"
+            kwargs["ExpressionAttributeValues"][":since"] = since
         while True:
             page = self._table.query(**kwargs)
             yield from (record_from_item(i) for i in page.get("Items", []))
@@ -227,6 +235,38 @@ class DynamoOrders:
     def apply(
         self, ref: OrderRef, transition: Transition, *, extra: Mapping[str, Any] | None = None
     ) -> bool:
+        update = self._transition_update(ref, transition, extra)
+        return conditional(lambda: self._table.update_item(**update))
+
+    def apply_many(
+        self,
+        refs: Sequence[OrderRef],
+        transition: Transition,
+        *,
+        extra: Mapping[str, Any] | None = None,
+    ) -> list[OrderRef]:
+        """One conditional UpdateItem per order, several at a time (the table's client is
+        thread-safe). Not TransactWriteItems: a transaction costs twice the writes, fails whole
+        when one order moved on, and the local cloud's moto copies the whole table for each."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        client = self._table.meta.client
+        name = self._table.name
+
+        def move(ref: OrderRef) -> bool:
+            update = self._transition_update(ref, transition, extra)
+            return conditional(lambda: client.update_item(TableName=name, **update))
+
+        if len(refs) <= 1:
+            return [r for r in refs if move(r)]
+        with ThreadPoolExecutor(max_workers=_CONCURRENT_WRITES) as pool:
+            moved = list(pool.map(move, refs))
+        return [ref for ref, ok in zip(refs, moved, strict=True) if ok]
+
+    def _transition_update(
+        self, ref: OrderRef, transition: Transition, extra: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        """The conditional UpdateItem arguments that move one order along `transition`."""
         extra = dict(extra or {})
         _check_fields(extra)
         at = iso(self._clock.now())
@@ -249,17 +289,15 @@ class DynamoOrders:
         for i, status in enumerate(sources):
             values[f":f{i}"] = status
         allowed = ", ".join(f":f{i}" for i in range(len(sources)))
-        return conditional(
-            lambda: self._table.update_item(
-                Key=_key(ref),
-                UpdateExpression="SET "
-                + ", ".join(sets)
-                + (" REMOVE " + ", ".join(removes) if removes else ""),
-                ConditionExpression=f"attribute_exists(pk) AND #s IN ({allowed})",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-        )
+        return {
+            "Key": _key(ref),
+            "UpdateExpression": "SET "
+            + ", ".join(sets)
+            + (" REMOVE " + ", ".join(removes) if removes else ""),
+            "ConditionExpression": f"attribute_exists(pk) AND #s IN ({allowed})",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
 
     def note(self, ref: OrderRef, **fields: Any) -> None:
         _check_fields(fields)
@@ -296,16 +334,33 @@ class DynamoOrders:
         )
 
     def record_event(self, ref: OrderRef, entry: HistoryEntry) -> bool:
-        item = {
-            "pk": keys.order_pk(ref.tenant_id, ref.channel, ref.order_id),
-            "sk": keys.order_event_sk(entry.at, entry.event_id),
-            "type": "order_event",
-            "tenant_id": ref.tenant_id,
-            **entry.model_dump(),
-        }
+        item = _event_item(ref, entry)
         return conditional(
             lambda: self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
         )
+
+    def record_events(self, entries: Sequence[tuple[OrderRef, HistoryEntry]]) -> None:
+        """BatchWriteItem, 25 entries a call, several calls at a time (a global invoice writes
+        one entry per order of the period)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from boto3.dynamodb.table import BatchWriter
+
+        items = [_event_item(ref, entry) for ref, entry in entries]
+        chunks = [items[i : i + 500] for i in range(0, len(items), 500)]
+        client, name = self._table.meta.client, self._table.name  # the client is thread-safe
+
+        def write(chunk: list[dict[str, Any]]) -> None:
+            with BatchWriter(name, client, overwrite_by_pkeys=["pk", "sk"]) as batch:
+                for item in chunk:
+                    batch.put_item(Item=item)
+
+        if len(chunks) <= 1:
+            for chunk in chunks:
+                write(chunk)
+            return
+        with ThreadPoolExecutor(max_workers=_CONCURRENT_WRITES) as pool:
+            list(pool.map(write, chunks))
 
     def history(self, ref: OrderRef) -> list[HistoryEntry]:
         kwargs: dict[str, Any] = {
@@ -339,3 +394,17 @@ def _key(ref: OrderRef) -> dict[str, str]:
 def _paid_within(record: OrderRecord, paid_from: datetime | None, paid_to: datetime | None) -> bool:
     paid = record.order.paid_at
     return (paid_from is None or paid >= paid_from) and (paid_to is None or paid < paid_to)
+
+
+def _event_item(ref: OrderRef, entry: HistoryEntry) -> dict[str, Any]:
+    return {
+        "pk": keys.order_pk(ref.tenant_id, ref.channel, ref.order_id),
+        "sk": keys.order_event_sk(entry.at, entry.event_id),
+        "type": "order_event",
+        "tenant_id": ref.tenant_id,
+        **entry.model_dump(),
+    }
+
+
+# Conditional writes in flight at once when many orders move together (a global invoice's claim).
+_CONCURRENT_WRITES = 16

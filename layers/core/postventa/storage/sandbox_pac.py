@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import zlib
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -19,7 +20,7 @@ from postventa.storage.secrets import SECRETS_PREFIX
 from postventa.storage.table import conditional
 
 SANDBOX_PAC_SECRET = f"{SECRETS_PREFIX}/sandbox-pac"
-_FIELDS_DT = ("fecha_timbrado", "fecha_emision")
+_FIELDS_DT = ("fecha_timbrado", "fecha_emision", "cancel_requested_at")
 
 
 class DynamoSandboxStore:
@@ -65,9 +66,12 @@ def _item(record: Any) -> dict[str, Any]:
     from dataclasses import asdict
 
     data = asdict(record)
-    data["xml"] = base64.b64encode(record.xml).decode("ascii")
+    # Compressed: a global invoice of a thousand conceptos is ~365 KB of XML, over DynamoDB's
+    # 400 KB item once in base64; XML compresses about tenfold.
+    data.pop("xml")
+    data["xml_z"] = base64.b64encode(zlib.compress(record.xml, 6)).decode("ascii")
     for name in _FIELDS_DT:
-        data[name] = data[name].isoformat()
+        data[name] = data[name].isoformat() if data[name] is not None else None
     data["total_mxn"] = Decimal(str(record.total_mxn))
     data["state"] = str(record.state.value) if record.state is not None else None
     data["cancellation"] = record.cancellation.value if record.cancellation else None
@@ -80,7 +84,7 @@ def _record(item: dict[str, Any]) -> Any:
 
     return SandboxRecord(
         uuid=str(item["uuid"]),
-        xml=base64.b64decode(item["xml"]),
+        xml=_xml(item),
         fecha_timbrado=datetime.fromisoformat(str(item["fecha_timbrado"])),
         no_certificado_sat=str(item["no_certificado_sat"]),
         rfc_emisor=str(item["rfc_emisor"]),
@@ -93,7 +97,18 @@ def _record(item: dict[str, Any]) -> Any:
         cancellation=(
             CancellationStatus(item["cancellation"]) if item.get("cancellation") else None
         ),
+        cancel_requested_at=(
+            datetime.fromisoformat(str(item["cancel_requested_at"]))
+            if item.get("cancel_requested_at")
+            else None
+        ),
     )
+
+
+def _xml(item: dict[str, Any]) -> bytes:
+    if "xml_z" in item:
+        return zlib.decompress(base64.b64decode(item["xml_z"]))
+    return base64.b64decode(item["xml"])  # stored before compression
 
 
 _cert_lock = threading.Lock()

@@ -13,6 +13,7 @@ from postventa.services.billing_form import (
     DataReceived,
     FormOutcome,
     FormToFill,
+    LateRequestClosed,
     LinkExpired,
     LinkNotFound,
     LinkSuperseded,
@@ -77,6 +78,15 @@ def form_page(outcome: FormOutcome, token: str) -> Page:
             )
         case LinkExpired():
             return _closed(outcome)
+        case LateRequestClosed():
+            return _message(
+                410,
+                "Comunícate con la tienda para facturar",
+                "Tu compra se incluyó en la factura global de la tienda y el plazo para "
+                "solicitar tu factura en línea ya terminó.",
+                f"Escríbele a {outcome.seller_name or 'la tienda'} respondiendo al correo de "
+                "tu compra: ellos pueden ayudarte con tu factura.",
+            )
         case LinkSuperseded():
             return _message(
                 410,
@@ -227,6 +237,7 @@ def _received(outcome: DataReceived) -> Page:
             200,
             "Recibimos tus datos",
             "Gracias. Con estos datos emitiremos tu factura y te la enviaremos por correo.",
+            *_LATE_RECEIVED.get(outcome.late or "", ()),
             details=details,
         )
     return _message(
@@ -264,13 +275,31 @@ def _invoiced(outcome: AlreadyInvoiced) -> Page:
     )
 
 
+# What a buyer asking after the deadline reads (services/late_requests.LateCase): which case
+# applies, on the form and once the data is in.
+_LATE_NOTICE = {
+    "antes_de_la_global": "El plazo para pedir tu factura terminó, pero tu compra todavía no se "
+    "incluye en la factura global de la tienda: aún podemos emitir tu factura.",
+    "factura_global": "Tu compra ya se incluyó en la factura global de la tienda (público en "
+    "general). Si nos envías tus datos, sustituiremos esa factura global sin tu compra, como "
+    "indica el SAT, y después emitiremos la tuya.",
+}
+_LATE_RECEIVED = {
+    "factura_global": (
+        "Como tu compra estaba en la factura global de la tienda, primero la sustituiremos sin "
+        "tu compra; tu factura te llegará en uno o dos días.",
+    ),
+}
+
+
 def _form(outcome: FormToFill, token: str) -> Page:
     every = choices_for({})
     html = render(
         "billing_form",
         order=outcome.order,
         seller_name=outcome.seller_name,
-        expires_on=date_es(outcome.expires_at),
+        late_notice=_LATE_NOTICE.get(outcome.late or ""),
+        expires_on=date_es(outcome.expires_at) if outcome.expires_at else None,
         values=outcome.values,
         csrf=outcome.csrf,
         errors=outcome.errors,

@@ -25,7 +25,10 @@ STATUS_LABELS: dict[OrderStatus, str] = {
     OrderStatus.STAMPING: "Timbrando",
     OrderStatus.CORRECTION: "Corrección pedida",
     OrderStatus.INVOICED: "Facturado",
-    OrderStatus.GLOBAL: "Factura global",
+    OrderStatus.GLOBAL: "Para la factura global",
+    OrderStatus.IN_GLOBAL_INVOICE: "En la factura global",
+    OrderStatus.LATE_REQUEST: "Solicitud tardía",
+    OrderStatus.SUBSTITUTING: "Sustituyendo",
     OrderStatus.CANCELLATION_PENDING: "Cancelación pendiente",
     OrderStatus.CANCELLED: "Cancelado",
     OrderStatus.ERROR: "Error",
@@ -39,6 +42,8 @@ STATUS_TONES: dict[OrderStatus, str] = {
     OrderStatus.CORRECTION: "atencion",
     OrderStatus.CANCELLED: "apagado",
     OrderStatus.GLOBAL: "apagado",
+    OrderStatus.IN_GLOBAL_INVOICE: "apagado",
+    OrderStatus.LATE_REQUEST: "atencion",
 }
 CHANNEL_LABELS: dict[str, str] = {c.value: r.label for c, r in CHANNEL_RULES.items()}
 
@@ -64,6 +69,21 @@ EVENT_LABELS = {
     "LifecycleRestarted": "Se reanudó el proceso del pedido",
     "OrderStuck": "El proceso del pedido se detuvo",
     "InvoiceCancelled": "Factura cancelada",
+    "BillingRequestNotSent": "El canal no aceptó el mensaje con la liga de facturación",
+    "ReminderNotSent": "El canal no aceptó el recordatorio",
+    "ChannelBillingDataRefused": "Los datos fiscales que dio el canal no son válidos",
+    "InvoiceUploaded": "Factura subida al canal",
+    "InvoiceUploadFailed": "No se pudo subir la factura al canal",
+    "ShippingNoticeSent": "Aviso de envío enviado",
+    "ShippingNoticeNotSent": "No se pudo enviar el aviso de envío",
+    "IncludedInGlobalInvoice": "Incluido en la factura global",
+    "GlobalInvoiceReissued": "Incluido en la factura global que sustituye a la anterior",
+    "LateRequestReceived": "El comprador pidió su factura después del plazo",
+    "GlobalInvoiceReissueStarted": "Se sustituye la factura global sin este pedido",
+    "RemovedFromGlobalInvoice": "Se quitó de la factura global",
+    "LateRequestFailed": "No se pudo atender la solicitud tardía",
+    "CancellationRequested": "Pediste cancelar la factura",
+    "CancellationRefused": "La cancelación fue rechazada",
 }
 
 NAV = (

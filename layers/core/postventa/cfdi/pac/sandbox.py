@@ -139,6 +139,11 @@ class FaultInjection:
     outage: bool = False
     reject_code: str | None = None  # e.g. "CFDI40145"
     reject_rfcs: frozenset[str] | None = None  # None with a reject_code: reject every CFDI
+    # Cancellation as a real receptor may make it go: acceptance asked even where only the amount
+    # or the day would spare it (RMF 2.7.1.35 I and IX), and the receptor's answer ("aceptar",
+    # "rechazar"), given the first time the status is asked after the request.
+    receptor_must_accept: bool = False
+    receptor_answer: str | None = None
 
 
 def _utcnow() -> datetime:
@@ -439,6 +444,10 @@ class SandboxPac:
         if record is None or record.rfc_emisor != rfc_emisor or record.rfc_receptor != rfc_receptor:
             return StatusResult(uuid, CfdiState.NOT_FOUND)
         now = self._clock()
+        if record.cancellation is CancellationStatus.PENDING and self.faults.receptor_answer:
+            accept = self.faults.receptor_answer == "aceptar"
+            self.answer_cancellation(record.uuid, accept)
+            record = self.store.by_uuid(record.uuid) or record
         if record.cancellation is CancellationStatus.PENDING and record.cancel_requested_at:
             deadline = response_deadline(record.cancel_requested_at, self._extra_holidays)
             from postventa.cfdi.cancel import mexico_local
@@ -455,9 +464,9 @@ class SandboxPac:
         return StatusResult(record.uuid, record.state, record.cancellation, cancellable)
 
     def _needs_acceptance(self, record: SandboxRecord, now: datetime) -> bool:
-        from postventa.cfdi.cancel import requires_acceptance
+        from postventa.cfdi.cancel import NoAcceptanceReason, no_acceptance_reason
 
-        return requires_acceptance(
+        reason = no_acceptance_reason(
             record.total_mxn,
             record.tipo_comprobante,
             record.rfc_receptor,
@@ -465,6 +474,13 @@ class SandboxPac:
             now,
             extra_holidays=self._extra_holidays,
         )
+        if reason is None:
+            return True
+        spared_by_amount_or_day = reason in (
+            NoAcceptanceReason.TOTAL_UP_TO_1000,
+            NoAcceptanceReason.NEXT_BUSINESS_DAY,
+        )
+        return self.faults.receptor_must_accept and spared_by_amount_or_day
 
     def _find(self, uuid: str, rfc_emisor: str) -> SandboxRecord:
         record = self.store.by_uuid(uuid)
