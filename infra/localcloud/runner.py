@@ -36,7 +36,7 @@ from typing import Any, Literal
 
 from localcloud import events as local_events
 from localcloud import lambda_runtime
-from localcloud.gateway import Gateway, Router
+from localcloud.gateway import Gateway
 from localcloud.lambda_runtime import Hook, InvokeResult, LambdaRuntime, applied_environment
 from localcloud.mailbox import Mailbox
 from localcloud.pollers import SqsPoller
@@ -295,7 +295,7 @@ class LocalCloud:
         self.runtime.functions = dict(self.stack.functions)  # as provisioned (moto's queue URLs)
 
         if self.gateway is not None:
-            self.gateway.router = Router(self.stack.routes)
+            self.gateway.set_routes(self.stack.routes)
             self.gateway.start()
         self.scheduler = Scheduler(
             self.stack.schedules,

@@ -31,11 +31,28 @@ class FunctionSpec:
         return self.code_dir / (module_path.replace(".", "/") + ".py")
 
 
+#: API Gateway's account-level throttle per Region (its quotas page): what a route gets for a
+#: value neither its RouteSettings nor the API's DefaultRouteSettings give.
+ACCOUNT_BURST_LIMIT = 5000
+ACCOUNT_RATE_LIMIT = 10000.0
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """API Gateway route throttling: a token bucket of `burst` tokens refilled at `rate` tokens a
+    second; a request takes one token or is answered 429."""
+
+    burst: int = ACCOUNT_BURST_LIMIT
+    rate: float = ACCOUNT_RATE_LIMIT
+
+
 @dataclass
 class HttpRoute:
     method: str  # upper case or "ANY"
     path: str  # "/a/{b}", "/{proxy+}" or "$default"
     function: str  # logical id
+    throttle: Throttle = Throttle()  # from the API's DefaultRouteSettings / RouteSettings
+    api: str = ""  # the HTTP API's Ref (its id)
 
     @property
     def route_key(self) -> str:
