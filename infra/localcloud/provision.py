@@ -335,6 +335,11 @@ class FunctionKind(ResourceKind):
             memory_size=int(props.get("MemorySize", 128)),
             environment=env,
             layers=tuple(self._layer_dirs(stack, logical_id, props.get("Layers") or [])),
+            reserved_concurrency=(
+                int(props["ReservedConcurrentExecutions"])
+                if props.get("ReservedConcurrentExecutions") is not None
+                else None
+            ),
         )
         stack.functions[logical_id] = spec
         for event_name, event in (props.get("Events") or {}).items():
@@ -492,6 +497,11 @@ def _sqs_source(stack: LocalStack, fn: FunctionSpec, _name: str, props: Mapping[
             report_batch_item_failures="ReportBatchItemFailures"
             in (props.get("FunctionResponseTypes") or []),
             enabled=_bool(props.get("Enabled"), True),
+            maximum_concurrency=(
+                int(scaling["MaximumConcurrency"])
+                if (scaling := props.get("ScalingConfig") or {}).get("MaximumConcurrency")
+                else None
+            ),
         )
     )
 

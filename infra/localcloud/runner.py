@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import socket
+import sys
 import time
 import urllib.request
 from collections.abc import Mapping, Sequence
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from localcloud import events as local_events
-from localcloud import lambda_runtime
+from localcloud import lambda_runtime, moto_speedups
 from localcloud.gateway import Gateway
 from localcloud.lambda_runtime import Hook, InvokeResult, LambdaRuntime, applied_environment
 from localcloud.mailbox import Mailbox
@@ -43,11 +44,13 @@ from localcloud.pollers import SqsPoller
 from localcloud.provision import LocalStack, assign_attributes, build_stack, provision
 from localcloud.scheduler import Clock, Scheduler
 from localcloud.template import DEFAULT_STACK_NAME, Template, load_template, read_local_metadata
-from localcloud.workers import DEFAULT_MAX_WORKERS, WorkerPools
+from localcloud.workers import WorkerPools
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 3000
+#: Server mode's interpreter switch interval (see _start).
+SWITCH_INTERVAL_SECONDS = 0.001
 GATEWAY_URL_PLACEHOLDER = "${Local::GatewayUrl}"
 
 _BASE_ENV = {  # dummy credentials: moto accepts anything
@@ -101,7 +104,8 @@ class LocalCloud:
     - lambda_workers: server mode, run each function in its own worker processes (False runs
       handlers in this process under one lock, as in-process mode does: one at a time, but a
       `breakpoint()` in a handler works).
-    - lambda_concurrency: server mode, most worker processes per function.
+    - lambda_concurrency: server mode, most worker processes per function (a function's
+      ReservedConcurrentExecutions wins; default one more than this machine's cores).
     - prewarm: server mode, start one worker per function in the background once ready (cold
       starts otherwise happen on first use, as in Lambda).
     """
@@ -125,7 +129,7 @@ class LocalCloud:
         stack_name: str | None = None,
         poll_wait_seconds: int = 1,
         lambda_workers: bool = True,
-        lambda_concurrency: int = DEFAULT_MAX_WORKERS,
+        lambda_concurrency: int | None = None,
         prewarm: bool = True,
     ) -> None:
         self.template_path = Path(template).resolve()
@@ -161,6 +165,9 @@ class LocalCloud:
         self._clients: dict[str, Any] = {}
         self._session: Any = None
         self._running = False
+        self._backends_by_host: dict[str | None, Any] = {}
+        self._parsed_definitions: dict[str, Any] = {}
+        self._saved_switch_interval: float | None = None
 
     # ------------------------------------------------------------------ urls
     @property
@@ -230,9 +237,16 @@ class LocalCloud:
 
             logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call
 
+            self._backends_by_host = {}
+            moto_speedups.BACKEND_FOR_HOST.install(self._backends_by_host)
             port = self.moto_port or free_port()
             self._moto_server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
             self._moto_server.start()
+            # This process now answers the gateway, moto and Step Functions from dozens of
+            # threads; an answer waits for the interpreter lock each time one of its threads
+            # wakes from I/O, up to the switch interval (CPython's default is 5 ms).
+            self._saved_switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
             self.moto_url = f"http://127.0.0.1:{port}"
             self._set_env({"AWS_ENDPOINT_URL": self.moto_url, "MOTO_PORT": str(port)})
             request = urllib.request.Request(  # noqa: S310 - our own local server
@@ -254,6 +268,9 @@ class LocalCloud:
             self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             self._mock.start()
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+        for patch in moto_speedups.ALWAYS:
+            patch.install(self)
+        moto_speedups.ASL_PARSE.install(self._parsed_definitions)
         self.runtime.run_hooks(reset=True)
 
         # Gateway first (its URL may be a parameter value), then the template.
@@ -261,7 +278,7 @@ class LocalCloud:
             self.mailbox = Mailbox()
             self.gateway = Gateway(
                 [],
-                self.invoke,
+                self._invoke_for_client,
                 port=self.port,
                 mailbox=self.mailbox,
                 fire_schedule=self.fire_schedule,
@@ -289,10 +306,13 @@ class LocalCloud:
             env_overrides=self.env_overrides,
         )
         lambda_runtime.PATCH.install(self.runtime)
+        lambda_runtime.STATE_MACHINE_PATCH.install(self.runtime)
         self.dispatcher = local_events.TargetDispatcher(self.runtime, self.client)
         local_events.PATCH.install(self.dispatcher)
         provision(self.stack, self.client)
         self.runtime.functions = dict(self.stack.functions)  # as provisioned (moto's queue URLs)
+        if self.runtime.workers is not None:  # someone waits on what the gateway invokes
+            self.runtime.workers.interactive = frozenset(r.function for r in self.stack.routes)
 
         if self.gateway is not None:
             self.gateway.set_routes(self.stack.routes)
@@ -316,6 +336,8 @@ class LocalCloud:
                 self.invoke,
                 region=self.template.region,
                 wait_seconds=self.poll_wait_seconds,
+                concurrency=self.runtime.concurrency_limit(source.function),
+                runtime=self.runtime,
             )
             self.pollers.append(poller)
             if self.run_pollers:
@@ -348,6 +370,12 @@ class LocalCloud:
         if self.dispatcher is not None:
             local_events.PATCH.uninstall(self.dispatcher)
         lambda_runtime.PATCH.uninstall(self.runtime)
+        lambda_runtime.STATE_MACHINE_PATCH.uninstall(self.runtime)
+        if self.mode == "server":
+            moto_speedups.BACKEND_FOR_HOST.uninstall(self._backends_by_host)
+        for patch in moto_speedups.ALWAYS:
+            patch.uninstall(self)
+        moto_speedups.ASL_PARSE.uninstall(self._parsed_definitions)
         if self._moto_server is not None:
             try:  # forget everything, as a fresh process would
                 reset = urllib.request.Request(  # noqa: S310 - our own local server
@@ -360,6 +388,9 @@ class LocalCloud:
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
+        if self._saved_switch_interval is not None:
+            sys.setswitchinterval(self._saved_switch_interval)
+            self._saved_switch_interval = None
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -377,6 +408,11 @@ class LocalCloud:
     def invoke(self, function: str, event: Any) -> InvokeResult:
         """Invoke a function (logical id, name or ARN) synchronously."""
         return self.runtime.invoke(function, event)
+
+    def _invoke_for_client(self, function: str, event: Any) -> InvokeResult:
+        """A gateway request: its client waits, so background event sources yield meanwhile."""
+        with self.runtime.caller_waiting():
+            return self.runtime.invoke(function, event)
 
     def _deliver_sync(self, arn: str, payload: Any) -> dict[str, Any]:
         """A schedule's target (a function of the template) runs now; its result is returned."""
@@ -399,12 +435,7 @@ class LocalCloud:
         while time.monotonic() < deadline:
             received = 0
             for poller in self.pollers:
-                saved = poller.wait_seconds
-                poller.wait_seconds = 0
-                try:
-                    received += poller.poll_once()
-                finally:
-                    poller.wait_seconds = saved
+                received += poller.poll_once(wait_seconds=0)
             if received == 0:
                 busy = False
                 for poller in self.pollers:

@@ -24,6 +24,8 @@ class FunctionSpec:
     #: Directories the function's layers put on its import path (Lambda's /opt/python), in the
     #: template's order.
     layers: tuple[Path, ...] = ()
+    #: ReservedConcurrentExecutions: at most this many invocations at once (0: none run).
+    reserved_concurrency: int | None = None
 
     @property
     def code_file(self) -> Path:
@@ -67,6 +69,7 @@ class SqsSource:
     batch_size: int = 10
     report_batch_item_failures: bool = False
     enabled: bool = True
+    maximum_concurrency: int | None = None  # ScalingConfig.MaximumConcurrency
 
 
 @dataclass
