@@ -320,8 +320,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
-        # The mailbox page and health checks are polled: keep them out of the console.
-        level = logging.DEBUG if self.path.startswith("/_local/") else logging.INFO
+        # The mailbox page and health checks are polled: keep them out of the console. (A request
+        # line that did not parse has no path: its error is logged all the same.)
+        path = getattr(self, "path", None) or ""
+        level = logging.DEBUG if path.startswith("/_local/") else logging.INFO
         log.log(level, "%s %s", self.address_string(), mask_secrets(format % args))
 
     def do_GET(self) -> None:

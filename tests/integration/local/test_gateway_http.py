@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -220,5 +221,24 @@ def test_the_access_log_does_not_print_a_form_token(
         exchange(gateway, f"GET /facturar/{token} HTTP/1.0 extra\r\n\r\n".encode())  # a 400
     lines = "\n".join(record.getMessage() for record in caplog.records)
     assert "/facturar/…_-Kx?email=… HTTP/1.1" in lines
+    assert "code 400" in lines  # the bad request line is logged too, masked
     assert token not in lines and token[:20] not in lines
     assert "ana@example.com" not in lines
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"GARBAGE\r\n\r\n",
+        b"GET /x HTTP/2.0\r\n\r\n",
+        b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n",
+    ],
+)
+def test_a_request_line_that_does_not_parse_is_answered_not_dropped(
+    gateway: Gateway, raw: bytes
+) -> None:
+    response, took = exchange(gateway, raw)
+    # An error page (without a status line where the line did not name HTTP/1.x, as HTTP/0.9
+    # answers), then the connection closes: before, the gateway dropped it without a word.
+    assert re.search(rb"Error code: (400|414|505)", response)
+    assert took < READ_TIMEOUT
