@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
-from postventa.domain.billing_links import BillingLink
 from postventa.domain.orders import Order, OrderRecord, OrderRef
 from postventa.domain.status import OrderStatus, Transition
 from postventa.domain.tenants import Tenant
 
-if TYPE_CHECKING:  # the CFDI engine's credential models; no import cost for other functions
+if TYPE_CHECKING:  # models only named in the Protocols: no import cost for functions without them
     from postventa.cfdi.issuer import CsdCredentials
     from postventa.cfdi.pac._http import PacCredentials
+    from postventa.domain.billing_links import BillingLink  # billing form, requests, reminders
     from postventa.settings import Settings
 
 
