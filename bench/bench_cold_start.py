@@ -7,14 +7,17 @@ that traces pays for the X-Ray SDK), and report the import time
 (perf_counter around the import), the process's peak RSS (VmHWM) and which heavy libraries got
 loaded. Baseline, measured the same way in the same run: `import boto3; boto3.client("sqs")`, the
 least a function that talks to AWS pays. Medians over N runs; the ratio is function / baseline.
-Goal (issue #2): webhook and form functions at most 1.3x; no function imports a PDF library or
-satcfdi unless it stamps.
+Then one more process per function under `python -X importtime` (not timed) names what it imports
+beyond the baseline, by package, largest first (self time).
+Goal (issue 6): every function at most 1.3x; no function imports a PDF library or satcfdi unless
+it stamps.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -23,6 +26,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get("BENCH_COLD_RUNS", "7"))
+GOAL = 1.3  # at most this many times the baseline (issue 6)
 HEAVY = ("satcfdi", "reportlab", "lxml", "weasyprint", "moto", "cryptography", "PIL")
 
 _PROBE = r"""
@@ -90,6 +94,47 @@ def _probe(code_dir: str, module: str, kind: str, extra_env: dict[str, str]) -> 
     return result
 
 
+def _importtime(code: str, cwd: str | None, extra_env: dict[str, str]) -> dict[str, int]:
+    """Module -> self import time (us) of one fresh process running `code`."""
+    env = {
+        **os.environ,
+        **extra_env,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    env.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    env.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        check=True,
+    )
+    found = (_IMPORT_LINE.match(line) for line in out.stderr.splitlines())
+    return {m.group(2): int(m.group(1)) for m in found if m}
+
+
+_IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)")
+
+
+def _beyond_baseline(code_dir: Path, module: str, env: dict[str, str], base: set[str]) -> str:
+    """The packages this function imports that the baseline does not, largest first."""
+    code = f"import sys; sys.path.insert(0, {str(code_dir)!r}); import {module.replace('/', '.')}"
+    by_package: dict[str, int] = {}
+    for name, micros in _importtime(code, str(code_dir), env).items():
+        if name in base:
+            continue
+        parts = name.split(".")
+        package = (
+            ".".join(parts[:2]) if parts[0] in ("postventa", "aws_lambda_powertools") else parts[0]
+        )
+        by_package[package] = by_package.get(package, 0) + micros
+    top = sorted(by_package.items(), key=lambda kv: -kv[1])[:4]
+    return ", ".join(f"{name} {micros / 1000:.0f}" for name, micros in top)
+
+
 def run() -> str:
     functions = sorted(_functions().items())
     base: list[dict[str, Any]] = []
@@ -118,9 +163,13 @@ def run() -> str:
         ms = statistics.median(m["ms"] for m in samples[name])
         rss = statistics.median(m["rss_mb"] for m in samples[name])
         heavy = ", ".join(samples[name][-1]["heavy"]) or "-"
-        lines.append(
-            f"{name:34} {ms:>10.1f} {statistics.median(ratios[name]):>7.2f} {rss:>12.1f}  {heavy}"
-        )
+        ratio = statistics.median(ratios[name])
+        mark = "" if ratio <= GOAL else "  over the goal"
+        lines.append(f"{name:34} {ms:>10.1f} {ratio:>7.2f} {rss:>12.1f}  {heavy}{mark}")
+    base_modules = set(_importtime("import boto3; boto3.client('sqs')", None, {}))
+    lines += ["", "imported beyond the baseline (package ms, self time, one -X importtime run):"]
+    for name, (code_dir, module, env) in functions:
+        lines.append(f"{name:34} {_beyond_baseline(code_dir, module, env, base_modules)}")
     return "\n".join(lines)
 
 

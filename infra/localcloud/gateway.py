@@ -4,6 +4,7 @@ plus local-only routes under /_local/ (mailbox, health, firing schedules)."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -21,10 +22,16 @@ from localcloud.authorizers import JwtAuthorizers, Unauthorized, www_authenticat
 from localcloud.lambda_runtime import InvokeResult
 from localcloud.mailbox import Mailbox, render_page
 from localcloud.specs import HttpRoute
+from localcloud.throttling import RouteThrottles
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
+#: A request's body must arrive within this many seconds of its headers, and an idle keep-alive
+#: connection is closed after as long: a client that stops sending holds no thread for longer.
+READ_TIMEOUT_SECONDS = 10.0
+#: Path segments this long of URL-safe characters are treated as secrets in the access log.
+OPAQUE_MIN_CHARS = 20
 _TEXT_TYPES = re.compile(
     r"^(text/|application/(json|x-www-form-urlencoded|xml|javascript|[\w.+-]*\+json|[\w.+-]*\+xml))",
     re.I,
@@ -188,10 +195,47 @@ def map_response(value: Any) -> tuple[int, list[tuple[str, str]], bytes]:
     return status, headers, body
 
 
+# ---------------------------------------------------------------------- access log
+_OPAQUE = re.compile(rf"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{{{OPAQUE_MIN_CHARS},}}(?![A-Za-z0-9_-])")
+_QUERY_VALUE = re.compile(r"([?&][^=&\s\"#]*=)[^&\s\"#]+")
+_ADDRESS_SEGMENT = re.compile(r"(?<=/)[^/?\s\"]*(?:@|%40)[^/?\s\"]*", re.I)
+
+
+def mask_secrets(text: str) -> str:
+    """An access-log line without what opens or names someone's data.
+
+    A link can be a credential (a billing form token opens the buyer's form) or carry personal
+    data (an email in a query). Every query value becomes `…` (its name stays); a path segment
+    holding an address (`@`, `%40`) becomes `…`; any other run of OPAQUE_MIN_CHARS or more URL-safe
+    characters (tokens, keys, signed ids) keeps only its last 4 after `…`. Why the last 4: two
+    lines with the same link stay recognisable as one link (opened, then submitted), while 4
+    characters of a 256-bit token leave 232 bits unknown. Generic, so a route added tomorrow is
+    covered without naming it here; the cost is that a long readable id is shortened too.
+    """
+    text = _QUERY_VALUE.sub(r"\1…", text)
+    text = _ADDRESS_SEGMENT.sub("…", text)
+    return _OPAQUE.sub(lambda m: "…" + m.group(0)[-4:], text)
+
+
 # ---------------------------------------------------------------------- server
 Invoke = Callable[[str, Any], InvokeResult]
 FireSchedule = Callable[[str], Any]
 Health = Callable[[], dict[str, Any]]
+
+_LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
+_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[^:\[\]]+)(?::([0-9]{1,5}))?")
+_DIGITS = re.compile(r"[0-9]{1,18}")  # str.isdigit() would take "²"
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+
+
+def is_loopback_host(host: str | None, port: int) -> bool:
+    """Whether a Host header names this machine's loopback at `port` (127.0.0.1, localhost,
+    [::1]). A page that rebinds its own domain to 127.0.0.1 still sends its domain here."""
+    found = _HOST.fullmatch((host or "").strip())
+    if found is None or found.group(1).lower() not in _LOOPBACK_NAMES:
+        return False
+    given = found.group(2)
+    return int(given) == port if given else port == 80
 
 
 class Gateway:
@@ -209,22 +253,29 @@ class Gateway:
         health: Health | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
         authorizers: JwtAuthorizers | None = None,
+        read_timeout: float = READ_TIMEOUT_SECONDS,
     ) -> None:
-        self.router = Router(routes)
+        self.set_routes(routes)
         self.invoke = invoke
         self.authorizers = authorizers
         self.mailbox = mailbox
         self.fire_schedule = fire_schedule
         self.health = health
         self.max_body_bytes = max_body_bytes
+        self.read_timeout = read_timeout
         gateway = self
 
         class Handler(_RequestHandler):
             owner = gateway
+            timeout = read_timeout
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server((host, port), Handler)
         self._thread: threading.Thread | None = None
+
+    def set_routes(self, routes: list[HttpRoute]) -> None:
+        """Serve these routes, each with a full token bucket."""
+        self.router = Router(routes)
+        self.throttles = RouteThrottles(routes)
 
     @property
     def port(self) -> int:
@@ -236,7 +287,11 @@ class Gateway:
 
     def start(self) -> None:
         self._thread = threading.Thread(
-            target=self.server.serve_forever, name="local-gateway", daemon=True
+            # stop() waits for the loop to notice: a tenth of a second, not socketserver's half
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="local-gateway",
+            daemon=True,
         )
         self._thread.start()
 
@@ -245,6 +300,22 @@ class Gateway:
         self.server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # Channels open a connection per delivery, many at once: socketserver's default listen
+    # backlog of 5 drops the rest of a burst's SYNs, and each dropped one retries after 1 s.
+    request_queue_size = 128
+
+
+class _Refused(Exception):
+    """The request cannot be read: answer `status` with API Gateway's message, then close."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -256,9 +327,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
-        # The mailbox page and health checks are polled: keep them out of the console.
-        level = logging.DEBUG if self.path.startswith("/_local/") else logging.INFO
-        log.log(level, "%s %s", self.address_string(), format % args)
+        # The mailbox page and health checks are polled: keep them out of the console. (A request
+        # line that did not parse has no path: its error is logged all the same.)
+        path = getattr(self, "path", None) or ""
+        level = logging.DEBUG if path.startswith("/_local/") else logging.INFO
+        log.log(level, "%s %s", self.address_string(), mask_secrets(format % args))
 
     def do_GET(self) -> None:
         self._handle()
@@ -278,15 +351,90 @@ class _RequestHandler(BaseHTTPRequestHandler):
         body = json.dumps(doc, ensure_ascii=False).encode("utf-8")
         self._send(status, [("content-type", "application/json; charset=utf-8")], body)
 
+    # ------------------------------------------------------------------ the body
+    def _read_body(self) -> bytes:
+        """The body as Content-Length or chunked transfer coding delimit it, read within the
+        gateway's read timeout. Raises _Refused for what cannot be read."""
+        lengths = self.headers.get_all("content-length") or []
+        codings = self.headers.get_all("transfer-encoding") or []
+        deadline = time.monotonic() + self.owner.read_timeout
+        try:
+            if codings:
+                # Both, or any coding but chunked alone: the framing is ambiguous (the way
+                # requests are smuggled past proxies), so nothing is guessed.
+                named = [c.strip().lower() for c in ",".join(codings).split(",")]
+                if lengths or named != ["chunked"]:
+                    raise _Refused(400, "Bad Request")
+                return self._read_chunked(deadline)
+            if not lengths:
+                return b""  # RFC 9112 6.3: a request with neither has no body
+            values = {value.strip() for value in lengths}
+            text = values.pop()
+            if values or not _DIGITS.fullmatch(text):
+                raise _Refused(400, "Bad Request")
+            length = int(text)
+            if length > self.owner.max_body_bytes:
+                raise _Refused(413, "Request Entity Too Large")
+            return self._read_exactly(length, deadline)
+        except TimeoutError:
+            raise _Refused(408, "Request Timeout") from None
+        finally:
+            with contextlib.suppress(OSError):
+                self.connection.settimeout(self.timeout)
+
+    def _remaining(self, deadline: float) -> float:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        self.connection.settimeout(left)
+        return left
+
+    def _read_exactly(self, size: int, deadline: float) -> bytes:
+        parts, got = [], 0
+        while got < size:
+            self._remaining(deadline)
+            chunk = self.rfile.read1(min(size - got, 1 << 16))
+            if not chunk:  # the client went away mid-body
+                raise _Refused(400, "Bad Request")
+            parts.append(chunk)
+            got += len(chunk)
+        return b"".join(parts)
+
+    def _read_line(self, deadline: float) -> bytes:
+        self._remaining(deadline)
+        line = self.rfile.readline(1026)
+        if not line.endswith(b"\n"):
+            raise _Refused(400, "Bad Request")
+        return line
+
+    def _read_chunked(self, deadline: float) -> bytes:
+        body = bytearray()
+        while True:
+            size_text = self._read_line(deadline).split(b";", 1)[0].strip()
+            if not _CHUNK_SIZE.fullmatch(size_text):
+                raise _Refused(400, "Bad Request")
+            size = int(size_text, 16)
+            if size == 0:
+                break
+            if len(body) + size > self.owner.max_body_bytes:
+                raise _Refused(413, "Request Entity Too Large")
+            body += self._read_exactly(size, deadline)
+            if self._read_exactly(2, deadline) != b"\r\n":
+                raise _Refused(400, "Bad Request")
+        while self._read_line(deadline) not in (b"\r\n", b"\n"):
+            pass  # trailer fields: not passed on
+        return bytes(body)
+
+    # ------------------------------------------------------------------ routing
     def _handle(self) -> None:
         split = urlsplit(self.path)
         raw_path = split.path or "/"
-        length = int(self.headers.get("content-length") or 0)
-        if length > self.owner.max_body_bytes:
-            self.close_connection = True
-            self._json(413, {"message": "Request Entity Too Large"})
+        try:
+            body = self._read_body()
+        except _Refused as refused:
+            self.close_connection = True  # what follows on this connection cannot be framed
+            self._json(refused.status, {"message": refused.message})
             return
-        body = self.rfile.read(length) if length else b""
         if raw_path.startswith("/_local/") or raw_path == "/_local":
             self._local(raw_path, body)
             return
@@ -295,12 +443,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._json(404, {"message": "Not Found"})
             return
         route, params = matched
+        if not self.owner.throttles.allow(route):
+            self._json(429, {"message": "Too Many Requests"})
+            return
         authorizer = None
         if route.authorizer is not None:
             try:
                 authorizer = self._authorize(route, split.query)
             except Unauthorized as refused:
-                log.info("%s %s -> 401 (%s)", self.command, raw_path, refused.description)
+                log.info(
+                    "%s %s -> 401 (%s)", self.command, mask_secrets(raw_path), refused.description
+                )
                 self._send(
                     401,
                     [
@@ -329,7 +482,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 raise BadLambdaResponseError("el handler lanzó una excepción")
             status, headers, out = map_response(result.value())
         except Exception:
-            log.exception("%s %s -> 502", self.command, raw_path)
+            log.exception("%s %s -> 502", self.command, mask_secrets(raw_path))
             self._json(502, {"message": "Internal Server Error"})
             return
         self._send(status, headers, out)
@@ -342,8 +495,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------ /_local/
     def _local(self, path: str, body: bytes) -> None:
-        if self.client_address[0] not in ("127.0.0.1", "::1"):
-            self._json(403, {"message": "Solo desde 127.0.0.1"})
+        # Every buyer's email and link is here: only this machine, and only under a loopback
+        # name (a web page that rebinds its own domain to 127.0.0.1 sends that domain as Host).
+        hosts = self.headers.get_all("host") or []
+        if (
+            self.client_address[0] not in ("127.0.0.1", "::1")
+            or len(hosts) != 1
+            or not is_loopback_host(hosts[0], self.owner.port)
+        ):
+            self._json(403, {"message": "Solo desde 127.0.0.1, localhost o [::1]"})
             return
         parts = [p for p in path.split("/") if p][1:]
         mailbox = self.owner.mailbox

@@ -18,6 +18,7 @@ Step Functions `lambda:invoke` and the local gateway/pollers/schedules all land 
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import os
@@ -61,6 +62,7 @@ class InvokeResult:
     payload: str  # JSON text as Lambda returns it
     errored: bool
     logs: str
+    throttled: bool = False  # no function ran: the function was at its concurrency limit
 
     def value(self) -> Any:
         return json.loads(self.payload) if self.payload else None
@@ -97,6 +99,8 @@ class LambdaRuntime:
         self._pending: set[Future[Any]] = set()
         self._pending_lock = threading.Lock()
         self.invocations = 0
+        self._waiting_callers = 0  # invocations a client is waiting on (the gateway's)
+        self._callers_gone = threading.Condition()
 
     # ------------------------------------------------------------------ lookup
     def find(self, name: str) -> FunctionSpec | None:
@@ -122,7 +126,7 @@ class LambdaRuntime:
             with self._count_lock:
                 self.invocations += 1
             out = self.workers.invoke(spec, event, request_id)
-            return InvokeResult(out.payload, out.errored, out.logs)
+            return InvokeResult(out.payload, out.errored, out.logs, out.throttled)
         context = LambdaContext(
             function_name=spec.name,
             invoked_function_arn=spec.arn,
@@ -156,6 +160,28 @@ class LambdaRuntime:
         logs = f"REPORT RequestId: {request_id}\tDuration: {elapsed_ms:.2f} ms\n"
         return InvokeResult(payload, errored, logs)
 
+    # ------------------------------------------------------------------ who waits
+    @contextmanager
+    def caller_waiting(self) -> Iterator[None]:
+        """Around an invocation whose caller waits for the answer (a request at the gateway)."""
+        with self._callers_gone:
+            self._waiting_callers += 1
+        try:
+            yield
+        finally:
+            with self._callers_gone:
+                self._waiting_callers -= 1
+                if not self._waiting_callers:
+                    self._callers_gone.notify_all()
+
+    def callers_waiting(self) -> bool:
+        return self._waiting_callers > 0
+
+    def wait_no_callers(self, timeout: float) -> bool:
+        """Until no caller waits on an invocation, at most `timeout` seconds; True if none."""
+        with self._callers_gone:
+            return self._callers_gone.wait_for(lambda: not self._waiting_callers, timeout)
+
     def invoke_async(self, name: str, event: Any) -> Future[Any]:
         """Invoke like an asynchronous (Event) invocation; `wait_idle` waits for these."""
         return self.submit(self.invoke, name, event)
@@ -188,8 +214,21 @@ class LambdaRuntime:
         specs = [self.spec(n) for n in names] if names is not None else self.functions.values()
         self.workers.prewarm(list(specs))
 
+    def concurrency_limit(self, name: str) -> int:
+        """How many invocations of the function can run at once here (one in this process)."""
+        if self.workers is None:
+            return 1
+        return self.workers.limit_for(self.spec(name))
+
     def worker_pids(self) -> list[int]:
         return self.workers.pids() if self.workers is not None else []
+
+    def worker_pids_by_function(self) -> dict[str, list[int]]:
+        return self.workers.pids_by_function() if self.workers is not None else {}
+
+    def wait_prewarmed(self, timeout: float = 60.0) -> bool:
+        """Server mode: until every function's first worker has started (see prewarm)."""
+        return self.workers.wait_prewarmed(timeout) if self.workers is not None else True
 
     def shutdown(self) -> None:
         """Stop the worker processes (in-flight invocations end as Runtime.ExitError), then the
@@ -214,6 +253,11 @@ class LambdaRuntime:
                 "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
                 "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
                 "_HANDLER": spec.handler,
+                # As in the workers (workers.py): no X-Ray daemon here. In this process a tracing
+                # handler would also patch botocore for every thread, and moto's Step Functions
+                # thread would then read the tracer's variables while another handler's
+                # environment is swapped in (a KeyError the execution saw as States.Runtime).
+                "POWERTOOLS_TRACE_DISABLED": "true",
             }
         )
         reconnect = _changes_aws_connection(env)
@@ -319,10 +363,66 @@ def _moto_invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
     if isinstance(event, (str, bytes)):
         event = json.loads(event) if event else {}
     result = runtime.invoke(self.function_name, {} if event is None else event)
+    if result.throttled:  # the Invoke API's own error, which callers such as Step Functions retry
+        raise _throttling_error(json.loads(result.payload)["errorMessage"])
     return result.payload, result.errored, result.logs
+
+
+def _throttling_error(message: str) -> Exception:
+    """Lambda's 429 TooManyRequestsException, as moto's Lambda API would raise it."""
+    from moto.awslambda.exceptions import LambdaClientError
+
+    error = LambdaClientError("TooManyRequestsException", message)
+    error.code = 429
+    return error
+
+
+def _state_machine_invoke(parameters: dict[str, Any], region: str, state_credentials: Any) -> Any:
+    """Step Functions' `lambda:invoke` task, straight to the runtime.
+
+    moto's interpreter builds a new boto3 client for every Lambda task and calls the Invoke API
+    over HTTP on its own server, which lands in `_moto_invoke_lambda` anyway: the same call
+    without a client build and an HTTP round trip per task. It answers as the Invoke API does
+    (StatusCode, ExecutedVersion, FunctionError on a function error, the payload, LogResult
+    when asked for), and a throttle as its 429 TooManyRequestsException, which the state's Retry
+    sees as Lambda.TooManyRequestsException.
+    """
+    runtime = STATE_MACHINE_PATCH.owner
+    name = str(parameters.get("FunctionName", ""))
+    synchronous = parameters.get("InvocationType", "RequestResponse") == "RequestResponse"
+    if runtime is None or not synchronous or runtime.find(name) is None:
+        return STATE_MACHINE_PATCH.original(parameters, region, state_credentials)
+    payload = parameters.get("Payload")
+    result = runtime.invoke(name, json.loads(payload) if payload else {})
+    if result.throttled:
+        from botocore.exceptions import ClientError
+
+        error: Any = {
+            "Error": {
+                "Code": "TooManyRequestsException",
+                "Message": json.loads(result.payload)["errorMessage"],
+            },
+            "ResponseMetadata": {"HTTPStatusCode": 429, "RequestId": str(uuid.uuid4())},
+        }
+        raise ClientError(error, "Invoke")
+    try:
+        value: Any = json.loads(result.payload)
+    except ValueError:
+        value = result.payload
+    response: dict[str, Any] = {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": value}
+    if result.errored:
+        response["FunctionError"] = "Unhandled"
+    if parameters.get("LogType") == "Tail":
+        response["LogResult"] = base64.b64encode(result.logs.encode()[-4096:]).decode()
+    return response
 
 
 #: Installed by LocalCloud with its LambdaRuntime as owner.
 PATCH: MotoPatch[LambdaRuntime] = MotoPatch(
     "moto.awslambda.models:LambdaFunction", "_invoke_lambda", _moto_invoke_lambda
+)
+STATE_MACHINE_PATCH: MotoPatch[LambdaRuntime] = MotoPatch(
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils",
+    "_invoke_lambda_function",
+    _state_machine_invoke,
 )

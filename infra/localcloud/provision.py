@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from localcloud.specs import (
+    ACCOUNT_BURST_LIMIT,
+    ACCOUNT_RATE_LIMIT,
     FunctionSpec,
     HttpRoute,
     JwtAuthorizerSpec,
@@ -34,8 +36,9 @@ from localcloud.specs import (
     ScheduleSpec,
     SqsSource,
     StateMachineSpec,
+    Throttle,
 )
-from localcloud.template import Resolver, Template, TemplateError, merged_function_properties
+from localcloud.template import Resolver, Template, TemplateError, merged_properties
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,8 @@ ClientFactory = Callable[[str], Any]
 Props = Mapping[str, Any]  # a resource's Properties
 Attributes = dict[str, Any]  # "Ref" and GetAtt names -> values
 
+#: SAM's implicit HTTP API, which HttpApi events without ApiId join.
+IMPLICIT_HTTP_API = "ServerlessHttpApi"
 #: One role for every function and state machine: moto's APIs ask for a role ARN and check nothing.
 EXECUTION_ROLE = "localcloud-execution"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -59,6 +64,7 @@ class LocalStack:
     properties: dict[str, dict[str, Any]] = field(default_factory=dict)  # resolved
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     routes: list[HttpRoute] = field(default_factory=list)
+    apis: dict[str, dict[str, Any]] = field(default_factory=dict)  # HTTP API Ref -> properties
     sqs_sources: list[SqsSource] = field(default_factory=list)
     schedules: dict[str, ScheduleSpec] = field(default_factory=dict)
     pattern_rules: list[PatternRuleSpec] = field(default_factory=list)
@@ -123,7 +129,8 @@ class ResourceKind:
         raise NotImplementedError
 
     def properties(self, stack: LocalStack, resolver: Resolver, resource: Mapping[str, Any]) -> Any:
-        return resolver.resolve(resource.get("Properties") or {})
+        """The resource's properties, its type's Globals merged in, resolved."""
+        return resolver.resolve(merged_properties(stack.template, dict(resource)))
 
     def read(self, stack: LocalStack, logical_id: str, props: dict[str, Any]) -> None:
         """Keep what the runtime needs of the resource (`props` resolved)."""
@@ -159,7 +166,8 @@ class LayerKind(ResourceKind):
 
 
 class HttpApiKind(ResourceKind):
-    """The HTTP API itself: its routes come from the functions' HttpApi events."""
+    """The HTTP API itself: its routes come from the functions' HttpApi events; its
+    DefaultRouteSettings and RouteSettings give each route its throttle (`route_throttle`)."""
 
     resource_type = "AWS::Serverless::HttpApi"
 
@@ -198,6 +206,28 @@ class HttpApiKind(ResourceKind):
             if default not in found:
                 raise TemplateError(f"{logical_id}: DefaultAuthorizer {default} no está declarado")
             stack.default_authorizers[api] = str(default)
+        stack.apis[api] = props  # its route settings (route_throttle)
+
+
+def route_throttle(api: Mapping[str, Any], route_key: str, where: str = "") -> Throttle:
+    """A route's throttle as API Gateway applies it, value by value: the route's own entry in
+    RouteSettings, else the API's DefaultRouteSettings, else the account's limits."""
+    default = api.get("DefaultRouteSettings") or {}
+    own = (api.get("RouteSettings") or {}).get(route_key) or {}
+    values = []
+    for key, account in (
+        ("ThrottlingBurstLimit", ACCOUNT_BURST_LIMIT),
+        ("ThrottlingRateLimit", ACCOUNT_RATE_LIMIT),
+    ):
+        value = own.get(key, default.get(key, account))
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = -1.0
+        if number < 0:
+            raise TemplateError(f"{where or route_key}: {key} debe ser un número >= 0: {value!r}")
+        values.append(number)
+    return Throttle(burst=int(values[0]), rate=values[1])
 
 
 def _api_attributes(api_id: str, region: str) -> dict[str, Any]:
@@ -444,9 +474,6 @@ class FunctionKind(ResourceKind):
         name = naming.name(logical_id, props, "FunctionName")
         return {"Ref": name, "Arn": naming.arn("lambda", f"function:{name}")}
 
-    def properties(self, stack: LocalStack, resolver: Resolver, resource: Mapping[str, Any]) -> Any:
-        return resolver.resolve(merged_function_properties(stack.template, resource))
-
     def read(self, stack: LocalStack, logical_id: str, props: dict[str, Any]) -> None:
         code = props.get("CodeUri")
         if not isinstance(code, str):
@@ -466,6 +493,11 @@ class FunctionKind(ResourceKind):
             memory_size=int(props.get("MemorySize", 128)),
             environment=env,
             layers=tuple(self._layer_dirs(stack, logical_id, props.get("Layers") or [])),
+            reserved_concurrency=(
+                int(props["ReservedConcurrentExecutions"])
+                if props.get("ReservedConcurrentExecutions") is not None
+                else None
+            ),
         )
         stack.functions[logical_id] = spec
         for event_name, event in (props.get("Events") or {}).items():
@@ -644,17 +676,39 @@ def _http_route(stack: LocalStack, fn: FunctionSpec, name: str, props: Mapping[s
     """A route, with the JWT authorizer its `Auth.Authorizer` names (or its API's default;
     `NONE` opens it) and its AuthorizationScopes."""
     method = str(props.get("Method", "ANY")).upper()
-    api = str(props.get("ApiId") or "")
+    route = HttpRoute(method, str(props.get("Path", "$default")), fn.logical_id)
+    if "ApiId" in props:
+        route.api = str(props["ApiId"])
+        api = stack.apis.get(route.api)
+        if api is None:
+            raise TemplateError(f"{fn.logical_id}.{name}: ApiId no es un HttpApi de la plantilla")
+    else:  # SAM's implicit API (build_stack gave it Globals.HttpApi)
+        route.api = stack.attributes[IMPLICIT_HTTP_API]["Ref"]
+        api = stack.apis[route.api]
     auth = props.get("Auth") or {}
-    chosen = auth.get("Authorizer") or stack.default_authorizers.get(api)
-    authorizer = None
+    chosen = auth.get("Authorizer") or stack.default_authorizers.get(route.api)
     if chosen and chosen != "NONE":
-        authorizer = stack.authorizers.get(api, {}).get(str(chosen))
-        if authorizer is None:
+        route.authorizer = stack.authorizers.get(route.api, {}).get(str(chosen))
+        if route.authorizer is None:
             raise TemplateError(f"{fn.logical_id}.{name}: el autorizador {chosen} no existe")
-    scopes = tuple(str(s) for s in auth.get("AuthorizationScopes") or ())
-    path = str(props.get("Path", "$default"))
-    stack.routes.append(HttpRoute(method, path, fn.logical_id, authorizer, scopes))
+    route.scopes = tuple(str(s) for s in auth.get("AuthorizationScopes") or ())
+    route.throttle = route_throttle(api, route.route_key, f"{fn.logical_id}.{name}")
+    stack.routes.append(route)
+
+
+def _check_route_settings(stack: LocalStack) -> None:
+    """API Gateway refuses route settings for a route the API does not have (so would a typo in
+    a route key silently leave a route unthrottled here)."""
+    for api_id, props in stack.apis.items():
+        keys = {r.route_key for r in stack.routes if r.api == api_id}
+        if not keys and api_id == stack.attributes[IMPLICIT_HTTP_API]["Ref"]:
+            continue  # no implicit API: Globals.HttpApi configured the template's own APIs
+        for key in props.get("RouteSettings") or {}:
+            if key not in keys:
+                raise TemplateError(
+                    f"RouteSettings de {api_id}: la ruta {key!r} no existe "
+                    f"(rutas: {', '.join(sorted(keys)) or 'ninguna'})"
+                )
 
 
 def _sqs_source(stack: LocalStack, fn: FunctionSpec, _name: str, props: Mapping[str, Any]) -> None:
@@ -672,6 +726,11 @@ def _sqs_source(stack: LocalStack, fn: FunctionSpec, _name: str, props: Mapping[
             report_batch_item_failures="ReportBatchItemFailures"
             in (props.get("FunctionResponseTypes") or []),
             enabled=_bool(props.get("Enabled"), True),
+            maximum_concurrency=(
+                int(scaling["MaximumConcurrency"])
+                if (scaling := props.get("ScalingConfig") or {}).get("MaximumConcurrency")
+                else None
+            ),
         )
     )
 
@@ -729,8 +788,7 @@ def assign_attributes(tpl: Template, queue_base_url: str) -> dict[str, dict[str,
                 f"(soportados: {', '.join(KINDS)})"
             )
         attrs[logical_id] = kind.attributes(naming, logical_id, res.get("Properties") or {})
-    # SAM's implicit HTTP API when HttpApi events have no ApiId
-    attrs.setdefault("ServerlessHttpApi", _api_attributes("localhttpapi", tpl.region))
+    attrs.setdefault(IMPLICIT_HTTP_API, _api_attributes("localhttpapi", tpl.region))
     return attrs
 
 
@@ -749,11 +807,14 @@ def build_stack(
         env_overrides=dict(env_overrides or {}),
     )
     resolver = Resolver(tpl, attributes)
+    implicit_api = attributes[IMPLICIT_HTTP_API]["Ref"]
+    stack.apis[implicit_api] = resolver.resolve(tpl.globals_for("HttpApi"))
     for kind in ORDER:
         for logical_id, res in tpl.of_type(kind.resource_type).items():
             props = kind.properties(stack, resolver, res)
             stack.properties[logical_id] = props
             kind.read(stack, logical_id, props)
+    _check_route_settings(stack)
     return stack
 
 

@@ -24,6 +24,8 @@ class FunctionSpec:
     #: Directories the function's layers put on its import path (Lambda's /opt/python), in the
     #: template's order.
     layers: tuple[Path, ...] = ()
+    #: ReservedConcurrentExecutions: at most this many invocations at once (0: none run).
+    reserved_concurrency: int | None = None
 
     @property
     def code_file(self) -> Path:
@@ -42,6 +44,21 @@ class JwtAuthorizerSpec:
     identity_source: str = "$request.header.Authorization"
 
 
+#: API Gateway's account-level throttle per Region (its quotas page): what a route gets for a
+#: value neither its RouteSettings nor the API's DefaultRouteSettings give.
+ACCOUNT_BURST_LIMIT = 5000
+ACCOUNT_RATE_LIMIT = 10000.0
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """API Gateway route throttling: a token bucket of `burst` tokens refilled at `rate` tokens a
+    second; a request takes one token or is answered 429."""
+
+    burst: int = ACCOUNT_BURST_LIMIT
+    rate: float = ACCOUNT_RATE_LIMIT
+
+
 @dataclass
 class HttpRoute:
     method: str  # upper case or "ANY"
@@ -51,6 +68,8 @@ class HttpRoute:
     authorizer: JwtAuthorizerSpec | None = None
     #: AuthorizationScopes: the token must carry at least one of them (empty: no scope needed).
     scopes: tuple[str, ...] = ()
+    throttle: Throttle = Throttle()  # from the API's DefaultRouteSettings / RouteSettings
+    api: str = ""  # the HTTP API's Ref (its id)
 
     @property
     def route_key(self) -> str:
@@ -65,6 +84,7 @@ class SqsSource:
     batch_size: int = 10
     report_batch_item_failures: bool = False
     enabled: bool = True
+    maximum_concurrency: int | None = None  # ScalingConfig.MaximumConcurrency
 
 
 @dataclass

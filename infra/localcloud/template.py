@@ -136,9 +136,9 @@ class Template:
     def of_type(self, *types: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.resources.items() if v.get("Type") in types}
 
-    @property
-    def function_globals(self) -> dict[str, Any]:
-        return dict((self.body.get("Globals") or {}).get("Function") or {})
+    def globals_for(self, section: str) -> dict[str, Any]:
+        """The template's `Globals: <section>` (Function, HttpApi, ...)."""
+        return dict((self.body.get("Globals") or {}).get(section) or {})
 
 
 @dataclass(frozen=True)
@@ -361,25 +361,29 @@ class Resolver:
         return bool(self.resolve(value))
 
 
-def merged_function_properties(template: Template, resource: Mapping[str, Any]) -> dict[str, Any]:
-    """A function's properties with Globals.Function merged in the way SAM does it
-    (samtranslator's globals plugin): maps merge, lists concatenate globals first (Layers too),
-    Architectures and scalars are replaced by the function's own."""
-    props = copy.deepcopy(template.function_globals)
-    own = copy.deepcopy(resource.get("Properties") or {})
-    for key, value in own.items():
-        if key == "Environment":
-            g_vars = dict((props.get("Environment") or {}).get("Variables") or {})
-            g_vars.update((value or {}).get("Variables") or {})
-            props["Environment"] = {"Variables": g_vars}
-        elif isinstance(value, dict) and isinstance(props.get(key), dict):
-            merged = dict(props[key])
-            merged.update(value)
-            props[key] = merged
-        elif (
-            isinstance(value, list) and isinstance(props.get(key), list) and key != "Architectures"
-        ):
-            props[key] = props[key] + value
-        else:
-            props[key] = value
-    return props
+#: The Globals section that applies to each resource type (SAM's Globals).
+GLOBALS_SECTIONS = {"AWS::Serverless::Function": "Function", "AWS::Serverless::HttpApi": "HttpApi"}
+
+
+def merged_properties(template: Template, resource: dict[str, Any]) -> dict[str, Any]:
+    """A resource's properties with its type's Globals section merged in the way SAM does it
+    (samtranslator's globals plugin): maps merge key by key, recursively (Environment.Variables,
+    RouteSettings); lists concatenate globals first (Layers too) except Architectures; scalars and
+    values of different kinds are the resource's own."""
+    section = GLOBALS_SECTIONS.get(str(resource.get("Type")))
+    own = resource.get("Properties") or {}
+    if section is None:
+        return copy.deepcopy(dict(own))
+    merged = _merge_globals(template.globals_for(section), own, "")
+    return dict(merged)
+
+
+def _merge_globals(global_value: Any, own: Any, key: str) -> Any:
+    if isinstance(global_value, dict) and isinstance(own, dict):
+        out = copy.deepcopy(global_value)
+        for name, value in own.items():
+            out[name] = _merge_globals(out[name], value, name) if name in out else value
+        return out
+    if isinstance(global_value, list) and isinstance(own, list) and key != "Architectures":
+        return copy.deepcopy(global_value) + copy.deepcopy(own)
+    return copy.deepcopy(own)

@@ -41,6 +41,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -52,7 +53,12 @@ log = logging.getLogger("localcloud")
 
 #: Lambda's own limit for the init phase (importing the handler module) is 10 s.
 INIT_TIMEOUT_SECONDS = 10.0
-DEFAULT_MAX_WORKERS = 3
+
+#: CPU priority (nice) of workers of functions no one waits on: queue consumers, Step Functions
+#: tasks, event targets, schedules. In AWS every execution environment has its own CPU; here
+#: they share two cores with moto, so a burst of background work would otherwise delay the
+#: answers a client is waiting for. The OS still gives them every cycle nobody else wants.
+BACKGROUND_NICE = 10
 _LAYER_CHECK_INTERVAL = 1.0  # seconds between scans of a layer's directory for edits
 #: The directory holding the `localcloud` package: on a worker's path so that `-m
 #: localcloud.workers` starts even where localcloud is not installed.
@@ -67,6 +73,18 @@ PRELOAD = ("boto3", "botocore.session", "botocore.client", "pydantic", "aws_lamb
 
 #: Variables of this process that a worker keeps (Lambda sets its own PATH, LANG, ...).
 _PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")
+
+
+def default_concurrency() -> int:
+    """Workers per function unless told otherwise: one more than the cores this process may
+    run on. A worker waits on moto for part of every invocation, so one more than the cores keeps
+    them busy; more only adds cold starts and memory where the cores are the limit (on two cores,
+    six workers per function answered 20 clients more slowly than three)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return cores + 1
 
 
 # ====================================================================== shared with the child
@@ -147,6 +165,8 @@ def _worker_main(argv: list[str]) -> int:
         return 0
     # From here on the process is the function's: exactly its environment, CodeUri as cwd and
     # first on sys.path (Lambda's /var/task), then the handler module by its real name.
+    if config.get("nice"):
+        os.nice(config["nice"])
     os.environ.clear()
     os.environ.update(config["env"])
     time.tzset()
@@ -203,6 +223,9 @@ class WorkerOutcome:
     payload: str
     errored: bool
     logs: str
+    #: The function was at its concurrency limit for as long as the caller could wait: Lambda's
+    #: Invoke API answers this with 429 TooManyRequestsException (no function ran).
+    throttled: bool = False
 
 
 class _WorkerGone(Exception):
@@ -215,13 +238,24 @@ def _python_path(entries: list[str]) -> str:
     return os.pathsep.join(entries + ([inherited] if inherited else []))
 
 
-def _tree_mtime(root: Path, pattern: str) -> int:
-    newest = 0
-    for file in root.glob(pattern):
+def _newest_source(root: Path, *, recursive: bool) -> int:
+    """Newest modification time (ns) of the .py files in `root`, and below it if `recursive`
+    (bytecode caches skipped). os.scandir: this runs before every invocation."""
+    newest, pending = 0, [str(root)]
+    while pending:
         try:
-            newest = max(newest, file.stat().st_mtime_ns)
+            entries = os.scandir(pending.pop())
         except OSError:
             continue
+        with entries:
+            for entry in entries:
+                try:
+                    if entry.name.endswith(".py") and entry.is_file():
+                        newest = max(newest, entry.stat().st_mtime_ns)
+                    elif recursive and entry.name != "__pycache__" and entry.is_dir():
+                        pending.append(entry.path)
+                except OSError:
+                    continue
     return newest
 
 
@@ -259,7 +293,12 @@ class _Spare:
 
 class _Worker:
     def __init__(
-        self, fn: FunctionSpec, env: dict[str, str], fingerprint: tuple[int, int], spare: _Spare
+        self,
+        fn: FunctionSpec,
+        env: dict[str, str],
+        fingerprint: tuple[int, int],
+        spare: _Spare,
+        nice: int = 0,
     ) -> None:
         self.fn = fn
         self.fingerprint = fingerprint
@@ -280,6 +319,7 @@ class _Worker:
                     "arn": fn.arn,
                     "memory_size": fn.memory_size,
                     "log_stream_name": self.stream,
+                    "nice": nice,
                 }
             ).encode()
         )
@@ -356,78 +396,151 @@ class _Throttled(Exception):
     pass
 
 
-class _Pool:
-    """The workers of one function: at most `max_workers`, one invocation each at a time."""
+@dataclass(eq=False)
+class _Claim:
+    """A call waiting for a worker of its function; calls are served in arrival order."""
+
+    fingerprint: tuple[int, int]
+    ready: threading.Event = field(default_factory=threading.Event)
+    worker: _Worker | None = None
+
+
+class FunctionPool:
+    """The workers of one function, one invocation each at a time, at most `limit` of them.
+
+    Scaling follows Lambda's: a call that finds no idle worker starts a new execution environment
+    (a worker whose cold start runs in the background) unless the function is at its limit or
+    enough workers are already starting for the calls waiting. Waiting calls are served in
+    arrival order by whichever worker is free first: the new one once it is ready, or a warm one
+    that finished another call sooner (Lambda would hold the call for its new environment; on a
+    two-core machine a warm worker is usually free long before a cold start ends). Either way the
+    new worker joins the pool.
+    """
 
     def __init__(self, owner: WorkerPools, fn: FunctionSpec) -> None:
         self.owner = owner
         self.fn = fn
-        self.env = owner.environment_for(fn)
-        self.workers: set[_Worker] = set()
+        self.limit = owner.limit_for(fn)
+        self.workers: set[_Worker] = set()  # every live worker, starting ones included
         self.idle: list[_Worker] = []
+        self.claims: deque[_Claim] = deque()
+        self.starting = 0
         self.idle_at_stop: list[_Worker] = []
-        self.cond = threading.Condition()
+        self.lock = threading.Lock()
 
-    def _spawn(self, fingerprint: tuple[int, int]) -> _Worker:
-        worker = _Worker(self.fn, self.env, fingerprint, self.owner.take_spare())
-        self.workers.add(worker)
-        return worker
-
+    # ------------------------------------------------------------------ calls
     def acquire(self, timeout: float) -> _Worker:
-        fingerprint = self.owner.fingerprint(self.fn)
-        deadline = time.monotonic() + timeout
+        claim = _Claim(self.owner.fingerprint(self.fn))
         retired: list[_Worker] = []
         try:
-            with self.cond:
-                while True:
-                    if self.owner.stopping:
-                        raise _Throttled("la nube local se está deteniendo")
-                    while self.idle:
-                        worker = self.idle.pop()
-                        if worker.fingerprint == fingerprint and worker.alive():
-                            return worker
-                        self.workers.discard(worker)  # edited code, or it died: recycle it
-                        retired.append(worker)
-                    if len(self.workers) < self.owner.max_workers:
-                        return self._spawn(fingerprint)
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        raise _Throttled(
-                            f"{self.fn.name}: sus {self.owner.max_workers} workers siguen ocupados"
-                        )
-                    self.cond.wait(remaining)
+            with self.lock:
+                if self.owner.stopping:
+                    raise _Throttled("la nube local se está deteniendo")
+                while self.idle:
+                    worker = self.idle.pop()  # the most recently used: the warmest
+                    if worker.fingerprint == claim.fingerprint and worker.alive():
+                        return worker
+                    self.workers.discard(worker)  # edited code, or it died: recycle it
+                    retired.append(worker)
+                if self.limit == 0:
+                    raise _Throttled(f"{self.fn.name}: ReservedConcurrentExecutions es 0")
+                self.claims.append(claim)
+                self._scale_out_locked(claim.fingerprint)
         finally:
             for worker in retired:
                 worker.close()
+        if not claim.ready.wait(timeout):
+            with self.lock:
+                if claim.worker is None:  # not served in the meantime
+                    self.claims.remove(claim)
+                    raise _Throttled(f"{self.fn.name}: sus {self.limit} workers siguen ocupados")
+        if claim.worker is None:  # woken by stop()
+            raise _Throttled("la nube local se está deteniendo")
+        return claim.worker
 
     def release(self, worker: _Worker, healthy: bool) -> None:
-        with self.cond:
+        with self.lock:
             keep = healthy and not self.owner.stopping and worker.alive()
             if keep:
-                self.idle.append(worker)
+                retired = self._hand_over_locked(worker)
             else:
                 self.workers.discard(worker)
-            self.cond.notify()
-        if not keep:
-            worker.kill()
+                self._scale_out_locked(self.claims[0].fingerprint if self.claims else None)
+                retired = [worker]
+        for old in retired:
+            old.kill()
 
+    # ------------------------------------------------------------------ scaling
+    def _scale_out_locked(self, fingerprint: tuple[int, int] | None) -> None:
+        """Start a worker if calls wait that the workers already starting will not serve."""
+        if fingerprint is None or self.owner.stopping:
+            return
+        if len(self.claims) > self.starting and len(self.workers) < self.limit:
+            self._start_locked(fingerprint)
+
+    def _start_locked(self, fingerprint: tuple[int, int]) -> _Worker:
+        worker = self.owner.start_worker(self.fn, fingerprint)
+        self.workers.add(worker)
+        self.starting += 1
+        threading.Thread(
+            target=self._warm_up, args=(worker,), name=f"lambda-init-{self.fn.name}", daemon=True
+        ).start()
+        return worker
+
+    def _warm_up(self, worker: _Worker) -> None:
+        """A new worker's init phase; then it serves the first waiting call, or idles. A failed
+        init goes to the first waiting call too: that call reports it, as Lambda does."""
+        worker.wait_ready(self.owner.init_timeout)
+        with self.lock:
+            self.starting -= 1
+            if worker.init_error is None and worker.alive() and not self.owner.stopping:
+                retired = self._hand_over_locked(worker)
+            elif self.claims and not self.owner.stopping:
+                self._serve_locked(self.claims.popleft(), worker)
+                retired = []
+            else:
+                self.workers.discard(worker)
+                retired = [worker]
+        for old in retired:
+            old.kill()
+
+    def _hand_over_locked(self, worker: _Worker) -> list[_Worker]:
+        """A ready worker to the first waiting call, or to the idle list. Returns the workers to
+        stop (one whose code is older than the waiting call's)."""
+        if not self.claims:
+            self.idle.append(worker)
+            return []
+        claim = self.claims.popleft()
+        if worker.fingerprint < claim.fingerprint:  # the code was edited since it started
+            self.workers.discard(worker)
+            self.claims.appendleft(claim)
+            self._scale_out_locked(claim.fingerprint)
+            return [worker]
+        self._serve_locked(claim, worker)
+        return []
+
+    @staticmethod
+    def _serve_locked(claim: _Claim, worker: _Worker) -> None:
+        claim.worker = worker
+        claim.ready.set()
+
+    # ------------------------------------------------------------------ warm-up and stop
     def prewarm(self) -> _Worker | None:
         """Start one worker if the function has none (its init runs in the background)."""
-        with self.cond:
-            if self.workers or self.owner.stopping:
+        with self.lock:
+            if self.workers or self.owner.stopping or self.limit == 0:
                 return None
-            worker = self._spawn(self.owner.fingerprint(self.fn))
-            self.idle.append(worker)
-            self.cond.notify()
-            return worker
+            return self._start_locked(self.owner.fingerprint(self.fn))
 
     def take_all(self) -> list[_Worker]:
-        with self.cond:
+        with self.lock:
             workers = list(self.workers)
             self.idle_at_stop = list(self.idle)
             self.workers.clear()
             self.idle.clear()
-            self.cond.notify_all()
+            for claim in self.claims:
+                claim.ready.set()  # no worker: the call ends as throttled
+            self.claims.clear()
             return workers
 
 
@@ -438,14 +551,18 @@ class WorkerPools:
         self,
         base_env: dict[str, str],
         *,
-        max_workers: int = DEFAULT_MAX_WORKERS,
+        max_workers: int | None = None,
         init_timeout: float = INIT_TIMEOUT_SECONDS,
+        interactive: frozenset[str] = frozenset(),
     ) -> None:
-        self.max_workers = max(1, max_workers)
+        self.max_workers = max(1, max_workers or default_concurrency())
+        #: Functions someone waits on (behind the gateway): their workers keep the normal CPU
+        #: priority; every other function's run at BACKGROUND_NICE.
+        self.interactive = interactive
         self.base_env = dict(base_env)
         self.init_timeout = init_timeout
         self.stopping = False
-        self._pools: dict[str, _Pool] = {}
+        self._pools: dict[str, FunctionPool] = {}
         self._lock = threading.Lock()
         self._layer_mtimes: dict[Path, tuple[float, int]] = {}  # dir -> (checked at, newest)
         self._prewarm_thread: threading.Thread | None = None
@@ -508,6 +625,21 @@ class WorkerPools:
         )
         return env
 
+    def niceness_for(self, fn: FunctionSpec) -> int:
+        return 0 if fn.logical_id in self.interactive else BACKGROUND_NICE
+
+    def start_worker(self, fn: FunctionSpec, fingerprint: tuple[int, int]) -> _Worker:
+        """A spare given the function: its init phase (the handler's import) starts now."""
+        env = self.environment_for(fn)
+        return _Worker(fn, env, fingerprint, self.take_spare(), self.niceness_for(fn))
+
+    def limit_for(self, fn: FunctionSpec) -> int:
+        """Most concurrent invocations (workers) of the function: its reserved concurrency if the
+        template sets one, else this machine's per-function limit."""
+        if fn.reserved_concurrency is not None:
+            return fn.reserved_concurrency
+        return self.max_workers
+
     def fingerprint(self, fn: FunctionSpec) -> tuple[int, int]:
         """Newest mtime of the function's code dir and of its layers (those at most once a
         second: a layer is a whole package tree)."""
@@ -516,16 +648,16 @@ class WorkerPools:
         for layer in fn.layers:
             checked, newest = self._layer_mtimes.get(layer, (-_LAYER_CHECK_INTERVAL, 0))
             if now - checked >= _LAYER_CHECK_INTERVAL:
-                newest = _tree_mtime(layer, "**/*.py")
+                newest = _newest_source(layer, recursive=True)
                 self._layer_mtimes[layer] = (now, newest)
             layers = max(layers, newest)
-        return (_tree_mtime(fn.code_dir, "*.py"), layers)
+        return (_newest_source(fn.code_dir, recursive=False), layers)
 
-    def _pool(self, fn: FunctionSpec) -> _Pool:
+    def _pool(self, fn: FunctionSpec) -> FunctionPool:
         with self._lock:
             pool = self._pools.get(fn.logical_id)
             if pool is None or pool.fn != fn:
-                pool = self._pools[fn.logical_id] = _Pool(self, fn)
+                pool = self._pools[fn.logical_id] = FunctionPool(self, fn)
             return pool
 
     # ------------------------------------------------------------------ invocation
@@ -535,7 +667,9 @@ class WorkerPools:
         try:
             worker = pool.acquire(timeout=fn.timeout + self.init_timeout)
         except _Throttled as exc:
-            return _failure(request_id, "TooManyRequestsException", str(exc), started)
+            throttle = _failure(request_id, "TooManyRequestsException", str(exc), started)
+            throttle.throttled = True
+            return throttle
         healthy = False
         try:
             init_error = worker.wait_ready(self.init_timeout)
@@ -582,6 +716,20 @@ class WorkerPools:
 
         self._prewarm_thread = threading.Thread(target=run, name="lambda-prewarm", daemon=True)
         self._prewarm_thread.start()
+
+    def wait_prewarmed(self, timeout: float) -> bool:
+        """Until every function's first worker is ready (see prewarm); False on timeout."""
+        thread = self._prewarm_thread
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
+
+    def pids_by_function(self) -> dict[str, list[int]]:
+        """The worker processes of each function (logical id) that has any."""
+        with self._lock:
+            pools = dict(self._pools)
+        return {name: sorted(w.pid for w in list(pool.workers)) for name, pool in pools.items()}
 
     def pids(self) -> list[int]:
         """Every worker process, the spare included."""

@@ -6,8 +6,10 @@ certificate that `postventa.cfdi.certs` makes. Generated once per process and wr
 ships a CSD (`.cer` DER, `.key` PKCS#8 encrypted DER) for the tests that read files.
 
 Its NoCertificado is derived from the RFC, so it is the same on every run:
-`EKU_NO_CERTIFICADO`. It is valid from the day before the run for four years: any fecha in the
-past (the 2024 dates the tests use) is outside its vigencia, as SAT's expired test CSD was.
+`EKU_NO_CERTIFICADO`. It is valid from the day before the earlier of the run and the fake
+clock's fixed start (`fakes.CLOCK_START`) until four years after the run: the unit tier seals
+on the fake clock and the local cloud on the real one, on any day the suite runs. Any fecha in
+the past (the 2024 dates the tests use) is outside its vigencia, as SAT's expired test CSD was.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import atexit
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
 from postventa.cfdi.certs import generate_test_csd
 from postventa.cfdi.issuer import CsdCredentials
+from tests.support.fakes import CLOCK_START
 
 EKU_RFC = "EKU9003173C9"
 EKU_NOMBRE = "ESCUELA KEMPER URGATE"
@@ -48,7 +52,11 @@ class CsdFiles:
 @cache
 def eku_csd() -> CsdFiles:
     """Generate the test CSD once per process, in a temporary folder removed at exit."""
-    generated = generate_test_csd(EKU_RFC, EKU_NOMBRE)
+    now = datetime.now(tz=UTC)
+    start = min(now, CLOCK_START)
+    generated = generate_test_csd(
+        EKU_RFC, EKU_NOMBRE, valid_from=start, valid_days=(now - start).days + 4 * 365
+    )
     folder = Path(tempfile.mkdtemp(prefix="postventa-test-csd-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     cer_path = folder / "eku9003173c9.cer"

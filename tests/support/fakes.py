@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -77,9 +77,12 @@ TEST_SETTINGS = Settings(
 )
 
 
+CLOCK_START = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)  # the fake clock's fixed "now"
+
+
 class FakeClock:
     def __init__(self, start: datetime | None = None) -> None:
-        self.current = start or datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
+        self.current = start or CLOCK_START
 
     def now(self) -> datetime:
         return self.current
@@ -678,12 +681,15 @@ class FakeDocuments:
 
 class FakePacs:
     """The real sandbox PAC (offline), with its memory kept across calls as a PAC keeps it, and
-    the tenant's simulated faults; a test may set `outage` or swap `pac` for another fake."""
+    the tenant's simulated faults; a test may set `outage` or swap `pac` for another fake.
+    Its clock is the adapters' clock (FakeAdapters sets it): the PAC judges Fecha at the same
+    "now" the product seals at, as the real PAC and the product share the wall clock."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
         self._store: Any = None
         self.pac: Any = None
         self.calls = 0
+        self.clock = clock
 
     def for_tenant(self, tenant: Tenant) -> Any:
         from postventa.cfdi.pac.sandbox import FaultInjection, InMemorySandboxStore, SandboxPac
@@ -696,7 +702,9 @@ class FakePacs:
         faults = dict(tenant.sandbox_faults or {})
         if faults.get("reject_rfcs") is not None:
             faults["reject_rfcs"] = frozenset(faults["reject_rfcs"])
-        return SandboxPac(store=self._store, faults=FaultInjection(**faults))
+        if self.clock is None:
+            return SandboxPac(store=self._store, faults=FaultInjection(**faults))
+        return SandboxPac(store=self._store, faults=FaultInjection(**faults), clock=self.clock)
 
 
 class FakeErpEndpoints:
@@ -1463,6 +1471,8 @@ class FakeAdapters:
         from postventa.messaging.channel_messengers import register_marketplace_messengers
 
         self.orders = FakeOrders(self.clock)
+        if self.pacs.clock is None:
+            self.pacs.clock = self.clock.now
         self.throttle = FakeThrottle(self.clock)
         self.connections = FakeConnections(self.clock)
         self.marketplaces = None

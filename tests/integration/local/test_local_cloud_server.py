@@ -106,5 +106,6 @@ def test_functions_run_in_their_own_worker_process_with_only_their_own_environme
         assert resp.headers["x-function"] == "local-HttpFunction"
     assert doc["work_queue_url"] == cloud.stack.queues["WorkQueue"]  # type: ignore[union-attr]
     assert doc["public_url"] == cloud.gateway_url
+    assert doc["nice"] == 0  # behind the gateway: a client waits on it, normal CPU priority
     assert "WORK_QUEUE_URL" not in os.environ
     assert cloud.runtime.worker_pids()  # served by worker processes, not this one

@@ -14,9 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud
+from localcloud.workers import BACKGROUND_NICE
 
 pytestmark = pytest.mark.integration
 
@@ -170,6 +174,44 @@ def test_a_layer_is_on_the_functions_path_and_an_edit_of_it_recycles_the_worker(
         time.sleep(0.2)
         after = ok(cloud, "SlowAFunction", {})
     assert after["layer_word"] == "dos" and after["pid"] != before["pid"]
+
+
+def test_workers_of_functions_no_client_waits_on_run_at_background_priority(
+    cloud: LocalCloud,
+) -> None:
+    assert ok(cloud, "SlowAFunction", {})["nice"] == BACKGROUND_NICE  # no route: no one waits
+
+
+def test_a_function_at_its_reserved_concurrency_is_throttled_as_the_invoke_api_does(
+    cloud: LocalCloud,
+) -> None:
+    client = boto3.client(
+        "lambda",
+        endpoint_url=cloud.moto_url,
+        config=Config(retries={"total_max_attempts": 1}),  # see the throttle, not a retry
+    )
+    with pytest.raises(ClientError) as raised:
+        client.invoke(FunctionName="local-ThrottledFunction", Payload=b"{}")
+    assert raised.value.response["Error"]["Code"] == "TooManyRequestsException"
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+
+
+def test_a_state_machine_task_sees_a_throttle_as_lambda_too_many_requests(
+    cloud: LocalCloud,
+) -> None:
+    sfn = cloud.client("stepfunctions")
+    execution = sfn.start_execution(
+        stateMachineArn=cloud.stack.state_machines["ThrottleFlow"].arn,  # type: ignore[union-attr]
+        input="{}",
+    )["executionArn"]
+    deadline = time.monotonic() + 10
+    described = sfn.describe_execution(executionArn=execution)
+    while described["status"] == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        described = sfn.describe_execution(executionArn=execution)
+    assert described["status"] == "SUCCEEDED"
+    # The error a Retry on Lambda.TooManyRequestsException matches (the product's ASL has one).
+    assert json.loads(described["output"])["error"]["Error"] == "Lambda.TooManyRequestsException"
 
 
 # Last in this module on purpose: it stops the module's cloud.

@@ -12,7 +12,7 @@ from postventa.cli.local import cloud_hooks
 @pytest.mark.parametrize(
     ("variables", "expected"),
     [
-        ({}, (3000, 1.0, 3, True)),  # port 3000, real time, worker processes
+        ({}, (3000, 1.0, None, True)),  # port 3000, real time, worker processes (the cloud's)
         (
             {
                 "PORT": "3917",
@@ -27,7 +27,7 @@ from postventa.cli.local import cloud_hooks
 def test_up_takes_its_defaults_from_the_postventa_variables(
     monkeypatch: pytest.MonkeyPatch,
     variables: dict[str, str],
-    expected: tuple[int, float, int, bool],
+    expected: tuple[int, float, int | None, bool],
 ) -> None:
     for name in ("PORT", "CLOCK_SPEEDUP", "LAMBDA_CONCURRENCY", "LAMBDA_WORKERS"):
         monkeypatch.delenv(f"POSTVENTA_{name}", raising=False)

@@ -104,6 +104,18 @@ def test_tracer_wraps_the_handler_when_tracing_is_on(monkeypatch) -> None:
     assert lazy.capture_lambda_handler(handler) == ("traced", handler)
 
 
+def test_a_traced_function_patches_only_the_clients_the_product_calls(monkeypatch) -> None:
+    import aws_lambda_powertools
+
+    from postventa.observability import LazyTracer
+
+    built: list[dict[str, object]] = []
+    monkeypatch.setattr(aws_lambda_powertools, "Tracer", lambda **kwargs: built.append(kwargs))
+    LazyTracer().tracer  # noqa: B018 - building it is the point
+    # Not every library the X-Ray SDK could patch (importing requests, sqlite3... at cold start).
+    assert built == [{"service": "postventa", "patch_modules": ("botocore", "httplib")}]
+
+
 def test_an_exception_logged_with_its_traceback_does_not_leak_the_buyers_data() -> None:
     import io
     import logging

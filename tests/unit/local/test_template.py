@@ -13,7 +13,7 @@ from localcloud.template import (
     TemplateError,
     load_template,
     load_yaml,
-    merged_function_properties,
+    merged_properties,
     read_local_metadata,
 )
 
@@ -98,7 +98,7 @@ def test_unknown_references_fail_loudly(tmp_path: Path) -> None:
 
 def test_function_environment_is_globals_plus_its_own_resolved() -> None:
     tpl = load_template(BASIC, {"PublicUrl": "http://127.0.0.1:9"})
-    props = merged_function_properties(tpl, tpl.resources["HttpFunction"])
+    props = merged_properties(tpl, tpl.resources["HttpFunction"])
     assert set(props["Environment"]["Variables"]) >= {"TABLE_NAME", "WORK_QUEUE_URL"}
     stack = build_stack(tpl, assign_attributes(tpl, "http://moto:1"))
     http_env = stack.functions["HttpFunction"].environment

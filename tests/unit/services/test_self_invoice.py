@@ -17,12 +17,15 @@ from postventa.domain.status import (
     BUYER_DATA_SUBMITTED,
     DEADLINE_PASSED,
     FOLIO_RESERVED,
+    INCLUDED_IN_GLOBAL,
     STAMPED,
 )
+from postventa.domain.tenants import GlobalInvoiceSettings
 from postventa.services.billing_form import (
     ClosedBecause,
     DataReceived,
     FormToFill,
+    LateRequestClosed,
     LinkExpired,
     show_form,
 )
@@ -161,12 +164,28 @@ def test_an_invoiced_order_says_it_is_invoiced(adapters: FakeAdapters, asked: st
     assert look(adapters, RIGHT) == AlreadyInvoiced("#1001", VALID_FORM["email"], cancelled=False)
 
 
-def test_an_order_past_its_deadline_is_told_it_goes_to_the_global_invoice(
+def test_an_order_past_its_deadline_opens_a_late_request_form(
     adapters: FakeAdapters, asked: str
 ) -> None:
+    """Waiting for its period's global (issue 11 #2): the buyer may still ask, and the form the
+    portal opens is a new link, not the expired one."""
     adapters.orders.apply(builders.order().ref, DEADLINE_PASSED)
     outcome = look(adapters, RIGHT)
-    assert isinstance(outcome, LinkExpired) and outcome.because is ClosedBecause.DEADLINE
+    assert isinstance(outcome, FormReady) and outcome.token != asked
+
+
+def test_an_order_in_a_global_past_the_sellers_cut_off_is_told_to_contact_the_seller(
+    adapters: FakeAdapters, asked: str
+) -> None:
+    adapters.tenants.put(builders.tenant(global_invoice=GlobalInvoiceSettings(late_request_days=0)))
+    ref = builders.order().ref
+    adapters.orders.apply(ref, DEADLINE_PASSED)
+    adapters.orders.apply(ref, INCLUDED_IN_GLOBAL)
+    adapters.clock.advance(days=45)  # past the close of the sale's period, with no days after it
+    created = len(adapters.links.created)
+    outcome = look(adapters, RIGHT)
+    assert isinstance(outcome, LateRequestClosed)
+    assert len(adapters.links.created) == created
 
 
 def test_an_order_whose_link_ran_out_gets_no_new_one(adapters: FakeAdapters, asked: str) -> None:

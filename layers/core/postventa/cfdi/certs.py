@@ -139,10 +139,16 @@ def generate_test_csd(
     password: str = TEST_PASSWORD,
     no_certificado: str | None = None,
     valid_from: datetime | None = None,
+    valid_days: int = 4 * 365,
 ) -> TestCertificate:
     """A test CSD for any RFC: what the demo tenant seeding and the tests use."""
     return generate_certificate(
-        rfc, name, password=password, no_certificado=no_certificado, valid_from=valid_from
+        rfc,
+        name,
+        password=password,
+        no_certificado=no_certificado,
+        valid_from=valid_from,
+        valid_days=valid_days,
     )
 
 

@@ -61,8 +61,9 @@ def register(subparsers: Any) -> None:
     up.add_argument(
         "--lambda-concurrency",
         type=int,
-        default=os.environ.get("POSTVENTA_LAMBDA_CONCURRENCY") or "3",
-        help="procesos por función como máximo (POSTVENTA_LAMBDA_CONCURRENCY)",
+        default=os.environ.get("POSTVENTA_LAMBDA_CONCURRENCY") or None,
+        help="procesos por función como máximo (POSTVENTA_LAMBDA_CONCURRENCY; "
+        "por omisión, los núcleos de la máquina más uno)",
     )
     up.add_argument(
         "--no-lambda-workers",

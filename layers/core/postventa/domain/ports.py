@@ -16,24 +16,25 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from pydantic import BaseModel
 
-from postventa.domain.accounts import ApiKeyInfo, PanelSession, SellerUser, SignInOutcome
-from postventa.domain.billing_links import BillingLink
-from postventa.domain.cancellations import InvoiceCancellation
-from postventa.domain.channels import ChannelConnection
-from postventa.domain.customers import AuditEntry, Customer, CustomerJob, CustomerOrder
 from postventa.domain.erp import AttemptOutcome, ErpDelivery, ErpEndpoint, PostResult
 from postventa.domain.global_invoices import GlobalCfdi, GlobalRun, RunState
-from postventa.domain.invoices import DocumentRef, FolioAccount, FolioReservation
-from postventa.domain.messages import MessageTemplate, RenderedMessage
+from postventa.domain.invoices import DocumentRef  # in the FolioHolder alias, built at import
 from postventa.domain.orders import Order, OrderRecord, OrderRef
 from postventa.domain.status import OrderStatus, Transition
 from postventa.domain.tenants import Tenant
 
-if TYPE_CHECKING:  # the CFDI engine's models; no import cost for other functions
+if TYPE_CHECKING:  # models only named in the Protocols: no import cost for functions without them
     from postventa.cfdi.issuer import CsdCredentials
     from postventa.cfdi.pac._http import PacCredentials
     from postventa.cfdi.pac.base import Pac
     from postventa.channels.clients import MarketplaceClients
+    from postventa.domain.accounts import ApiKeyInfo, PanelSession, SellerUser, SignInOutcome
+    from postventa.domain.billing_links import BillingLink  # billing form, requests, reminders
+    from postventa.domain.cancellations import InvoiceCancellation
+    from postventa.domain.channels import ChannelConnection
+    from postventa.domain.customers import AuditEntry, Customer, CustomerJob, CustomerOrder
+    from postventa.domain.invoices import FolioAccount, FolioReservation
+    from postventa.domain.messages import MessageTemplate, RenderedMessage
     from postventa.settings import Settings
 
 

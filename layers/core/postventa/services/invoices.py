@@ -236,7 +236,9 @@ def sealed_order_document(
         rfc_confirmado=fiscal.get("rfc_confirmado") is True,
     )
     csd = csd_of(tenant, adapters)
-    comprobante = build_invoice(record.order, issuer, receptor, folio, relacionados=relacionados)
+    comprobante = build_invoice(  # Fecha on the product's clock, the one the PAC is asked at
+        record.order, issuer, receptor, folio, adapters.clock.now(), relacionados=relacionados
+    )
     sealed = seal_and_validate(comprobante, csd)
     adapters.documents.put(record.ref.tenant_id, key, sealed, "application/xml")
     adapters.orders.note(record.ref, sealed_key=key)

@@ -5,7 +5,8 @@ A wrong guess learns nothing: "no such order" and "wrong total" are one answer (
 reached by the same work (the store, the rate limits, one lookup by number that returns the
 totals beside the keys, the failure counted). Guessing is slowed down per source address and per
 store (docs/decisions/0013-buyer-pages.md). The form the buyer reaches is the one the emailed link
-opens, with that link's own expiry: the portal never extends a deadline.
+opens, with that link's own expiry: the portal never extends a deadline. Past the deadline, while
+the seller's cut-off for late requests lasts (decision 0015), it opens a late request's form.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from decimal import Decimal
 from typing import TypeAlias
 from urllib.parse import parse_qs
 
-from postventa.domain.billing_links import LinkState
+from postventa.domain.billing_links import MAX_LINK_DAYS, LinkState
 from postventa.domain.clock import epoch
 from postventa.domain.orders import OrderRecord
 from postventa.domain.ports import Adapters, NumberedOrder
@@ -30,7 +31,14 @@ from postventa.domain.self_invoice import (
 )
 from postventa.domain.status import OrderStatus
 from postventa.observability import bind_order, logger
-from postventa.services.billing_form import DataReceived, LinkExpired, already_received, closed
+from postventa.services import late_requests
+from postventa.services.billing_form import (
+    DataReceived,
+    LateRequestClosed,
+    LinkExpired,
+    already_received,
+    closed,
+)
 
 STORE_FIELD, NUMBER_FIELD, TOTAL_FIELD, CSRF_FIELD = "tienda", "pedido", "total", "csrf"
 _FIELDS = (STORE_FIELD, NUMBER_FIELD, TOTAL_FIELD)
@@ -108,6 +116,7 @@ LookupOutcome: TypeAlias = (
     | AlreadyInvoiced
     | DataReceived
     | LinkExpired
+    | LateRequestClosed
 )
 
 
@@ -219,6 +228,18 @@ def _answer(record: OrderRecord, now: int, adapters: Adapters) -> LookupOutcome:
     if status.has_buyer_data:
         return already_received(record)
     link = adapters.links.latest(record.ref)
+    tenant = adapters.tenants.get(record.ref.tenant_id)
+    late = late_requests.window(record, tenant, adapters.clock.now()) if tenant else None
+    if late is not None and tenant is not None:
+        # Past the deadline (decision 0015): the buyer may still ask until the tenant's cut-off;
+        # the link's form takes the data as a late request (it answers no lifecycle task).
+        if not late.open:
+            return LateRequestClosed(tenant.name)
+        until = now + MAX_LINK_DAYS * 24 * 3600
+        if late.until is not None:
+            until = min(until, epoch(late.until))
+        task_token = link.task_token if link is not None else ""
+        return FormReady(adapters.links.create(record.ref, task_token=task_token, expires_at=until))
     if link is None:
         if status.awaits_buyer_data:
             return NotAskedYet(number)

@@ -79,14 +79,7 @@ def form_page(outcome: FormOutcome, token: str) -> Page:
         case LinkExpired():
             return _closed(outcome)
         case LateRequestClosed():
-            return _message(
-                410,
-                "Comunícate con la tienda para facturar",
-                "Tu compra se incluyó en la factura global de la tienda y el plazo para "
-                "solicitar tu factura en línea ya terminó.",
-                f"Escríbele a {outcome.seller_name or 'la tienda'} respondiendo al correo de "
-                "tu compra: ellos pueden ayudarte con tu factura.",
-            )
+            return _late_closed(outcome)
         case LinkSuperseded():
             return _message(
                 410,
@@ -156,7 +149,20 @@ def lookup_page(outcome: LookupOutcome) -> Page:
             return _received(outcome)
         case LinkExpired():
             return _closed(outcome)
+        case LateRequestClosed():
+            return _late_closed(outcome)
     assert_never(outcome)
+
+
+def _late_closed(outcome: LateRequestClosed) -> Page:
+    return _message(
+        410,
+        "Comunícate con la tienda para facturar",
+        "Tu compra se incluyó en la factura global de la tienda y el plazo para solicitar tu "
+        "factura en línea ya terminó.",
+        f"Escríbele a {outcome.seller_name or 'la tienda'} respondiendo al correo de tu compra: "
+        "ellos pueden ayudarte con tu factura.",
+    )
 
 
 def _closed(outcome: LinkExpired) -> Page:
