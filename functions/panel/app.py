@@ -243,10 +243,21 @@ def order_file(channel: str, order_id: str, kind: str) -> Response:
 
 @app.post("/panel/pedidos/<channel>/<order_id>/<action>")
 def order_action(channel: str, order_id: str, action: str) -> Response:
-    adapters, current, form = _posted(Permission.ORDERS)
-    done = order_search.act(
-        current.principal.tenant_id, channel, order_id, action, form.get("motivo"), adapters
-    )
+    if action == "cancelar":  # a fiscal act: the owner's, as on /api/v1
+        adapters, current, form = _posted(Permission.SETTINGS)
+        done = order_search.cancel(
+            current.principal.tenant_id,
+            channel,
+            order_id,
+            form.get("motivo_cancelacion"),
+            form.as_dict(),
+            adapters,
+        )
+    else:
+        adapters, current, form = _posted(Permission.ORDERS)
+        done = order_search.act(
+            current.principal.tenant_id, channel, order_id, action, form.get("motivo"), adapters
+        )
     return redirect(f"/panel/pedidos/{channel}/{order_id}?hecho={done}")
 
 

@@ -263,3 +263,42 @@ def test_a_reseller_lands_on_a_page_that_says_what_there_is(shop: FakeAdapters) 
     page = browser.call("GET", "/panel")
     assert page["statusCode"] == 200 and "Tu cuenta es de revendedor" in page["body"]
     assert browser.call("GET", "/panel/pedidos")["statusCode"] == 403
+
+
+def test_the_owner_cancels_an_invoice_from_the_order_page_and_staff_may_not(
+    shop: FakeAdapters,
+) -> None:
+    from datetime import UTC, datetime
+
+    from postventa.domain.status import BUYER_DATA_SUBMITTED
+    from postventa.services import invoices, invoicing
+
+    shop.clock.current = datetime.now(UTC)
+    shop.tenants.put(builders.invoicing_tenant())
+    shop.credentials.put_csd("tienda", builders.issuer_csd().credentials())
+    shop.folios.add("tienda", 5)
+    order = builders.order(payment_method="credit_card")
+    shop.orders.add(order)
+    fiscal = dict(builders.VALID_FORM)
+    shop.orders.apply(order.ref, BUYER_DATA_SUBMITTED, extra={"fiscal_data": fiscal})
+    invoicing.reserve_folio(order.ref, shop)
+    assert invoices.stamp(order.ref, shop)["result"] == "stamped"
+    page = f"/panel/pedidos/shopify/{order.order_id}"
+
+    staff = Browser(shop)
+    staff.sign_in("caja@tienda.example")
+    assert "Cancelar la factura" not in staff.call("GET", page)["body"]
+    assert staff.post(f"{page}/cancelar", {"motivo_cancelacion": "02"})["statusCode"] == 403
+
+    owner = Browser(shop)
+    owner.sign_in("duena@tienda.example")
+    shown = owner.call("GET", page)["body"]
+    assert "Cancelar la factura" in shown and 'value="03"' in shown
+    assert 'name="nombre" value="ESCUELA KEMPER URGATE"' in shown  # motivo 01's data, as it is
+    refused = owner.post(f"{page}/cancelar", {"motivo_cancelacion": ""})
+    assert refused["statusCode"] == 400 and "Elige el motivo" in refused["body"]
+    done = owner.post(f"{page}/cancelar", {"motivo_cancelacion": "02", **fiscal})
+    assert done["statusCode"] == 303 and done["headers"]["Location"].endswith("?hecho=cancelar")
+    after = owner.call("GET", page + "?hecho=cancelar")["body"]
+    assert "Pedimos la cancelación" in after and "Solicitada: la enviaremos al PAC" in after
+    assert "Cancelar la factura" not in after  # one under way: no second request

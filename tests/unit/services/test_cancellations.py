@@ -15,7 +15,7 @@ from postventa.domain.cancellations import CancellationState
 from postventa.domain.orders import Order
 from postventa.domain.status import BUYER_DATA_SUBMITTED, OrderStatus
 from postventa.errors import BadRequestError, ConflictError, PostventaError
-from postventa.services import cancellations, invoices, invoicing
+from postventa.services import cancellations, invoices, invoicing, order_search
 from postventa.services.cancellations import CancelBody
 from postventa.services.scheduled_jobs import JobMessage, run_job
 from tests.support import builders
@@ -268,3 +268,38 @@ def test_the_deadline_counts_from_the_invoice_not_the_request(adapters: FakeAdap
     cancel(adapters, order, "02")
     assert record(adapters, order).status is OrderStatus.CANCELLED
     assert adapters.clock.now() - datetime.now(UTC) > timedelta(days=29)
+
+
+# ---------------------------------------------------------------- from the panel's order page
+def test_the_panel_cancels_with_a_motivo_and_only_the_fields_the_seller_changed(
+    adapters: FakeAdapters,
+) -> None:
+    use_pac(adapters)
+    order = invoiced(adapters)
+    old = record(adapters, order).invoice
+    assert "cancelar" in order_search.detail("tienda", "shopify", order.order_id, adapters).actions
+    unchanged = {k: str(v) for k, v in VALID_FORM.items()}  # what the form shows, as it is
+    with pytest.raises(BadRequestError, match="motivo"):
+        order_search.cancel("tienda", "shopify", order.order_id, "04", unchanged, adapters)
+    corrected = {**unchanged, "uso_cfdi": "G01", "csrf": "x"}
+    done = order_search.cancel("tienda", "shopify", order.order_id, "01", corrected, adapters)
+    assert done == "cancelar"
+    [request] = adapters.cancellations.items.values()
+    assert request.substitute_data is not None and request.substitute_data["uso_cfdi"] == "G01"
+    with pytest.raises(ConflictError):  # one under way: the action is gone
+        order_search.cancel("tienda", "shopify", order.order_id, "02", {}, adapters)
+    for message in adapters.jobs.take("fiscal"):
+        run_job(JobMessage.model_validate_json(message), "fiscal", adapters)
+    after = record(adapters, order)
+    assert after.invoice.uuid != old.uuid and after.fiscal_data["uso_cfdi"] == "G01"
+
+
+def test_the_panel_sends_no_corrections_for_a_motivo_without_a_substitute(
+    adapters: FakeAdapters,
+) -> None:
+    use_pac(adapters)
+    order = invoiced(adapters)
+    changed = {"nombre": "OTRO NOMBRE"}  # typed in the substitute's fields, then motivo 02
+    order_search.cancel("tienda", "shopify", order.order_id, "02", changed, adapters)
+    [request] = adapters.cancellations.items.values()
+    assert (request.motivo, request.substitute_data) == ("02", None)

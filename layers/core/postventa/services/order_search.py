@@ -4,6 +4,7 @@ lifecycle's own services (services/invoicing.py, services/invoices.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal
@@ -101,7 +102,7 @@ def seller_actions(record: OrderRecord) -> frozenset[SellerAction]:
     if record.status is OrderStatus.INVOICED and record.invoice is not None:
         actions.add("reenviar")
     if record.status in CANCELLATION_REQUESTED.sources and record.invoice is not None:
-        actions.add("cancelar")  # the cancellation module (another issue) acts on it
+        actions.add("cancelar")  # services/cancellations.py; only the owner may (like the API)
     return frozenset(actions)
 
 
@@ -134,8 +135,8 @@ def act(
     from postventa.services.invoices import deliver
     from postventa.services.invoicing import answer_inbox, retry
 
-    found = detail(tenant_id, channel, order_id, adapters)
-    if action not in found.actions or action == "cancelar":
+    found = _available(tenant_id, channel, order_id, action, adapters)
+    if action == "cancelar":  # it takes a motivo: `cancel`
         raise ConflictError("Esa acción ya no está disponible para este pedido; recarga la página.")
     ref = found.record.ref
     if action == "reintentar":
@@ -152,3 +153,51 @@ def act(
         return "rechazar"
     deliver(ref, adapters, resend=True)
     return "reenviar"
+
+
+#: The motivos (c_MotivoCancelacion, Anexo 20's cancellation catalog) a seller may give for one
+#: order's own invoice: 04 concerns only a global invoice (services/late_requests.py).
+CANCEL_MOTIVOS: dict[str, str] = {
+    "02": "02 · Comprobante emitido con errores sin relación",
+    "03": "03 · No se llevó a cabo la operación",
+    "01": "01 · Comprobante emitido con errores con relación (se emite uno que lo sustituye)",
+}
+
+
+def cancel(
+    tenant_id: str,
+    channel: str,
+    order_id: str,
+    motivo: str,
+    corrections: Mapping[str, str],
+    adapters: Adapters,
+) -> SellerAction:
+    """The seller asks to cancel the order's invoice (services/cancellations.py, the same path as
+    POST /api/v1/orders/{channel}/{id}/cancel). Motivo 01 carries the corrected fiscal data the
+    substitute is issued with: the fields the seller changed, or the buyer's as they are."""
+    from postventa.services.cancellations import CORRECTABLE, CancelBody, request_cancellation
+
+    found = _available(tenant_id, channel, order_id, "cancelar", adapters)
+    if motivo not in CANCEL_MOTIVOS:
+        raise BadRequestError("Elige el motivo de la cancelación.")
+    fiscal = found.record.fiscal_data or {}
+    changed = {
+        name: value
+        for name in CORRECTABLE
+        if (value := " ".join(corrections.get(name, "").split()))
+        and value != str(fiscal.get(name, ""))
+    }
+    body = CancelBody.model_validate(
+        {"motivo": motivo, "datos_fiscales": changed if motivo == "01" and changed else None}
+    )
+    request_cancellation(found.record.ref, body, adapters)
+    return "cancelar"
+
+
+def _available(
+    tenant_id: str, channel: str, order_id: str, action: str, adapters: Adapters
+) -> OrderDetail:
+    found = detail(tenant_id, channel, order_id, adapters)
+    if action not in found.actions:
+        raise ConflictError("Esa acción ya no está disponible para este pedido; recarga la página.")
+    return found

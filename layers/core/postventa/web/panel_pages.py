@@ -10,6 +10,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from postventa.cfdi import catalogs
+from postventa.domain.accounts import Permission
+from postventa.domain.cancellations import CancellationState
 from postventa.domain.customers import EXACT_FIELDS
 from postventa.domain.ports import Adapters
 from postventa.errors import PostventaError
@@ -38,6 +40,7 @@ DONE = {
     "aprobar": "Aprobaste los datos: el pedido sigue a facturación.",
     "rechazar": "Rechazaste los datos: le pedimos al comprador que los corrija.",
     "reenviar": "Reenviamos la factura por correo.",
+    "cancelar": "Pedimos la cancelación: su estado aparece en la sección Cancelaciones.",
 }
 ORDER_PAGE: dict[str, Any] = {
     "labels": STATUS_LABELS,
@@ -168,7 +171,36 @@ def orders(
 
 
 def order(chrome: Chrome, detail: OrderDetail) -> PanelPage:
-    return page("order", chrome, detail=detail, **ORDER_PAGE)
+    from postventa.services.order_search import CANCEL_MOTIVOS
+    from postventa.web.forms import regimen_options, uso_options
+
+    cancel: dict[str, Any] = {}
+    if "cancelar" in detail.actions and chrome.principal.can(Permission.SETTINGS):
+        cancel = {
+            "motivos": CANCEL_MOTIVOS,
+            "regimenes": regimen_options(sorted(catalogs.regimenes_fiscales())),
+            "usos": uso_options(sorted(catalogs.usos_cfdi())),
+        }
+    return page(
+        "order",
+        chrome,
+        detail=detail,
+        cancel=cancel,
+        cancellation_states=CANCELLATION_STATES,
+        **ORDER_PAGE,
+    )
+
+
+#: How the order page names a cancellation's state (domain/cancellations.CancellationState).
+CANCELLATION_STATES: dict[str, str] = {
+    CancellationState.SUBSTITUTING: "Emitiendo el CFDI que la sustituye",
+    CancellationState.REQUESTED: "Solicitada: la enviaremos al PAC",
+    CancellationState.PENDING: "Esperando que el receptor la acepte",
+    CancellationState.ACCEPTED: "Cancelada",
+    CancellationState.REJECTED: "El receptor la rechazó: la factura sigue vigente",
+    CancellationState.EXPIRED: "Cancelada (el receptor no respondió a tiempo)",
+    CancellationState.REFUSED: "No procede: la factura sigue vigente",
+}
 
 
 # ---------------------------------------------------------------- errors
