@@ -232,6 +232,52 @@ def test_the_automatic_notice_follows_mercado_libres_shipment_when_the_seller_tu
     assert "Paquetería del Norte" in sent.text
 
 
+def test_the_panels_switch_turns_the_automatic_notice_off_and_on(
+    adapters: FakeAdapters, markets: Markets
+) -> None:
+    """One switch (the seller's, panel > Mensajes): off after the template was saved sends
+    nothing; on without a saved template sends the default notice."""
+    import json
+
+    from postventa.channels.base import QueuedWebhook
+    from postventa.services import message_switches
+    from postventa.services.ingest import ingest_message
+    from postventa.services.shipping import save_shipping_template
+    from postventa.services.webhooks import receive_webhook
+
+    def ship(order: Any, guia: str) -> None:
+        ml = markets.fake.mercadolibre
+        ml.notifications.clear()
+        adapters.queue.messages.clear()
+        ml.ship(int(order.channel_refs["shipment_id"]), guia, "Paquetería del Norte")
+        for record in ml.notifications:
+            body = json.dumps(record["payload"]).encode()
+            receive_webhook("mercadolibre", None, body, {}, adapters)
+        for message in adapters.queue.messages:
+            ingest_message(QueuedWebhook.model_validate_json(message), adapters)
+
+    def switch(on: bool) -> None:
+        message_switches.set_switches(
+            TENANT, "mercadolibre", billing_request=True, shipping_notice=on, adapters=adapters
+        )
+
+    first, first_key = stored_sale(adapters, markets, custom_shipping=True)
+    body = TemplateBody(text="Tu pedido {{ pedido }} va con {{ paqueteria }}, guía {{ guia }}.")
+    save_shipping_template(TENANT, "mercadolibre", body, adapters)
+    tenant = adapters.tenants.get(TENANT)
+    assert tenant is not None and tenant.messaging_for("mercadolibre").shipping_notice
+    switch(False)
+    ship(first, "7001")
+    assert markets.fake.mercadolibre.sent_messages(first_key) == []
+
+    second, second_key = stored_sale(adapters, markets, custom_shipping=True)
+    adapters.message_templates.delete(TENANT, "mercadolibre", "shipping_notice")
+    switch(True)
+    ship(second, "7002")
+    [sent] = markets.fake.mercadolibre.sent_messages(second_key)
+    assert "7002" in sent.text  # the default notice, with the tracking number
+
+
 def test_the_shipping_notice_exists_for_mercado_libre_only(adapters: FakeAdapters) -> None:
     from postventa.errors import PostventaError
 

@@ -46,6 +46,7 @@ from postventa.messaging.templating import (
 from postventa.observability import bind_order, logger
 from postventa.services.channel_context import channel_context
 from postventa.services.events import announce
+from postventa.services.message_switches import set_shipping_notice
 
 _URL = re.compile(r"^https://[^\s<>\"']{4,500}$")
 
@@ -165,8 +166,9 @@ def shipment_notified(message: QueuedWebhook, adapters: Adapters) -> NoticeOutco
     record = adapters.orders.get(OrderRef(tenant_id=tenant_id, channel=channel.value, order_id=key))
     if record is None:
         return NoticeOutcome(False, "pedido_desconocido")
-    if adapters.message_templates.get(tenant_id, channel.value, SHIPPING_NOTICE.name) is None:
-        return NoticeOutcome(False, "desactivado")
+    tenant = adapters.tenants.get(tenant_id)
+    if tenant is None or not tenant.messaging_for(channel.value).shipping_notice:
+        return NoticeOutcome(False, "desactivado")  # the seller's switch (panel, Mensajes)
     return _notify(record, shipment, adapters)
 
 
@@ -247,6 +249,7 @@ def save_shipping_template(
         tenant_id=tenant_id, channel=known, body=body, updated_at=iso(adapters.clock.now())
     )
     adapters.message_templates.put(saved, SHIPPING_NOTICE.name)
+    set_shipping_notice(tenant_id, known, True, adapters)
     return _template_view(known, body, True, saved.updated_at)
 
 
@@ -256,4 +259,5 @@ def delete_shipping_template(tenant_id: str, channel: str, adapters: Adapters) -
     known = require_channel(channel)
     if not adapters.message_templates.delete(tenant_id, known.value, SHIPPING_NOTICE.name):
         raise NotFoundError("No tienes un aviso de envío propio para este canal.")
+    set_shipping_notice(tenant_id, known, False, adapters)
     return _template_view(known, default_shipping_template(), False, None)
