@@ -272,3 +272,40 @@ def test_find_mass_update_three_and_export_a_csv(
         "CAFETERIA LA ESQUINA",
     ]
     assert {r[8] for r in rows[1:]} == {"Centro"}
+
+
+def test_the_owner_cancels_an_invoice_and_follows_it_on_the_order_page(
+    panel: Any, cloud: Any, screenshots: Path, paid_order: PaidOrder
+) -> None:
+    """The panel's post goes through the whole product: the panel's own function queues the
+    cancellation (its environment and permissions from template.yaml) and the fiscal worker asks
+    the sandbox PAC, which cancels at once an invoice issued the business day before or the same
+    day (RMF 2.7.1.35, no acceptance needed); the page shows it."""
+    from postventa.cli.demo import submit_billing_form
+
+    from .conftest import seller_order
+
+    submit_billing_form(cloud.gateway_url, paid_order.link, 1)
+    wait_for(
+        lambda: seller_order(cloud, paid_order.order_id)["status"] == "facturada",
+        60,
+        "la factura del pedido",
+    )
+    path = f"/panel/pedidos/shopify/{paid_order.order_id}"
+    _both_sizes(panel, cloud, screenshots, path, "pedido-facturado")
+    page = panel()
+    page.goto(cloud.gateway_url + path)
+    page.select_option("#motivo_cancelacion", "02")
+    page.get_by_role("button", name="Pedir la cancelación").click()
+    expect(page.locator("#cancelaciones + ul")).to_contain_text("motivo 02")
+    assert "Pedimos la cancelación" in page.content()
+    expect(page.get_by_role("button", name="Pedir la cancelación")).to_have_count(0)
+
+    def followed() -> bool:
+        page.reload()
+        listed = page.text_content("#cancelaciones + ul") or ""
+        return "motivo 02 · Cancelada" in " ".join(listed.split())
+
+    wait_for(followed, 60, "la cancelación en el PAC", every=1.0)
+    _shoot(page, screenshots, "pedido-cancelacion")
+    assert page.problems == []
