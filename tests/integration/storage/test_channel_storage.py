@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
-from postventa.aws import client, reset_clients, resource
+from postventa.aws import client
 from postventa.domain.channels import ChannelConnection, ConnectionStatus
 from postventa.domain.orders import Channel
 from postventa.storage.connections import DynamoConnections
@@ -34,36 +32,6 @@ class Clock:
     def advance(self, **delta: float) -> None:
         with self.lock:
             self.current += timedelta(**delta)
-
-
-@pytest.fixture
-def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    reset_clients()
-    with mock_aws():
-        table = resource("dynamodb").create_table(
-            TableName="postventa-test",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "gsi1pk", "gsi1sk")
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "gsi1",
-                    "KeySchema": [
-                        {"AttributeName": "gsi1pk", "KeyType": "HASH"},
-                        {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        )
-        yield table
-    reset_clients()
 
 
 def test_a_bucket_gives_its_burst_then_one_token_per_interval(table: Any) -> None:

@@ -3,57 +3,20 @@ settings and their secret, the invoice files by tenant, the queue's delays."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
-from postventa.aws import client, reset_clients, resource
+from postventa.aws import client
 from postventa.domain.erp import AttemptOutcome, DeliveryStatus, ErpDelivery, ErpEndpoint
 from postventa.errors import BadRequestError
 from postventa.messaging.queue import SqsErpQueue
 from postventa.storage.documents import InvoiceKeyError, S3Documents
 from postventa.storage.erp import DynamoErpDeliveries, DynamoErpEndpoints, erp_secret_name
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("aws")]
 
 AT = "2026-11-20T16:00:00.000Z"
-
-
-@pytest.fixture(autouse=True)
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    reset_clients()
-    with mock_aws():
-        yield
-    reset_clients()
-
-
-@pytest.fixture
-def table() -> Any:
-    strings = ("pk", "sk", "gsi1pk", "gsi1sk")
-    client("dynamodb").create_table(
-        TableName="t",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in strings],
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "gsi1",
-                "KeySchema": [
-                    {"AttributeName": "gsi1pk", "KeyType": "HASH"},
-                    {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    )
-    return resource("dynamodb").Table("t")
 
 
 def new(delivery_id: str, created_at: str = AT, tenant_id: str = "tienda") -> ErpDelivery:

@@ -5,14 +5,11 @@ written again without duplicates; a folio per document; a large stamp in the san
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
-from postventa.aws import reset_clients
 from postventa.domain.cancellations import CancellationState, InvoiceCancellation
 from postventa.domain.global_invoices import GlobalCfdi, GlobalRun, RunState
 from postventa.domain.global_periods import Periodicidad
@@ -26,26 +23,10 @@ from postventa.storage.global_invoices import DynamoGlobalInvoices
 from postventa.storage.orders import DynamoOrders
 from tests.support import builders
 from tests.support.fakes import FakeClock
-from tests.support.tables import create_product_table
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("aws")]
 
 AT = "2026-11-20T16:00:00.000Z"
-
-
-@pytest.fixture(autouse=True)
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    reset_clients()
-    with mock_aws():
-        yield
-    reset_clients()
-
-
-@pytest.fixture
-def table() -> Any:
-    return create_product_table()
 
 
 def run(seq: int = 1, state: RunState = RunState.CLAIMING, day: int = 1) -> GlobalRun:

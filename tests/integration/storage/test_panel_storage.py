@@ -4,14 +4,12 @@ and an export written part by part."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
-from postventa.aws import client, reset_clients, resource
+from postventa.aws import client
 from postventa.domain.accounts import PanelSession, Role, SellerUser
 from postventa.domain.customers import AuditEntry, Customer, CustomerOrder
 from postventa.domain.status import BILLING_REQUESTED, OrderStatus
@@ -22,45 +20,8 @@ from postventa.storage.orders import DynamoOrders
 from tests.support import builders
 from tests.support.fakes import FakeClock
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("aws")]
 MEXICO_CITY = timezone(timedelta(hours=-6))
-
-
-@pytest.fixture(autouse=True)
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    reset_clients()
-    with mock_aws():
-        yield
-    reset_clients()
-
-
-@pytest.fixture
-def table() -> Any:
-    """The template's table: base keys and both indexes."""
-    names = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")
-    client("dynamodb").create_table(
-        TableName="t",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in names],
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": index,
-                "KeySchema": [
-                    {"AttributeName": f"{index}pk", "KeyType": "HASH"},
-                    {"AttributeName": f"{index}sk", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-            for index in ("gsi1", "gsi2")
-        ],
-    )
-    return resource("dynamodb").Table("t")
 
 
 def _customer(n: int, **changes: Any) -> Customer:
