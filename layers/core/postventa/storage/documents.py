@@ -18,16 +18,26 @@ class InvoiceKeyError(ValueError):
     """A document key that does not lie under the tenant's own invoices prefix."""
 
 
-def tenant_invoices_prefix(tenant_id: str) -> str:
+def tenant_prefix(root: str, tenant_id: str) -> str:
+    """`{root}{tenant}/`: the one prefix of a tenant's files of one kind (invoices, exports)."""
     if not tenant_id or "/" in tenant_id:
         raise InvoiceKeyError("tenant id cannot be part of an S3 key")
-    return f"{INVOICES_PREFIX}{tenant_id}/"
+    return f"{root}{tenant_id}/"
+
+
+def check_tenant_key(root: str, tenant_id: str, key: str) -> str:
+    """The key, if it lies under the tenant's own prefix of that kind; refused otherwise."""
+    if not key.startswith(tenant_prefix(root, tenant_id)) or "/../" in f"/{key}/":
+        raise InvoiceKeyError(f"key outside the tenant's {root} prefix")
+    return key
+
+
+def tenant_invoices_prefix(tenant_id: str) -> str:
+    return tenant_prefix(INVOICES_PREFIX, tenant_id)
 
 
 def check_invoice_key(tenant_id: str, key: str) -> str:
-    if not key.startswith(tenant_invoices_prefix(tenant_id)) or "/../" in f"/{key}/":
-        raise InvoiceKeyError("document key outside the tenant's invoices prefix")
-    return key
+    return check_tenant_key(INVOICES_PREFIX, tenant_id, key)
 
 
 class S3Documents:

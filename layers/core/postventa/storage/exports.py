@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from postventa.storage.documents import check_tenant_key
+
 PART_BYTES = 8 * 1024 * 1024  # S3 parts are at least 5 MiB (the last excepted)
 
 
@@ -54,12 +56,8 @@ class S3ExportWriter:
 
 def check_export_key(tenant_id: str, key: str) -> str:
     """Exports live under `exports/{tenant}/` (storage.keys.export_key): a key outside the
-    tenant's own prefix is refused before any S3 call, as for invoices."""
-    if not tenant_id or "/" in tenant_id:
-        raise ValueError("tenant id cannot be part of an S3 key")
-    if not key.startswith(f"exports/{tenant_id}/") or "/../" in f"/{key}/":
-        raise ValueError("export key outside the tenant's exports prefix")
-    return key
+    tenant's own prefix is refused (a ValueError) before any S3 call, as for invoices."""
+    return check_tenant_key("exports/", tenant_id, key)
 
 
 class S3ExportFiles:
