@@ -345,6 +345,43 @@ def test_a_pac_refusing_the_buyers_name_sends_a_correction_link_and_the_fix_is_s
     assert app.adapters.folios.account("demo").available == 99  # one folio, after the fix
 
 
+def test_a_pac_outage_is_retried_by_the_state_machine_and_the_same_document_is_stamped(
+    app: App,
+) -> None:
+    """The PAC down at the first attempt: Stamp fails with TransientError, the state's Retry
+    (the real ASL, on moto's interpreter) sends the same sealed XML again once the PAC is back;
+    one invoice, one folio."""
+    from lxml import etree
+
+    demo = app.adapters.tenants.get("demo")
+    app.adapters.tenants.put(demo.model_copy(update={"sandbox_faults": {"outage": True}}))
+    app.post_webhook(sample())
+    app.drain()
+    app.form_post(app.link_token(), VALID_FORM)
+    sfn = app.cloud.client("stepfunctions")
+
+    def failed_attempts() -> int:
+        [execution] = app.executions()
+        events = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+        return sum(
+            1
+            for e in events
+            if e["type"] == "TaskFailed" and e["taskFailedEventDetails"]["error"] == "TransientError"
+        )
+
+    wait_for(failed_attempts, what="a stamp attempt refused by the PAC's outage")
+    record = app.order()
+    assert record.status.value == "timbrando" and record.sealed_key and record.invoice is None
+    sealed = etree.fromstring(app.adapters.documents.get("demo", record.sealed_key))
+    app.adapters.tenants.put(demo)  # the PAC is back
+    record = _invoiced(app)
+    [mail] = [e for e in app.emails() if e.attachments]
+    xml = next(a for a in mail.attachments if a.filename.endswith(".xml")).data
+    assert etree.fromstring(xml).get("Sello") == sealed.get("Sello")  # the same document
+    assert app.adapters.folios.account("demo").available == 99
+    print(f"PAC outage: {failed_attempts()} attempt(s) refused, then stamped")
+
+
 def _api_post(path: str, body: dict[str, Any], key: str = "demo-api-key") -> dict[str, Any]:
     from tests.support.events import http_event
 
