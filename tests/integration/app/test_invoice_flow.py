@@ -366,7 +366,8 @@ def test_a_pac_outage_is_retried_by_the_state_machine_and_the_same_document_is_s
         return sum(
             1
             for e in events
-            if e["type"] == "TaskFailed" and e["taskFailedEventDetails"]["error"] == "TransientError"
+            if e["type"] == "TaskFailed"
+            and e["taskFailedEventDetails"]["error"] == "TransientError"
         )
 
     wait_for(failed_attempts, what="a stamp attempt refused by the PAC's outage")

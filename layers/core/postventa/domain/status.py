@@ -158,7 +158,7 @@ SUBSTITUTION_FAILED = _t("substitution_failed", {S.SUBSTITUTING}, S.INVOICED)
 ORDER_NOT_INVOICEABLE = _t("order_not_invoiceable", {S.RECEIVED}, S.ERROR)
 # The order was received but its lifecycle ended (or was lost) without ever asking the buyer:
 # found by the sweep, so no order waits in `recibido` unnoticed.
-LIFECYCLE_LOST = _t("lifecycle_lost", {S.RECEIVED}, S.ERROR)
+LIFECYCLE_LOST = _t("lifecycle_lost", {S.RECEIVED, S.DATA_RECEIVED}, S.ERROR)
 
 TRANSITIONS: tuple[Transition, ...] = (
     BILLING_REQUESTED,
