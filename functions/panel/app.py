@@ -12,6 +12,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
 from postventa.bootstrap import bootstrap
 from postventa.cfdi.csd_check import CsdRejectedError
@@ -20,6 +21,7 @@ from postventa.domain.messages import TemplateProblem, TemplateRejectedError
 from postventa.domain.ports import Adapters
 from postventa.errors import (
     BadRequestError,
+    ConflictError,
     ForbiddenError,
     NotFoundError,
     PostventaError,
@@ -28,6 +30,7 @@ from postventa.errors import (
 from postventa.observability import logger, metrics, redact_errors, tracer
 from postventa.services import (
     accounts,
+    connections,
     customer_jobs,
     fiscal_settings,
     message_switches,
@@ -259,6 +262,72 @@ def order_action(channel: str, order_id: str, action: str) -> Response:
             current.principal.tenant_id, channel, order_id, action, form.get("motivo"), adapters
         )
     return redirect(f"/panel/pedidos/{channel}/{order_id}?hecho={done}")
+
+
+# ---------------------------------------------------------------- channels
+@app.get("/panel/canales")
+def channels() -> Response:
+    adapters, current = _signed_in(Permission.ORDERS)
+    listing = connections.list_connections(current.principal.tenant_id, adapters)
+    return html(pages.channels(_chrome(adapters, current, "canales"), listing))
+
+
+@app.post("/panel/canales/<channel>/<action>")
+def channel_action(channel: str, action: str) -> Response:
+    """Connect (credentials, or a generated secret shown once), authorize (Mercado Libre's
+    OAuth: to its page and back to /oauth/mercadolibre), test, disconnect: the owner's."""
+    adapters, current, form = _posted(Permission.CREDENTIALS)
+    tenant_id = current.principal.tenant_id
+    if action == "autorizar":  # a link to follow: the panel's CSP keeps its forms on the panel
+        url = connections.authorize(tenant_id, channel, adapters)["authorization_url"]
+        return _channels_page(adapters, current, focus=channel, authorize=url)
+    if action == "desconectar":
+        connections.disconnect(tenant_id, channel, adapters)
+        return redirect(f"/panel/canales?hecho=canal_desconectado#canal-{channel}")
+    if action == "probar":
+        tested = connections.test_connection(tenant_id, channel, adapters)
+        return _channels_page(adapters, current, focus=channel, tested=tested)
+    if action != "conectar":
+        raise NotFoundError("Esta página no existe.")
+    values = {k: v for k, v in form.as_dict().items() if k in pages.CHANNEL_FIELDS and v.strip()}
+    try:
+        body = connections.ConnectBody.model_validate(
+            {**values, "include_link": form.checked("include_link")}
+        )
+        view, _ = connections.connect(tenant_id, channel, body, adapters)
+    except ValidationError as exc:
+        problems = pages.connection_problems(exc)
+        return _channels_page(adapters, current, 422, focus=channel, problems=problems)
+    except (BadRequestError, connections.ConnectionFailedError, ConflictError) as exc:
+        return _channels_page(adapters, current, 422, focus=channel, problems=[exc.message])
+    if view.get("webhook_secret"):  # PrestaShop's generated secret: shown this once
+        return _channels_page(adapters, current, focus=channel, shown=view["webhook_secret"])
+    return redirect(f"/panel/canales?hecho=canal_conectado#canal-{channel}")
+
+
+def _channels_page(
+    adapters: Adapters,
+    current: accounts.SignedInSession,
+    status: int = 200,
+    *,
+    focus: str,
+    problems: list[str] | None = None,
+    shown: str | None = None,
+    tested: dict[str, Any] | None = None,
+    authorize: str | None = None,
+) -> Response:
+    listing = connections.list_connections(current.principal.tenant_id, adapters)
+    page = pages.channels(
+        _chrome(adapters, current, "canales"),
+        listing,
+        status,
+        focus=focus,
+        problems=problems,
+        shown_secret=shown,
+        tested=tested,
+        authorize_url=authorize,
+    )
+    return html(page)
 
 
 # ---------------------------------------------------------------- messages

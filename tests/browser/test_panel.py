@@ -309,3 +309,18 @@ def test_the_owner_cancels_an_invoice_and_follows_it_on_the_order_page(
     wait_for(followed, 60, "la cancelación en el PAC", every=1.0)
     _shoot(page, screenshots, "pedido-cancelacion")
     assert page.problems == []
+
+
+def test_the_channels_page_shows_the_demo_stores_connected_and_labels_every_field(
+    panel: Any, cloud: Any, screenshots: Path
+) -> None:
+    _both_sizes(panel, cloud, screenshots, "/panel/canales", "canales")
+    page = panel()
+    page.goto(cloud.gateway_url + "/panel/canales")
+    expect(page.locator("#canal-shopify")).to_contain_text("Conectado")
+    page.locator("form[action='/panel/canales/shopify/probar'] button").click()
+    expect(page.get_by_role("status").first).to_contain_text("Funciona")
+    staff = panel(email=STAFF)
+    staff.goto(cloud.gateway_url + "/panel/canales")
+    expect(staff.locator("main")).to_contain_text("Solo el dueño de la cuenta conecta")
+    expect(staff.get_by_role("button", name="Desconectar")).to_have_count(0)

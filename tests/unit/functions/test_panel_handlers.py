@@ -302,3 +302,57 @@ def test_the_owner_cancels_an_invoice_from_the_order_page_and_staff_may_not(
     after = owner.call("GET", page + "?hecho=cancelar")["body"]
     assert "Pedimos la cancelación" in after and "Solicitada: la enviaremos al PAC" in after
     assert "Cancelar la factura" not in after  # one under way: no second request
+
+
+def test_the_owner_connects_a_store_and_sees_the_url_to_paste_staff_only_looks(
+    shop: FakeAdapters,
+) -> None:
+    owner = Browser(shop)
+    owner.sign_in("duena@tienda.example")
+    listing = owner.call("GET", "/panel/canales")["body"]
+    assert "Sin conectar" in listing and f"{PUBLIC}/webhooks/shopify/tienda" in listing
+    short = owner.post("/panel/canales/shopify/conectar", {"webhook_secret": "corto"})
+    assert short["statusCode"] == 422 and "Clave de firma: es demasiado corto" in short["body"]
+    assert shop.secrets.channel("tienda", "shopify") is None
+    done = owner.post("/panel/canales/shopify/conectar", {"webhook_secret": "s3creto-de-firma"})
+    assert done["headers"]["Location"] == "/panel/canales?hecho=canal_conectado#canal-shopify"
+    assert shop.secrets.channel("tienda", "shopify") == {"webhook_secret": "s3creto-de-firma"}
+    tested = owner.post("/panel/canales/shopify/probar")["body"]
+    assert "Funciona: Hay una clave de firma guardada" in tested
+    assert "s3creto-de-firma" not in tested  # never shown back
+
+    generated = owner.post("/panel/canales/prestashop/conectar")["body"]
+    secret = shop.secrets.channel("tienda", "prestashop")["webhook_secret"]
+    assert "no lo volveremos a mostrar" in generated and secret in generated
+    assert secret not in owner.call("GET", "/panel/canales")["body"]  # shown once
+
+    staff = Browser(shop)
+    staff.sign_in("caja@tienda.example")
+    seen = staff.call("GET", "/panel/canales")["body"]
+    assert "Solo el dueño de la cuenta conecta" in seen and "Desconectar" not in seen
+    assert staff.post("/panel/canales/shopify/desconectar")["statusCode"] == 403
+    assert owner.post("/panel/canales/shopify/desconectar")["statusCode"] == 303
+    assert shop.secrets.channel("tienda", "shopify") is None
+
+
+def test_mercado_libre_is_authorized_through_a_signed_link_and_a_bad_key_is_refused(
+    shop: FakeAdapters,
+) -> None:
+    from tests.support.marketplaces import with_fake_markets
+
+    markets = with_fake_markets(shop)
+    owner = Browser(shop)
+    owner.sign_in("duena@tienda.example")
+    page = owner.post("/panel/canales/mercadolibre/autorizar")["body"]
+    link = re.search(r'href="([^"]+/mercadolibre/auth/authorization\?[^"]+)"', page)
+    assert link and "state=" in link.group(1) and "Autorizar en Mercado Libre" in page
+    refused = owner.post("/panel/canales/liverpool/conectar", {"api_key": "no-es-una-clave"})
+    assert refused["statusCode"] == 422 and "Liverpool rechazó la API key" in refused["body"]
+    markets.fake.liverpool.add_shop("clave-de-mi-tienda", 2001, "Mi tienda en Liverpool")
+    assert (
+        owner.post("/panel/canales/liverpool/conectar", {"api_key": "clave-de-mi-tienda"})[
+            "statusCode"
+        ]
+        == 303
+    )
+    assert "Mi tienda en Liverpool" in owner.call("GET", "/panel/canales")["body"]

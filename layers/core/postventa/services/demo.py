@@ -69,12 +69,7 @@ def seed_demo_tenant(
 ) -> DemoTenant:
     """Create (or refresh) tenant `demo`: record, channel secrets, test CSD, API key and, with
     a `password`, its panel's people (an owner and a member of staff)."""
-    wanted = {
-        "shopify": {"webhook_secret": secret},
-        "woocommerce": {"webhook_secret": secret},
-    }
-    if adapters.secrets.get(DEMO_TENANT) != wanted:
-        adapters.secrets.put(DEMO_TENANT, wanted)
+    _connect_stores(adapters, secret)
     csd_ref = _ensure_test_csd(adapters, csd) if with_csd else None
     adapters.tenants.put(
         Tenant(
@@ -105,6 +100,31 @@ def seed_demo_tenant(
                 )
             )
     return DemoTenant(DEMO_TENANT, secret, api_key, password)
+
+
+def _connect_stores(adapters: Adapters, secret: str) -> None:
+    """Shopify and WooCommerce connected with the demo's signing secret, as a seller connects
+    them (the channel's own secret and its connection record: the panel lists them connected),
+    written only when something differs so a restart changes nothing."""
+    from postventa.domain.channels import ChannelConnection, ConnectionStatus
+    from postventa.domain.orders import Channel
+
+    for channel in (Channel.SHOPIFY, Channel.WOOCOMMERCE):
+        wanted = {"webhook_secret": secret}
+        if adapters.secrets.channel(DEMO_TENANT, channel.value) != wanted:
+            adapters.secrets.put_channel(DEMO_TENANT, channel.value, wanted)
+        connection = adapters.connections.get(DEMO_TENANT, channel.value)
+        if connection is None or not connection.usable:
+            now = iso(adapters.clock.now())
+            adapters.connections.put(
+                ChannelConnection(
+                    tenant_id=DEMO_TENANT,
+                    channel=channel,
+                    status=ConnectionStatus.CONNECTED,
+                    connected_at=now,
+                    updated_at=now,
+                )
+            )
 
 
 def _ensure_test_csd(adapters: Adapters, csd: Any = None) -> str:

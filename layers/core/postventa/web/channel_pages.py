@@ -5,6 +5,8 @@ from __future__ import annotations
 from postventa.services.connections import OAuthOutcome
 from postventa.web.billing_pages import Page, _message
 
+BACK_TO_CHANNELS = ("Ir a tus canales en el panel", "/panel/canales")
+
 _FAILURES: dict[str, tuple[int, str, str]] = {
     "state_invalida": (
         400,
@@ -61,10 +63,10 @@ def oauth_page(outcome: OAuthOutcome) -> Page:
             "Mercado Libre conectado",
             f"Listo: tu cuenta de Mercado Libre{who} quedó conectada a Postventa.",
             "Las ventas nuevas, también las de Mercado Shops, llegarán solas y el mensaje de "
-            "facturación saldrá por la mensajería posventa de Mercado Libre. Ya puedes cerrar "
-            "esta ventana.",
+            "facturación saldrá por la mensajería posventa de Mercado Libre.",
+            links=[BACK_TO_CHANNELS],
         )
     status, title, text = _FAILURES.get(
         outcome.code, (400, "No se conectó Mercado Libre", "Vuelve a intentarlo desde tu panel.")
     )
-    return _message(status, title, text)
+    return _message(status, title, text, links=[BACK_TO_CHANNELS])

@@ -90,6 +90,7 @@ NAV = (
     ("pedidos", "Pedidos", Permission.ORDERS),
     ("mensajes", "Mensajes", Permission.MESSAGES),
     ("clientes", "Clientes", Permission.CUSTOMERS),
+    ("canales", "Canales", Permission.ORDERS),
     ("configuracion", "Configuración fiscal", Permission.SETTINGS),
 )
 

@@ -712,3 +712,73 @@ def mass_changes(form: Any) -> Any:
 
 def job(chrome: Chrome, job: Any) -> PanelPage:
     return page("job", chrome, job=job, local_time=local_time)
+
+
+# ---------------------------------------------------------------- channels
+register_notices(
+    {
+        "canal_conectado": "Canal conectado: los pedidos pagados nuevos llegarán solos.",
+        "canal_desconectado": "Canal desconectado: olvidamos sus credenciales.",
+    }
+)
+#: ConnectBody's fields as the page names them (a refused value is never shown back).
+CHANNEL_FIELDS = {
+    "webhook_secret": "Clave de firma",
+    "refresh_token": "Refresh token de Login with Amazon",
+    "selling_partner_id": "Merchant ID",
+    "marketplace_id": "Marketplace",
+    "api_key": "API key",
+}
+CONNECTION_STATES = {
+    "sin_conectar": ("Sin conectar", "apagado"),
+    "conectada": ("Conectado", "ok"),
+    "rota": ("Conexión rota", "error"),
+    "desconectada": ("Desconectado", "apagado"),
+}
+
+
+def channels(
+    chrome: Chrome,
+    listing: dict[str, Any],
+    status: int = 200,
+    *,
+    focus: str = "",
+    problems: list[str] | None = None,
+    shown_secret: str | None = None,
+    tested: dict[str, Any] | None = None,
+    authorize_url: str | None = None,
+) -> PanelPage:
+    """Every channel: how its orders arrive, its state, and (the owner's) connect, test and
+    disconnect. `focus` is the channel a post concerned: its problems, its secret shown once,
+    its test's answer, or the link to authorize us on the channel (valid 10 minutes)."""
+    return page(
+        "channels",
+        chrome,
+        status,
+        channels=listing["channels"],
+        states=CONNECTION_STATES,
+        can_connect=chrome.principal.can(Permission.CREDENTIALS),
+        focus=focus,
+        problems=problems or [],
+        shown_secret=shown_secret,
+        tested=tested,
+        authorize_url=authorize_url,
+        local_time=local_time,
+    )
+
+
+def connection_problems(exc: ValidationError) -> list[str]:
+    """ConnectBody's refusals in Spanish, naming the field as the page does."""
+    problems = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        label = CHANNEL_FIELDS.get(field, field)
+        if error["type"] == "string_too_short":
+            problems.append(f"{label}: es demasiado corto; cópialo completo.")
+        elif error["type"] == "string_too_long":
+            problems.append(f"{label}: es demasiado largo.")
+        elif error["type"] == "string_pattern_mismatch":
+            problems.append(f"{label}: solo letras mayúsculas y números (8 a 20).")
+        else:
+            problems.append(f"{label}: no es válido.")
+    return problems
