@@ -17,7 +17,8 @@ from pydantic import ValidationError
 from postventa.bootstrap import bootstrap
 from postventa.cfdi.csd_check import CsdRejectedError
 from postventa.domain.accounts import Permission
-from postventa.domain.messages import TemplateProblem, TemplateRejectedError
+from postventa.domain.messages import TemplateBody, TemplateProblem, TemplateRejectedError
+from postventa.domain.orders import Channel
 from postventa.domain.ports import Adapters
 from postventa.errors import (
     BadRequestError,
@@ -36,6 +37,7 @@ from postventa.services import (
     message_switches,
     message_templates,
     order_search,
+    shipping,
 )
 from postventa.services import customers as customer_service
 from postventa.web import panel_pages as pages
@@ -348,14 +350,72 @@ def message(channel: str) -> Response:
     preview = message_templates.preview_template(
         tenant_id, channel, message_templates.PreviewRequest(), adapters
     )
+    return _message_page(adapters, current, channel, view, preview)
+
+
+def _message_page(
+    adapters: Adapters,
+    current: accounts.SignedInSession,
+    channel: str,
+    view: dict[str, Any],
+    preview: dict[str, Any],
+    status: int = 200,
+    **shown: Any,
+) -> Response:
+    """The channel's message page; Mercado Libre's (and Mercado Shops') with the shipping
+    notice's template beside the billing message."""
+    tenant_id = current.principal.tenant_id
+    shipping_view = None
+    if Channel(view["channel"]) in message_switches.SHIPPING_NOTICE_CHANNELS:
+        shipping_view = shipping.show_shipping_template(tenant_id, channel, adapters)
     return html(
         pages.message_edit(
             _chrome(adapters, current, "mensajes"),
             view,
             _switches(adapters, current, channel),
             preview,
+            status=status,
+            shipping=shipping_view,
+            **shown,
         )
     )
+
+
+@app.post("/panel/mensajes/<channel>/aviso")
+def change_shipping_notice(channel: str) -> Response:
+    """Mercado Libre's shipping notice: save its text (checked as on send) or go back to the
+    default; the switch beside it is the seller's and is left as it is."""
+    adapters, current, form = _posted(Permission.MESSAGES)
+    tenant_id = current.principal.tenant_id
+    shipping.require_channel(channel)
+    if form.get("accion") == "restaurar":
+        shipping.delete_shipping_template(tenant_id, channel, adapters, switch=False)
+        return redirect(f"/panel/mensajes/{channel}?hecho=aviso_restaurado#aviso")
+    text = form.get("text")
+    try:
+        body = TemplateBody.model_validate({"text": text})
+        shipping.save_shipping_template(tenant_id, channel, body, adapters, switch=False)
+    except (TemplateRejectedError, ValidationError) as refused:
+        problems = (
+            [p.message for p in refused.problems]
+            if isinstance(refused, TemplateRejectedError)
+            else ["El aviso no puede quedar vacío ni pasar del largo que admite el canal."]
+        )
+        view = message_templates.get_template(tenant_id, channel, adapters)
+        preview = message_templates.preview_template(
+            tenant_id, channel, message_templates.PreviewRequest(), adapters
+        )
+        return _message_page(
+            adapters,
+            current,
+            channel,
+            view,
+            preview,
+            422,
+            shipping_text=text,
+            shipping_problems=problems,
+        )
+    return redirect(f"/panel/mensajes/{channel}?hecho=aviso_guardado#aviso")
 
 
 def _switches(adapters: Adapters, current: accounts.SignedInSession, channel: str) -> Any:
@@ -389,33 +449,28 @@ def change_message(channel: str) -> Response:
         try:
             message_templates.save_template(tenant_id, channel, body, adapters)
         except TemplateRejectedError as refused:
-            chrome = _chrome(adapters, current, "mensajes")
-            switches = _switches(adapters, current, channel)
-            return html(
-                pages.message_edit(
-                    chrome,
-                    view,
-                    switches,
-                    preview,
-                    form.as_dict(),
-                    reminder=reminder,
-                    problems=refused.problems,
-                    status=422,
-                )
+            return _message_page(
+                adapters,
+                current,
+                channel,
+                view,
+                preview,
+                422,
+                body=form.as_dict(),
+                reminder=reminder,
+                problems=refused.problems,
             )
         return redirect(f"/panel/mensajes/{channel}?hecho=mensaje_guardado")
-    chrome = _chrome(adapters, current, "mensajes")
     problems = [TemplateProblem.model_validate(p) for p in preview["problems"]]
-    return html(
-        pages.message_edit(
-            chrome,
-            view,
-            _switches(adapters, current, channel),
-            preview,
-            form.as_dict(),
-            reminder=reminder,
-            problems=problems,
-        )
+    return _message_page(
+        adapters,
+        current,
+        channel,
+        view,
+        preview,
+        body=form.as_dict(),
+        reminder=reminder,
+        problems=problems,
     )
 
 

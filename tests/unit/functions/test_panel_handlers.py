@@ -356,3 +356,50 @@ def test_mercado_libre_is_authorized_through_a_signed_link_and_a_bad_key_is_refu
         == 303
     )
     assert "Mi tienda en Liverpool" in owner.call("GET", "/panel/canales")["body"]
+
+
+def test_the_shipping_notice_is_edited_beside_its_switch_which_the_text_leaves_alone(
+    shop: FakeAdapters,
+) -> None:
+    owner = Browser(shop)
+    owner.sign_in("duena@tienda.example")
+    page = owner.call("GET", "/panel/mensajes/mercadolibre")["body"]
+    assert "Aviso de envío predeterminado" in page and "{{ guia }}" in page
+    text = "Tu pedido {{ pedido }} ya va con {{ paqueteria }}: guía {{ guia }}. {{ liga_rastreo }}"
+    saved = owner.post("/panel/mensajes/mercadolibre/aviso", {"accion": "guardar", "text": text})
+    assert saved["headers"]["Location"].endswith("?hecho=aviso_guardado#aviso")
+    stored = shop.message_templates.get("tienda", "mercadolibre", "shipping_notice")
+    assert stored is not None and stored.body.text == text
+    tenant = shop.tenants.get("tienda")
+    assert tenant is not None and not tenant.messaging_for("mercadolibre").shipping_notice
+    shortened = owner.post(
+        "/panel/mensajes/mercadolibre/aviso",
+        {"accion": "guardar", "text": "Rastrea aquí: https://bit.ly/abc123 {{ guia }}"},
+    )
+    assert shortened["statusCode"] == 422 and "una liga acortada" in shortened["body"]
+    assert "El aviso no se puede usar así" in shortened["body"]
+    assert shop.message_templates.get("tienda", "mercadolibre", "shipping_notice").body.text == text
+    back = owner.post("/panel/mensajes/mercadolibre/aviso", {"accion": "restaurar"})
+    assert back["headers"]["Location"].endswith("?hecho=aviso_restaurado#aviso")
+    assert shop.message_templates.get("tienda", "mercadolibre", "shipping_notice") is None
+    assert "Aviso de envío" not in owner.call("GET", "/panel/mensajes/shopify")["body"]
+
+
+def test_a_connected_marketplace_appears_among_the_messages(shop: FakeAdapters) -> None:
+    from postventa.domain.channels import ChannelConnection, ConnectionStatus
+    from postventa.domain.orders import Channel
+
+    owner = Browser(shop)
+    owner.sign_in("duena@tienda.example")
+    assert "Mercado Libre" not in owner.call("GET", "/panel/mensajes")["body"]
+    shop.connections.put(
+        ChannelConnection(
+            tenant_id="tienda",
+            channel=Channel.MERCADOLIBRE,
+            status=ConnectionStatus.CONNECTED,
+            connected_at="2026-11-20T16:00:00.000Z",
+            updated_at="2026-11-20T16:00:00.000Z",
+        )
+    )
+    listing = owner.call("GET", "/panel/mensajes")["body"]
+    assert "Mercado Libre" in listing and "Mercado Shops" in listing

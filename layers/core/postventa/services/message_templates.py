@@ -138,10 +138,15 @@ def _fields() -> list[dict[str, str]]:
 
 
 def list_templates(tenant_id: str, adapters: Adapters) -> dict[str, Any]:
-    """The template of each of the tenant's channels (its own or the default), with limits."""
+    """The template of each of the tenant's channels (declared, connected, or with a template of
+    its own; its own or the default), with limits."""
     tenant = _tenant(tenant_id, adapters)
     saved = {t.channel: t for t in adapters.message_templates.list(tenant_id)}
-    channels = [c for c in Channel if c.value in tenant.channels or c in saved]
+    connected = {c.channel.value for c in adapters.connections.of_tenant(tenant_id) if c.usable}
+    if Channel.MERCADOLIBRE.value in connected:  # one account, both marketplaces
+        connected.add(Channel.MERCADOSHOPS.value)
+    used = set(tenant.channels) | connected
+    channels = [c for c in Channel if c.value in used or c in saved]
     templates = []
     for channel in channels or list(Channel):
         own = saved.get(channel)

@@ -233,10 +233,11 @@ def show_shipping_template(tenant_id: str, channel: str, adapters: Adapters) -> 
 
 
 def save_shipping_template(
-    tenant_id: str, channel: str, body: TemplateBody, adapters: Adapters
+    tenant_id: str, channel: str, body: TemplateBody, adapters: Adapters, *, switch: bool = True
 ) -> dict[str, Any]:
-    """Save (and so turn on) the tenant's shipping notice, after rendering it with values as
-    long as real ones get; 422 with every problem otherwise."""
+    """Save the tenant's shipping notice, after rendering it with values as long as real ones
+    get; 422 with every problem otherwise. `switch`: saving also turns the notice on (the API,
+    which has no switch of its own); the panel has its switch beside it and passes False."""
     known = require_channel(channel)
     tenant = adapters.tenants.get(tenant_id)
     if tenant is None:
@@ -249,15 +250,19 @@ def save_shipping_template(
         tenant_id=tenant_id, channel=known, body=body, updated_at=iso(adapters.clock.now())
     )
     adapters.message_templates.put(saved, SHIPPING_NOTICE.name)
-    set_shipping_notice(tenant_id, known, True, adapters)
+    if switch:
+        set_shipping_notice(tenant_id, known, True, adapters)
     return _template_view(known, body, True, saved.updated_at)
 
 
-def delete_shipping_template(tenant_id: str, channel: str, adapters: Adapters) -> dict[str, Any]:
-    """Turn the automatic notice off (the seller API's explicit "shipped" still sends the
-    default)."""
+def delete_shipping_template(
+    tenant_id: str, channel: str, adapters: Adapters, *, switch: bool = True
+) -> dict[str, Any]:
+    """Back to the default text; with `switch` (the API) the automatic notice is also turned
+    off (the seller API's explicit "shipped" still sends the default)."""
     known = require_channel(channel)
     if not adapters.message_templates.delete(tenant_id, known.value, SHIPPING_NOTICE.name):
         raise NotFoundError("No tienes un aviso de envío propio para este canal.")
-    set_shipping_notice(tenant_id, known, False, adapters)
+    if switch:
+        set_shipping_notice(tenant_id, known, False, adapters)
     return _template_view(known, default_shipping_template(), False, None)

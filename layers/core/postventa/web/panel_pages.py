@@ -229,6 +229,8 @@ register_notices(
         "mensaje_guardado": "Guardamos la plantilla: los próximos mensajes la usan.",
         "mensaje_restaurado": "Volviste a la plantilla predeterminada.",
         "mensajes_activos": "Guardamos qué mensajes se envían en este canal.",
+        "aviso_guardado": "Guardamos el aviso de envío: los próximos avisos lo usan.",
+        "aviso_restaurado": "El aviso de envío volvió al texto predeterminado.",
     }
 )
 _PART_LABELS = {"subject": "Asunto", "text": "Texto", "html": "HTML (opcional)"}
@@ -281,7 +283,12 @@ def message_edit(
     reminder: bool = False,
     problems: list[Any] | None = None,
     status: int = 200,
+    shipping: dict[str, Any] | None = None,
+    shipping_text: str | None = None,
+    shipping_problems: list[str] | None = None,
 ) -> PanelPage:
+    """The channel's billing message; with `shipping` (Mercado Libre's), its shipping notice
+    too: the text as saved (or `shipping_text` as posted) and what was wrong with it."""
     values = body if body is not None else view["template"]
     counts = count_texts(preview)
     parts = [
@@ -302,12 +309,20 @@ def message_edit(
         status,
         view=view,
         switches=switches,
-        shipping_notice=view["channel"] == "mercadolibre",
+        shipping=shipping,
+        shipping_text=shipping["template"]["text"]
+        if shipping and shipping_text is None
+        else shipping_text,
+        shipping_problems=shipping_problems or [],
         preview=preview,
         parts=parts,
         reminder=reminder,
         problems=problems or [],
     )
+
+
+def _saved_text(shipping: dict[str, Any] | None) -> str:
+    return str(shipping["template"]["text"]) if shipping else ""
 
 
 def template_body(form: Any, view: dict[str, Any]) -> Any:
