@@ -156,8 +156,9 @@ SUBSTITUTION_FAILED = _t("substitution_failed", {S.SUBSTITUTING}, S.INVOICED)
 # The order was stored but cannot be invoiced as it is (e.g. a currency whose legal rate we cannot
 # obtain): it stops in `error` with the reason, and no lifecycle starts.
 ORDER_NOT_INVOICEABLE = _t("order_not_invoiceable", {S.RECEIVED}, S.ERROR)
-# The order was received but its lifecycle ended (or was lost) without ever asking the buyer:
-# found by the sweep, so no order waits in `recibido` unnoticed.
+# The order's lifecycle ended (or was lost) before it asked the buyer, or with the buyer's data
+# but before invoicing: found by the sweep, so no order waits in `recibido` or `datos_recibidos`
+# unnoticed.
 LIFECYCLE_LOST = _t("lifecycle_lost", {S.RECEIVED, S.DATA_RECEIVED}, S.ERROR)
 
 TRANSITIONS: tuple[Transition, ...] = (
