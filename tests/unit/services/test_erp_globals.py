@@ -19,7 +19,7 @@ from postventa.domain.orders import Order
 from postventa.services import erp, global_invoices, late_requests
 from postventa.services.erp import Forwarded, MalformedErpMessageError, RetryLaterError
 from tests.support.builders import VALID_FORM
-from tests.support.erp_receiver import verify
+from tests.support.erp_receiver import verify_headers
 from tests.support.events import eventbridge_event, global_invoice_cancelled, global_invoice_stamped
 from tests.support.fakes import FakeAdapters
 from tests.support.global_invoices import (
@@ -92,13 +92,7 @@ def test_each_global_cfdi_reaches_the_erp_with_its_period_orders_receptor_and_xm
     covered: list[dict[str, str]] = []
     for posted, cfdi, root in zip(adapters.erp_poster.posted, cfdis, roots, strict=True):
         assert posted.headers["X-Postventa-Event"] == "global_invoice.stamped"
-        assert verify(
-            secret,
-            posted.headers["X-Postventa-Timestamp"],
-            posted.headers["X-Postventa-Signature"],
-            posted.body,
-            now=epoch(adapters.clock.now()),
-        )
+        assert verify_headers(secret, posted.headers, posted.body, now=epoch(adapters.clock.now()))
         body = json.loads(posted.body)
         assert body["event"] == "global_invoice.stamped" and "order" not in body
         info, invoice = body["global_invoice"], body["invoice"]
