@@ -1,4 +1,5 @@
-"""ERP queue consumer: each stamped or cancelled invoice POSTed to the seller's ERP, signed.
+"""ERP queue consumer: each stamped or cancelled invoice (an order's, or a CFDI of the global
+invoice) POSTed to the seller's ERP, signed.
 
 A record whose attempt failed is reported as a batch item failure after its visibility was set
 to the next attempt's delay (services/erp.py), so SQS brings it back then; after the last

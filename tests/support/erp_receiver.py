@@ -16,6 +16,7 @@ import hmac
 import json
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -42,6 +43,19 @@ def verify(
         return False  # too old (or from the future): a replay
     mac = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256)
     return hmac.compare_digest("sha256=" + mac.hexdigest(), signature)
+
+
+def verify_headers(
+    secret: str, headers: Mapping[str, str], body: bytes, *, now: float | None = None
+) -> bool:
+    """`verify` with the timestamp and signature of a request's own headers."""
+    return verify(
+        secret,
+        headers.get("X-Postventa-Timestamp", ""),
+        headers.get("X-Postventa-Signature", ""),
+        body,
+        now=now,
+    )
 
 
 @dataclass
@@ -77,12 +91,7 @@ class LocalErp:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                verified = verify(
-                    erp.secret,
-                    self.headers.get("X-Postventa-Timestamp", ""),
-                    self.headers.get("X-Postventa-Signature", ""),
-                    body,
-                )
+                verified = verify_headers(erp.secret, dict(self.headers), body)
                 with erp._lock:
                     erp.received.append(Received(self.path, dict(self.headers), body, verified))
                     status = erp.statuses.pop(0) if erp.statuses else 200

@@ -163,6 +163,56 @@ def invoice_cancelled(
     )
 
 
+GLOBAL_RUN = "2026-11-01.04#001"
+GLOBAL_UUID = "5A1B3C4D-0000-4000-8000-00000000C001"
+
+
+def global_invoice_stamped(
+    *,
+    tenant_id: str = "tienda",
+    run_id: str = GLOBAL_RUN,
+    index: int = 0,
+    xml_key: str | None = None,
+) -> dict[str, Any]:
+    """GlobalInvoiceStamped as the global invoice job publishes it (decision 0015): no order."""
+    period, _, seq = run_id.partition("#")
+    return eventbridge_event(
+        "GlobalInvoiceStamped",
+        {
+            "tenant_id": tenant_id,
+            "occurred_at": "2026-12-01T08:00:00.000Z",
+            "run_id": run_id,
+            "period": period,
+            "index": index,
+            "uuid": GLOBAL_UUID,
+            "serie": "G",
+            "folio": 3,
+            "total": "1198.00",
+            "orders": 2,
+            "xml_key": xml_key or f"invoices/{tenant_id}/global/{period}/{seq}/{GLOBAL_UUID}.xml",
+        },
+    )
+
+
+def global_invoice_cancelled(
+    *, tenant_id: str = "tienda", run_id: str = GLOBAL_RUN
+) -> dict[str, Any]:
+    """GlobalInvoiceCancelled as the cancellations service publishes it: no order."""
+    return eventbridge_event(
+        "GlobalInvoiceCancelled",
+        {
+            "tenant_id": tenant_id,
+            "occurred_at": "2026-12-04T20:00:00.000Z",
+            "run_id": run_id,
+            "period": run_id.partition("#")[0],
+            "index": 0,
+            "uuid": GLOBAL_UUID,
+            "motivo": "04",
+            "status": "aceptada",
+        },
+    )
+
+
 #: A stamped CFDI 4.0's outline with our own values (amounts as the ERP reads them).
 STAMPED_XML = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'

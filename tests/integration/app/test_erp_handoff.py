@@ -1,6 +1,8 @@
 """The ERP hand-off on the embedded cloud from template.yaml: an InvoiceStamped event put on the
 bus goes through the rule, the ERP queue and the forwarder to a local ERP that checks the
-signature; the seller reads the delivery log and redelivers through the seller API."""
+signature; the seller reads the delivery log and redelivers through the seller API. A global
+invoice issued by the product, and its cancellation and re-issue after a late request, reach the
+ERP the same way."""
 
 from __future__ import annotations
 
@@ -125,3 +127,65 @@ def test_an_erp_that_fails_first_gets_the_invoice_on_the_next_attempt(
     [delivery] = log["deliveries"]
     assert (delivery["status"], delivery["attempts"]) == ("entregada", 2)
     assert "last_error" not in delivery and "next_retry_at" not in delivery
+
+
+def test_a_global_invoice_and_the_reissue_a_late_request_makes_reach_the_erp_signed(
+    app_factory: Any, erp: LocalErp
+) -> None:
+    """Through the product: the hourly job stamps the daily global, the ERP gets it; a buyer
+    asks late, the evening's job cancels it (motivo 04) and re-issues it, the ERP gets both."""
+    from tests.support.http import wait_for
+
+    from .test_global_invoice_flow import _daily, _portal_link, _unanswered_orders_of_two_days_ago
+
+    app = app_factory(BillingDeadlineSeconds="2")
+    _daily(app, late_request_days=30)
+    _, settings = seller(app, "PUT", "/api/v1/erp", {"url": erp.url})
+    erp.secret = settings["signing_secret"]
+    _unanswered_orders_of_two_days_ago(app)
+
+    app.run_schedule("GlobalInvoices", timeout=120)
+    [stamped] = wait_for(lambda: erp.received, what="the global invoice at the ERP")
+    assert stamped.verified and stamped.headers["X-Postventa-Event"] == "global_invoice.stamped"
+    body = stamped.json
+    assert "order" not in body and body["tenant_id"] == "demo"
+    info, invoice = body["global_invoice"], body["invoice"]
+    assert sorted(o["order_id"] for o in info["orders"]) == ["7001", "7002", "7003"]
+    assert info["order_count"] == 3 and info["period"]["periodicidad"] == "01"
+    [cfdi] = app.adapters.global_invoices.cfdis("demo", info["run_id"])
+    xml = app.adapters.documents.get("demo", cfdi.xml_key)
+    assert base64.b64decode(invoice["xml_base64"]) == xml and invoice["uuid"] == cfdi.uuid
+    assert invoice["receptor"]["rfc"] == "XAXX010101000"
+    assert info["period"]["key"] == info["run_id"].partition("#")[0]
+
+    token = _portal_link(app, "7002")
+    assert app.form_post(token, VALID_FORM)["statusCode"] == 200
+    app.wait_status("solicitud_tardia", "7002")
+    app.run_schedule("LateRequests", timeout=120)
+    app.wait_status("facturada", "7002")
+    app.drain()
+
+    wait_for(lambda: len(erp.received) >= 4, what="cancellation, re-issue and own invoice")
+    assert all(r.verified for r in erp.received) and len(erp.received) == 4
+    by_event: dict[str, list[Any]] = {}
+    for received in erp.received[1:]:
+        by_event.setdefault(received.json["event"], []).append(received.json)
+    [cancelled] = by_event["global_invoice.cancelled"]
+    assert cancelled["invoice"] == {"uuid": cfdi.uuid, "motivo": "04", "status": "aceptada"}
+    [reissued] = by_event["global_invoice.stamped"]
+    assert reissued["global_invoice"]["replaces"] == cfdi.uuid
+    assert [o["order_id"] for o in reissued["global_invoice"]["orders"]] == ["7001", "7003"]
+    [own] = by_event["invoice.stamped"]
+    assert own["order"]["order_id"] == "7002"
+
+    _, log = seller(app, "GET", "/api/v1/erp/deliveries")
+    kinds = sorted(d["event_type"] for d in log["deliveries"])
+    assert kinds == [
+        "GlobalInvoiceCancelled",
+        "GlobalInvoiceStamped",
+        "GlobalInvoiceStamped",
+        "InvoiceStamped",
+    ]
+    assert all(d["status"] == "entregada" for d in log["deliveries"])
+    globals_ = [d for d in log["deliveries"] if d["event_type"].startswith("Global")]
+    assert all(d["period"] == info["period"]["key"] and "order_id" not in d for d in globals_)

@@ -93,6 +93,25 @@ def test_the_listing_is_newest_first_per_tenant_and_its_cursor_stays_in_it(table
         log.list_recent("otra", 2, page.next_cursor)
 
 
+def test_a_global_invoices_delivery_keeps_its_period_and_run_and_names_no_order(
+    table: Any,
+) -> None:
+    log = DynamoErpDeliveries(table)
+    global_cfdi = new("g-1").model_copy(
+        update={
+            "event_type": "GlobalInvoiceStamped",
+            "period": "2026-11-01.04",
+            "run_id": "2026-11-01.04#001",
+        }
+    )
+    log.open(global_cfdi)
+    [listed] = log.list_recent("tienda", 5).deliveries
+    assert listed == log.get("tienda", "g-1") == global_cfdi
+    view = listed.public_view()
+    assert (view["period"], view["run_id"]) == ("2026-11-01.04", "2026-11-01.04#001")
+    assert "channel" not in view and "order_id" not in view
+
+
 def test_settings_in_the_table_and_the_secret_in_secrets_manager(table: Any) -> None:
     endpoints = DynamoErpEndpoints(table, client("secretsmanager"))
     assert endpoints.get("tienda") is None and endpoints.signing_secret("tienda") is None

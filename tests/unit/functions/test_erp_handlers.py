@@ -14,6 +14,7 @@ from tests.support.builders import VALID_FORM
 from tests.support.events import (
     STAMPED_XML,
     LambdaContext,
+    global_invoice_stamped,
     http_event,
     invoice_stamped,
     load_function,
@@ -159,3 +160,27 @@ def test_the_forwarder_reports_only_the_failed_record_and_delays_it(
     )
     assert response == {"batchItemFailures": [{"itemIdentifier": "later"}]}
     assert adapters.erp_queue.hidden == [("r-later", 60)]
+
+
+def test_a_malformed_global_event_fails_alone_and_comes_back_until_the_dlq(
+    adapters: FakeAdapters, seller_api: Any, forwarder: Any
+) -> None:
+    seller_api("PUT", "/api/v1/erp", {"url": URL})
+    good = invoice_stamped()
+    adapters.documents.objects[good["detail"]["xml_key"]] = STAMPED_XML
+    bad = global_invoice_stamped()
+    del bad["detail"]["run_id"]
+    response = forwarder(
+        sqs_event(
+            [
+                {"MessageId": "ok", "ReceiptHandle": "r-ok", "Body": json.dumps(good)},
+                {"MessageId": "bad", "ReceiptHandle": "r-bad", "Body": json.dumps(bad)},
+            ]
+        )
+    )
+    assert response == {"batchItemFailures": [{"itemIdentifier": "bad"}]}
+    # No delay of ours: it comes back after the queue's visibility timeout, and the queue's
+    # maxReceiveCount moves it to ErpDLQ, where `postventa dlq` shows and redrives it.
+    assert adapters.erp_queue.hidden == []
+    assert len(adapters.erp_poster.posted) == 1
+    assert list(adapters.erp_deliveries.records) == [("tienda", good["id"])]

@@ -69,3 +69,43 @@ def test_loopback_erps_are_a_local_setting_off_by_default() -> None:
         env = template["Resources"][name]["Properties"]["Environment"]["Variables"]
         assert env["ERP_ALLOW_LOOPBACK"] == {"Ref": "ErpAllowLoopback"}
         assert env["ERP_QUEUE_URL"] == {"Ref": "ErpQueue"}
+
+
+def _bus_rules(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every EventBridge pattern on the product's bus: standalone rules and functions' rules."""
+    rules = {
+        name: res["Properties"]["EventPattern"]
+        for name, res in resources.items()
+        if res["Type"] == "AWS::Events::Rule" and "EventPattern" in res["Properties"]
+    }
+    for name, res in resources.items():
+        for event_name, source in (res.get("Properties", {}).get("Events") or {}).items():
+            if source["Type"] == "EventBridgeRule":
+                rules[f"{name}{event_name}"] = source["Properties"]["Pattern"]
+    return rules
+
+
+def test_global_invoice_events_go_to_the_erp_and_to_no_order_consumer(
+    resources: dict[str, Any],
+) -> None:
+    """A global invoice's events name no order: the audit (which turns order events into
+    history) and the customers' function must not receive them; the ERP rule must."""
+    import json
+
+    from moto.events.models import EventPattern
+
+    from tests.support.events import global_invoice_cancelled, global_invoice_stamped
+
+    rules = _bus_rules(resources)
+    assert {
+        "ErpEventsRule",
+        "AuditFunctionOrderEvents",
+        "CustomerEventsFunctionBillingData",
+    } <= set(rules)
+    for event in (global_invoice_stamped(), global_invoice_cancelled()):
+        taken = {
+            name
+            for name, pattern in rules.items()
+            if EventPattern.load(json.dumps(pattern)).matches_event(event)
+        }
+        assert taken == {"ErpEventsRule"}, event["detail-type"]

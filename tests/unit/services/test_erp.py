@@ -22,7 +22,7 @@ from postventa.services import erp
 from postventa.services.erp import Forwarded, MalformedErpMessageError, RetryLaterError
 from tests.support import builders
 from tests.support.builders import VALID_FORM
-from tests.support.erp_receiver import verify
+from tests.support.erp_receiver import verify, verify_headers
 from tests.support.events import STAMPED_XML, invoice_cancelled, invoice_stamped
 from tests.support.fakes import FakeAdapters
 
@@ -125,13 +125,7 @@ def test_the_test_ping_is_signed_and_reports_what_the_erp_answered(
     body = json.loads(posted.body)
     assert body["event"] == "ping" and body["tenant_id"] == "tienda"
     assert posted.headers["X-Postventa-Event"] == "ping"
-    assert verify(
-        secret,
-        posted.headers["X-Postventa-Timestamp"],
-        posted.headers["X-Postventa-Signature"],
-        posted.body,
-        now=epoch(adapters.clock.now()),
-    )
+    assert verify_headers(secret, posted.headers, posted.body, now=epoch(adapters.clock.now()))
 
     adapters.erp_poster.answers = [PostResult(status_code=401, error="El ERP respondió HTTP 401.")]
     refused = erp.send_test("tienda", adapters)
@@ -148,13 +142,7 @@ def test_a_stamped_invoice_becomes_one_signed_post_with_totals_receptor_and_xml(
 
     [posted] = adapters.erp_poster.posted
     assert posted.url == URL
-    assert verify(
-        secret,
-        posted.headers["X-Postventa-Timestamp"],
-        posted.headers["X-Postventa-Signature"],
-        posted.body,
-        now=epoch(adapters.clock.now()),
-    )
+    assert verify_headers(secret, posted.headers, posted.body, now=epoch(adapters.clock.now()))
     assert posted.headers["X-Postventa-Event"] == "invoice.stamped"
     assert posted.headers["X-Postventa-Delivery"] == stamped["id"]
     body = json.loads(posted.body)

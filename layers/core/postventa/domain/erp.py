@@ -18,8 +18,14 @@ from pydantic import BaseModel, Field
 
 from postventa.errors import BadRequestError
 
-#: The bus events forwarded to the ERP, and the `event` name each gets in the POSTed body.
-FORWARDED_EVENTS = {"InvoiceStamped": "invoice.stamped", "InvoiceCancelled": "invoice.cancelled"}
+#: The bus events forwarded to the ERP, and the `event` name each gets in the POSTed body: an
+#: order's invoice, and a CFDI of the periodic global invoice to PUBLICO EN GENERAL (no order).
+FORWARDED_EVENTS = {
+    "InvoiceStamped": "invoice.stamped",
+    "InvoiceCancelled": "invoice.cancelled",
+    "GlobalInvoiceStamped": "global_invoice.stamped",
+    "GlobalInvoiceCancelled": "global_invoice.cancelled",
+}
 PING_EVENT = "ping"
 
 TIMESTAMP_HEADER = "X-Postventa-Timestamp"
@@ -218,14 +224,17 @@ class ErpDelivery(BaseModel):
     `delivery_id` is the EventBridge event's id: one delivery per (tenant, event). `round`
     counts the seller's redeliveries; a queued message of an older round is stale. `event` is
     the bus event as received (it carries no personal data), kept so a redelivery rebuilds the
-    same body."""
+    same body. An order's invoice names its order (`channel`, `order_id`); a global invoice's
+    CFDI has none and names its period and run instead."""
 
     tenant_id: str
     delivery_id: str
-    event_type: str  # InvoiceStamped / InvoiceCancelled
+    event_type: str  # a key of FORWARDED_EVENTS
     uuid: str | None = None
     channel: str | None = None
     order_id: str | None = None
+    period: str | None = None  # a global invoice: its period's key ("2026-11-01.04")
+    run_id: str | None = None  # ... and the run that issued it ("2026-11-01.04#001")
     status: DeliveryStatus = DeliveryStatus.PENDING
     round: int = 0
     attempts: int = 0

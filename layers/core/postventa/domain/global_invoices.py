@@ -18,6 +18,7 @@ A problem (no CSD, no folios, the PAC's refusal) leaves the run at its step with
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -104,6 +105,21 @@ class GlobalRun(BaseModel):
 
 def run_id_for(period: Period, seq: int) -> str:
     return f"{period.key}#{seq:03d}"
+
+
+# A run's id: its period's key, then its sequence (run_id_for) or, for a re-issue, "R-" and the
+# UUID of the CFDI it replaces, upper case (late_requests.reissue_run_id).
+_RUN_ID = re.compile(
+    r"(?P<period>[0-9]{4}-[0-9]{2}-[0-9]{2}\.0[1-5])#"
+    r"(?:[0-9]{3,6}|R-[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12})"
+)
+
+
+def run_period_key(run_id: str) -> str | None:
+    """The key of the period a run id names ("2026-11-01.04#001" -> "2026-11-01.04"), or None
+    when the text is not a run id (what a bus event carries is checked before it names keys)."""
+    match = _RUN_ID.fullmatch(run_id)
+    return match["period"] if match else None
 
 
 class GlobalCfdi(BaseModel):

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from postventa.domain.cancellations import CancellationState, GlobalCfdiKey, InvoiceCancellation
 from postventa.domain.clock import iso, parse_iso
+from postventa.domain.global_invoices import run_period_key
 from postventa.domain.invoices import CancellationView, DocumentRef
 from postventa.domain.orders import OrderRecord, OrderRef
 from postventa.domain.ports import Adapters
@@ -384,8 +385,30 @@ def _finish(
             )
         else:
             announce(adapters, _HISTORY[state], ref, uuid=done.uuid, reason=reason)
+    elif done.global_cfdi is not None and state.cancelled:
+        _announce_global_cancelled(done, done.global_cfdi, adapters)
     logger.info("cancellation finished", extra={"uuid": done.uuid, "state": state.value})
     return done
+
+
+def _announce_global_cancelled(
+    done: InvoiceCancellation, cfdi: GlobalCfdiKey, adapters: Adapters
+) -> None:
+    """A CFDI of the global invoice is cancelled (tenant-level, no order: the audit's rule
+    takes only events naming an order; the ERP's takes this one, decision 0014)."""
+    adapters.events.publish(
+        "GlobalInvoiceCancelled",
+        {
+            "tenant_id": done.tenant_id,
+            "occurred_at": done.decided_at or iso(adapters.clock.now()),
+            "run_id": cfdi.run_id,
+            "period": run_period_key(cfdi.run_id),
+            "index": cfdi.index,
+            "uuid": done.uuid,
+            "motivo": done.motivo,
+            "status": done.state.value,
+        },
+    )
 
 
 def _show(cancellation: InvoiceCancellation, adapters: Adapters, event: str, **extra: Any) -> None:

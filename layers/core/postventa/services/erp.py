@@ -4,8 +4,10 @@ Two sides:
 - the seller's settings (seller API `/api/v1/erp`): the URL, on/off, a signing secret we generate
   and show once (rotatable), a signed test `ping`, the delivery log and a redeliver action;
 - the forwarder (ErpForwarderFunction, fed by the ERP queue): each `InvoiceStamped` or
-  `InvoiceCancelled` event of a tenant whose ERP is on becomes one signed JSON POST
-  (docs/formats/erp-webhook.md), retried with a growing delay, every attempt in the log.
+  `InvoiceCancelled` event (an order's invoice), and each `GlobalInvoiceStamped` or
+  `GlobalInvoiceCancelled` event (a CFDI of the periodic global invoice, decision 0015), of a
+  tenant whose ERP is on becomes one signed JSON POST (docs/formats/erp-webhook.md), retried
+  with a growing delay, every attempt in the log.
 
 The delivery of one bus event is idempotent per (tenant, event id): an SQS redelivery of an
 event already delivered, refused or skipped does not POST again, and two copies of one message
@@ -22,10 +24,17 @@ import uuid
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from postventa.domain.clock import epoch, iso
 from postventa.domain.erp import (
@@ -43,11 +52,15 @@ from postventa.domain.erp import (
     retry_delay,
     signed_headers,
 )
+from postventa.domain.global_invoices import run_period_key
+from postventa.domain.global_periods import Periodicidad, parse_period
 from postventa.domain.orders import OrderRecord, OrderRef, is_safe_id
 from postventa.domain.ports import Adapters
 from postventa.errors import ConflictError, NotFoundError
 from postventa.observability import logger
 from postventa.services.seller_api import PageQuery
+from postventa.storage.documents import InvoiceKeyError
+from postventa.storage.keys import global_invoice_prefix
 
 #: An attempt holds the delivery for this long (a POST takes POST_TIMEOUT_SECONDS per connect and
 #: read at most); a copy of the message arriving meanwhile looks again afterwards.
@@ -220,25 +233,42 @@ def redeliver(tenant_id: str, delivery_id: str, adapters: Adapters) -> dict[str,
 _EVENT_CONFIG = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
 
 
-class _InvoiceEventDetail(BaseModel):
+def _safe_id(value: str) -> str:
+    if not is_safe_id(value):
+        raise ValueError("not a safe id")
+    return value
+
+
+#: An id that becomes part of a key: a bus event's value is checked before it names anything.
+SafeId = Annotated[str, AfterValidator(_safe_id)]
+
+
+class _EventDetail(BaseModel):
+    """What every forwarded event carries."""
+
     model_config = _EVENT_CONFIG
 
-    tenant_id: str
-    channel: str
-    order_id: str
+    tenant_id: SafeId
     occurred_at: str
     uuid: str
 
-    @field_validator("tenant_id", "order_id", "channel")
-    @classmethod
-    def _safe(cls, value: str) -> str:
-        if not is_safe_id(value):
-            raise ValueError("not a safe id")
-        return value
+    def log_fields(self) -> dict[str, str]:
+        """What the delivery log shows of the event besides its type and state."""
+        return {"uuid": self.uuid}
+
+
+class _InvoiceEventDetail(_EventDetail):
+    """An order's invoice (decision 0014)."""
+
+    channel: SafeId
+    order_id: SafeId
 
     @property
     def ref(self) -> OrderRef:
         return OrderRef(tenant_id=self.tenant_id, channel=self.channel, order_id=self.order_id)
+
+    def log_fields(self) -> dict[str, str]:
+        return {**super().log_fields(), "channel": self.channel, "order_id": self.order_id}
 
 
 class InvoiceStampedDetail(_InvoiceEventDetail):
@@ -254,9 +284,43 @@ class InvoiceCancelledDetail(_InvoiceEventDetail):
     status: str
 
 
-_DETAILS: dict[str, type[_InvoiceEventDetail]] = {
+class _GlobalEventDetail(_EventDetail):
+    """One CFDI of a periodic global invoice (decision 0015): no order; its run, the CFDI's
+    index in the run, and the period (whose key the run id starts with)."""
+
+    run_id: str
+    period: str
+    index: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _run_of_period(self) -> _GlobalEventDetail:
+        if run_period_key(self.run_id) != self.period:
+            raise ValueError("run_id is not a run of the period")
+        global_period_view(self.period)  # the first day of a period of its periodicity
+        return self
+
+    def log_fields(self) -> dict[str, str]:
+        return {**super().log_fields(), "period": self.period, "run_id": self.run_id}
+
+
+class GlobalInvoiceStampedDetail(_GlobalEventDetail):
+    serie: str | None = None
+    folio: str | None = None
+    total: str
+    xml_key: str
+    replaces: str | None = None  # a re-issue: the UUID of the global CFDI it replaces
+
+
+class GlobalInvoiceCancelledDetail(_GlobalEventDetail):
+    motivo: str
+    status: str
+
+
+_DETAILS: dict[str, type[_EventDetail]] = {
     "InvoiceStamped": InvoiceStampedDetail,
     "InvoiceCancelled": InvoiceCancelledDetail,
+    "GlobalInvoiceStamped": GlobalInvoiceStampedDetail,
+    "GlobalInvoiceCancelled": GlobalInvoiceCancelledDetail,
 }
 
 
@@ -326,7 +390,7 @@ def _read_message(body: str, adapters: Adapters) -> tuple[QueuedEvent, int] | Fo
         raise MalformedErpMessageError(f"invalid message: {fields}") from None
 
 
-def _detail(event: QueuedEvent) -> _InvoiceEventDetail:
+def _detail(event: QueuedEvent) -> _EventDetail:
     try:
         return _DETAILS[event.detail_type].model_validate(event.detail)
     except ValidationError as exc:
@@ -366,9 +430,7 @@ def forward_message(
                 tenant_id=tenant_id,
                 delivery_id=event.id,
                 event_type=event.detail_type,
-                uuid=detail.uuid,
-                channel=detail.channel,
-                order_id=detail.order_id,
+                **detail.log_fields(),
                 created_at=iso(now),
                 updated_at=iso(now),
                 event=event.model_dump(),
@@ -404,7 +466,7 @@ def forward_message(
 
 def _attempt(
     event: QueuedEvent,
-    detail: _InvoiceEventDetail,
+    detail: _EventDetail,
     endpoint: ErpEndpoint,
     *,
     attempt: int,
@@ -454,32 +516,52 @@ def _attempt(
 _CFDI_NS = "{http://www.sat.gob.mx/cfd/4}"
 
 
-def xml_totals(xml: bytes) -> dict[str, str]:
-    """The Comprobante's amounts as the stamped XML states them (strings, as written)."""
+def _cfdi_root(xml: bytes) -> ET.Element:
+    """The stamped XML's Comprobante, read with the standard library (no DOCTYPE)."""
     if b"<!DOCTYPE" in xml[:4096].upper():
         raise ValueError("a CFDI has no DOCTYPE")
-    root = ET.fromstring(xml)  # noqa: S314 - our own stamped XML, from our bucket, no DOCTYPE
-    totals = {
-        name: root.attrib[attribute]
-        for name, attribute in (
-            ("subtotal", "SubTotal"),
-            ("descuento", "Descuento"),
-            ("total", "Total"),
-        )
-        if attribute in root.attrib
-    }
+    return ET.fromstring(xml)  # noqa: S314 - our own stamped XML, from our bucket, no DOCTYPE
+
+
+def _attributes(node: ET.Element | None, names: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """`{our name: the attribute's text}` for the attributes the node has."""
+    if node is None:
+        return {}
+    return {name: node.attrib[attribute] for name, attribute in names if attribute in node.attrib}
+
+
+def _totals(root: ET.Element) -> dict[str, str]:
+    """The Comprobante's amounts as the stamped XML states them (strings, as written)."""
+    totals = _attributes(
+        root, (("subtotal", "SubTotal"), ("descuento", "Descuento"), ("total", "Total"))
+    )
     taxes = root.find(f"{_CFDI_NS}Impuestos")
-    if taxes is not None:
-        for name, attribute in (
-            ("impuestos_trasladados", "TotalImpuestosTrasladados"),
-            ("impuestos_retenidos", "TotalImpuestosRetenidos"),
-        ):
-            if attribute in taxes.attrib:
-                totals[name] = taxes.attrib[attribute]
+    totals.update(
+        _attributes(
+            taxes,
+            (
+                ("impuestos_trasladados", "TotalImpuestosTrasladados"),
+                ("impuestos_retenidos", "TotalImpuestosRetenidos"),
+            ),
+        )
+    )
     return totals
 
 
-_RECEPTOR_FIELDS = ("rfc", "nombre", "regimen_fiscal", "codigo_postal", "uso_cfdi")
+def xml_totals(xml: bytes) -> dict[str, str]:
+    """The Comprobante's amounts as the stamped XML states them (strings, as written)."""
+    return _totals(_cfdi_root(xml))
+
+
+# The receptor as the ERP reads it, from the XML's Receptor node (Anexo 20 4.0 attribute names).
+_XML_RECEPTOR = (
+    ("rfc", "Rfc"),
+    ("nombre", "Nombre"),
+    ("regimen_fiscal", "RegimenFiscalReceptor"),
+    ("codigo_postal", "DomicilioFiscalReceptor"),
+    ("uso_cfdi", "UsoCFDI"),
+)
+_RECEPTOR_FIELDS = tuple(name for name, _ in _XML_RECEPTOR)
 
 
 def _receptor(record: OrderRecord | None) -> dict[str, str] | None:
@@ -488,19 +570,45 @@ def _receptor(record: OrderRecord | None) -> dict[str, str] | None:
     return receptor or None
 
 
-def build_payload(
-    event: QueuedEvent, detail: _InvoiceEventDetail, adapters: Adapters
-) -> dict[str, Any]:
+def _xml_of(tenant_id: str, key: str, adapters: Adapters) -> bytes:
+    """A stamped XML through the tenant-scoped documents port (a key outside the tenant's
+    invoices prefix is refused before any S3 call)."""
+    xml = adapters.documents.get(tenant_id, key)
+    if xml is None:
+        raise FileNotFoundError("the stamped XML the event names is not in the bucket")
+    return xml
+
+
+def _xml_fields(xml: bytes) -> dict[str, str]:
+    return {
+        "xml_sha256": hashlib.sha256(xml).hexdigest(),
+        "xml_base64": base64.b64encode(xml).decode("ascii"),
+    }
+
+
+def build_payload(event: QueuedEvent, detail: _EventDetail, adapters: Adapters) -> dict[str, Any]:
     """The JSON the ERP receives for a bus event (docs/formats/erp-webhook.md)."""
+    payload: dict[str, Any] = {
+        "event": FORWARDED_EVENTS[event.detail_type],
+        "delivery_id": event.id,
+        "occurred_at": detail.occurred_at,
+        "tenant_id": detail.tenant_id,
+    }
+    if isinstance(detail, _GlobalEventDetail):
+        payload.update(_global_invoice_body(detail, adapters))
+    elif isinstance(detail, _InvoiceEventDetail):
+        payload.update(_order_invoice_body(detail, adapters))
+    return payload
+
+
+def _order_invoice_body(detail: _InvoiceEventDetail, adapters: Adapters) -> dict[str, Any]:
     record = adapters.orders.get(detail.ref)
     order: dict[str, Any] = {"channel": detail.channel, "order_id": detail.order_id}
     if record is not None:
         order["order_number"] = record.order.display_number
     invoice: dict[str, Any] = {"uuid": detail.uuid}
     if isinstance(detail, InvoiceStampedDetail):
-        xml = adapters.documents.get(detail.tenant_id, detail.xml_key)
-        if xml is None:
-            raise FileNotFoundError("the stamped XML the event names is not in the bucket")
+        xml = _xml_of(detail.tenant_id, detail.xml_key, adapters)
         invoice.update(
             serie=detail.serie,
             folio=detail.folio,
@@ -508,16 +616,63 @@ def build_payload(
             total=detail.total,
             totals=xml_totals(xml),
             receptor=_receptor(record),
-            xml_sha256=hashlib.sha256(xml).hexdigest(),
-            xml_base64=base64.b64encode(xml).decode("ascii"),
+            **_xml_fields(xml),
         )
     elif isinstance(detail, InvoiceCancelledDetail):
         invoice.update(motivo=detail.motivo, status=detail.status)
+    return {"order": order, "invoice": invoice}
+
+
+def global_period_view(key: str) -> dict[str, str]:
+    """A global invoice's period for the ERP: its key, its days, and what InformacionGlobal
+    states for it (Periodicidad, Meses, Año), computed as the engine computes them when it
+    builds the CFDI (`cfdi.global_invoice.GlobalPeriod.of`)."""
+    period = parse_period(Periodicidad(key.rpartition(".")[2]), key)
     return {
-        "event": FORWARDED_EVENTS[event.detail_type],
-        "delivery_id": event.id,
-        "occurred_at": detail.occurred_at,
-        "tenant_id": detail.tenant_id,
-        "order": order,
-        "invoice": invoice,
+        "key": period.key,
+        "first_day": period.first_day.isoformat(),
+        "last_day": period.last_day.isoformat(),
+        "periodicidad": period.periodicidad.value,
+        "meses": period.meses,
+        "anio": str(period.ano),
     }
+
+
+def _global_invoice_body(detail: _GlobalEventDetail, adapters: Adapters) -> dict[str, Any]:
+    """A CFDI of the global invoice: its period and run, which orders it covers, the invoice
+    (the receptor is PUBLICO EN GENERAL as the XML states it). One CFDI holds at most the
+    tenant's concepto cap, so the list of its orders grows with its XML, at a tenth of the
+    bytes (decision 0014, "Global invoices")."""
+    info: dict[str, Any] = {
+        "run_id": detail.run_id,
+        "cfdi_index": detail.index,
+        "period": global_period_view(detail.period),
+    }
+    invoice: dict[str, Any] = {"uuid": detail.uuid}
+    if isinstance(detail, GlobalInvoiceStampedDetail):
+        from postventa.services.global_invoices import read_manifest
+
+        # The XML must be one of this run's documents, not merely one of the tenant's.
+        if not detail.xml_key.startswith(global_invoice_prefix(detail.tenant_id, detail.run_id)):
+            raise InvoiceKeyError("the XML is not a document of the run the event names")
+        xml = _xml_of(detail.tenant_id, detail.xml_key, adapters)
+        orders = read_manifest(adapters, detail.tenant_id, detail.run_id, detail.index)
+        info.update(
+            order_count=len(orders),
+            orders=[{"channel": r.channel, "order_id": r.order_id} for r in orders],
+        )
+        if detail.replaces:
+            info["replaces"] = detail.replaces
+        root = _cfdi_root(xml)
+        invoice.update(
+            serie=detail.serie,
+            folio=detail.folio,
+            currency=root.attrib.get("Moneda"),
+            total=detail.total,
+            totals=_totals(root),
+            receptor=_attributes(root.find(f"{_CFDI_NS}Receptor"), _XML_RECEPTOR) or None,
+            **_xml_fields(xml),
+        )
+    elif isinstance(detail, GlobalInvoiceCancelledDetail):
+        invoice.update(motivo=detail.motivo, status=detail.status)
+    return {"global_invoice": info, "invoice": invoice}

@@ -599,6 +599,7 @@ def _deliver(work: _Stamping, cfdi: GlobalCfdi) -> GlobalCfdi:
             "occurred_at": at,
             "run_id": run.run_id,
             "period": run.period.key,
+            "index": cfdi.index,  # its orders: the run's manifest of this index
             "uuid": cfdi.uuid,
             "serie": cfdi.serie,
             "folio": cfdi.folio,
