@@ -106,6 +106,21 @@ def _unlabelled(page: Any) -> list[str]:
     return found
 
 
+def _reload_until(page: Any, text: str, what: str) -> None:
+    """Reload a job's page until it says `text`: once a second, and a reload that races the
+    page's own refresh (the job pages refresh themselves) is tried again, not a failure."""
+    from playwright.sync_api import Error
+
+    def shown() -> bool:
+        try:
+            page.reload(wait_until="load")
+            return text in page.content()
+        except Error:
+            return False
+
+    wait_for(shown, 60, what, every=1.0)
+
+
 def _shoot(page: Any, screenshots: Path, name: str) -> None:
     page.screenshot(path=str(screenshots / f"panel-{name}.png"), full_page=True)
 
@@ -252,13 +267,13 @@ def test_find_mass_update_three_and_export_a_csv(
     _shoot(page, screenshots, "cambio-masivo-escritorio")
     page.check("#entiendo")
     page.get_by_role("button", name="Aplicar el cambio").click()
-    wait_for(lambda: page.reload() and "Listo: cambiamos 3 clientes" in page.content(), 60, "job")
+    _reload_until(page, "Listo: cambiamos 3 clientes", "the mass update")
     page.goto(cloud.gateway_url + "/panel/clientes?vendedor=rosa")
     assert len(page.locator("td[data-label=Nombre] a").all()) == 3
     _both_sizes(panel, cloud, screenshots, "/panel/clientes?zona=centro", "clientes")
 
     page.get_by_role("button", name="Exportar a CSV").click()
-    wait_for(lambda: page.reload() and "Descargar CSV" in page.content(), 60, "the export")
+    _reload_until(page, "Descargar CSV", "the export")
     with page.expect_download() as downloading:
         page.get_by_role("link", name="Descargar CSV").click()
     data = Path(downloading.value.path()).read_bytes()
