@@ -138,10 +138,11 @@ class LazyTracer:
     """Powertools' Tracer, built only for a function that traces.
 
     Building a Tracer imports the X-Ray SDK (hundreds of ms of cold start) even when tracing is
-    disabled. The latency-critical functions (webhook ack, billing form) run with
-    POWERTOOLS_TRACE_DISABLED=true: Lambda's active tracing still records their invocations; they
-    skip only the SDK's subsegments. The choice is read when the handler is decorated, i.e. at
-    import, when Lambda has already set the function's environment.
+    disabled. Every function runs with POWERTOOLS_TRACE_DISABLED=true (template.yaml's Globals,
+    decision 0004): Lambda's active tracing still records their invocations; they skip only the
+    SDK's subsegments, which a function gets back with "false" while someone investigates it.
+    The choice is read when the handler is decorated, i.e. at import, when Lambda has already
+    set the function's environment.
     """
 
     @staticmethod
