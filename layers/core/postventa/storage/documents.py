@@ -40,6 +40,22 @@ def check_invoice_key(tenant_id: str, key: str) -> str:
     return check_tenant_key(INVOICES_PREFIX, tenant_id, key)
 
 
+def presigned_download(client: Any, bucket: str, key: str, filename: str, seconds: int) -> str:
+    """A link that downloads `key` as `filename` and expires after `seconds` (the key already
+    checked against its tenant's prefix)."""
+    return str(
+        client.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": bucket,
+                "Key": key,
+                "ResponseContentDisposition": f'attachment; filename="{filename}"',
+            },
+            ExpiresIn=seconds,
+        )
+    )
+
+
 class S3Documents:
     def __init__(self, client: Any, bucket: str) -> None:
         self._client = client
@@ -64,14 +80,5 @@ class S3Documents:
         return body
 
     def download_url(self, tenant_id: str, key: str, filename: str, seconds: int) -> str:
-        return str(
-            self._client.generate_presigned_url(
-                "get_object",
-                Params={
-                    "Bucket": self._bucket,
-                    "Key": check_invoice_key(tenant_id, key),
-                    "ResponseContentDisposition": f'attachment; filename="{filename}"',
-                },
-                ExpiresIn=seconds,
-            )
-        )
+        key = check_invoice_key(tenant_id, key)
+        return presigned_download(self._client, self._bucket, key, filename, seconds)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from postventa.storage.documents import check_tenant_key
+from postventa.storage.documents import check_tenant_key, presigned_download
 
 PART_BYTES = 8 * 1024 * 1024  # S3 parts are at least 5 MiB (the last excepted)
 
@@ -73,14 +73,5 @@ class S3ExportFiles:
         )
 
     def download_url(self, tenant_id: str, key: str, filename: str, seconds: int) -> str:
-        return str(
-            self._client.generate_presigned_url(
-                "get_object",
-                Params={
-                    "Bucket": self._bucket,
-                    "Key": check_export_key(tenant_id, key),
-                    "ResponseContentDisposition": f'attachment; filename="{filename}"',
-                },
-                ExpiresIn=seconds,
-            )
-        )
+        key = check_export_key(tenant_id, key)
+        return presigned_download(self._client, self._bucket, key, filename, seconds)
