@@ -241,14 +241,20 @@ def seed_local_demo() -> Any:
     environment applied), with the secrets the operator may override (POSTVENTA_DEMO_SECRET,
     POSTVENTA_DEMO_API_KEY, POSTVENTA_DEMO_PASSWORD)."""
     from postventa.bootstrap import bootstrap
+    from postventa.observability import logger
     from postventa.services.demo import DEFAULT_API_KEY, DEFAULT_SECRET, seed_demo_tenant
 
-    return seed_demo_tenant(
-        bootstrap(),
-        secret=os.environ.get("POSTVENTA_DEMO_SECRET") or DEFAULT_SECRET,
-        api_key=os.environ.get("POSTVENTA_DEMO_API_KEY") or DEFAULT_API_KEY,
-        password=demo_password(),
-    )
+    level = logger.log_level
+    logger.setLevel("WARNING")  # the services' INFO lines would stand above `make run`'s banner
+    try:
+        return seed_demo_tenant(
+            bootstrap(),
+            secret=os.environ.get("POSTVENTA_DEMO_SECRET") or DEFAULT_SECRET,
+            api_key=os.environ.get("POSTVENTA_DEMO_API_KEY") or DEFAULT_API_KEY,
+            password=demo_password(),
+        )
+    finally:
+        logger.setLevel(level)
 
 
 # ---------------------------------------------------------------- the fake marketplaces

@@ -103,28 +103,18 @@ def seed_demo_tenant(
 
 
 def _connect_stores(adapters: Adapters, secret: str) -> None:
-    """Shopify and WooCommerce connected with the demo's signing secret, as a seller connects
-    them (the channel's own secret and its connection record: the panel lists them connected),
-    written only when something differs so a restart changes nothing."""
-    from postventa.domain.channels import ChannelConnection, ConnectionStatus
-    from postventa.domain.orders import Channel
+    """Shopify and WooCommerce connected with the demo's signing secret through the service a
+    seller uses (services/connections.py: the channel's own secret and its connection record,
+    so the panel lists them connected); only when something differs, so a restart changes
+    nothing."""
+    from postventa.services.connections import ConnectBody, connect
 
-    for channel in (Channel.SHOPIFY, Channel.WOOCOMMERCE):
-        wanted = {"webhook_secret": secret}
-        if adapters.secrets.channel(DEMO_TENANT, channel.value) != wanted:
-            adapters.secrets.put_channel(DEMO_TENANT, channel.value, wanted)
-        connection = adapters.connections.get(DEMO_TENANT, channel.value)
-        if connection is None or not connection.usable:
-            now = iso(adapters.clock.now())
-            adapters.connections.put(
-                ChannelConnection(
-                    tenant_id=DEMO_TENANT,
-                    channel=channel,
-                    status=ConnectionStatus.CONNECTED,
-                    connected_at=now,
-                    updated_at=now,
-                )
-            )
+    wanted = {"webhook_secret": secret}
+    for channel in ("shopify", "woocommerce"):
+        connection = adapters.connections.get(DEMO_TENANT, channel)
+        current = adapters.secrets.channel(DEMO_TENANT, channel)
+        if current != wanted or connection is None or not connection.usable:
+            connect(DEMO_TENANT, channel, ConnectBody(webhook_secret=secret), adapters)
 
 
 def _ensure_test_csd(adapters: Adapters, csd: Any = None) -> str:
